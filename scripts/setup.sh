@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Creates everything kofu needs on a fresh Debian machine: the system packages
+# (Japanese fonts, poppler, zbar, Chromium) and the Python environment in .venv,
+# installed exactly as uv.lock pins it.  Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION=0.13.8
+DEBIAN_PACKAGES=(fonts-ipaexfont poppler-utils zbar-tools chromium)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "setup: installing ${missing[*]} from Debian" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! command -v uv >/dev/null 2>&1 || [ "$(uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  echo "setup: installing uv $UV_VERSION" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" >&2
+fi
+
+export UV_PYTHON_DOWNLOADS=never
+python3 -m uv sync --frozen --quiet >&2

@@ -1,0 +1,1 @@
+"""The municipality: resident register, family registers, seals, tax, counter issuance."""

@@ -1,0 +1,1 @@
+"""Registers and rules of a city, free of storage and HTTP."""

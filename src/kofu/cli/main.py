@@ -1,0 +1,21 @@
+"""The ``kofu`` command line: one typer app, one module per group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="kofu",
+    help="kofu — municipal certificate issuance: registers, cards, Juki-net, kiosks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print kofu's version."""
+    from importlib.metadata import version as _version
+
+    typer.echo(_version("kofu"))

@@ -1,0 +1,1 @@
+"""Shared core: identifiers, era dates, the clock, errors and storage helpers."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from kofu.cli import city
+
 app = typer.Typer(
     name="kofu",
     help="kofu — municipal certificate issuance: registers, cards, Juki-net, kiosks.",
@@ -19,3 +21,6 @@ def version() -> None:
     from importlib.metadata import version as _version
 
     typer.echo(_version("kofu"))
+
+
+city.register(app)

@@ -1,1 +1,1 @@
-"""kofu."""
+"""Storage of the city's registers: tables, the repository and the unit of work."""

@@ -1,0 +1,316 @@
+"""The city's registers on SQL: implements the domain's ``Registers`` port.
+
+Repositories never commit; the unit of work does (kofu.city.adapters.uow).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from kofu.city.adapters import tables as t
+from kofu.city.domain.city import CityProfile
+from kofu.city.domain.model import (
+    FamilyRegister,
+    IssuanceBlock,
+    Resident,
+    SealRegistration,
+    SupportMeasure,
+    TaxAssessment,
+)
+from kofu.core.identifiers import IndividualNumber, ResidentCode
+
+__all__ = ["SqlRegisters", "StoredVersion"]
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """One stored state of a resident record."""
+
+    version: int
+    effective: date
+    kind: str
+    record: Resident
+
+
+def resident_row(resident: Resident, version: int) -> dict[str, Any]:
+    """The columns of the ``residents`` table for one record."""
+    return {
+        "resident_code": resident.resident_code,
+        "individual_number": resident.individual_number,
+        "household_id": resident.household_id,
+        "family_register_id": resident.family_register_id,
+        "status": resident.status.value,
+        "name": resident.name,
+        "kana": resident.kana,
+        "birth_date": resident.birth_date,
+        "version": version,
+        "data": resident.model_dump_json(),
+    }
+
+
+class SqlRegisters:
+    """Every register of one city, read and written on one connection."""
+
+    def __init__(self, conn: Connection, rng: random.Random | None = None) -> None:
+        self.conn = conn
+        self._rng = rng or random.SystemRandom()
+        self._towns: dict[str, str] | None = None
+
+    # --- the city itself ---------------------------------------------------------------
+
+    def profile(self) -> CityProfile | None:
+        data = self.conn.execute(select(t.profile.c.data)).scalar_one_or_none()
+        return CityProfile.model_validate_json(data) if data else None
+
+    def save_profile(self, city: CityProfile) -> None:
+        self.conn.execute(t.profile.delete())
+        self.conn.execute(insert(t.profile).values(code=city.code, data=city.model_dump_json()))
+
+    def postal_code_for(self, town: str) -> str | None:
+        if self._towns is None:
+            rows = self.conn.execute(select(t.towns.c.town, t.towns.c.postal_code))
+            self._towns = {r.town: r.postal_code for r in rows}
+        return self._towns.get(town)
+
+    def next_number(self, name: str, count: int = 1) -> int:
+        """Reserve ``count`` numbers of a named sequence; returns the first."""
+        row = self.conn.execute(
+            update(t.counters)
+            .where(t.counters.c.name == name)
+            .values(value=t.counters.c.value + count)
+            .returning(t.counters.c.value)
+        ).scalar_one_or_none()
+        if row is None:
+            self.conn.execute(insert(t.counters).values(name=name, value=count))
+            return 1
+        return int(row) - count + 1
+
+    # --- residents ---------------------------------------------------------------------
+
+    def resident(self, resident_code: str) -> Resident | None:
+        data = self.conn.execute(
+            select(t.residents.c.data).where(t.residents.c.resident_code == resident_code)
+        ).scalar_one_or_none()
+        return Resident.model_validate_json(data) if data else None
+
+    def resident_by_number(self, individual_number: str) -> Resident | None:
+        data = self.conn.execute(
+            select(t.residents.c.data).where(t.residents.c.individual_number == individual_number)
+        ).scalar_one_or_none()
+        return Resident.model_validate_json(data) if data else None
+
+    def history(self, resident_code: str) -> list[StoredVersion]:
+        rows = self.conn.execute(
+            select(t.resident_versions)
+            .where(t.resident_versions.c.resident_code == resident_code)
+            .order_by(t.resident_versions.c.version)
+        )
+        return [
+            StoredVersion(r.version, r.effective, r.kind, Resident.model_validate_json(r.data))
+            for r in rows
+        ]
+
+    def save_resident(self, resident: Resident, *, effective: date, kind: str) -> int:
+        current = self.conn.execute(
+            select(t.residents.c.version).where(
+                t.residents.c.resident_code == resident.resident_code
+            )
+        ).scalar_one_or_none()
+        version = (current or 0) + 1
+        row = resident_row(resident, version)
+        if current is None:
+            self.conn.execute(insert(t.residents).values(row))
+        else:
+            self.conn.execute(
+                update(t.residents)
+                .where(t.residents.c.resident_code == resident.resident_code)
+                .values(row)
+            )
+        self.conn.execute(
+            insert(t.resident_versions).values(
+                resident_code=resident.resident_code,
+                version=version,
+                effective=effective,
+                kind=kind,
+                data=row["data"],
+            )
+        )
+        return version
+
+    def household(self, household_id: str) -> list[Resident]:
+        """Live members of a household, head first, then by date of birth."""
+        rows = self.conn.execute(
+            select(t.residents.c.data).where(
+                t.residents.c.household_id == household_id, t.residents.c.status == "resident"
+            )
+        ).scalars()
+        members = [Resident.model_validate_json(d) for d in rows]
+        return sorted(members, key=lambda m: (m.relationship != "世帯主", m.birth_date))
+
+    def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]:
+        query = select(t.residents.c.data).order_by(t.residents.c.resident_code).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return [Resident.model_validate_json(d) for d in self.conn.execute(query).scalars()]
+
+    def count_residents(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.residents)).scalar_one())
+
+    def new_household_id(self) -> str:
+        return f"{self.next_number('household'):010d}"
+
+    def _unused(self, column: Any, make: Any) -> str:
+        while True:
+            candidate = make()
+            if self.conn.execute(select(column).where(column == candidate)).first() is None:
+                return str(candidate)
+
+    def new_resident_code(self) -> str:
+        return self._unused(
+            t.residents.c.resident_code,
+            lambda: ResidentCode.from_base(f"{self._rng.randrange(10**10):010d}"),
+        )
+
+    def new_individual_number(self) -> str:
+        return self._unused(
+            t.residents.c.individual_number,
+            lambda: IndividualNumber.from_base(f"{self._rng.randrange(10**11):011d}"),
+        )
+
+    # --- family registers --------------------------------------------------------------
+
+    def family_register(self, register_id: str) -> FamilyRegister | None:
+        data = self.conn.execute(
+            select(t.family_registers.c.data).where(t.family_registers.c.register_id == register_id)
+        ).scalar_one_or_none()
+        return FamilyRegister.model_validate_json(data) if data else None
+
+    def save_family_register(self, register: FamilyRegister) -> None:
+        row = {
+            "register_id": register.register_id,
+            "domicile": register.domicile,
+            "head_name": register.head_name,
+            "closed_on": register.closed_on,
+            "data": register.model_dump_json(),
+        }
+        self._upsert(t.family_registers, "register_id", row)
+
+    def new_register_id(self) -> str:
+        return f"K{self.next_number('family_register'):09d}"
+
+    # --- seals, tax, support measures, blocks ---------------------------------------
+
+    def seal(self, resident_code: str) -> SealRegistration | None:
+        """The resident's newest seal registration (active or abolished)."""
+        data = self.conn.execute(
+            select(t.seals.c.data)
+            .where(t.seals.c.resident_code == resident_code)
+            .order_by(t.seals.c.active.desc(), t.seals.c.registration_number.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return SealRegistration.model_validate_json(data) if data else None
+
+    def seal_image(self, registration_number: str) -> bytes | None:
+        return self.conn.execute(
+            select(t.seals.c.image).where(t.seals.c.registration_number == registration_number)
+        ).scalar_one_or_none()
+
+    def save_seal(self, seal: SealRegistration, image: bytes | None = None) -> None:
+        row: dict[str, Any] = {
+            "registration_number": seal.registration_number,
+            "resident_code": seal.resident_code,
+            "active": seal.active,
+            "data": seal.model_dump_json(),
+        }
+        if image is not None:
+            row["image"] = image
+        self._upsert(t.seals, "registration_number", row)
+
+    def new_seal_number(self) -> str:
+        return f"{self.next_number('seal'):08d}"
+
+    def tax(self, resident_code: str, fiscal_year: int) -> TaxAssessment | None:
+        data = self.conn.execute(
+            select(t.tax_assessments.c.data).where(
+                t.tax_assessments.c.resident_code == resident_code,
+                t.tax_assessments.c.fiscal_year == fiscal_year,
+            )
+        ).scalar_one_or_none()
+        return TaxAssessment.model_validate_json(data) if data else None
+
+    def save_tax(self, assessment: TaxAssessment) -> None:
+        key = {"resident_code": assessment.resident_code, "fiscal_year": assessment.fiscal_year}
+        self.conn.execute(
+            t.tax_assessments.delete().where(
+                t.tax_assessments.c.resident_code == key["resident_code"],
+                t.tax_assessments.c.fiscal_year == key["fiscal_year"],
+            )
+        )
+        self.conn.execute(
+            insert(t.tax_assessments).values(**key, data=assessment.model_dump_json())
+        )
+
+    def support_measures(self, resident_code: str) -> list[SupportMeasure]:
+        rows = self.conn.execute(
+            select(t.support_measures.c.data).where(
+                t.support_measures.c.resident_code == resident_code
+            )
+        ).scalars()
+        return [SupportMeasure.model_validate_json(d) for d in rows]
+
+    def save_support_measure(self, measure: SupportMeasure) -> None:
+        row = {
+            "measure_id": measure.measure_id,
+            "resident_code": measure.resident_code,
+            "data": measure.model_dump_json(),
+        }
+        self._upsert(t.support_measures, "measure_id", row)
+
+    def issuance_blocks(self, resident_code: str) -> list[IssuanceBlock]:
+        rows = self.conn.execute(
+            select(t.issuance_blocks.c.data).where(
+                t.issuance_blocks.c.resident_code == resident_code
+            )
+        ).scalars()
+        return [IssuanceBlock.model_validate_json(d) for d in rows]
+
+    def save_issuance_block(self, block: IssuanceBlock) -> None:
+        row = {
+            "block_id": block.block_id,
+            "resident_code": block.resident_code,
+            "data": block.model_dump_json(),
+        }
+        self._upsert(t.issuance_blocks, "block_id", row)
+
+    # --- logs ------------------------------------------------------------------------------
+
+    def log_event(
+        self, *, batch: str, at: datetime, event: dict[str, Any], changes: list[dict[str, Any]]
+    ) -> None:
+        """Keep the applied event and what it changed (異動履歴), for audit."""
+        self.conn.execute(
+            insert(t.event_log).values(
+                batch=batch,
+                applied_at=at,
+                kind=event["kind"],
+                event=json.dumps(event, ensure_ascii=False),
+                changes=json.dumps(changes, ensure_ascii=False),
+            )
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:
+        column = table.c[key]
+        exists = self.conn.execute(select(column).where(column == row[key])).first()
+        if exists is None:
+            self.conn.execute(insert(table).values(row))
+        else:
+            self.conn.execute(update(table).where(column == row[key]).values(row))

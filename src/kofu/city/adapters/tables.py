@@ -1,0 +1,153 @@
+"""The city's tables.  Each record is stored whole as JSON beside the columns it is found by.
+
+The JSON text is the record's own serialisation (pydantic), so the columns are an
+index, never a second truth.  The Alembic revision in migrations/city creates
+exactly these.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "counters",
+    "event_log",
+    "family_registers",
+    "issuance_blocks",
+    "issuance_log",
+    "metadata",
+    "profile",
+    "resident_versions",
+    "residents",
+    "seals",
+    "support_measures",
+    "tax_assessments",
+    "towns",
+]
+
+metadata = MetaData()
+
+profile = Table(
+    "city_profile",
+    metadata,
+    Column("code", String(6), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
+towns = Table(
+    "towns",
+    metadata,
+    Column("town", String(64), primary_key=True),
+    Column("kana", String(128), nullable=False),
+    Column("postal_code", String(7), nullable=False),
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    Column("resident_code", String(11), primary_key=True),
+    Column("individual_number", String(12), nullable=False, unique=True),
+    Column("household_id", String(16), nullable=False, index=True),
+    Column("family_register_id", String(16), index=True),
+    Column("status", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("kana", String(128), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+resident_versions = Table(
+    "resident_versions",
+    metadata,
+    Column("resident_code", String(11), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("effective", Date, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+family_registers = Table(
+    "family_registers",
+    metadata,
+    Column("register_id", String(16), primary_key=True),
+    Column("domicile", String(128), nullable=False),
+    Column("head_name", String(64), nullable=False),
+    Column("closed_on", Date),
+    Column("data", Text, nullable=False),
+)
+
+seals = Table(
+    "seals",
+    metadata,
+    Column("registration_number", String(16), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("image", LargeBinary),
+)
+
+tax_assessments = Table(
+    "tax_assessments",
+    metadata,
+    Column("resident_code", String(11), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
+support_measures = Table(
+    "support_measures",
+    metadata,
+    Column("measure_id", String(40), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("data", Text, nullable=False),
+)
+
+issuance_blocks = Table(
+    "issuance_blocks",
+    metadata,
+    Column("block_id", String(40), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("data", Text, nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch", String(36), nullable=False, index=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("changes", Text, nullable=False),
+)
+
+issuance_log = Table(
+    "issuance_log",
+    metadata,
+    Column("issue_number", Integer, primary_key=True, autoincrement=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("certificate", String(32), nullable=False),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("content_digest", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+)

@@ -1,0 +1,58 @@
+"""The unit of work: one transaction over the city's registers, committed only on request."""
+
+from __future__ import annotations
+
+import random
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from kofu.city.adapters.repository import SqlRegisters
+from kofu.city.domain.city import CityProfile
+from kofu.core.errors import NotFound
+
+__all__ = ["CityUnitOfWork"]
+
+
+class CityUnitOfWork:
+    """``with CityUnitOfWork(engine) as uow: ...; uow.commit()`` — anything else rolls back."""
+
+    registers: SqlRegisters
+
+    def __init__(self, engine: Engine, rng: random.Random | None = None) -> None:
+        self._engine = engine
+        self._rng = rng
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        self._conn = self._engine.connect()
+        self._conn.begin()
+        self.registers = SqlRegisters(self._conn, self._rng)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        assert self._conn is not None
+        self._conn.commit()
+
+    def city(self) -> CityProfile:
+        """The city this store belongs to; a store never seeded has none."""
+        profile = self.registers.profile()
+        if profile is None:
+            raise NotFound("this city has not been seeded yet (run kofu seed)", field="city")
+        return profile

@@ -1,0 +1,881 @@
+"""Register events (異動) and how each one changes the registers.
+
+An event is a notification the city accepts: a birth, a death, a move, a
+family-register event, a seal registration, a tax assessment, a support
+measure or an issuance block.  ``apply_event`` checks it against the current
+registers and writes the new records; each written resident record becomes a
+new version effective on the event's date, so the past stays reproducible.
+
+Events must come in time order per person: a change dated before that
+person's latest change is refused (a correction is a clerk's 職権修正, not an
+event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from kofu.city.domain import family as family_rules
+from kofu.city.domain.city import CityProfile
+from kofu.city.domain.model import (
+    Address,
+    ForeignResidency,
+    IssuanceBlock,
+    PlannedMoveOut,
+    RemovalReason,
+    Resident,
+    ResidentStatus,
+    SealRegistration,
+    Sex,
+    SupportMeasure,
+    TaxAssessment,
+)
+from kofu.city.domain.ports import Registers
+from kofu.city.domain.support import extend_measure, measure_end
+from kofu.core.errors import Conflict, InvalidInput, NotFound
+from kofu.core.identifiers import IndividualNumber, ResidentCode
+
+__all__ = ["EVENT_KINDS", "Change", "Event", "apply_event", "event_kinds", "parse_event"]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effective: date = Field(description="the day the change takes effect (異動日)")
+    notified: date | None = Field(None, description="届出日; defaults to the effective date")
+
+    @property
+    def notified_on(self) -> date:
+        return self.notified or self.effective
+
+
+class _OnResident(_Event):
+    resident: str = Field(description="住民票コード of the person concerned")
+
+
+class NewAddress(BaseModel):
+    """An address in this city: the town (大字・町名) as Japan Post names it, and the block."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    town: str
+    block: str = Field(description="番地・号, e.g. 20番地1")
+    building: str = ""
+
+
+class OtherAddress(BaseModel):
+    """An address elsewhere (転入前住所, 転出先)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    prefecture: str
+    city: str
+    town: str = ""
+    block: str = ""
+    postal_code: str | None = None
+
+    def to_address(self) -> Address:
+        return Address(**self.model_dump())
+
+
+class Birth(_Event):
+    """出生届: a child joins the mother's household and family register."""
+
+    kind: Literal["birth"]
+    resident: str | None = Field(None, description="住民票コード to assign; drawn if absent")
+    name: str
+    kana: str
+    sex: Sex
+    mother: str = Field(description="住民票コード of the mother, a resident of this city")
+    father: str | None = None
+
+
+class Death(_OnResident):
+    """死亡届: the record becomes a 除票."""
+
+    kind: Literal["death"]
+
+
+class MoveIn(_Event):
+    """転入届: a person from another municipality (or from abroad) becomes resident."""
+
+    kind: Literal["move_in"]
+    resident: str | None = Field(None, description="住民票コード; drawn from the pool if absent")
+    individual_number: str | None = None
+    name: str
+    kana: str
+    birth_date: date
+    sex: Sex
+    address: NewAddress
+    previous_address: OtherAddress
+    household: str = Field("new", description='"new" or the household id to join')
+    relationship: str = Field("世帯主", description="続柄 to the household head")
+    domicile: str | None = None
+    domicile_head: str | None = None
+    foreign: ForeignResidency | None = None
+
+
+class MoveOut(_OnResident):
+    """転出届: before the date it is a planned move-out; on the date the record becomes 除票."""
+
+    kind: Literal["move_out"]
+    destination: OtherAddress
+
+
+class MoveWithin(_OnResident):
+    """転居届: a new address in the same city, for the person or the whole household."""
+
+    kind: Literal["move_within"]
+    address: NewAddress
+    whole_household: bool = True
+
+
+class NameChange(_OnResident):
+    """氏名の変更 (e.g. after a family-register event)."""
+
+    kind: Literal["name_change"]
+    name: str
+    kana: str
+
+
+class HouseholdChange(_OnResident):
+    """世帯変更: the person founds a new household or joins another, with a new 続柄."""
+
+    kind: Literal["household_change"]
+    household: str = Field("new", description='"new" or the household id to join')
+    relationship: str = "世帯主"
+
+
+class Marriage(_OnResident):
+    """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
+
+    kind: Literal["marriage"]
+    spouse: str = Field(description="住民票コード of the spouse, a resident of this city")
+    family_name_of: Literal["resident", "spouse"] = "resident"
+    domicile: str = Field(description="本籍 of the new register")
+
+
+class Divorce(_OnResident):
+    """離婚届: the spouse who is not the head leaves the register and takes back the old name."""
+
+    kind: Literal["divorce"]
+
+
+class Adoption(_OnResident):
+    """養子縁組届: the adoptee joins the adopter's register (written with both parents' names)."""
+
+    kind: Literal["adoption"]
+    adopter: str
+
+
+class DomicileTransferOut(_OnResident):
+    """転籍 out of the city: the whole register moves away and is closed here (除籍)."""
+
+    kind: Literal["domicile_transfer_out"]
+    new_domicile: str
+
+
+class DomicileTransferIn(_OnResident):
+    """転籍 into the city: the person's register is made anew here."""
+
+    kind: Literal["domicile_transfer_in"]
+    domicile: str
+
+
+class SealRegister(_OnResident):
+    """印鑑登録申請."""
+
+    kind: Literal["seal_register"]
+    impression: str | None = Field(
+        None, description="characters on the seal; the surname if absent"
+    )
+
+
+class SealAbolish(_OnResident):
+    """印鑑登録廃止申請."""
+
+    kind: Literal["seal_abolish"]
+
+
+class TaxAssessmentEvent(_OnResident):
+    """課税決定: the fiscal year's assessment, made from the previous year's income."""
+
+    kind: Literal["tax_assessment"]
+    fiscal_year: int = Field(ge=2000, le=2100)
+    incomes: dict[str, int] = Field(default_factory=dict)
+    revenues: dict[str, int] = Field(default_factory=dict)
+    deductions: dict[str, int] = Field(default_factory=dict)
+    dependents: int = Field(0, ge=0)
+    municipal_tax: int = Field(ge=0)
+    prefectural_tax: int = Field(ge=0)
+
+
+class SupportMeasureStart(_OnResident):
+    """支援措置の開始 (or 仮支援措置 while the application is checked)."""
+
+    kind: Literal["support_measure"]
+    measure: str = Field("DV", description="DV, ストーカー, 児童虐待 or その他")
+    provisional: bool = False
+
+
+class SupportMeasureExtend(_OnResident):
+    """支援措置の延長: possible from one month before the end; adds a year."""
+
+    kind: Literal["support_measure_extend"]
+
+
+class SupportMeasureEnd(_OnResident):
+    """支援措置の終了."""
+
+    kind: Literal["support_measure_end"]
+
+
+class IssuanceBlockSet(_OnResident):
+    """証明書発行の抑止 (j410): its end date does not lift it."""
+
+    kind: Literal["issuance_block"]
+    reason: str
+    end: date | None = None
+    level: Literal["error", "alert"] = "error"
+
+
+class IssuanceBlockRelease(_OnResident):
+    """抑止の解除: reaches the store path too."""
+
+    kind: Literal["issuance_block_release"]
+
+
+class IssuanceBlockTemporaryRelease(_OnResident):
+    """抑止の一時解除: the counter only, reverting by itself; never sent to the store path."""
+
+    kind: Literal["issuance_block_temporary_release"]
+    until: str = Field(description="ISO-8601 instant when the block returns")
+
+
+Event = Annotated[
+    Birth
+    | Death
+    | MoveIn
+    | MoveOut
+    | MoveWithin
+    | NameChange
+    | HouseholdChange
+    | Marriage
+    | Divorce
+    | Adoption
+    | DomicileTransferOut
+    | DomicileTransferIn
+    | SealRegister
+    | SealAbolish
+    | TaxAssessmentEvent
+    | SupportMeasureStart
+    | SupportMeasureExtend
+    | SupportMeasureEnd
+    | IssuanceBlockSet
+    | IssuanceBlockRelease
+    | IssuanceBlockTemporaryRelease,
+    Field(discriminator="kind"),
+]
+_EVENT = TypeAdapter(Event)
+EVENT_KINDS: tuple[type[_Event], ...] = (
+    Birth,
+    Death,
+    MoveIn,
+    MoveOut,
+    MoveWithin,
+    NameChange,
+    HouseholdChange,
+    Marriage,
+    Divorce,
+    Adoption,
+    DomicileTransferOut,
+    DomicileTransferIn,
+    SealRegister,
+    SealAbolish,
+    TaxAssessmentEvent,
+    SupportMeasureStart,
+    SupportMeasureExtend,
+    SupportMeasureEnd,
+    IssuanceBlockSet,
+    IssuanceBlockRelease,
+    IssuanceBlockTemporaryRelease,
+)
+
+
+def parse_event(data: Any) -> Event:
+    """Validate one event object; the error names the field and what is wrong."""
+    try:
+        return _EVENT.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        raise InvalidInput(f"{where}: {first['msg']}", field=where) from exc
+
+
+def event_kinds() -> list[dict[str, Any]]:
+    """Every event kind with its fields, for ``kofu event kinds --json``."""
+    out = []
+    for cls in EVENT_KINDS:
+        schema = cls.model_json_schema()
+        kind = schema["properties"]["kind"]["const"]
+        fields = {
+            name: {
+                "required": name in schema.get("required", []),
+                "description": prop.get("description", ""),
+            }
+            for name, prop in schema["properties"].items()
+            if name != "kind"
+        }
+        out.append({"kind": kind, "description": (cls.__doc__ or "").strip(), "fields": fields})
+    return out
+
+
+class Change(BaseModel):
+    """What one event changed, printed as one JSON line."""
+
+    kind: str
+    resident: str
+    effective: date
+    changed: dict[str, Any]
+
+
+# --- applying -----------------------------------------------------------------------------
+
+
+def _live(registers: Registers, resident_code: str) -> Resident:
+    ResidentCode(resident_code)
+    person = registers.resident(resident_code)
+    if person is None:
+        raise NotFound(f"no resident with code {resident_code}", field="resident")
+    if not person.is_resident:
+        raise Conflict(
+            f"resident {resident_code} is a removed record (除票, {person.removal_reason}); "
+            "no further events apply",
+            field="resident",
+        )
+    return person
+
+
+def _check_order(registers: Registers, resident_code: str, effective: date) -> None:
+    history = registers.history(resident_code)
+    if history and effective < history[-1].effective:
+        raise Conflict(
+            f"resident {resident_code} already has a change effective "
+            f"{history[-1].effective.isoformat()}; events must come in time order",
+            field="effective",
+        )
+
+
+def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
+    old = before.model_dump(mode="json") if before else {}
+    new = after.model_dump(mode="json")
+    return {k: v for k, v in new.items() if old.get(k) != v}
+
+
+def _write(
+    registers: Registers, before: Resident | None, after: Resident, effective: date, kind: str
+) -> Change:
+    if before is not None:
+        _check_order(registers, after.resident_code, effective)
+    registers.save_resident(after, effective=effective, kind=kind)
+    return Change(
+        kind=kind, resident=after.resident_code, effective=effective, changed=_diff(before, after)
+    )
+
+
+def _city_address(registers: Registers, city: CityProfile, new: NewAddress) -> Address:
+    postal = registers.postal_code_for(new.town)
+    if postal is None:
+        raise InvalidInput(f"{new.town!r} is not a town of {city.name}", field="address.town")
+    return Address(
+        postal_code=postal,
+        prefecture=city.prefecture,
+        city=city.name,
+        town=new.town,
+        block=new.block,
+        building=new.building,
+    )
+
+
+def _head_name(members: list[Resident]) -> str:
+    head = next((m for m in members if m.relationship == "世帯主"), None)
+    if head is None:
+        raise Conflict("the household has no head (世帯主)", field="household")
+    return head.name
+
+
+def apply_event(event: Event, registers: Registers, city: CityProfile) -> list[Change]:
+    """Apply one event to the registers; return what it changed."""
+    handler: Callable[[Any, Registers, CityProfile], list[Change]] = _HANDLERS[type(event)]
+    return handler(event, registers, city)
+
+
+def _birth(ev: Birth, reg: Registers, city: CityProfile) -> list[Change]:
+    mother = _live(reg, ev.mother)
+    code = ResidentCode(ev.resident) if ev.resident else reg.new_resident_code()
+    if reg.resident(code) is not None:
+        raise Conflict(f"resident code {code} is already in use", field="resident")
+    child = Resident(
+        resident_code=code,
+        individual_number=reg.new_individual_number(),
+        name=f"{mother.family_name}　{ev.name}",
+        kana=ev.kana,
+        birth_date=ev.effective,
+        sex=ev.sex,
+        address=mother.address,
+        household_id=mother.household_id,
+        relationship="子",
+        household_head_name=mother.household_head_name,
+        became_resident_on=ev.effective,
+        address_set_on=ev.effective,
+        notified_on=ev.notified_on,
+        domicile=mother.domicile,
+        domicile_head=mother.domicile_head,
+        family_register_id=mother.family_register_id,
+    )
+    changes = [_write(reg, None, child, ev.effective, "birth")]
+    family_rules.record_birth(reg, child, mother, ev.father, ev.effective)
+    return changes
+
+
+def _remove(
+    person: Resident, reason: RemovalReason, ev: _Event, destination: Address | None = None
+) -> Resident:
+    status = (
+        ResidentStatus.DECEASED if reason is RemovalReason.DECEASED else ResidentStatus.MOVED_OUT
+    )
+    return person.model_copy(
+        update={
+            "status": status,
+            "removed_on": ev.effective,
+            "removal_reason": reason,
+            "removal_notified_on": ev.notified_on,
+            "move_out_destination": destination,
+        }
+    )
+
+
+def _death(ev: Death, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    changes = [
+        _write(reg, person, _remove(person, RemovalReason.DECEASED, ev), ev.effective, "death")
+    ]
+    changes += _rehead(reg, person, ev)
+    family_rules.record_death(reg, person, ev.effective)
+    _end_seal(reg, person.resident_code, ev.effective)
+    return changes
+
+
+def _rehead(reg: Registers, gone: Resident, ev: _Event) -> list[Change]:
+    """When the head leaves, the eldest remaining member becomes 世帯主 (世帯主変更)."""
+    if gone.relationship != "世帯主":
+        return []
+    rest = [m for m in reg.household(gone.household_id) if m.resident_code != gone.resident_code]
+    if not rest:
+        return []
+    new_head = min(rest, key=lambda m: m.birth_date)
+    changes = []
+    for member in rest:
+        updated = member.model_copy(
+            update={
+                "relationship": "世帯主" if member is new_head else member.relationship,
+                "household_head_name": new_head.name,
+            }
+        )
+        changes.append(_write(reg, member, updated, ev.effective, "household_head_change"))
+    return changes
+
+
+def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
+    seal = reg.seal(resident_code)
+    if seal is not None and seal.active:
+        reg.save_seal(seal.model_copy(update={"abolished_on": on}))
+
+
+def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
+    code = ResidentCode(ev.resident) if ev.resident else reg.new_resident_code()
+    if reg.resident(code) is not None:
+        raise Conflict(f"resident code {code} is already in use", field="resident")
+    number = IndividualNumber(ev.individual_number) if ev.individual_number else None
+    if number is not None and reg.resident_by_number(number) is not None:
+        raise Conflict(f"individual number {number} is already in use", field="individual_number")
+    if ev.foreign is None and not ev.domicile:
+        raise InvalidInput("a Japanese national's record needs a domicile (本籍)", field="domicile")
+    address = _city_address(reg, city, ev.address)
+    if ev.household == "new":
+        if ev.relationship != "世帯主":
+            raise InvalidInput(
+                "the first member of a new household is its 世帯主", field="relationship"
+            )
+        household_id, head_name = reg.new_household_id(), ev.name
+    else:
+        members = list(reg.household(ev.household))
+        if not members:
+            raise NotFound(f"no household {ev.household}", field="household")
+        household_id, head_name = ev.household, _head_name(members)
+        address = members[0].address
+    person = Resident(
+        resident_code=code,
+        individual_number=number or reg.new_individual_number(),
+        name=ev.name,
+        kana=ev.kana,
+        birth_date=ev.birth_date,
+        sex=ev.sex,
+        address=address,
+        household_id=household_id,
+        relationship=ev.relationship,
+        household_head_name=head_name,
+        became_resident_on=ev.effective,
+        address_set_on=ev.effective,
+        notified_on=ev.notified_on,
+        previous_address=ev.previous_address.to_address(),
+        domicile=ev.domicile,
+        domicile_head=ev.domicile_head,
+        foreign=ev.foreign,
+    )
+    return [_write(reg, None, person, ev.effective, "move_in")]
+
+
+def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    destination = ev.destination.to_address()
+    if destination.city == city.name and destination.prefecture == city.prefecture:
+        raise InvalidInput(
+            "a move within the city is a move_within, not a move_out", field="destination"
+        )
+    changes = []
+    if ev.notified_on < ev.effective:
+        planned = person.model_copy(
+            update={
+                "planned_move_out": PlannedMoveOut(
+                    planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
+                )
+            }
+        )
+        changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
+        person = planned
+    removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+    changes.append(_write(reg, person, removed, ev.effective, "move_out"))
+    changes += _rehead(reg, person, ev)
+    _end_seal(reg, person.resident_code, ev.effective)
+    return changes
+
+
+def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    address = _city_address(reg, city, ev.address)
+    movers = list(reg.household(person.household_id)) if ev.whole_household else [person]
+    changes = []
+    for mover in movers:
+        moved = mover.model_copy(
+            update={
+                "address": address,
+                "prior_address": mover.address,
+                "address_set_on": ev.effective,
+                "notified_on": ev.notified_on,
+            }
+        )
+        changes.append(_write(reg, mover, moved, ev.effective, "move_within"))
+        family_rules.record_address(reg, moved, ev.effective)
+    return changes
+
+
+def _name_change(ev: NameChange, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    return _rename(reg, person, ev.name, ev.kana, ev.effective, "name_change")
+
+
+def _rename(
+    reg: Registers, person: Resident, name: str, kana: str, effective: date, kind: str
+) -> list[Change]:
+    if "　" not in name:
+        raise InvalidInput(
+            "a name separates family and given name with a full-width space", field="name"
+        )
+    renamed = person.model_copy(
+        update={"name": name, "kana": kana, "name_history": (*person.name_history, person.name)}
+    )
+    changes = [_write(reg, person, renamed, effective, kind)]
+    if person.relationship == "世帯主":
+        for member in reg.household(person.household_id):
+            if member.resident_code != person.resident_code:
+                updated = member.model_copy(update={"household_head_name": name})
+                changes.append(_write(reg, member, updated, effective, "household_head_change"))
+    return changes
+
+
+def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    if ev.household == "new":
+        if ev.relationship != "世帯主":
+            raise InvalidInput("a new household's only member is its 世帯主", field="relationship")
+        household_id, head_name = reg.new_household_id(), person.name
+    else:
+        members = [
+            m for m in reg.household(ev.household) if m.resident_code != person.resident_code
+        ]
+        if not members:
+            raise NotFound(f"no household {ev.household}", field="household")
+        if ev.relationship == "世帯主":
+            raise InvalidInput("the household already has a 世帯主", field="relationship")
+        household_id, head_name = ev.household, _head_name(members)
+    changes = _rehead(reg, person, ev)
+    moved = person.model_copy(
+        update={
+            "household_id": household_id,
+            "relationship": ev.relationship,
+            "household_head_name": head_name,
+        }
+    )
+    changes.insert(0, _write(reg, person, moved, ev.effective, "household_change"))
+    return changes
+
+
+def _marriage(ev: Marriage, reg: Registers, city: CityProfile) -> list[Change]:
+    person, spouse = _live(reg, ev.resident), _live(reg, ev.spouse)
+    if person.resident_code == spouse.resident_code:
+        raise InvalidInput("a person cannot marry themselves", field="spouse")
+    head, other = (person, spouse) if ev.family_name_of == "resident" else (spouse, person)
+    register_id = family_rules.record_marriage(reg, head, other, ev.domicile, ev.effective)
+    changes: list[Change] = []
+    new_name = f"{head.family_name}　{other.name.split('　', 1)[1]}"
+    if new_name != other.name:
+        kana = other.kana
+        changes += _rename(reg, other, new_name, kana, ev.effective, "marriage")
+        other = reg.resident(other.resident_code) or other
+    for member in (head, other):
+        current = reg.resident(member.resident_code) or member
+        updated = current.model_copy(
+            update={
+                "domicile": ev.domicile,
+                "domicile_head": head.name,
+                "family_register_id": register_id,
+            }
+        )
+        changes.append(_write(reg, current, updated, ev.effective, "marriage"))
+    return changes
+
+
+def _divorce(ev: Divorce, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    previous_name, register_id = family_rules.record_divorce(reg, person, ev.effective)
+    changes: list[Change] = []
+    if previous_name and previous_name != person.name:
+        changes += _rename(reg, person, previous_name, person.kana, ev.effective, "divorce")
+        person = reg.resident(person.resident_code) or person
+    updated = person.model_copy(
+        update={"domicile_head": person.name, "family_register_id": register_id}
+    )
+    changes.append(_write(reg, person, updated, ev.effective, "divorce"))
+    return changes
+
+
+def _adoption(ev: Adoption, reg: Registers, city: CityProfile) -> list[Change]:
+    person, adopter = _live(reg, ev.resident), _live(reg, ev.adopter)
+    if adopter.birth_date >= person.birth_date:
+        raise InvalidInput("an adopter must be older than the adoptee (民法793条)", field="adopter")
+    family_rules.record_adoption(reg, person, adopter, ev.effective)
+    updated = person.model_copy(
+        update={
+            "domicile": adopter.domicile,
+            "domicile_head": adopter.domicile_head,
+            "family_register_id": adopter.family_register_id,
+        }
+    )
+    return [_write(reg, person, updated, ev.effective, "adoption")]
+
+
+def _transfer_out(ev: DomicileTransferOut, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    members = family_rules.record_transfer_out(reg, person, ev.new_domicile, ev.effective)
+    changes = []
+    for code in members:
+        member = reg.resident(code)
+        if member is not None and member.is_resident:
+            updated = member.model_copy(
+                update={"domicile": ev.new_domicile, "family_register_id": None}
+            )
+            changes.append(_write(reg, member, updated, ev.effective, "domicile_transfer_out"))
+    return changes
+
+
+def _transfer_in(ev: DomicileTransferIn, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    register_id = family_rules.record_transfer_in(reg, person, ev.domicile, ev.effective)
+    updated = person.model_copy(
+        update={
+            "domicile": ev.domicile,
+            "domicile_head": person.name,
+            "family_register_id": register_id,
+        }
+    )
+    return [_write(reg, person, updated, ev.effective, "domicile_transfer_in")]
+
+
+def _side(kind: str, resident: str, effective: date, **changed: Any) -> list[Change]:
+    return [Change(kind=kind, resident=resident, effective=effective, changed=changed)]
+
+
+def _seal_register(ev: SealRegister, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    if person.age_on(ev.effective) < 15:
+        raise InvalidInput(
+            "a seal can be registered from age 15 (印鑑登録事務処理要領)", field="resident"
+        )
+    current = reg.seal(person.resident_code)
+    if current is not None and current.active:
+        raise Conflict(
+            f"resident {person.resident_code} already has seal {current.registration_number}",
+            field="resident",
+        )
+    seal = SealRegistration(
+        registration_number=reg.new_seal_number(),
+        resident_code=person.resident_code,
+        registered_on=ev.effective,
+        impression=ev.impression or person.family_name,
+    )
+    reg.save_seal(seal)
+    return _side(
+        "seal_register", person.resident_code, ev.effective, seal=seal.model_dump(mode="json")
+    )
+
+
+def _seal_abolish(ev: SealAbolish, reg: Registers, city: CityProfile) -> list[Change]:
+    seal = reg.seal(ev.resident)
+    if seal is None or not seal.active:
+        raise Conflict(f"resident {ev.resident} has no registered seal", field="resident")
+    reg.save_seal(seal.model_copy(update={"abolished_on": ev.effective}))
+    return _side("seal_abolish", ev.resident, ev.effective, abolished_on=ev.effective.isoformat())
+
+
+def _tax(ev: TaxAssessmentEvent, reg: Registers, city: CityProfile) -> list[Change]:
+    person = reg.resident(ResidentCode(ev.resident))
+    if person is None:
+        raise NotFound(f"no resident with code {ev.resident}", field="resident")
+    for label, table in (("incomes", ev.incomes), ("deductions", ev.deductions)):
+        if any(v < 0 for v in table.values()):
+            raise InvalidInput(f"{label} cannot be negative", field=label)
+    assessment = TaxAssessment(
+        resident_code=person.resident_code,
+        fiscal_year=ev.fiscal_year,
+        incomes=ev.incomes,
+        revenues=ev.revenues,
+        deductions=ev.deductions,
+        dependents=ev.dependents,
+        municipal_tax=ev.municipal_tax,
+        prefectural_tax=ev.prefectural_tax,
+        assessed_on=ev.effective,
+    )
+    reg.save_tax(assessment)
+    return _side("tax_assessment", person.resident_code, ev.effective, fiscal_year=ev.fiscal_year)
+
+
+def _active_measure(reg: Registers, resident: str, day: date) -> SupportMeasure | None:
+    return next((m for m in reg.support_measures(resident) if m.active_on(day)), None)
+
+
+def _support_start(ev: SupportMeasureStart, reg: Registers, city: CityProfile) -> list[Change]:
+    person = reg.resident(ResidentCode(ev.resident))
+    if person is None:
+        raise NotFound(f"no resident with code {ev.resident}", field="resident")
+    if _active_measure(reg, ev.resident, ev.effective) is not None:
+        raise Conflict(
+            f"resident {ev.resident} already has an active support measure", field="resident"
+        )
+    measure = SupportMeasure(
+        measure_id=f"SM-{ev.resident}-{ev.effective:%Y%m%d}",
+        resident_code=ev.resident,
+        kind=ev.measure,
+        start=ev.effective,
+        end=measure_end(ev.effective),
+        provisional=ev.provisional,
+    )
+    reg.save_support_measure(measure)
+    return _side("support_measure", ev.resident, ev.effective, end=measure.end.isoformat())
+
+
+def _support_extend(ev: SupportMeasureExtend, reg: Registers, city: CityProfile) -> list[Change]:
+    measure = _active_measure(reg, ev.resident, ev.effective)
+    if measure is None:
+        raise Conflict(f"resident {ev.resident} has no active support measure", field="resident")
+    extended = extend_measure(measure, ev.effective)
+    reg.save_support_measure(extended)
+    return _side("support_measure_extend", ev.resident, ev.effective, end=extended.end.isoformat())
+
+
+def _support_end(ev: SupportMeasureEnd, reg: Registers, city: CityProfile) -> list[Change]:
+    measure = _active_measure(reg, ev.resident, ev.effective)
+    if measure is None:
+        raise Conflict(f"resident {ev.resident} has no active support measure", field="resident")
+    reg.save_support_measure(measure.model_copy(update={"ended_on": ev.effective}))
+    return _side(
+        "support_measure_end", ev.resident, ev.effective, ended_on=ev.effective.isoformat()
+    )
+
+
+def _open_block(reg: Registers, resident: str) -> IssuanceBlock | None:
+    return next((b for b in reg.issuance_blocks(resident) if b.released_on is None), None)
+
+
+def _block(ev: IssuanceBlockSet, reg: Registers, city: CityProfile) -> list[Change]:
+    if reg.resident(ResidentCode(ev.resident)) is None:
+        raise NotFound(f"no resident with code {ev.resident}", field="resident")
+    if _open_block(reg, ev.resident) is not None:
+        raise Conflict(f"resident {ev.resident} already has an issuance block", field="resident")
+    block = IssuanceBlock(
+        block_id=f"BL-{ev.resident}-{ev.effective:%Y%m%d}",
+        resident_code=ev.resident,
+        reason=ev.reason,
+        start=ev.effective,
+        end=ev.end,
+        level=ev.level,
+    )
+    reg.save_issuance_block(block)
+    return _side("issuance_block", ev.resident, ev.effective, block=block.model_dump(mode="json"))
+
+
+def _unblock(ev: IssuanceBlockRelease, reg: Registers, city: CityProfile) -> list[Change]:
+    block = _open_block(reg, ev.resident)
+    if block is None:
+        raise Conflict(f"resident {ev.resident} has no issuance block to release", field="resident")
+    reg.save_issuance_block(block.model_copy(update={"released_on": ev.effective}))
+    return _side("issuance_block_release", ev.resident, ev.effective, released_on=str(ev.effective))
+
+
+def _unblock_for_now(
+    ev: IssuanceBlockTemporaryRelease, reg: Registers, city: CityProfile
+) -> list[Change]:
+    block = _open_block(reg, ev.resident)
+    if block is None:
+        raise Conflict(f"resident {ev.resident} has no issuance block to release", field="resident")
+    if ev.until[:10] < ev.effective.isoformat():
+        raise InvalidInput("a temporary release must end after it starts", field="until")
+    reg.save_issuance_block(block.model_copy(update={"temporary_release_until": ev.until}))
+    return _side("issuance_block_temporary_release", ev.resident, ev.effective, until=ev.until)
+
+
+_HANDLERS: dict[type[Any], Any] = {
+    Birth: _birth,
+    Death: _death,
+    MoveIn: _move_in,
+    MoveOut: _move_out,
+    MoveWithin: _move_within,
+    NameChange: _name_change,
+    HouseholdChange: _household_change,
+    Marriage: _marriage,
+    Divorce: _divorce,
+    Adoption: _adoption,
+    DomicileTransferOut: _transfer_out,
+    DomicileTransferIn: _transfer_in,
+    SealRegister: _seal_register,
+    SealAbolish: _seal_abolish,
+    TaxAssessmentEvent: _tax,
+    SupportMeasureStart: _support_start,
+    SupportMeasureExtend: _support_extend,
+    SupportMeasureEnd: _support_end,
+    IssuanceBlockSet: _block,
+    IssuanceBlockRelease: _unblock,
+    IssuanceBlockTemporaryRelease: _unblock_for_now,
+}

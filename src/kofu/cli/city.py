@@ -161,7 +161,71 @@ def kinds(as_json: Json = False) -> None:
             typer.echo(f"{kind['kind']:<34} {', '.join(required)}")
 
 
+def issue(
+    city: City,
+    resident: Annotated[str, typer.Option(help="住民票コード of the person asking")],
+    type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="juminhyo, johyo, inkan, kazei, shotoku, koseki-zenbu, koseki-kojin, fuhyo",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="where to write the PDF")],
+    household: Annotated[
+        str | None, typer.Option(help="all or self (residence certificates)")
+    ] = None,
+    members: Annotated[
+        str | None, typer.Option(help="resident codes of chosen household members, comma-separated")
+    ] = None,
+    with_items: Annotated[
+        str | None,
+        typer.Option("--with", help="head,domicile,individual_number,resident_code,foreign"),
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="print 異動前住所 history lines")
+    ] = False,
+    year: Annotated[
+        int | None, typer.Option("--year", help="fiscal year of a tax or income certificate")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Issue a certificate at the counter as an A4 PDF."""
+    from kofu.city.domain.certificates import IssueRequest
+    from kofu.city.services.issuance import issue_certificate
+
+    with guarded(as_json):
+        request = IssueRequest.parse(
+            type=type,
+            resident_code=resident,
+            household=household,
+            members=[m for m in (members or "").split(",") if m],
+            items=[i for i in (with_items or "").split(",") if i],
+            history=history,
+            fiscal_year=year,
+        )
+        issued = issue_certificate(uow=_uow(city), request=request, clock=clock())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(issued.pdf)
+        summary = {
+            "file": str(out),
+            "certificate": issued.certificate,
+            "issue_number": issued.issue_number,
+            "resident_code": issued.resident_code,
+            "subjects": list(issued.subjects),
+            "content_digest": issued.content_digest,
+            "bytes": len(issued.pdf),
+        }
+        if as_json:
+            emit(summary)
+        else:
+            typer.echo(
+                f"{out}: {issued.certificate} No.{issued.issue_number} ({len(issued.pdf):,} bytes)"
+            )
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(issue)
     app.command()(seed)
     app.command()(residents)
     app.command()(show)

@@ -305,6 +305,30 @@ class SqlRegisters:
             )
         )
 
+    def log_issuance(
+        self,
+        *,
+        issue_number: int,
+        at: datetime,
+        channel: str,
+        certificate: str,
+        resident_code: str,
+        digest: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """交付履歴: every issued certificate with its number and content digest."""
+        self.conn.execute(
+            insert(t.issuance_log).values(
+                issue_number=issue_number,
+                issued_at=at,
+                channel=channel,
+                certificate=certificate,
+                resident_code=resident_code,
+                content_digest=digest,
+                detail=json.dumps(detail, ensure_ascii=False),
+            )
+        )
+
     # --- helpers -------------------------------------------------------------------------
 
     def _upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:

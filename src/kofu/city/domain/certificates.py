@@ -1,0 +1,270 @@
+"""Which certificate may be issued, for whom, with which items — and what it says.
+
+The rules follow the standard specification for resident record systems
+(jyuki-stnd j1000 certificate items, j410 issuance blocks, j440 support
+measures) and the counter practice of cities:
+
+- a residence certificate (住民票の写し) covers the whole household or chosen
+  members; household head and relationship (世帯主・続柄), domicile and head of
+  the family register (本籍・筆頭者), the individual number (個人番号) and the
+  resident code (住民票コード) are printed only when asked for;
+- a removed record (除票: died or moved out) is issued only as a 除票 certificate;
+- a seal certificate needs an active registration; tax and income certificates
+  need an assessment for the fiscal year;
+- family-register documents need a register kept in this city;
+- a support-measure subject or a blocked person gets nothing at all.
+
+This module builds a plain description of the document; layouts draw it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from kofu.city.domain.city import CityProfile
+from kofu.city.domain.model import (
+    FamilyRegister,
+    RegisterMember,
+    Resident,
+    SealRegistration,
+    TaxAssessment,
+)
+from kofu.core.errors import InvalidInput, Refused
+
+__all__ = [
+    "CertificateType",
+    "IssueRequest",
+    "Item",
+    "check_not_protected",
+]
+
+
+class CertificateType(StrEnum):
+    """The certificates a city issues; values are the CLI's ``--type`` names."""
+
+    JUMINHYO = "juminhyo"  # 住民票の写し
+    JOHYO = "johyo"  # 住民票の除票の写し
+    INKAN = "inkan"  # 印鑑登録証明書
+    KAZEI = "kazei"  # 課税証明書
+    SHOTOKU = "shotoku"  # 所得証明書
+    KOSEKI_ZENBU = "koseki-zenbu"  # 戸籍全部事項証明書
+    KOSEKI_KOJIN = "koseki-kojin"  # 戸籍個人事項証明書
+    FUHYO = "fuhyo"  # 戸籍の附票の写し
+
+    @property
+    def label(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES = {
+    CertificateType.JUMINHYO: "住民票の写し",
+    CertificateType.JOHYO: "住民票の除票の写し",
+    CertificateType.INKAN: "印鑑登録証明書",
+    CertificateType.KAZEI: "課税証明書",
+    CertificateType.SHOTOKU: "所得証明書",
+    CertificateType.KOSEKI_ZENBU: "戸籍全部事項証明書",
+    CertificateType.KOSEKI_KOJIN: "戸籍個人事項証明書",
+    CertificateType.FUHYO: "戸籍の附票の写し",
+}
+
+
+class Item(StrEnum):
+    """Optional items of a residence certificate (``--with``)."""
+
+    HEAD = "head"  # 世帯主・続柄
+    DOMICILE = "domicile"  # 本籍・筆頭者
+    INDIVIDUAL_NUMBER = "individual_number"  # 個人番号
+    RESIDENT_CODE = "resident_code"  # 住民票コード
+    FOREIGN = "foreign"  # 国籍・地域, 在留資格, 在留期間, 在留カード等の番号
+
+
+_OPTIONS_BY_TYPE: dict[CertificateType, frozenset[Item]] = {
+    CertificateType.JUMINHYO: frozenset(Item),
+    CertificateType.JOHYO: frozenset(Item),
+}
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What the clerk (or the store path) asked for."""
+
+    type: CertificateType
+    resident_code: str
+    household: str = "self"  # "all", "self" or "members"
+    members: tuple[str, ...] = ()
+    items: frozenset[Item] = frozenset()
+    history: bool = False  # 異動履歴 lines (前住所 etc.) on a residence certificate
+    fiscal_year: int | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        type: str,
+        resident_code: str,
+        household: str | None = None,
+        members: Sequence[str] = (),
+        items: Sequence[str] = (),
+        history: bool = False,
+        fiscal_year: int | None = None,
+    ) -> IssueRequest:
+        """Validate the options for the certificate type; the error names the one not allowed."""
+        try:
+            kind = CertificateType(type)
+        except ValueError as exc:
+            names = ", ".join(t.value for t in CertificateType)
+            raise InvalidInput(
+                f"unknown certificate type {type!r}; one of {names}", field="type"
+            ) from exc
+        parsed: set[Item] = set()
+        for raw in items:
+            try:
+                parsed.add(Item(raw.strip()))
+            except ValueError as exc:
+                names = ", ".join(i.value for i in Item)
+                raise InvalidInput(f"unknown item {raw!r}; one of {names}", field="with") from exc
+        allowed = _OPTIONS_BY_TYPE.get(kind, frozenset())
+        if parsed - allowed:
+            bad = sorted(i.value for i in parsed - allowed)
+            raise InvalidInput(
+                f"{kind.label} does not allow the item(s) {', '.join(bad)}", field="with"
+            )
+        resident_types = (CertificateType.JUMINHYO, CertificateType.JOHYO)
+        if (household or members) and kind not in resident_types:
+            raise InvalidInput(
+                f"{kind.label} is for one person; --household is not allowed", field="household"
+            )
+        if history and kind not in resident_types:
+            raise InvalidInput(f"{kind.label} has no history option", field="history")
+        tax_types = (CertificateType.KAZEI, CertificateType.SHOTOKU)
+        if fiscal_year is not None and kind not in tax_types:
+            raise InvalidInput(f"{kind.label} has no fiscal year option", field="year")
+        if members and household not in (None, "members"):
+            raise InvalidInput(
+                "--members goes with --household members (or alone)", field="members"
+            )
+        scope = "members" if members else (household or "self")
+        if scope not in ("all", "self", "members"):
+            raise InvalidInput(
+                f"--household must be all, self or members, not {scope!r}", field="household"
+            )
+        return cls(
+            type=kind,
+            resident_code=resident_code,
+            household=scope,
+            members=tuple(members),
+            items=frozenset(parsed),
+            history=history,
+            fiscal_year=fiscal_year,
+        )
+
+
+# --- what each document says -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who certifies, and when: the certification statement's last line."""
+
+    city: CityProfile
+    issued_at: datetime
+    issue_number: int
+
+
+@dataclass(frozen=True)
+class ResidenceCertificate:
+    """住民票の写し / 除票の写し: the chosen members, in household order."""
+
+    members: tuple[Resident, ...]
+    items: frozenset[Item]
+    whole_household: bool
+    removed: bool
+    history: bool
+    household_head: str
+
+
+@dataclass(frozen=True)
+class SealCertificate:
+    """印鑑登録証明書."""
+
+    person: Resident
+    seal: SealRegistration
+
+
+@dataclass(frozen=True)
+class TaxCertificate:
+    """課税証明書 or 所得証明書 for one fiscal year."""
+
+    person: Resident
+    assessment: TaxAssessment
+    with_tax: bool
+
+
+@dataclass(frozen=True)
+class FamilyRegisterCertificate:
+    """戸籍全部事項証明書 / 個人事項証明書 / 附票の写し."""
+
+    register: FamilyRegister
+    members: tuple[RegisterMember, ...]
+    whole: bool
+    attachment: bool
+
+
+Content = ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
+
+
+@dataclass(frozen=True)
+class Document:
+    """A certificate ready to draw: its type, its contents, and who certifies it."""
+
+    type: CertificateType
+    content: Content
+    issuer: Issuer
+    holder: Resident  # the person the request was made for
+    subjects: tuple[str, ...] = field(default=())  # resident codes of everyone it shows
+
+    @property
+    def certification(self) -> str:
+        """認証文, as the standard forms word it."""
+        c = self.content
+        if isinstance(c, ResidenceCertificate):
+            what = (
+                "住民票の除票"
+                if c.removed
+                else ("世帯全員の住民票" if c.whole_household else "住民票")
+            )
+            return f"この写しは、{what}の原本と相違ないことを証明する。"
+        if isinstance(c, SealCertificate):
+            return "この写しは、登録されている印影と相違ないことを証明します。"
+        if isinstance(c, TaxCertificate):
+            return "上記のとおり相違ないことを証明します。"
+        if c.attachment:
+            return "この写しは、戸籍の附票の原本と相違ないことを証明する。"
+        if c.whole:
+            return "これは、戸籍に記録されている事項の全部を証明した書面である。"
+        return "これは、戸籍中の一部の者について記録されている事項の全部を証明した書面である。"
+
+
+def check_not_protected(people: Sequence[Resident], protected: set[str], blocked: set[str]) -> None:
+    """Refuse when anyone on the document is a support-measure subject or blocked."""
+    for person in people:
+        if person.resident_code in protected:
+            raise Refused(
+                "support_measure",
+                "a person on this certificate is under a support measure (支援措置); "
+                "apply at the main office counter",
+                message_ja="支援措置の対象者が含まれるため発行できません。本庁窓口でご相談ください。",
+            )
+        if person.resident_code in blocked:
+            raise Refused(
+                "issuance_blocked",
+                "issuance of certificates for this person is blocked (発行抑止)",
+                message_ja="この方の証明書は発行が停止されています。窓口でお問い合わせください。",
+            )
+
+
+def today_of(issuer: Issuer) -> date:
+    return issuer.issued_at.date()

@@ -1,0 +1,188 @@
+"""Composing a certificate from the registers, refusing with a reason when a rule forbids it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from kofu.city.domain.certificates import (
+    CertificateType,
+    Document,
+    FamilyRegisterCertificate,
+    Issuer,
+    IssueRequest,
+    Item,
+    ResidenceCertificate,
+    SealCertificate,
+    TaxCertificate,
+    check_not_protected,
+)
+from kofu.city.domain.city import CityProfile
+from kofu.city.domain.model import FamilyRegister, RegisterMember, Resident
+from kofu.city.domain.ports import Registers
+from kofu.core.errors import InvalidInput, NotFound, Refused
+from kofu.core.identifiers import ResidentCode
+
+__all__ = ["compose", "current_fiscal_year"]
+
+_REMOVED = Refused(
+    "removed_record",
+    "this person's record is a removed record (除票); ask for the 除票 certificate (--type johyo)",
+    message_ja="住民票が消除されているため発行できません。除票の写しを請求してください。",
+)
+
+
+def current_fiscal_year(day: date) -> int:
+    """The newest fiscal year with assessments: the new year's figures are out in June."""
+    return day.year if day.month >= 6 else day.year - 1
+
+
+def _person(registers: Registers, resident_code: str) -> Resident:
+    person = registers.resident(ResidentCode(resident_code))
+    if person is None:
+        raise NotFound(f"no resident with code {resident_code}", field="resident")
+    return person
+
+
+def _protected(registers: Registers, people: list[Resident], now: datetime, store: bool) -> None:
+    today = now.date()
+    protected, blocked = set(), set()
+    for p in people:
+        if any(m.active_on(today) for m in registers.support_measures(p.resident_code)):
+            protected.add(p.resident_code)
+        for block in registers.issuance_blocks(p.resident_code):
+            released_for_now = (
+                not store
+                and block.temporary_release_until is not None
+                and now.isoformat() < block.temporary_release_until
+            )
+            if block.blocks_on(today) and not released_for_now:
+                blocked.add(p.resident_code)
+    check_not_protected(people, protected, blocked)
+
+
+def _residence(registers: Registers, req: IssueRequest, person: Resident) -> ResidenceCertificate:
+    removed = req.type is CertificateType.JOHYO
+    if removed and person.is_resident:
+        raise Refused(
+            "not_removed",
+            "this person is a current resident; a 除票 exists only for a removed record",
+            message_ja="現に住民であるため除票はありません。",
+        )
+    if not removed and not person.is_resident:
+        raise _REMOVED
+    if removed:
+        if req.household != "self" or req.members:
+            raise InvalidInput(
+                "a 除票 certificate is issued per person (個人票)", field="household"
+            )
+        members = [person]
+    else:
+        household = list(registers.household(person.household_id))
+        if req.household == "all":
+            members = household
+        elif req.household == "members":
+            by_code = {m.resident_code: m for m in household}
+            missing = [c for c in req.members if c not in by_code]
+            if missing:
+                raise InvalidInput(
+                    f"{', '.join(missing)} is not a member of the same household", field="members"
+                )
+            members = [m for m in household if m.resident_code in req.members]
+        else:
+            members = [person]
+    if all(m.foreign is not None for m in members) and Item.DOMICILE in req.items:
+        raise InvalidInput("本籍・筆頭者 exists only for Japanese nationals", field="with")
+    return ResidenceCertificate(
+        members=tuple(members),
+        items=req.items,
+        whole_household=req.household == "all",
+        removed=removed,
+        history=req.history,
+        household_head=person.household_head_name,
+    )
+
+
+def _register_for(registers: Registers, person: Resident) -> FamilyRegister:
+    register = (
+        registers.family_register(person.family_register_id) if person.family_register_id else None
+    )
+    if register is None:
+        raise Refused(
+            "domicile_elsewhere",
+            "this person's family register is not kept in this city (本籍地が他市区町村)",
+            message_ja="本籍地が当市にないため発行できません。本籍地の市区町村に請求してください。",
+        )
+    return register
+
+
+def _family(
+    req: IssueRequest, register: FamilyRegister, person: Resident
+) -> FamilyRegisterCertificate:
+    if req.type is CertificateType.KOSEKI_KOJIN:
+        member = register.member_for(person.resident_code)
+        if member is None:
+            raise NotFound("this person is not written in the register", field="resident")
+        members: tuple[RegisterMember, ...] = (member,)
+    else:
+        members = register.members
+    return FamilyRegisterCertificate(
+        register=register,
+        members=members,
+        whole=req.type is not CertificateType.KOSEKI_KOJIN,
+        attachment=req.type is CertificateType.FUHYO,
+    )
+
+
+def compose(
+    registers: Registers,
+    city: CityProfile,
+    req: IssueRequest,
+    *,
+    now: datetime,
+    issue_number: int,
+    store: bool = False,
+) -> Document:
+    """The document the request asks for, or a refusal naming the rule."""
+    person = _person(registers, req.resident_code)
+    content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
+    subjects: list[Resident] = [person]
+    if req.type in (CertificateType.JUMINHYO, CertificateType.JOHYO):
+        content = _residence(registers, req, person)
+        subjects = list(content.members)
+    elif not person.is_resident and req.type in (CertificateType.INKAN,):
+        raise _REMOVED
+    elif req.type is CertificateType.INKAN:
+        seal = registers.seal(person.resident_code)
+        if seal is None or not seal.active:
+            raise Refused(
+                "no_seal",
+                "this person has no registered seal (印鑑登録がありません)",
+                message_ja="印鑑登録がないため発行できません。",
+            )
+        content = SealCertificate(person=person, seal=seal)
+    elif req.type in (CertificateType.KAZEI, CertificateType.SHOTOKU):
+        year = req.fiscal_year or current_fiscal_year(now.date())
+        assessment = registers.tax(person.resident_code, year)
+        if assessment is None:
+            raise Refused(
+                "no_tax_record",
+                f"there is no tax record for fiscal year {year} for this person",
+                message_ja=f"{year}年度の課税の記録がないため発行できません。",
+            )
+        content = TaxCertificate(person, assessment, with_tax=req.type is CertificateType.KAZEI)
+    else:
+        if person.foreign is not None:
+            raise Refused(
+                "no_family_register",
+                "a foreign national has no Japanese family register",
+                message_ja="外国籍の方には戸籍がありません。",
+            )
+        content = _family(req, _register_for(registers, person), person)
+    _protected(registers, subjects, now, store)
+    return Document(
+        type=req.type,
+        content=content,
+        issuer=Issuer(city=city, issued_at=now, issue_number=issue_number),
+        holder=person,
+        subjects=tuple(s.resident_code for s in subjects),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import city
+from kofu.cli import bench, city, demo
 
 app = typer.Typer(
     name="kofu",
@@ -24,3 +24,5 @@ def version() -> None:
 
 
 city.register(app)
+app.command()(demo.demo)
+app.add_typer(bench.app, name="bench")

@@ -160,6 +160,37 @@ class SqlRegisters:
             query = query.limit(limit)
         return [Resident.model_validate_json(d) for d in self.conn.execute(query).scalars()]
 
+    def sample_holder(self, *, removed: bool = False) -> Resident | None:
+        """A person fit to show every certificate: seal, register kept here, a household of 3+.
+
+        With ``removed``, the first removed record (除票) instead.
+        """
+        r = t.residents
+        if removed:
+            query = select(r.c.data).where(r.c.status != "resident").order_by(r.c.resident_code)
+            data = self.conn.execute(query.limit(1)).scalar_one_or_none()
+            return Resident.model_validate_json(data) if data else None
+        big = (
+            select(r.c.household_id)
+            .where(r.c.status == "resident")
+            .group_by(r.c.household_id)
+            .having(func.count() >= 3)
+        )
+        sealed = select(t.seals.c.resident_code).where(t.seals.c.active.is_(True))
+        query = (
+            select(r.c.data)
+            .where(
+                r.c.status == "resident",
+                r.c.family_register_id.is_not(None),
+                r.c.household_id.in_(big),
+                r.c.resident_code.in_(sealed),
+            )
+            .order_by(r.c.resident_code)
+            .limit(1)
+        )
+        data = self.conn.execute(query).scalar_one_or_none()
+        return Resident.model_validate_json(data) if data else None
+
     def count_residents(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.residents)).scalar_one())
 

@@ -85,14 +85,15 @@ def record_birth(
     if register is None:
         return
     father = reg.resident(father_code) if father_code else None
-    siblings = [m for m in register.members if m.mother == mother.name and m.sex is child.sex]
+    mother_name = mother.name.split("　", 1)[1]  # the register writes the mother's given name
+    siblings = [m for m in register.members if m.mother == mother_name and m.sex is child.sex]
     member = RegisterMember(
         name=child.name.split("　", 1)[1],
         kana=child.kana,
         birth_date=child.birth_date,
         sex=child.sex,
         father=father.name if father else None,
-        mother=mother.name.split("　", 1)[1],
+        mother=mother_name,
         relationship=child_relationship(child.sex, len(siblings) + 1),
         resident_code=child.resident_code,
         entries=(

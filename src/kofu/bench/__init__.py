@@ -1,0 +1,1 @@
+"""Benchmarks (``kofu bench``): measured figures, each with the command that reproduces it."""

@@ -1,0 +1,72 @@
+"""``kofu bench``: the benchmarks; figures go to docs/benchmarks.md with the command."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Annotated, Any
+
+import typer
+
+from kofu.cli.common import emit
+
+app = typer.Typer(
+    help="Measure: seed, render (more to come: ocsp, issuance).", no_args_is_help=True
+)
+
+Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+
+
+@app.command("seed")
+def seed(
+    city: Annotated[str, typer.Option("--city")] = "112186",
+    residents: Annotated[int, typer.Option()] = 150_000,
+    seed: Annotated[int, typer.Option()] = 1,
+    as_json: Json = False,
+) -> None:
+    """Build a city of RESIDENTS on SQLite, then on PostgreSQL when reachable (target < 60 s)."""
+    from kofu.bench.seed import bench_seed
+
+    result = bench_seed(
+        code=city, residents=residents, seed=seed, postgres_url=os.environ.get("KOFU_DATABASE_URL")
+    )
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+        return
+    for backend in ("sqlite", "postgresql"):
+        r = result[backend]
+        if "skipped" in r:
+            typer.echo(f"{backend:<10} skipped: {r['skipped']}")
+        else:
+            rate = r["residents_per_second"]
+            typer.echo(
+                f"{backend:<10} {r['residents']:,} residents in {r['seconds']} s ({rate:,}/s)"
+            )
+
+
+@app.command("render")
+def render(
+    seconds: Annotated[float, typer.Option(help="measuring time per type and way")] = 2.0,
+    as_json: Json = False,
+) -> None:
+    """Documents per second per certificate type on one core, and the ratio to the plain way."""
+    from kofu.bench.render import bench_render
+
+    result = bench_render(seconds=seconds)
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+        return
+    for name, r in result["types"].items():
+        ours, plain = r["docs_per_second"], r["plain_docs_per_second"]
+        typer.echo(f"{name:<14} {ours:>7.1f} docs/s   plain {plain:>6.1f}/s   x{r['ratio']}")
+    typer.echo(f"minimum ratio x{result['min_ratio']} (target x{result['target_ratio']})")

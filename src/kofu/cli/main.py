@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, city, demo
+from kofu.cli import bench, city, demo, serve
 
 app = typer.Typer(
     name="kofu",
@@ -26,3 +26,4 @@ def version() -> None:
 city.register(app)
 app.command()(demo.demo)
 app.add_typer(bench.app, name="bench")
+app.add_typer(serve.app, name="serve")

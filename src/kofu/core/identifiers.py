@@ -16,6 +16,7 @@ function that takes an ``IndividualNumber`` never has to check it again.
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import ClassVar, Self
 
@@ -34,17 +35,21 @@ __all__ = [
 _DIGITS = re.compile(r"\d+")
 
 
-def _weighted_mod11(base: str, weights: list[int]) -> int:
-    return sum(int(d) * w for d, w in zip(base, weights, strict=True)) % 11
+def _weighted_mod11(base: str, weights: tuple[int, ...]) -> int:
+    total: int = sum(map(operator.mul, map(int, base), weights))
+    return total % 11
+
+
+# Q_n = n+1 for n=1..6, n-5 for n=7..11, n counted from the rightmost digit.
+_INDIVIDUAL_WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(11, 0, -1))
+_LOCAL_GOVERNMENT_WEIGHTS = (6, 5, 4, 3, 2)
 
 
 def individual_number_check_digit(base: str) -> int:
     """Check digit of an individual number from its 11 base digits (Ordinance No. 85 Art. 5)."""
     if len(base) != 11 or not base.isdigit():
         raise InvalidInput("individual number base must be 11 digits", field="individual_number")
-    # Q_n = n+1 for n=1..6, n-5 for n=7..11, n counted from the rightmost digit.
-    weights = [n + 1 if n <= 6 else n - 5 for n in range(11, 0, -1)]
-    r = _weighted_mod11(base, weights)
+    r = _weighted_mod11(base, _INDIVIDUAL_WEIGHTS)
     return 0 if r <= 1 else 11 - r
 
 
@@ -63,7 +68,7 @@ def local_government_check_digit(base: str) -> int:
     """Check digit of a local government code from its 5 digits (総務省 地方公共団体コード)."""
     if len(base) != 5 or not base.isdigit():
         raise InvalidInput("local government code base must be 5 digits", field="city")
-    r = _weighted_mod11(base, [6, 5, 4, 3, 2])
+    r = _weighted_mod11(base, _LOCAL_GOVERNMENT_WEIGHTS)
     return (11 - r) % 10
 
 
@@ -94,8 +99,8 @@ class _CheckedDigits(str):
 
     @classmethod
     def from_base(cls, base: str) -> Self:
-        """Complete ``base`` with its check digit."""
-        return cls(base + str(cls._check_digit(base)))
+        """Complete ``base`` with its check digit (validated by ``_check_digit``)."""
+        return str.__new__(cls, base + str(cls._check_digit(base)))
 
 
 class IndividualNumber(_CheckedDigits):

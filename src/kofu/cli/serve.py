@@ -1,0 +1,34 @@
+"""``kofu serve PARTY``: one service alone on 127.0.0.1; one JSON line of its URLs when ready."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kofu.cli.common import guarded, settings
+from kofu.core.clock import clock_from_env
+from kofu.core.serve import free_port, serve_forever
+
+app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
+
+
+@app.command("jpki")
+def jpki(port: Annotated[int, typer.Option(help="0 picks a free port")] = 0) -> None:
+    """The JPKI authority: CA certificates, CRLs, OCSP, issuance and revocation."""
+    from kofu.jpki.api.app import create_app
+    from kofu.jpki.bootstrap import build_jpki
+
+    with guarded():
+        port = port or free_port()
+        base = f"http://127.0.0.1:{port}"
+        service = build_jpki(settings(), base, clock_from_env(running=True))
+        ready = {
+            "service": "jpki",
+            "url": base,
+            "crl": {k: f"{base}/crl/{k}.crl" for k in ("sign", "auth")},
+            "ocsp": {k: f"{base}/ocsp/{k}" for k in ("sign", "auth")},
+            "ca": {k: f"{base}/ca/{k}.der" for k in ("root", "sign", "auth")},
+            "docs": f"{base}/docs",
+        }
+        serve_forever(create_app(service), port, ready)

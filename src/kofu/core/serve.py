@@ -1,0 +1,42 @@
+"""Running one party's ASGI app on 127.0.0.1 and saying so with one JSON line when ready."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+__all__ = ["free_port", "serve_forever"]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_forever(app: Any, port: int, ready: dict[str, Any], workers_note: str = "") -> None:
+    """Serve until interrupted; print ``ready`` (with the URL) as one JSON line once listening."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise SystemExit(f"the server did not start on 127.0.0.1:{port}")
+        time.sleep(0.02)
+    sys.stdout.write(json.dumps(ready, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,1 @@
+"""The JPKI authority: CAs for the card's two certificates, revocation, CRLs and OCSP."""

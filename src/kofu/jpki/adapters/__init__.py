@@ -1,0 +1,1 @@
+"""Storage of issued certificates and the CA keys."""

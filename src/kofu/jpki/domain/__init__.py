@@ -1,0 +1,1 @@
+"""Certificate profiles, validity and revocation rules, free of storage and HTTP."""

@@ -1,0 +1,1 @@
+"""Use cases of the authority: issue, revoke, publish CRLs, answer OCSP."""

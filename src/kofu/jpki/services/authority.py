@@ -1,0 +1,237 @@
+"""The authority's use cases: issue a card's certificate pair, revoke, publish CRLs, answer OCSP.
+
+CRLs and OCSP answers are signed ahead and cached until their next update or
+until a revocation bumps the store's revision, as production responders do;
+a status lookup is one indexed read, whatever the number of revoked serials.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509 import ocsp
+from sqlalchemy import Engine
+
+from kofu.core.clock import Clock
+from kofu.core.errors import Conflict, InvalidInput, NotFound
+from kofu.jpki.adapters.keys import FileKeyStore, load_or_create_hierarchy
+from kofu.jpki.adapters.repository import CertificateRecord, SqlCertificates
+from kofu.jpki.domain.ca import Authority, Urls, end_of_day
+from kofu.jpki.domain.profiles import BasicFacts, CertKind, certificate_validity_end
+from kofu.jpki.domain.revocation import RevocationCause, crl_reason, kinds_revoked
+
+__all__ = ["IssuedPair", "JpkiService"]
+
+CRL_LIFETIME = timedelta(hours=24)
+OCSP_LIFETIME = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class IssuedPair:
+    """The two certificates written onto one card."""
+
+    sign: x509.Certificate | None  # none for a child under 15 who did not ask for it
+    auth: x509.Certificate
+
+
+class JpkiService:
+    """One authority over one store; safe to share between request threads."""
+
+    def __init__(self, engine: Engine, keys: FileKeyStore, urls: Urls, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.authority = Authority(keys, load_or_create_hierarchy(keys, clock.now()), urls)
+        self._lock = threading.Lock()
+        self._crl: dict[CertKind, tuple[int, datetime, bytes]] = {}
+        self._ocsp: dict[tuple[CertKind, int], tuple[int, datetime, bytes]] = {}
+
+    # --- issuing --------------------------------------------------------------------------
+
+    def issue_pair(
+        self,
+        *,
+        city: str,
+        resident_code: str,
+        card_id: str,
+        birth_date: date,
+        card_expiry: date,
+        facts: BasicFacts | None,
+        auth_key: rsa.RSAPublicKey,
+        sign_key: rsa.RSAPublicKey | None,
+    ) -> IssuedPair:
+        """Certify the card's keys: validity to the fifth birthday after issue or the card's end."""
+        now = self.clock.now()
+        end = end_of_day(certificate_validity_end(birth_date, now.date(), card_expiry))
+        certs: dict[CertKind, x509.Certificate] = {}
+        with self.engine.begin() as conn:
+            repo = SqlCertificates(conn)
+            for kind, key in ((CertKind.AUTH, auth_key), (CertKind.SIGN, sign_key)):
+                if key is None:
+                    continue
+                serial = x509.random_serial_number()
+                cert = self.authority.issue(
+                    kind,
+                    key,
+                    serial=serial,
+                    not_before=now.astimezone(UTC) - timedelta(minutes=1),
+                    not_after=end,
+                    subject_cn=f"{serial:x}"[:20],
+                    facts=facts if kind is CertKind.SIGN else None,
+                )
+                repo.add(_record_of(cert, kind, city, resident_code, card_id))
+                certs[kind] = cert
+        return IssuedPair(sign=certs.get(CertKind.SIGN), auth=certs[CertKind.AUTH])
+
+    # --- revoking -------------------------------------------------------------------------
+
+    def revoke_card(self, card_id: str, cause: RevocationCause) -> list[int]:
+        """Revoke the card's certificates that ``cause`` reaches; returns the serials revoked."""
+        now = self.clock.now()
+        reach = {k.value for k in kinds_revoked(cause)}
+        with self.engine.begin() as conn:
+            repo = SqlCertificates(conn)
+            records = repo.for_card(card_id)
+            if not records:
+                raise NotFound(f"no certificates for card {card_id}", field="card_id")
+            done = []
+            for rec in records:
+                if rec.kind in reach and rec.status == "good":
+                    repo.revoke(rec.serial, now, cause.value)
+                    done.append(rec.serial)
+        return done
+
+    def revoke_serial(self, serial: int, cause: RevocationCause) -> None:
+        with self.engine.begin() as conn:
+            repo = SqlCertificates(conn)
+            record = repo.get(serial)
+            if record is None:
+                raise NotFound(f"no certificate with serial {serial:x}", field="serial")
+            if record.status == "revoked":
+                raise Conflict(f"certificate {serial:x} is already revoked", field="serial")
+            repo.revoke(serial, self.clock.now(), cause.value)
+
+    def status(self, serial: int) -> CertificateRecord | None:
+        with self.engine.connect() as conn:
+            return SqlCertificates(conn).get(serial)
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def ca_der(self, name: str) -> bytes:
+        cas = self.authority.cas
+        cert = cas.root if name == "root" else cas.issuing.get(_kind(name))
+        assert cert is not None
+        return cert.public_bytes(serialization.Encoding.DER)
+
+    def crl_der(self, kind: CertKind) -> bytes:
+        """The current CRL, re-signed only after a revocation or when its next update nears."""
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            repo = SqlCertificates(conn)
+            rev = repo.revision()
+            cached = self._crl.get(kind)
+            if cached and cached[0] == rev and now < cached[1] - CRL_LIFETIME / 2:
+                return cached[2]
+            revoked = [
+                (s, _utc(at), crl_reason(RevocationCause(c)))
+                for s, at, c in repo.revoked(kind.value)
+            ]
+        next_update = now + CRL_LIFETIME
+        crl = self.authority.crl(kind, revoked, now.astimezone(UTC), next_update.astimezone(UTC))
+        der = crl.public_bytes(serialization.Encoding.DER)
+        with self._lock:
+            self._crl[kind] = (rev, next_update, der)
+        return der
+
+    def ocsp_response(self, kind: CertKind, request_der: bytes) -> bytes:
+        """An RFC 6960 response for the one certificate the request asks about."""
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+        except ValueError:
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(
+                ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            ).public_bytes(serialization.Encoding.DER)
+        now = self.clock.now()
+        key = (kind, request.serial_number)
+        with self.engine.connect() as conn:
+            repo = SqlCertificates(conn)
+            rev = repo.revision()
+            cached = self._ocsp.get(key)
+            if cached and cached[0] == rev and now < cached[1] - OCSP_LIFETIME / 2:
+                return cached[2]
+            record = repo.get(request.serial_number)
+        der = self._sign_ocsp(kind, request, record, now)
+        with self._lock:
+            if len(self._ocsp) > 200_000:
+                self._ocsp.clear()
+            self._ocsp[key] = (rev, now + OCSP_LIFETIME, der)
+        return der
+
+    def _sign_ocsp(
+        self,
+        kind: CertKind,
+        request: ocsp.OCSPRequest,
+        record: CertificateRecord | None,
+        now: datetime,
+    ) -> bytes:
+        issuer = self.authority.cas.issuing[kind]
+        if record is None or record.kind != kind.value:
+            status, rev_time, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+        elif record.status == "revoked":
+            assert record.revoked_at is not None and record.cause is not None
+            status = ocsp.OCSPCertStatus.REVOKED
+            rev_time, reason = _utc(record.revoked_at), crl_reason(RevocationCause(record.cause))
+        else:
+            status, rev_time, reason = ocsp.OCSPCertStatus.GOOD, None, None
+        this_update = now.astimezone(UTC)
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                request.issuer_name_hash,
+                request.issuer_key_hash,
+                request.serial_number,
+                request.hash_algorithm,
+                status,
+                this_update,
+                this_update + OCSP_LIFETIME,
+                rev_time,
+                reason,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
+            .certificates([issuer])
+        )
+        response = builder.sign(self.authority.keys.private_key(kind.value), hashes.SHA256())
+        return response.public_bytes(serialization.Encoding.DER)
+
+
+def _kind(name: str) -> CertKind:
+    try:
+        return CertKind(name)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown CA {name!r}; one of root, sign, auth", field="ca") from exc
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _record_of(
+    cert: x509.Certificate, kind: CertKind, city: str, resident_code: str, card_id: str
+) -> CertificateRecord:
+    return CertificateRecord(
+        serial=cert.serial_number,
+        kind=kind.value,
+        city=city,
+        resident_code=resident_code,
+        card_id=card_id,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        status="good",
+        revoked_at=None,
+        cause=None,
+        der=cert.public_bytes(serialization.Encoding.DER),
+    )

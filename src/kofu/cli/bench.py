@@ -11,7 +11,7 @@ import typer
 from kofu.cli.common import emit
 
 app = typer.Typer(
-    help="Measure: seed, render (more to come: ocsp, issuance).", no_args_is_help=True
+    help="Measure: seed, render, ocsp (issuance comes with the kiosk).", no_args_is_help=True
 )
 
 Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
@@ -70,3 +70,21 @@ def render(
         ours, plain = r["docs_per_second"], r["plain_docs_per_second"]
         typer.echo(f"{name:<14} {ours:>7.1f} docs/s   plain {plain:>6.1f}/s   x{r['ratio']}")
     typer.echo(f"minimum ratio x{result['min_ratio']} (target x{result['target_ratio']})")
+
+
+@app.command("ocsp")
+def ocsp(
+    revoked: Annotated[int, typer.Option(help="revoked serials in the large case")] = 1_000_000,
+    seconds: Annotated[float, typer.Option(help="measuring time per case")] = 2.0,
+    as_json: Json = False,
+) -> None:
+    """OCSP responses per second on one core at 100 and N revoked serials, against RSA-2048."""
+    from kofu.bench.ocsp import bench_ocsp
+
+    result = bench_ocsp(revoked=revoked, seconds=seconds)
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:<32} {value}")

@@ -26,7 +26,7 @@ Json = Annotated[bool, typer.Option("--json", help="print JSON lines")]
 
 
 def _uow(code: str) -> CityUnitOfWork:
-    return CityUnitOfWork(city_engine(settings(), code))
+    return CityUnitOfWork(city_engine(settings(), code), today=clock().today())
 
 
 def seed(

@@ -34,7 +34,7 @@ _SAMPLES: tuple[tuple[CertificateType, str | None, tuple[str, ...]], ...] = (
 
 def _ensure_seeded(code: str, residents: int) -> None:
     engine = city_engine(settings(), code)
-    with CityUnitOfWork(engine) as uow:
+    with CityUnitOfWork(engine, today=clock().today()) as uow:
         seeded = uow.registers.profile() is not None and uow.registers.count_residents() > 0
     if not seeded:
         typer.echo(f"seeding {code} with {residents:,} residents …", err=True)
@@ -44,7 +44,7 @@ def _ensure_seeded(code: str, residents: int) -> None:
 def _removed_person(code: str) -> str:
     """A 除票 to show: the first removed record, or a move-out made now for the demo."""
     engine = city_engine(settings(), code)
-    with CityUnitOfWork(engine) as uow:
+    with CityUnitOfWork(engine, today=clock().today()) as uow:
         removed = uow.registers.sample_holder(removed=True)
         if removed is not None:
             return removed.resident_code
@@ -61,7 +61,7 @@ def _removed_person(code: str) -> str:
             "block": "1番地",
         },
     }
-    apply_events(uow=CityUnitOfWork(engine), events=[event], clock=clock())
+    apply_events(uow=CityUnitOfWork(engine, today=clock().today()), events=[event], clock=clock())
     return person.resident_code
 
 
@@ -77,7 +77,7 @@ def demo(
         for code in DEMO_CITIES:
             _ensure_seeded(code, residents)
             engine = city_engine(settings(), code)
-            with CityUnitOfWork(engine) as uow:
+            with CityUnitOfWork(engine, today=clock().today()) as uow:
                 holder = uow.registers.sample_holder()
             assert holder is not None, "a seeded city always has a sample holder"
             removed = _removed_person(code)
@@ -87,7 +87,9 @@ def demo(
                     type=kind.value, resident_code=who, household=household, items=items
                 )
                 issued = issue_certificate(
-                    uow=CityUnitOfWork(engine), request=request, clock=clock()
+                    uow=CityUnitOfWork(engine, today=clock().today()),
+                    request=request,
+                    clock=clock(),
                 )
                 path = out / code / f"{kind.value}.pdf"
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, city, demo, serve
+from kofu.cli import bench, card, city, demo, serve
 
 app = typer.Typer(
     name="kofu",
@@ -27,3 +27,4 @@ city.register(app)
 app.command()(demo.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(serve.app, name="serve")
+app.add_typer(card.app, name="card")

@@ -24,6 +24,7 @@ from kofu.city.domain.model import (
     SupportMeasure,
     TaxAssessment,
 )
+from kofu.core.clock import JST
 from kofu.core.identifiers import IndividualNumber, ResidentCode
 
 __all__ = ["SqlRegisters", "StoredVersion"]
@@ -58,10 +59,13 @@ def resident_row(resident: Resident, version: int) -> dict[str, Any]:
 class SqlRegisters:
     """Every register of one city, read and written on one connection."""
 
-    def __init__(self, conn: Connection, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, conn: Connection, rng: random.Random | None = None, today: date | None = None
+    ) -> None:
         self.conn = conn
         self._rng = rng or random.SystemRandom()
         self._towns: dict[str, str] | None = None
+        self.today = today or datetime.now(JST).date()
 
     # --- the city itself ---------------------------------------------------------------
 
@@ -94,19 +98,42 @@ class SqlRegisters:
 
     # --- residents ---------------------------------------------------------------------
 
+    def _current(self, row: Any) -> Resident:
+        """The record as it stands today; a future version that has come due is applied first."""
+        due = row.next_change_on
+        if due is None or due > self.today:
+            return Resident.model_validate_json(row.data)
+        versions = self.history(row.resident_code)
+        now = [v for v in versions if v.effective <= self.today][-1]
+        later = [v.effective for v in versions if v.effective > self.today]
+        values = resident_row(now.record, row.version)
+        values["next_change_on"] = min(later) if later else None
+        self.conn.execute(
+            update(t.residents)
+            .where(t.residents.c.resident_code == row.resident_code)
+            .values(values)
+        )
+        return now.record
+
+    def _one(self, where: Any) -> Resident | None:
+        row = self.conn.execute(
+            select(
+                t.residents.c.resident_code,
+                t.residents.c.data,
+                t.residents.c.version,
+                t.residents.c.next_change_on,
+            ).where(where)
+        ).first()
+        return self._current(row) if row else None
+
     def resident(self, resident_code: str) -> Resident | None:
-        data = self.conn.execute(
-            select(t.residents.c.data).where(t.residents.c.resident_code == resident_code)
-        ).scalar_one_or_none()
-        return Resident.model_validate_json(data) if data else None
+        return self._one(t.residents.c.resident_code == resident_code)
 
     def resident_by_number(self, individual_number: str) -> Resident | None:
-        data = self.conn.execute(
-            select(t.residents.c.data).where(t.residents.c.individual_number == individual_number)
-        ).scalar_one_or_none()
-        return Resident.model_validate_json(data) if data else None
+        return self._one(t.residents.c.individual_number == individual_number)
 
     def history(self, resident_code: str) -> list[StoredVersion]:
+        """Every stored version, in the order they were recorded (future ones included)."""
         rows = self.conn.execute(
             select(t.resident_versions)
             .where(t.resident_versions.c.resident_code == resident_code)
@@ -118,24 +145,34 @@ class SqlRegisters:
         ]
 
     def save_resident(self, resident: Resident, *, effective: date, kind: str) -> int:
-        current = self.conn.execute(
-            select(t.residents.c.version).where(
-                t.residents.c.resident_code == resident.resident_code
+        """Store a new version; one dated after today waits (next_change_on) until its day."""
+        code = resident.resident_code
+        last = self.conn.execute(
+            select(func.max(t.resident_versions.c.version)).where(
+                t.resident_versions.c.resident_code == code
             )
         ).scalar_one_or_none()
-        version = (current or 0) + 1
+        version = (last or 0) + 1
         row = resident_row(resident, version)
-        if current is None:
+        pending = self.conn.execute(
+            select(t.residents.c.next_change_on).where(t.residents.c.resident_code == code)
+        ).first()
+        if pending is None:
             self.conn.execute(insert(t.residents).values(row))
-        else:
+        elif effective > self.today:
+            due = min(d for d in (pending.next_change_on, effective) if d is not None)
             self.conn.execute(
                 update(t.residents)
-                .where(t.residents.c.resident_code == resident.resident_code)
-                .values(row)
+                .where(t.residents.c.resident_code == code)
+                .values(next_change_on=due, version=version)
+            )
+        else:
+            self.conn.execute(
+                update(t.residents).where(t.residents.c.resident_code == code).values(row)
             )
         self.conn.execute(
             insert(t.resident_versions).values(
-                resident_code=resident.resident_code,
+                resident_code=code,
                 version=version,
                 effective=effective,
                 kind=kind,
@@ -145,20 +182,28 @@ class SqlRegisters:
         return version
 
     def household(self, household_id: str) -> list[Resident]:
-        """Live members of a household, head first, then by date of birth."""
+        """Live members of a household today, head first, then by date of birth."""
+        r = t.residents
         rows = self.conn.execute(
-            select(t.residents.c.data).where(
-                t.residents.c.household_id == household_id, t.residents.c.status == "resident"
+            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).where(
+                r.c.household_id == household_id,
+                (r.c.status == "resident") | r.c.next_change_on.is_not(None),
             )
-        ).scalars()
-        members = [Resident.model_validate_json(d) for d in rows]
+        )
+        members = [m for m in (self._current(row) for row in rows) if m.is_resident]
+        members = [m for m in members if m.household_id == household_id]
         return sorted(members, key=lambda m: (m.relationship != "世帯主", m.birth_date))
 
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]:
-        query = select(t.residents.c.data).order_by(t.residents.c.resident_code).offset(offset)
+        r = t.residents
+        query = (
+            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on)
+            .order_by(r.c.resident_code)
+            .offset(offset)
+        )
         if limit is not None:
             query = query.limit(limit)
-        return [Resident.model_validate_json(d) for d in self.conn.execute(query).scalars()]
+        return [self._current(row) for row in self.conn.execute(query)]
 
     def sample_holder(self, *, removed: bool = False) -> Resident | None:
         """A person fit to show every certificate: seal, register kept here, a household of 3+.

@@ -21,12 +21,16 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "card_applications",
+    "cards",
     "counters",
     "event_log",
     "family_registers",
     "issuance_blocks",
     "issuance_log",
+    "issuance_slots",
     "metadata",
+    "outbox",
     "profile",
     "resident_versions",
     "residents",
@@ -66,6 +70,8 @@ residents = Table(
     Column("birth_date", Date, nullable=False),
     Column("version", Integer, nullable=False),
     Column("data", Text, nullable=False),
+    # the first date a stored future version (a planned move-out) takes effect
+    Column("next_change_on", Date),
 )
 
 resident_versions = Table(
@@ -138,6 +144,48 @@ event_log = Table(
     Column("kind", String(40), nullable=False),
     Column("event", Text, nullable=False),
     Column("changes", Text, nullable=False),
+)
+
+card_applications = Table(
+    "card_applications",
+    metadata,
+    Column("application_id", String(24), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+issuance_slots = Table(
+    "issuance_slots",
+    metadata,
+    Column("slot_id", String(24), primary_key=True),
+    Column("starts_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("data", Text, nullable=False),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("card_id", String(32), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("auth_serial", String(40), nullable=False, unique=True),
+    Column("data", Text, nullable=False),
+)
+
+# Messages to other parties, written in the same transaction as the change that causes them
+# and delivered afterwards, so a crash neither loses nor duplicates one (transactional outbox).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("target", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
 )
 
 issuance_log = Table(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from kofu.city.adapters.card_desk import SqlCardDesk
+from kofu.city.adapters.outbox import SqlOutbox
 from kofu.city.adapters.repository import SqlRegisters
 from kofu.city.domain.city import CityProfile
 from kofu.core.errors import NotFound
@@ -20,16 +23,23 @@ class CityUnitOfWork:
     """``with CityUnitOfWork(engine) as uow: ...; uow.commit()`` — anything else rolls back."""
 
     registers: SqlRegisters
+    cards: SqlCardDesk
+    outbox: SqlOutbox
 
-    def __init__(self, engine: Engine, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, engine: Engine, rng: random.Random | None = None, today: date | None = None
+    ) -> None:
         self._engine = engine
         self._rng = rng
+        self._today = today
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
         self._conn = self._engine.connect()
         self._conn.begin()
-        self.registers = SqlRegisters(self._conn, self._rng)
+        self.registers = SqlRegisters(self._conn, self._rng, self._today)
+        self.cards = SqlCardDesk(self._conn)
+        self.outbox = SqlOutbox(self._conn)
         return self
 
     def __exit__(

@@ -14,7 +14,7 @@ event).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -310,7 +310,10 @@ def parse_event(data: Any) -> Event:
         return _EVENT.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
+        loc = list(first["loc"])
+        if loc and isinstance(data, dict) and loc[0] == data.get("kind"):
+            loc = loc[1:]  # the discriminating tag is not a field
+        where = ".".join(str(p) for p in loc) or "event"
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from exc
 
 
@@ -374,9 +377,17 @@ def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
     return {k: v for k, v in new.items() if old.get(k) != v}
 
 
+_MAY_BE_PLANNED = {"move_out", "household_head_change"}  # a move-out notified ahead (転出予定)
+
+
 def _write(
     registers: Registers, before: Resident | None, after: Resident, effective: date, kind: str
 ) -> Change:
+    if effective > registers.today and kind not in _MAY_BE_PLANNED:
+        raise InvalidInput(
+            f"a {kind} cannot take effect after today ({registers.today.isoformat()})",
+            field="effective",
+        )
     if before is not None:
         _check_order(registers, after.resident_code, effective)
     registers.save_resident(after, effective=effective, kind=kind)
@@ -409,11 +420,15 @@ def _head_name(members: list[Resident]) -> str:
 def apply_event(event: Event, registers: Registers, city: CityProfile) -> list[Change]:
     """Apply one event to the registers; return what it changed."""
     handler: Callable[[Any, Registers, CityProfile], list[Change]] = _HANDLERS[type(event)]
+    if isinstance(event, _OnResident):
+        ResidentCode(event.resident)  # a mistyped code is malformed input, whatever the kind
     return handler(event, registers, city)
 
 
 def _birth(ev: Birth, reg: Registers, city: CityProfile) -> list[Change]:
     mother = _live(reg, ev.mother)
+    if ev.father is not None and reg.resident(ResidentCode(ev.father)) is None:
+        raise NotFound(f"no resident with code {ev.father} (father)", field="father")
     code = ResidentCode(ev.resident) if ev.resident else reg.new_resident_code()
     if reg.resident(code) is not None:
         raise Conflict(f"resident code {code} is already in use", field="resident")
@@ -490,7 +505,7 @@ def _rehead(reg: Registers, gone: Resident, ev: _Event) -> list[Change]:
 
 def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
     seal = reg.seal(resident_code)
-    if seal is not None and seal.active:
+    if seal is not None and seal.abolished_on is None:
         reg.save_seal(seal.model_copy(update={"abolished_on": on}))
 
 
@@ -594,9 +609,14 @@ def _rename(
         raise InvalidInput(
             "a name separates family and given name with a full-width space", field="name"
         )
-    renamed = person.model_copy(
-        update={"name": name, "kana": kana, "name_history": (*person.name_history, person.name)}
-    )
+    update: dict[str, Any] = {
+        "name": name,
+        "kana": kana,
+        "name_history": (*person.name_history, person.name),
+    }
+    if person.relationship == "世帯主":
+        update["household_head_name"] = name
+    renamed = person.model_copy(update=update)
     changes = [_write(reg, person, renamed, effective, kind)]
     if person.relationship == "世帯主":
         for member in reg.household(person.household_id):
@@ -642,7 +662,11 @@ def _marriage(ev: Marriage, reg: Registers, city: CityProfile) -> list[Change]:
     changes: list[Change] = []
     new_name = f"{head.family_name}　{other.name.split('　', 1)[1]}"
     if new_name != other.name:
-        kana = other.kana
+        kana = (
+            f"{head.kana.split('　', 1)[0]}　{other.kana.split('　', 1)[1]}"
+            if "　" in head.kana and "　" in other.kana
+            else other.kana
+        )
         changes += _rename(reg, other, new_name, kana, ev.effective, "marriage")
         other = reg.resident(other.resident_code) or other
     for member in (head, other):
@@ -663,7 +687,15 @@ def _divorce(ev: Divorce, reg: Registers, city: CityProfile) -> list[Change]:
     previous_name, register_id = family_rules.record_divorce(reg, person, ev.effective)
     changes: list[Change] = []
     if previous_name and previous_name != person.name:
-        changes += _rename(reg, person, previous_name, person.kana, ev.effective, "divorce")
+        kana = next(
+            (
+                v.record.kana
+                for v in reversed(reg.history(person.resident_code))
+                if v.record.name == previous_name
+            ),
+            person.kana,
+        )
+        changes += _rename(reg, person, previous_name, kana, ev.effective, "divorce")
         person = reg.resident(person.resident_code) or person
     updated = person.model_copy(
         update={"domicile_head": person.name, "family_register_id": register_id}
@@ -725,7 +757,7 @@ def _seal_register(ev: SealRegister, reg: Registers, city: CityProfile) -> list[
             "a seal can be registered from age 15 (印鑑登録事務処理要領)", field="resident"
         )
     current = reg.seal(person.resident_code)
-    if current is not None and current.active:
+    if current is not None and current.active_on(ev.effective):
         raise Conflict(
             f"resident {person.resident_code} already has seal {current.registration_number}",
             field="resident",
@@ -744,7 +776,7 @@ def _seal_register(ev: SealRegister, reg: Registers, city: CityProfile) -> list[
 
 def _seal_abolish(ev: SealAbolish, reg: Registers, city: CityProfile) -> list[Change]:
     seal = reg.seal(ev.resident)
-    if seal is None or not seal.active:
+    if seal is None or not seal.active_on(ev.effective):
         raise Conflict(f"resident {ev.resident} has no registered seal", field="resident")
     reg.save_seal(seal.model_copy(update={"abolished_on": ev.effective}))
     return _side("seal_abolish", ev.resident, ev.effective, abolished_on=ev.effective.isoformat())
@@ -850,7 +882,14 @@ def _unblock_for_now(
     block = _open_block(reg, ev.resident)
     if block is None:
         raise Conflict(f"resident {ev.resident} has no issuance block to release", field="resident")
-    if ev.until[:10] < ev.effective.isoformat():
+    try:
+        until = datetime.fromisoformat(ev.until)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"until must be an ISO-8601 instant like 2026-12-05T17:00:00+09:00, not {ev.until!r}",
+            field="until",
+        ) from exc
+    if until.date() < ev.effective:
         raise InvalidInput("a temporary release must end after it starts", field="until")
     reg.save_issuance_block(block.model_copy(update={"temporary_release_until": ev.until}))
     return _side("issuance_block_temporary_release", ev.resident, ev.effective, until=ev.until)

@@ -17,18 +17,23 @@ from kofu.city.domain.certificates import (
     check_not_protected,
 )
 from kofu.city.domain.city import CityProfile
-from kofu.city.domain.model import FamilyRegister, RegisterMember, Resident
+from kofu.city.domain.model import FamilyRegister, IssuanceBlock, RegisterMember, Resident
 from kofu.city.domain.ports import Registers
+from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, NotFound, Refused
 from kofu.core.identifiers import ResidentCode
 
 __all__ = ["compose", "current_fiscal_year"]
 
-_REMOVED = Refused(
-    "removed_record",
-    "this person's record is a removed record (除票); ask for the 除票 certificate (--type johyo)",
-    message_ja="住民票が消除されているため発行できません。除票の写しを請求してください。",
-)
+
+def _removed() -> Refused:
+    """A new error each time: a shared instance would pile up tracebacks on every raise."""
+    return Refused(
+        "removed_record",
+        "this person's record is a removed record (除票); "
+        "ask for the 除票 certificate (--type johyo)",
+        message_ja="住民票が消除されているため発行できません。除票の写しを請求してください。",
+    )
 
 
 def current_fiscal_year(day: date) -> int:
@@ -43,6 +48,17 @@ def _person(registers: Registers, resident_code: str) -> Resident:
     return person
 
 
+def _release_end(block: IssuanceBlock) -> datetime | None:
+    """When a temporary release ends, as an instant (a time without zone is Japan time)."""
+    if block.temporary_release_until is None:
+        return None
+    try:
+        until = datetime.fromisoformat(block.temporary_release_until)
+    except ValueError:  # an unreadable release lifts nothing
+        return None
+    return until if until.tzinfo is not None else until.replace(tzinfo=JST)
+
+
 def _protected(registers: Registers, people: list[Resident], now: datetime, store: bool) -> None:
     today = now.date()
     protected, blocked = set(), set()
@@ -50,11 +66,8 @@ def _protected(registers: Registers, people: list[Resident], now: datetime, stor
         if any(m.active_on(today) for m in registers.support_measures(p.resident_code)):
             protected.add(p.resident_code)
         for block in registers.issuance_blocks(p.resident_code):
-            released_for_now = (
-                not store
-                and block.temporary_release_until is not None
-                and now.isoformat() < block.temporary_release_until
-            )
+            until = _release_end(block)
+            released_for_now = not store and until is not None and now < until
             if block.blocks_on(today) and not released_for_now:
                 blocked.add(p.resident_code)
     check_not_protected(people, protected, blocked)
@@ -69,7 +82,7 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
             message_ja="現に住民であるため除票はありません。",
         )
     if not removed and not person.is_resident:
-        raise _REMOVED
+        raise _removed()
     if removed:
         if req.household != "self" or req.members:
             raise InvalidInput(
@@ -133,6 +146,19 @@ def _family(
     )
 
 
+def _register_residents(
+    registers: Registers, members: tuple[RegisterMember, ...], person: Resident
+) -> list[Resident]:
+    """The register's other members who have (or had) a resident record here."""
+    out = []
+    for member in members:
+        if member.resident_code and member.resident_code != person.resident_code:
+            record = registers.resident(member.resident_code)
+            if record is not None:
+                out.append(record)
+    return out
+
+
 def compose(
     registers: Registers,
     city: CityProfile,
@@ -144,16 +170,18 @@ def compose(
 ) -> Document:
     """The document the request asks for, or a refusal naming the rule."""
     person = _person(registers, req.resident_code)
+    # protection comes first: no other refusal may tell whether a protected person moved away
+    _protected(registers, [person], now, store)
     content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
     subjects: list[Resident] = [person]
     if req.type in (CertificateType.JUMINHYO, CertificateType.JOHYO):
         content = _residence(registers, req, person)
         subjects = list(content.members)
     elif not person.is_resident and req.type in (CertificateType.INKAN,):
-        raise _REMOVED
+        raise _removed()
     elif req.type is CertificateType.INKAN:
         seal = registers.seal(person.resident_code)
-        if seal is None or not seal.active:
+        if seal is None or not seal.active_on(now.date()):
             raise Refused(
                 "no_seal",
                 "this person has no registered seal (印鑑登録がありません)",
@@ -178,6 +206,8 @@ def compose(
                 message_ja="外国籍の方には戸籍がありません。",
             )
         content = _family(req, _register_for(registers, person), person)
+        if content.attachment:  # the 附票 prints every member's address
+            subjects += _register_residents(registers, content.members, person)
     _protected(registers, subjects, now, store)
     return Document(
         type=req.type,

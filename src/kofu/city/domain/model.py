@@ -214,6 +214,10 @@ class SealRegistration(Record):
     def active(self) -> bool:
         return self.abolished_on is None
 
+    def active_on(self, day: date) -> bool:
+        """Registered on ``day``: an abolition dated later (a planned move-out) has not come."""
+        return self.registered_on <= day and (self.abolished_on is None or day < self.abolished_on)
+
 
 class TaxAssessment(Record):
     """個人住民税の課税: one fiscal year's assessment on the previous year's income."""

@@ -19,7 +19,7 @@ from kofu.city.domain.model import (
     TaxAssessment,
 )
 
-__all__ = ["Registers", "ResidentVersion"]
+__all__ = ["CertificateAuthority", "IssuedCertificates", "Registers", "ResidentVersion"]
 
 
 class ResidentVersion(Protocol):
@@ -36,7 +36,9 @@ class ResidentVersion(Protocol):
 
 
 class Registers(Protocol):
-    """The city's registers as the rules see them."""
+    """The city's registers as the rules see them, as they stand on ``today``."""
+
+    today: date
 
     # 住民基本台帳
     def resident(self, resident_code: str) -> Resident | None: ...
@@ -68,3 +70,35 @@ class Registers(Protocol):
     def save_support_measure(self, measure: SupportMeasure) -> None: ...
     def issuance_blocks(self, resident_code: str) -> Sequence[IssuanceBlock]: ...
     def save_issuance_block(self, block: IssuanceBlock) -> None: ...
+
+
+class IssuedCertificates(Protocol):
+    """What the authority returns for one card: both certificates and their serials."""
+
+    @property
+    def auth_pem(self) -> str: ...
+    @property
+    def auth_serial(self) -> str: ...
+    @property
+    def sign_pem(self) -> str | None: ...
+    @property
+    def sign_serial(self) -> str | None: ...
+
+
+class CertificateAuthority(Protocol):
+    """The JPKI authority as the card desk sees it (reached over HTTP in deployment)."""
+
+    def issue_pair(
+        self,
+        *,
+        city: str,
+        resident_code: str,
+        card_id: str,
+        birth_date: date,
+        card_expiry: date,
+        facts: dict[str, str] | None,
+        auth_public_key_pem: str,
+        sign_public_key_pem: str | None,
+    ) -> IssuedCertificates: ...
+
+    def revoke_card(self, card_id: str, cause: str) -> list[str]: ...

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.card_desk import CardState, revocation_for
 from kofu.city.domain.events import Change, apply_event, parse_event
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
@@ -22,6 +23,7 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
     batch = str(uuid.uuid4())
     changes: list[Change] = []
     with uow:
+        uow.registers.today = clock.today()
         city = uow.city()
         for number, raw in enumerate(events, start=1):
             try:
@@ -38,5 +40,33 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
                 changes=[c.model_dump(mode="json") for c in made],
             )
             changes += made
+        _notify_cards(uow, changes, clock)
         uow.commit()
     return changes
+
+
+def _notify_cards(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> None:
+    """Queue the revocations register changes cause, in the same transaction (outbox)."""
+    for change in changes:
+        cause = revocation_for(change.kind, change.changed)
+        if cause is None:
+            continue
+        for card in uow.cards.cards_of(change.resident):
+            if card.state is not CardState.ACTIVE:
+                continue
+            uow.outbox.add(
+                target="jpki",
+                kind="revoke_card",
+                payload={
+                    "card_id": card.card_id,
+                    "cause": cause,
+                    "effective": change.effective.isoformat(),
+                },
+                at=clock.now(),
+            )
+            if cause == "death":
+                uow.cards.save_card(
+                    card.model_copy(
+                        update={"state": CardState.RETURNED, "state_changed_on": change.effective}
+                    )
+                )

@@ -32,6 +32,7 @@ def issue_certificate(
     """Compose and render the certificate; a refusal raises and leaves nothing behind."""
     now = clock.now()
     with uow:
+        uow.registers.today = now.date()
         city = uow.city()
         number = uow.registers.next_number("issue")
         doc = compose(

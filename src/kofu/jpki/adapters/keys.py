@@ -15,8 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kofu.core.certkinds import CertKind
 from kofu.jpki.domain.ca import RSA_BITS, CaKeys, build_hierarchy
-from kofu.jpki.domain.profiles import CertKind
 
 __all__ = ["FileKeyStore", "load_or_create_hierarchy"]
 

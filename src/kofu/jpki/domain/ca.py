@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from kofu.core.clock import JST
-from kofu.jpki.domain.profiles import BasicFacts, CertKind
+from kofu.jpki.domain.profiles import BasicFacts, CertKind, policy_of
 
 __all__ = ["Authority", "CaKeys", "KeyStore", "Urls", "build_hierarchy", "end_of_day"]
 
@@ -175,7 +175,7 @@ class Authority:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(kind), critical=True)
             .add_extension(
-                x509.CertificatePolicies([x509.PolicyInformation(kind.policy, None)]),
+                x509.CertificatePolicies([x509.PolicyInformation(policy_of(kind), None)]),
                 critical=False,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)

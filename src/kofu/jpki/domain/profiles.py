@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
+
+from kofu.core.birthdays import birthday_after
+from kofu.core.certkinds import CertKind
 
 __all__ = [
     "JPKI_ARC",
@@ -31,9 +33,8 @@ __all__ = [
     "OID_POLICY_SIGN",
     "BasicFacts",
     "CertKind",
-    "birthday_after",
-    "card_validity_end",
     "certificate_validity_end",
+    "policy_of",
 ]
 
 JPKI_ARC = "1.2.392.200149.8.5"
@@ -48,15 +49,9 @@ OID_POLICY_AUTH = ObjectIdentifier(f"{JPKI_ARC}.1.3")
 BASIC_FACT_OIDS = (OID_NAME, OID_GENDER, OID_DATE_OF_BIRTH, OID_ADDRESS)
 
 
-class CertKind(StrEnum):
-    """Which of the card's two certificates."""
-
-    SIGN = "sign"  # 署名用電子証明書
-    AUTH = "auth"  # 利用者証明用電子証明書
-
-    @property
-    def policy(self) -> ObjectIdentifier:
-        return OID_POLICY_SIGN if self is CertKind.SIGN else OID_POLICY_AUTH
+def policy_of(kind: CertKind) -> ObjectIdentifier:
+    """The certificate policy OID of each kind."""
+    return OID_POLICY_SIGN if kind is CertKind.SIGN else OID_POLICY_AUTH
 
 
 @dataclass(frozen=True)
@@ -101,28 +96,7 @@ def read_utf8(der: bytes) -> str:
     return der[2 + k : 2 + k + n].decode("utf-8")
 
 
-def birthday_after(birth: date, on: date, count: int) -> date:
-    """The ``count``-th birthday strictly after ``on``; 29 Feb counts on 28 Feb in common years."""
-    year = on.year
-    candidates = []
-    for y in range(year, year + count + 2):
-        try:
-            candidates.append(birth.replace(year=y))
-        except ValueError:
-            candidates.append(date(y, 2, 28))
-    after = [d for d in candidates if d > on]
-    return after[count - 1]
-
-
 def certificate_validity_end(birth: date, issued_on: date, card_expiry: date | None) -> date:
     """The last day a certificate is valid: the fifth birthday after issue, or the card's end."""
     fifth = birthday_after(birth, issued_on, 5)
     return min(fifth, card_expiry) if card_expiry else fifth
-
-
-def card_validity_end(birth: date, issued_on: date) -> date:
-    """The card's expiry: the 10th birthday after issue from age 18, the 5th under 18."""
-    years = (
-        issued_on.year - birth.year - ((issued_on.month, issued_on.day) < (birth.month, birth.day))
-    )
-    return birthday_after(birth, issued_on, 10 if years >= 18 else 5)

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from cryptography import x509
 
-from kofu.jpki.domain.profiles import CertKind
+from kofu.core.certkinds import CertKind
 
 __all__ = ["RevocationCause", "crl_reason", "kinds_revoked"]
 

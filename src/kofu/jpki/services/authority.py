@@ -67,12 +67,19 @@ class JpkiService:
         auth_key: rsa.RSAPublicKey,
         sign_key: rsa.RSAPublicKey | None,
     ) -> IssuedPair:
-        """Certify the card's keys: validity to the fifth birthday after issue or the card's end."""
+        """Certify the card's keys: validity to the fifth birthday after issue or the card's end.
+
+        A card holds one valid pair: certificates it held before are revoked as
+        superseded (更新), in the same transaction.
+        """
         now = self.clock.now()
         end = end_of_day(certificate_validity_end(birth_date, now.date(), card_expiry))
         certs: dict[CertKind, x509.Certificate] = {}
         with self.engine.begin() as conn:
             repo = SqlCertificates(conn)
+            for old in repo.for_card(card_id):
+                if old.status == "good":
+                    repo.revoke(old.serial, now, RevocationCause.RENEWAL.value)
             for kind, key in ((CertKind.AUTH, auth_key), (CertKind.SIGN, sign_key)):
                 if key is None:
                     continue
@@ -88,6 +95,7 @@ class JpkiService:
                 )
                 repo.add(_record_of(cert, kind, city, resident_code, card_id))
                 certs[kind] = cert
+        self._revision = (0, -REVISION_TTL)
         return IssuedPair(sign=certs.get(CertKind.SIGN), auth=certs[CertKind.AUTH])
 
     # --- revoking -------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The JPKI authority reached over HTTP (the city's side of the link)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound
+
+__all__ = ["HttpAuthority", "Issued"]
+
+
+@dataclass(frozen=True)
+class Issued:
+    auth_pem: str
+    auth_serial: str
+    sign_pem: str | None
+    sign_serial: str | None
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = {"message": response.text[:200]}
+    message = body.get("message") or str(body.get("detail") or body)
+    kind = {404: NotFound, 409: Conflict, 422: InvalidInput}.get(response.status_code, KofuError)
+    raise kind(f"jpki: {message}")
+
+
+class HttpAuthority:
+    """Calls the authority's /certificates and /revocations endpoints."""
+
+    def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = client or httpx.Client(timeout=30)
+
+    def issue_pair(
+        self,
+        *,
+        city: str,
+        resident_code: str,
+        card_id: str,
+        birth_date: date,
+        card_expiry: date,
+        facts: dict[str, str] | None,
+        auth_public_key_pem: str,
+        sign_public_key_pem: str | None,
+    ) -> Issued:
+        body = {
+            "city": city,
+            "resident_code": resident_code,
+            "card_id": card_id,
+            "birth_date": birth_date.isoformat(),
+            "card_expiry": card_expiry.isoformat(),
+            "auth_public_key_pem": auth_public_key_pem,
+            "sign_public_key_pem": sign_public_key_pem,
+            "facts": facts,
+        }
+        try:
+            response = self.client.post(f"{self.base_url}/certificates", json=body)
+        except httpx.HTTPError as exc:
+            raise KofuError(f"the JPKI authority at {self.base_url} is unreachable: {exc}") from exc
+        _raise_for(response)
+        return Issued(**response.json())
+
+    def revoke_card(self, card_id: str, cause: str) -> list[str]:
+        try:
+            response = self.client.post(
+                f"{self.base_url}/revocations", json={"card_id": card_id, "cause": cause}
+            )
+        except httpx.HTTPError as exc:
+            raise KofuError(f"the JPKI authority at {self.base_url} is unreachable: {exc}") from exc
+        _raise_for(response)
+        revoked: list[str] = response.json()["revoked"]
+        return revoked

@@ -8,8 +8,8 @@ from kofu.card.apdu import CommandAPDU, ResponseAPDU
 from kofu.card.element import SecureElement
 from kofu.card.jpki_ap import JPKI_AID, issuer_mac
 from kofu.card.reader import JpkiCard, PinError
-from kofu.core.errors import Conflict, InvalidInput, Refused
 from kofu.core.certkinds import CertKind
+from kofu.core.errors import Conflict, InvalidInput, Refused
 
 AUTH_PIN_EF, SIGN_PIN_EF = 0x0018, 0x001B
 

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from kofu.card.element import SecureElement
 from kofu.card.jpki_ap import SHA256_DIGEST_INFO_PREFIX
 from kofu.card.reader import CardError, CardReader, JpkiCard
-from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 from kofu.core.certkinds import CertKind
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 
 MESSAGE = "転入届 2026-11-23 深谷市".encode()
 

@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from sqlalchemy import insert
 
+from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.jpki.adapters import tables as t
 from kofu.jpki.adapters.keys import FileKeyStore
 from kofu.jpki.domain.ca import Urls
-from kofu.jpki.domain.profiles import CertKind
 from kofu.jpki.services.authority import JpkiService
 
 __all__ = ["bench_ocsp"]

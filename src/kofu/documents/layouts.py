@@ -1,8 +1,9 @@
 """The layout of each certificate, drawn on a ``Sheet``.
 
 Residence certificates are household-list style (世帯連記式): up to four
-members a sheet, further sheets for larger households, the certification
-only on the last.  Family-register certificates follow the computerised
+members a sheet (fewer when many items are printed), further sheets for
+larger households, each repeating the address, the certification only on
+the last.  Family-register certificates follow the computerised
 format of 戸籍法施行規則 付録第二十二号様式: 本籍 and 氏名, 戸籍事項, then each
 person with 身分事項.  Dates print in the Japanese era.
 """
@@ -78,12 +79,18 @@ def _residence(sheet: Sheet, c: ResidenceCertificate) -> None:
     header = [("住所", first.address.text)]
     if Item.HEAD in c.items:
         header.append(("世帯主", c.household_head))
-    for start in range(0, len(c.members), _PER_SHEET):
-        if start:
+    sheet.rows(header)
+    for i, p in enumerate(c.members):
+        rows = _member_rows(p, c)
+        if i and i % _PER_SHEET == 0:
             sheet.new_page()
-        sheet.rows(header)
-        for p in c.members[start : start + _PER_SHEET]:
-            sheet.rows(_member_rows(p, c), label_w=42, size=9)
+            sheet.rows(header)
+        else:  # a member who does not fit goes to a new sheet, which repeats the header
+            page = sheet.pages
+            sheet.ensure(sheet.rows_height(rows, 42, 9))
+            if sheet.pages != page:
+                sheet.rows(header)
+        sheet.rows(rows, label_w=42, size=9)
 
 
 def _seal(sheet: Sheet, c: SealCertificate) -> None:

@@ -116,6 +116,20 @@ class Sheet:
         if self.y + height > PAGE_H / mm - BOTTOM:
             self.new_page()
 
+    def _measure(
+        self, rows: Sequence[tuple[str, str]], label_w: float, size: float
+    ) -> tuple[list[tuple[str, list[str]]], list[float]]:
+        """Each row's wrapped lines and its height in mm."""
+        value_w = RIGHT - LEFT - label_w - 4
+        wrapped = [(label, wrap(value, self.mincho, size, value_w)) for label, value in rows]
+        return wrapped, [max(1, len(lines)) * size * 0.42 + 2.6 for _, lines in wrapped]
+
+    def rows_height(
+        self, rows: Sequence[tuple[str, str]], label_w: float = 38, size: float = 9.5
+    ) -> float:
+        """The height ``rows`` would take, to decide a page break before drawing."""
+        return sum(self._measure(rows, label_w, size)[1])
+
     def rows(
         self,
         rows: Sequence[tuple[str, str]],
@@ -125,10 +139,8 @@ class Sheet:
         caption: str | None = None,
     ) -> None:
         """A bordered box of label | value rows; long values wrap inside their cell."""
-        value_w = RIGHT - LEFT - label_w - 4
-        wrapped = [(label, wrap(value, self.mincho, size, value_w)) for label, value in rows]
+        wrapped, heights = self._measure(rows, label_w, size)
         line_h = size * 0.42
-        heights = [max(1, len(lines)) * line_h + 2.6 for _, lines in wrapped]
         total = sum(heights) + (6 if caption else 0)
         self.ensure(total)
         top = self.y

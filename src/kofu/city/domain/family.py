@@ -164,6 +164,19 @@ def _carried_relationship(reg: Registers, person: Resident) -> str:
     return member.relationship if member else ("長男" if person.sex is Sex.MALE else "長女")
 
 
+def _married(reg: Registers, person: Resident) -> bool:
+    """Whether the register kept here shows the person with a spouse not struck out."""
+    register = register_of(reg, person)
+    member = register.member_for(person.resident_code) if register else None
+    if register is None or member is None or member.removed:
+        return False
+    if member.relationship in ("妻", "夫"):
+        return True
+    return register.head_name == person.name and any(
+        m.relationship in ("妻", "夫") and not m.removed for m in register.members
+    )
+
+
 def record_marriage(
     reg: Registers, head: Resident, other: Resident, domicile: str, on: date
 ) -> str:
@@ -173,6 +186,16 @@ def record_marriage(
     for person in (head, other):
         if person.foreign is not None:
             raise InvalidInput("a foreign national has no family register", field="resident")
+        if person.age_on(on) < 18:
+            raise InvalidInput(
+                f"resident {person.resident_code} is under 18, the age of marriage (民法731条)",
+                field="resident",
+            )
+        if _married(reg, person):
+            raise Conflict(
+                f"resident {person.resident_code} is already married (重婚, 民法732条)",
+                field="resident",
+            )
     details = (("婚姻日", wareki(on)), ("配偶者氏名", other.name))
     head_member = _member_from(
         head,
@@ -265,7 +288,12 @@ def record_transfer_out(reg: Registers, person: Resident, new_domicile: str, on:
         raise Conflict(
             f"resident {person.resident_code} has no family register kept here", field="resident"
         )
-    if register.member_for(person.resident_code) is None or register.head_name != person.name:
+    member = register.member_for(person.resident_code)
+    if (
+        member is None
+        or member.removed
+        or (register.head_name != person.name and member.relationship not in ("妻", "夫"))
+    ):
         raise Conflict(
             "only the head (筆頭者) or spouse may transfer the domicile", field="resident"
         )

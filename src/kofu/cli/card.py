@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.card_desk import LEAD_TIME
-from kofu.city.services import card_desk as desk
-from kofu.city.services.outbox import deliver_to_jpki
-from kofu.city.store import city_engine
 from kofu.cli.common import clock, emit, guarded, settings
-from kofu.cli.wiring import authority, card_master_key
 from kofu.core.clock import parse_instant
 from kofu.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kofu.city.adapters.uow import CityUnitOfWork
 
 app = typer.Typer(help="The My Number card desk.", no_args_is_help=True)
 
@@ -35,6 +32,9 @@ Documents = Annotated[
 
 
 def _uow(code: str) -> CityUnitOfWork:
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.store import city_engine
+
     return CityUnitOfWork(city_engine(settings(), code), today=clock().today())
 
 
@@ -47,6 +47,9 @@ def _out(obj: Any, as_json: bool, line: str) -> None:
 
 def _deliver(code: str) -> None:
     """Send queued revocations to the authority right away (they stay queued if it is down)."""
+    from kofu.city.services.outbox import deliver_to_jpki
+    from kofu.cli.wiring import authority
+
     deliver_to_jpki(uow=_uow(code), authority=authority(settings()), clock=clock())
 
 
@@ -66,6 +69,8 @@ def apply(
     as_json: Json = False,
 ) -> None:
     """交付申請: apply for a card (a group applies with --channel group_outreach --facility)."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         codes = [c for c in resident.split(",") if c]
         if channel == "group_outreach" or len(codes) > 1:
@@ -107,6 +112,8 @@ def slots_add(
     as_json: Json = False,
 ) -> None:
     """Open a slot."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         slot = desk.add_slot(
             uow=_uow(city),
@@ -131,6 +138,8 @@ def slots_capacity(
     as_json: Json = False,
 ) -> None:
     """Change a slot's capacity (never below what is booked)."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         s = desk.set_capacity(uow=_uow(city), slot_id=slot, capacity=capacity)
         _out(
@@ -143,6 +152,8 @@ def slots_capacity(
 @app.command("notices")
 def notices(city: City, as_json: Json = False) -> None:
     """交付通知書: notify everyone whose card has arrived."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         for a in desk.send_notices(uow=_uow(city), clock=clock()):
             _out(
@@ -160,6 +171,8 @@ def schedule(
     as_json: Json = False,
 ) -> None:
     """交付予約: book a slot for a notified application."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         a = desk.book_slot(uow=_uow(city), application_id=application, slot_id=slot, clock=clock())
         _out(a.model_dump(mode="json"), as_json, f"{a.application_id}  booked {a.slot_id}")
@@ -181,6 +194,9 @@ def issue(
     as_json: Json = False,
 ) -> None:
     """交付: hand over a card; with --resident, apply, notify, book and hand over at once (demo)."""
+    from kofu.city.services import card_desk as desk
+    from kofu.cli.wiring import authority, card_master_key
+
     with guarded(as_json):
         if (resident is None) == (application is None):
             raise InvalidInput(
@@ -211,6 +227,9 @@ def issue(
 
 def _whole_flow(city: str, resident: str) -> str:
     """Apply at the counter, let the card arrive, notify, open a slot and book it."""
+    from kofu.city.domain.card_desk import LEAD_TIME
+    from kofu.city.services import card_desk as desk
+
     now = clock().now()
     at_now = clock_at(now)
     app_ = desk.apply_for_card(
@@ -240,6 +259,9 @@ def clock_at(instant: datetime) -> Any:
 @app.command("status")
 def status(card: Card, as_json: Json = False) -> None:
     """The card's state, tries left, and both certificates in PEM."""
+    from kofu.city.services import card_desk as desk
+    from kofu.cli.wiring import card_master_key
+
     with guarded(as_json):
         info = desk.card_status(card, card_master_key(settings()))
         _out(
@@ -263,6 +285,9 @@ def renew(
     as_json: Json = False,
 ) -> None:
     """電子証明書の更新: from three months before the certificates expire."""
+    from kofu.city.services import card_desk as desk
+    from kofu.cli.wiring import authority, card_master_key
+
     with guarded(as_json):
         record = desk.renew_certificates(
             uow=_uow(city),
@@ -288,6 +313,8 @@ def report_lost(
     city: City, card_id: Annotated[str, typer.Option("--card-id")], as_json: Json = False
 ) -> None:
     """紛失届: suspend the card and revoke both certificates."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         record = desk.report_lost(uow=_uow(city), card_id=card_id, clock=clock())
         _deliver(city)
@@ -303,6 +330,8 @@ def found(
     city: City, card_id: Annotated[str, typer.Option("--card-id")], as_json: Json = False
 ) -> None:
     """発見届: lift the suspension (the certificates must be renewed)."""
+    from kofu.city.services import card_desk as desk
+
     with guarded(as_json):
         record = desk.report_found(uow=_uow(city), card_id=card_id, clock=clock())
         _out(
@@ -322,6 +351,9 @@ def reset_pin(
     as_json: Json = False,
 ) -> None:
     """暗証番号の初期化: unlock a locked PIN with a new value, at the counter."""
+    from kofu.city.services import card_desk as desk
+    from kofu.cli.wiring import card_master_key
+
     with guarded(as_json):
         record = desk.reset_pin(
             uow=_uow(city),
@@ -341,6 +373,9 @@ def reset_pin(
 @app.command("deliver")
 def deliver(city: City, as_json: Json = False) -> None:
     """Send queued revocations (from register events and the desk) to the authority."""
+    from kofu.city.services.outbox import deliver_to_jpki
+    from kofu.cli.wiring import authority
+
     with guarded(as_json):
         result = deliver_to_jpki(uow=_uow(city), authority=authority(settings()), clock=clock())
         _out(

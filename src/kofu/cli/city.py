@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.events import event_kinds
-from kofu.city.services.events import apply_events
-from kofu.city.services.queries import list_residents, show_resident
-from kofu.city.services.seeding import seed_city
-from kofu.city.store import city_engine
 from kofu.cli.common import clock, emit, guarded, parse_date, settings
 from kofu.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kofu.city.adapters.uow import CityUnitOfWork
 
 __all__ = ["register"]
 
@@ -26,6 +22,9 @@ Json = Annotated[bool, typer.Option("--json", help="print JSON lines")]
 
 
 def _uow(code: str) -> CityUnitOfWork:
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.store import city_engine
+
     return CityUnitOfWork(city_engine(settings(), code), today=clock().today())
 
 
@@ -36,6 +35,11 @@ def seed(
     as_json: Json = False,
 ) -> None:
     """Build a synthetic city from Japan Post's address data (replaces its registers)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from kofu.city.services.seeding import seed_city
+    from kofu.city.store import city_engine
+
     with guarded(as_json):
         engine = city_engine(settings(), city)
         with Progress(
@@ -73,6 +77,8 @@ def residents(
     as_json: Json = False,
 ) -> None:
     """List residents, one JSON object a line (resident_code, individual_number, name, …)."""
+    from kofu.city.services.queries import list_residents
+
     with guarded(as_json):
         for row in list_residents(uow=_uow(city), limit=limit, offset=offset):
             if as_json:
@@ -92,6 +98,8 @@ def show(
     as_json: Json = False,
 ) -> None:
     """One person's record with its history."""
+    from kofu.city.services.queries import show_resident
+
     with guarded(as_json):
         out = show_resident(
             uow=_uow(city), resident_code=resident, as_of=parse_date(as_of, "as_of")
@@ -139,6 +147,8 @@ def event(
     ] = None,
 ) -> None:
     """Apply register events, one JSON object a line; prints what each changed."""
+    from kofu.city.services.events import apply_events
+
     if ctx.invoked_subcommand is not None:
         return
     with guarded(True):
@@ -153,6 +163,8 @@ def event(
 @event_app.command("kinds")
 def kinds(as_json: Json = False) -> None:
     """Every event kind with its fields."""
+    from kofu.city.domain.events import event_kinds
+
     for kind in event_kinds():
         if as_json:
             emit(kind)

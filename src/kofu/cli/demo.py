@@ -7,62 +7,9 @@ from typing import Annotated
 
 import typer
 
-from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.certificates import CertificateType, IssueRequest
-from kofu.city.services.events import apply_events
-from kofu.city.services.issuance import issue_certificate
-from kofu.city.services.seeding import seed_city
-from kofu.city.store import city_engine
-from kofu.cli.common import clock, emit, guarded, settings
+from kofu.cli.common import guarded
 
-__all__ = ["DEMO_CITIES", "demo"]
-
-DEMO_CITIES = ("112186", "032051")  # 埼玉県深谷市, 岩手県花巻市 — the two evaluation sheets' cities
-
-# (type, household, items) of each sample
-_SAMPLES: tuple[tuple[CertificateType, str | None, tuple[str, ...]], ...] = (
-    (CertificateType.JUMINHYO, "all", ("head", "domicile")),
-    (CertificateType.INKAN, None, ()),
-    (CertificateType.KAZEI, None, ()),
-    (CertificateType.SHOTOKU, None, ()),
-    (CertificateType.KOSEKI_ZENBU, None, ()),
-    (CertificateType.KOSEKI_KOJIN, None, ()),
-    (CertificateType.FUHYO, None, ()),
-    (CertificateType.JOHYO, None, ()),
-)
-
-
-def _ensure_seeded(code: str, residents: int) -> None:
-    engine = city_engine(settings(), code)
-    with CityUnitOfWork(engine, today=clock().today()) as uow:
-        seeded = uow.registers.profile() is not None and uow.registers.count_residents() > 0
-    if not seeded:
-        typer.echo(f"seeding {code} with {residents:,} residents …", err=True)
-        seed_city(engine=engine, code=code, residents=residents, seed=1, today=clock().today())
-
-
-def _removed_person(code: str) -> str:
-    """A 除票 to show: the first removed record, or a move-out made now for the demo."""
-    engine = city_engine(settings(), code)
-    with CityUnitOfWork(engine, today=clock().today()) as uow:
-        removed = uow.registers.sample_holder(removed=True)
-        if removed is not None:
-            return removed.resident_code
-        people = uow.registers.residents(limit=1)
-    person = people[0]
-    event = {
-        "kind": "move_out",
-        "resident": person.resident_code,
-        "effective": clock().today().isoformat(),
-        "destination": {
-            "prefecture": "東京都",
-            "city": "豊島区",
-            "town": "東池袋",
-            "block": "1番地",
-        },
-    }
-    apply_events(uow=CityUnitOfWork(engine, today=clock().today()), events=[event], clock=clock())
-    return person.resident_code
+__all__ = ["demo"]
 
 
 def demo(
@@ -73,38 +20,7 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
 ) -> None:
     """Seed the demo cities (once) and issue a sample of every certificate into a folder."""
+    from kofu.cli.samples import issue_samples
+
     with guarded(as_json):
-        for code in DEMO_CITIES:
-            _ensure_seeded(code, residents)
-            engine = city_engine(settings(), code)
-            with CityUnitOfWork(engine, today=clock().today()) as uow:
-                holder = uow.registers.sample_holder()
-            assert holder is not None, "a seeded city always has a sample holder"
-            removed = _removed_person(code)
-            for kind, household, items in _SAMPLES:
-                who = removed if kind is CertificateType.JOHYO else holder.resident_code
-                request = IssueRequest.parse(
-                    type=kind.value, resident_code=who, household=household, items=items
-                )
-                issued = issue_certificate(
-                    uow=CityUnitOfWork(engine, today=clock().today()),
-                    request=request,
-                    clock=clock(),
-                )
-                path = out / code / f"{kind.value}.pdf"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(issued.pdf)
-                if as_json:
-                    emit(
-                        {
-                            "city": code,
-                            "certificate": kind.value,
-                            "file": str(path.resolve()),
-                            "resident_code": who,
-                            "issue_number": issued.issue_number,
-                        }
-                    )
-                else:
-                    typer.echo(f"{code}  {kind.label:<14} {path.resolve()}")
-        if not as_json:
-            typer.echo(f"samples of every certificate of both demo cities are in {out.resolve()}")
+        issue_samples(out, residents, as_json)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import IssueRequest
@@ -26,14 +29,28 @@ class IssuedCertificate:
     pages: int
 
 
+Precheck = Callable[[CityUnitOfWork, datetime], None]
+
+
 def issue_certificate(
-    *, uow: CityUnitOfWork, request: IssueRequest, clock: Clock, channel: str = "counter"
+    *,
+    uow: CityUnitOfWork,
+    request: IssueRequest,
+    clock: Clock,
+    channel: str = "counter",
+    precheck: Precheck | None = None,
 ) -> IssuedCertificate:
-    """Compose and render the certificate; a refusal raises and leaves nothing behind."""
+    """Compose and render the certificate; a refusal raises and leaves nothing behind.
+
+    ``precheck`` runs the channel's own rules (the store's) inside the same
+    transaction, before anything is numbered.
+    """
     now = clock.now()
     with uow:
         uow.registers.today = now.date()
         city = uow.city()
+        if precheck is not None:
+            precheck(uow, now)
         number = uow.registers.next_number("issue")
         doc = compose(
             uow.registers, city, request, now=now, issue_number=number, store=channel == "store"
@@ -57,5 +74,5 @@ def issue_certificate(
         resident_code=doc.holder.resident_code,
         subjects=doc.subjects,
         content_digest=digest,
-        pages=pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page"),
+        pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
     )

@@ -1,0 +1,48 @@
+"""A city's store rules and fees, read from the TOML file a clerk edits.
+
+KOFU_HOME/cities/<code>.toml wins over the file shipped with kofu
+(kofu/city/config/<code>.toml); a city with neither gets the defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from kofu.city.domain.store_rules import StoreRules
+from kofu.core.errors import InvalidInput
+
+__all__ = ["load_store_rules"]
+
+_SHIPPED = Path(__file__).resolve().parent.parent / "config"
+
+
+def _flatten(doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out.update(doc.get("hours", {}))
+    out.update(doc.get("items", {}))
+    if "fees" in doc:
+        out["fees"] = doc["fees"]
+    if "maintenance" in doc:
+        out["maintenance"] = doc["maintenance"]
+    return out
+
+
+def load_store_rules(home: Path, code: str) -> StoreRules:
+    """The city's rules; an unreadable file is an error that names the file and the field."""
+    for path in (home / "cities" / f"{code}.toml", _SHIPPED / f"{code}.toml"):
+        if not path.exists():
+            continue
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            return StoreRules.model_validate(_flatten(doc))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"{path}: {exc}", field="config") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput(f"{path}: {where}: {first['msg']}", field="config") from exc
+    return StoreRules()

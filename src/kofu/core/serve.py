@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
 import threading
@@ -21,8 +22,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_forever(app: Any, port: int, ready: dict[str, Any], workers_note: str = "") -> None:
-    """Serve until interrupted; print ``ready`` (with the URL) as one JSON line once listening."""
+def serve_forever(app: Any, port: int, ready: dict[str, Any]) -> None:
+    """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening."""
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
@@ -32,6 +33,7 @@ def serve_forever(app: Any, port: int, ready: dict[str, Any], workers_note: str 
         if not thread.is_alive() or time.monotonic() > deadline:
             raise SystemExit(f"the server did not start on 127.0.0.1:{port}")
         time.sleep(0.02)
+    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
     sys.stdout.write(json.dumps(ready, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     try:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kofu.core.errors import InvalidInput, KofuError
 from kofu.jpki.domain.profiles import BasicFacts, CertKind
@@ -32,9 +32,10 @@ class FactsIn(BaseModel):
 
 
 class IssueIn(BaseModel):
-    city: str
-    resident_code: str
-    card_id: str
+    # at most the widths of the authority's register (a longer value is a 422, not a DB error)
+    city: str = Field(max_length=6)
+    resident_code: str = Field(max_length=11)
+    card_id: str = Field(max_length=32)
     birth_date: str
     card_expiry: str
     auth_public_key_pem: str

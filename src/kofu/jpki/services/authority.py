@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
@@ -22,7 +23,7 @@ from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.jpki.adapters.keys import FileKeyStore, load_or_create_hierarchy
 from kofu.jpki.adapters.repository import CertificateRecord, SqlCertificates
-from kofu.jpki.domain.ca import Authority, Urls, end_of_day
+from kofu.jpki.domain.ca import RSA_BITS, Authority, Urls, end_of_day
 from kofu.jpki.domain.profiles import BasicFacts, CertKind, certificate_validity_end
 from kofu.jpki.domain.revocation import RevocationCause, crl_reason, kinds_revoked
 
@@ -73,6 +74,18 @@ class JpkiService:
         superseded (更新), in the same transaction.
         """
         now = self.clock.now()
+        for key in (auth_key, sign_key):
+            if key is not None and key.key_size != RSA_BITS:
+                raise InvalidInput(
+                    f"the card's keys are RSA-{RSA_BITS}, not RSA-{key.key_size}",
+                    field="public_key",
+                )
+        if sign_key is not None and facts is None:
+            raise InvalidInput(
+                "the signature certificate needs the four basic facts", field="facts"
+            )
+        if card_expiry < now.date():
+            raise InvalidInput(f"the card expired on {card_expiry}", field="card_expiry")
         end = end_of_day(certificate_validity_end(birth_date, now.date(), card_expiry))
         certs: dict[CertKind, x509.Certificate] = {}
         with self.engine.begin() as conn:
@@ -182,9 +195,8 @@ class JpkiService:
         cached = self._ocsp.get(key)
         if cached and cached[0] == rev and now < cached[1] - OCSP_LIFETIME / 2:
             return cached[2]
-        try:
-            request = ocsp.load_der_ocsp_request(request_der)
-        except ValueError:
+        request = _parse_ocsp_request(request_der)
+        if request is None:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(
                 ocsp.OCSPResponseStatus.MALFORMED_REQUEST
             ).public_bytes(serialization.Encoding.DER)
@@ -210,7 +222,7 @@ class JpkiService:
         now: datetime,
     ) -> bytes:
         issuer = self.authority.cas.issuing[kind]
-        if record is None or record.kind != kind.value:
+        if record is None or record.kind != kind.value or not _names_issuer(request, issuer):
             status, rev_time, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
         elif record.status == "revoked":
             assert record.revoked_at is not None and record.cause is not None
@@ -237,6 +249,34 @@ class JpkiService:
         )
         response = builder.sign(self.authority.keys.private_key(kind.value), hashes.SHA256())
         return response.public_bytes(serialization.Encoding.DER)
+
+
+def _parse_ocsp_request(der: bytes) -> ocsp.OCSPRequest | None:
+    """The request, or None when this responder cannot read it (answered malformedRequest).
+
+    Besides garbage, that is a request for more than one certificate or one whose
+    CertID uses a hash other than SHA-1/SHA-2: cryptography reads neither.
+    """
+    try:
+        request = ocsp.load_der_ocsp_request(der)
+        request.hash_algorithm  # noqa: B018 — raises UnsupportedAlgorithm for e.g. MD5
+    except (ValueError, NotImplementedError, UnsupportedAlgorithm):
+        return None
+    return request
+
+
+def _names_issuer(request: ocsp.OCSPRequest, issuer: x509.Certificate) -> bool:
+    """Whether the request's CertID names ``issuer`` (RFC 6960 §4.1.1: name and key hashes)."""
+    key = issuer.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    name_hash = hashes.Hash(request.hash_algorithm)
+    name_hash.update(issuer.subject.public_bytes())
+    key_hash = hashes.Hash(request.hash_algorithm)
+    key_hash.update(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1))
+    return (
+        name_hash.finalize() == request.issuer_name_hash
+        and key_hash.finalize() == request.issuer_key_hash
+    )
 
 
 def _kind(name: str) -> CertKind:

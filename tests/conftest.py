@@ -16,74 +16,35 @@ that a refused request changed nothing.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, insert, inspect, select, text
 
 from kofu.city.adapters import tables
 from kofu.city.services.seeding import seed_city
 from kofu.core.clock import JST, FixedClock
-from kofu.core.db import make_engine, migrate
+from stores import BACKENDS, fresh_store
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CITY_CODE = "112186"  # 埼玉県深谷市
 SEED = 7
 SEED_RESIDENTS = 300
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 Rows = dict[str, list[dict[str, Any]]]
-
-
-@cache
-def _postgres_unreachable() -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can (asked once per session)."""
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
-            conn.execute("select 1")
-    except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"PostgreSQL is not reachable at {POSTGRES_URL}: {first_line}"
-    return None
-
-
-def _drop_schema(schema: str) -> None:
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @contextmanager
 def fresh_engine(backend: str, directory: Path) -> Iterator[Engine]:
     """An empty city store migrated to the newest revision, removed afterwards."""
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{directory / f'city_{CITY_CODE}.sqlite'}")
-        try:
-            migrate(engine, "city")
-            yield engine
-        finally:
-            engine.dispose()
-        return
-    reason = _postgres_unreachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"t_{secrets.token_hex(6)}_city_{CITY_CODE}"
-    engine = make_engine(POSTGRES_URL, schema)
-    try:
-        migrate(engine, "city")
+    with fresh_store(backend, directory, f"city_{CITY_CODE}") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        _drop_schema(schema)
 
 
 def table_rows(engine: Engine) -> Rows:

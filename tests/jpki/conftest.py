@@ -27,25 +27,21 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jpki_support import (
-    BACKENDS,
     BASE_URL,
     CA_NAMES,
     KOFU,
     NOW,
-    POSTGRES_URL,
     CardKeys,
     Server,
     copy_ca_keys,
-    drop_schema,
-    postgres_unreachable,
 )
 from sqlalchemy import Engine
 
 from kofu.core.clock import FixedClock
-from kofu.core.db import make_engine, migrate
 from kofu.jpki.adapters.keys import FileKeyStore
 from kofu.jpki.domain.ca import Urls
 from kofu.jpki.services.authority import JpkiService
+from stores import BACKENDS, POSTGRES_URL, drop_schema, fresh_store, postgres_unreachable
 
 
 @pytest.fixture(scope="session")
@@ -76,25 +72,8 @@ def small_key() -> rsa.RSAPrivateKey:
 @pytest.fixture(params=BACKENDS)
 def jpki_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty, migrated authority store of this test's own."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'jpki.sqlite'}")
-        try:
-            migrate(engine, "jpki")
-            yield engine
-        finally:
-            engine.dispose()
-        return
-    reason = postgres_unreachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"t_{secrets.token_hex(6)}_jpki"
-    engine = make_engine(POSTGRES_URL, schema)
-    try:
-        migrate(engine, "jpki")
+    with fresh_store(request.param, tmp_path, "jpki") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        drop_schema(schema)
 
 
 @pytest.fixture

@@ -6,40 +6,18 @@ import shutil
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from kofu.core.clock import JST
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 BASE_URL = "http://127.0.0.1:8765"
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 CA_NAMES = ("root", "sign", "auth")
 KOFU = Path(sys.executable).parent / "kofu"
-
-
-@cache
-def postgres_unreachable() -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can (asked once per session)."""
-    try:
-        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
-            conn.execute("select 1")
-    except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"PostgreSQL is not reachable at {POSTGRES_URL}: {first_line}"
-    return None
-
-
-def drop_schema(schema: str) -> None:
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def copy_ca_keys(source: Path, target: Path) -> Path:

@@ -175,6 +175,9 @@ def add_slot(
         ) from exc
     if not 10 <= minutes <= 480:
         raise InvalidInput("a slot lasts 10 to 480 minutes", field="minutes")
+    if starts_at.tzinfo is None or starts_at.utcoffset() is None:
+        raise InvalidInput("a slot's start names its time zone", field="starts_at")
+    starts_at = starts_at.astimezone(JST)  # the desk's hours are Japan time
     if slot_kind is SlotKind.WEEKEND and starts_at.weekday() < 5:
         raise InvalidInput("a weekend slot starts on Saturday or Sunday", field="starts_at")
     if slot_kind is SlotKind.EXTENDED_HOURS and (starts_at.weekday() >= 5 or starts_at.hour < 17):
@@ -427,6 +430,10 @@ def hand_over(
 ) -> CardRecord:
     """交付: identity checked, card personalised, record kept, card file written for its holder."""
     check_secrets(pin, password, documents)
+    if not card_path.parent.is_dir():  # found out before the authority certifies anything
+        raise InvalidInput(
+            f"no folder {card_path.parent} to write the card file in", field="card_path"
+        )
     today = clock.today()
     with uow:
         app, person, expires_on = prepare_handover(uow, application_id, documents, clock)
@@ -545,8 +552,9 @@ def renew_certificates(
         secret = bytes.fromhex(record.issuer_secret)
         card = JpkiCard(element)
         card.select_jpki()
+        with_sign = password is not None and person.age_on(clock.today()) >= 15  # as at issue
         auth_key = card.generate_key(CertKind.AUTH, secret)
-        sign_key = card.generate_key(CertKind.SIGN, secret) if password else None
+        sign_key = card.generate_key(CertKind.SIGN, secret) if with_sign else None
         auth_pem, auth_serial, sign_pem, sign_serial = issue_certificates(
             authority,
             uow.city().code,

@@ -80,7 +80,11 @@ class LocalAuthority:
     def revoke_card(self, card_id: str, cause: str) -> list[str]:
         from kofu.jpki.domain.revocation import RevocationCause
 
-        return [f"{s:x}" for s in self.service.revoke_card(card_id, RevocationCause(cause))]
+        try:
+            reason = RevocationCause(cause)
+        except ValueError as exc:
+            raise InvalidInput(f"unknown revocation cause {cause!r}", field="cause") from exc
+        return [f"{s:x}" for s in self.service.revoke_card(card_id, reason)]
 
 
 def _rsa(pem: str) -> rsa.RSAPublicKey:

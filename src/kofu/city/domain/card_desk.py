@@ -35,6 +35,7 @@ __all__ = [
     "renewal_opens",
 ]
 
+ABROAD = "国外"  # the destination prefecture of a move abroad (国外転出)
 LEAD_TIME = timedelta(days=30)  # J-LIS production and delivery to the city, about a month
 
 
@@ -195,10 +196,17 @@ def revocation_for(kind: str, changed: dict[str, object]) -> str | None:
     """The JPKI revocation cause a register change carries to the person's card, if any.
 
     A change of address or name revokes the signature certificate (its facts
-    are stale); death revokes both and the card is returned.
+    are stale); death or a move abroad revokes both and the card is returned.
     """
     if kind == "death":
         return "death"
+    destination = changed.get("move_out_destination")
+    if (
+        kind == "move_out"
+        and isinstance(destination, dict)
+        and destination.get("prefecture") == ABROAD
+    ):
+        return "card_return"  # 国外転出: the card is returned and both certificates end
     if kind == "move_out" or "address" in changed:
         return "move"
     if "name" in changed:

@@ -64,7 +64,7 @@ def _notify_cards(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> N
                 },
                 at=clock.now(),
             )
-            if cause == "death":
+            if cause in ("death", "card_return"):
                 uow.cards.save_card(
                     card.model_copy(
                         update={"state": CardState.RETURNED, "state_changed_on": change.effective}

@@ -32,3 +32,36 @@ def jpki(port: Annotated[int, typer.Option(help="0 picks a free port")] = 0) -> 
             "docs": f"{base}/docs",
         }
         serve_forever(create_app(service), port, ready)
+
+
+@app.command("city")
+def city(
+    city: Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")],
+    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+) -> None:
+    """One city: its register, counter, store certificate server and card desk (seed it first)."""
+    from kofu.city.adapters.config import load_store_rules
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.api.app import create_app
+    from kofu.city.store import city_engine
+
+    with guarded():
+        conf = settings()
+        engine = city_engine(conf, city)
+        with CityUnitOfWork(engine) as uow:
+            profile = uow.city()  # refuses a city never seeded, with the command to run
+        port = port or free_port()
+        base = f"http://127.0.0.1:{port}"
+        app_ = create_app(
+            engine, city, clock_from_env(running=True), load_store_rules(conf.home, city)
+        )
+        ready = {
+            "service": "city",
+            "city": city,
+            "name": f"{profile.prefecture}{profile.name}",
+            "url": base,
+            "store": f"{base}/certificates/store",
+            "counter": f"{base}/certificates/counter",
+            "docs": f"{base}/docs",
+        }
+        serve_forever(app_, port, ready)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import jpholiday
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kofu.city.domain.card_desk import CardRecord, CardState
 from kofu.city.domain.certificates import CertificateType, IssueRequest, Item
@@ -80,6 +80,13 @@ class StoreRules(BaseModel):
         }
     )
     maintenance: tuple[MaintenanceWindow, ...] = ()
+
+    @model_validator(mode="after")
+    def _every_offered_type_has_a_fee(self) -> StoreRules:
+        missing = [t.value for t in self.types if t not in self.fees]
+        if missing:
+            raise ValueError(f"no fee for {', '.join(missing)}")
+        return self
 
     def fee(self, kind: CertificateType) -> int:
         return self.fees[kind]

@@ -1,0 +1,220 @@
+"""The city's HTTP face.  Thin: parse, call a service, answer; errors map to status codes once.
+
+- ``/residents``: the register (list, one record with history, as of a date)
+- ``/events``: register events, all or none
+- ``/certificates/counter``: 窓口交付, answers the PDF
+- ``/certificates/store``: the certificate issuance server (証明発行サーバ) the issuance
+  center calls for an authenticated card; answers the PDF with its digests, or a
+  refusal whose reason a kiosk can show
+- ``/card/...``: the card desk's applications, slots, notices and bookings
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.certificates import CertificateType, IssueRequest
+from kofu.city.domain.store_rules import StoreRules
+from kofu.city.services import card_desk as desk
+from kofu.city.services.events import apply_events
+from kofu.city.services.issuance import issue_certificate
+from kofu.city.services.queries import list_residents, show_resident
+from kofu.city.services.store import holder_digest, issue_for_store
+from kofu.core.clock import Clock
+from kofu.core.errors import InvalidInput, KofuError
+
+__all__ = ["create_app"]
+
+
+class CounterIn(BaseModel):
+    resident: str
+    type: str
+    household: str | None = None
+    members: list[str] = Field(default_factory=list)
+    items: list[str] = Field(default_factory=list, alias="with")
+    history: bool = False
+    year: int | None = None
+
+
+class StoreIn(BaseModel):
+    request_id: str = Field(min_length=8, max_length=64)
+    auth_serial: str = Field(min_length=1, max_length=40)
+    type: str
+    household: str | None = None
+    members: list[str] = Field(default_factory=list)
+    items: list[str] = Field(default_factory=list, alias="with")
+    year: int | None = None
+
+
+class ApplicationIn(BaseModel):
+    resident: str
+    channel: str = "counter"
+    facility: str | None = None
+    reason: str = "new"
+
+
+class SlotIn(BaseModel):
+    starts_at: datetime
+    minutes: int = 30
+    capacity: int = 4
+    kind: str = "regular"
+
+
+class CapacityIn(BaseModel):
+    capacity: int
+
+
+class BookingIn(BaseModel):
+    application: str
+    slot: str
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"as_of must be a date like 2026-11-23, got {text!r}", field="as_of"
+        ) from exc
+
+
+def create_app(engine: Engine, code: str, clock: Clock, rules: StoreRules) -> FastAPI:
+    """The city ``code``'s app over its store."""
+    app = FastAPI(title=f"kofu city {code}", description=__doc__)
+
+    def uow() -> CityUnitOfWork:
+        return CityUnitOfWork(engine, today=clock.today())
+
+    @app.exception_handler(KofuError)
+    async def _error(_: Request, exc: KofuError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"city": code, "status": "ok", "now": clock.now().isoformat()}
+
+    @app.get("/residents")
+    def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InvalidInput("limit is 1 to 1000 and offset is not negative", field="limit")
+        return list_residents(uow=uow(), limit=limit, offset=offset)
+
+    @app.get("/residents/{resident}")
+    def resident(resident: str, as_of: str | None = None) -> dict[str, Any]:
+        return show_resident(uow=uow(), resident_code=resident, as_of=_date(as_of))
+
+    @app.post("/events")
+    def events(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not body:
+            raise InvalidInput("no events", field="events")
+        return [
+            c.model_dump(mode="json") for c in apply_events(uow=uow(), events=body, clock=clock)
+        ]
+
+    @app.post("/certificates/counter")
+    def counter(body: CounterIn) -> Response:
+        request = IssueRequest.parse(
+            type=body.type,
+            resident_code=body.resident,
+            household=body.household,
+            members=body.members,
+            items=body.items,
+            history=body.history,
+            fiscal_year=body.year,
+        )
+        issued = issue_certificate(uow=uow(), request=request, clock=clock)
+        headers = {
+            "X-Issue-Number": str(issued.issue_number),
+            "X-Content-Digest": issued.content_digest,
+        }
+        return Response(issued.pdf, media_type="application/pdf", headers=headers)
+
+    @app.post("/certificates/store")
+    def store(body: StoreIn) -> dict[str, Any]:
+        issued = issue_for_store(
+            uow=uow(),
+            auth_serial=body.auth_serial,
+            type=body.type,
+            household=body.household,
+            members=body.members,
+            items=body.items,
+            fiscal_year=body.year,
+            rules=rules,
+            clock=clock,
+        )
+        return {
+            "request_id": body.request_id,
+            "city": code,
+            "certificate": issued.certificate,
+            "issue_number": issued.issue_number,
+            "content_digest": issued.content_digest,
+            "holder_digest": holder_digest(code, issued.resident_code),
+            "fee": rules.fee(CertificateType(issued.certificate)),
+            "pdf_base64": base64.b64encode(issued.pdf).decode(),
+        }
+
+    @app.get("/store/rules")
+    def store_rules() -> dict[str, Any]:
+        return rules.model_dump(mode="json")
+
+    _card_routes(app, uow, clock)
+    return app
+
+
+def _card_routes(app: FastAPI, uow: Callable[[], CityUnitOfWork], clock: Clock) -> None:
+    @app.post("/card/applications")
+    def apply(body: ApplicationIn) -> dict[str, Any]:
+        made = desk.apply_for_card(
+            uow=uow(),
+            resident_code=body.resident,
+            channel=body.channel,
+            clock=clock,
+            facility=body.facility,
+            reason=body.reason,
+        )
+        return made.model_dump(mode="json")
+
+    @app.post("/card/slots")
+    def add_slot(body: SlotIn) -> dict[str, Any]:
+        slot = desk.add_slot(
+            uow=uow(),
+            starts_at=body.starts_at,
+            minutes=body.minutes,
+            capacity=body.capacity,
+            kind=body.kind,
+            clock=clock,
+        )
+        return slot.model_dump(mode="json")
+
+    @app.put("/card/slots/{slot_id}/capacity")
+    def capacity(slot_id: str, body: CapacityIn) -> dict[str, Any]:
+        return desk.set_capacity(uow=uow(), slot_id=slot_id, capacity=body.capacity).model_dump(
+            mode="json"
+        )
+
+    @app.post("/card/notices")
+    def notices() -> list[dict[str, Any]]:
+        return [a.model_dump(mode="json") for a in desk.send_notices(uow=uow(), clock=clock)]
+
+    @app.post("/card/bookings")
+    def book(body: BookingIn) -> dict[str, Any]:
+        booked = desk.book_slot(
+            uow=uow(), application_id=body.application, slot_id=body.slot, clock=clock
+        )
+        return booked.model_dump(mode="json")
+
+    @app.post("/card/{card_id}/lost")
+    def lost(card_id: str) -> dict[str, Any]:
+        record = desk.report_lost(uow=uow(), card_id=card_id, clock=clock)
+        return record.model_dump(mode="json", exclude={"issuer_secret"})

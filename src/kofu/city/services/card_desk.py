@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -374,11 +375,52 @@ def personalise(
     """
     issuer_secret = secrets.token_bytes(32)
     element = SecureElement.blank(issuer_secret, card_id=card_id, expires_on=expires_on)
-    card = JpkiCard(element)
+    certified = _certify(
+        JpkiCard(element),
+        issuer_secret,
+        authority,
+        city,
+        person,
+        card_id,
+        expires_on,
+        pin=pin,
+        password=password,
+        today=today,
+    )
+    record = CardRecord(
+        card_id=card_id,
+        resident_code=person.resident_code,
+        application_id="",
+        issued_on=today,
+        expires_on=expires_on,
+        issuer_secret=issuer_secret.hex(),
+        **certified,
+    )
+    return element, record
+
+
+def _certify(
+    card: JpkiCard,
+    secret: bytes,
+    authority: CertificateAuthority,
+    city: str,
+    person: Resident,
+    card_id: str,
+    expires_on: date,
+    *,
+    pin: str,
+    password: str | None,
+    today: date,
+) -> dict[str, Any]:
+    """New keys on the card, certified by the authority, written back, PINs set.
+
+    The signature certificate only from age 15 and only with a password.
+    Returns the card record's certificate fields.
+    """
     card.select_jpki()
     with_sign = password is not None and person.age_on(today) >= 15
-    auth_key = card.generate_key(CertKind.AUTH, issuer_secret)
-    sign_key = card.generate_key(CertKind.SIGN, issuer_secret) if with_sign else None
+    auth_key = card.generate_key(CertKind.AUTH, secret)
+    sign_key = card.generate_key(CertKind.SIGN, secret) if with_sign else None
     auth_pem, auth_serial, sign_pem, sign_serial = issue_certificates(
         authority,
         city,
@@ -388,24 +430,17 @@ def personalise(
         _pem(auth_key),
         _pem(sign_key) if sign_key else None,
     )
-    card.write_certificate(CertKind.AUTH, _der(auth_pem), issuer_secret)
-    card.set_pin(CertKind.AUTH, pin, issuer_secret)
+    card.write_certificate(CertKind.AUTH, _der(auth_pem), secret)
+    card.set_pin(CertKind.AUTH, pin, secret)
     if sign_pem is not None and password is not None:
-        card.write_certificate(CertKind.SIGN, _der(sign_pem), issuer_secret)
-        card.set_pin(CertKind.SIGN, password, issuer_secret)
+        card.write_certificate(CertKind.SIGN, _der(sign_pem), secret)
+        card.set_pin(CertKind.SIGN, password, secret)
     cert = x509.load_pem_x509_certificate(auth_pem.encode())
-    record = CardRecord(
-        card_id=card_id,
-        resident_code=person.resident_code,
-        application_id="",
-        issued_on=today,
-        expires_on=expires_on,
-        auth_serial=auth_serial,
-        sign_serial=sign_serial,
-        certificates_expire_on=cert.not_valid_after_utc.astimezone(JST).date(),
-        issuer_secret=issuer_secret.hex(),
-    )
-    return element, record
+    return {
+        "auth_serial": auth_serial,
+        "sign_serial": sign_serial,
+        "certificates_expire_on": cert.not_valid_after_utc.astimezone(JST).date(),
+    }
 
 
 def _pem(key: rsa.RSAPublicKey) -> str:
@@ -549,34 +584,19 @@ def renew_certificates(
         if not force:
             renewal_allowed(record, clock.today())
         person = _resident(uow, record.resident_code)
-        secret = bytes.fromhex(record.issuer_secret)
-        card = JpkiCard(element)
-        card.select_jpki()
-        with_sign = password is not None and person.age_on(clock.today()) >= 15  # as at issue
-        auth_key = card.generate_key(CertKind.AUTH, secret)
-        sign_key = card.generate_key(CertKind.SIGN, secret) if with_sign else None
-        auth_pem, auth_serial, sign_pem, sign_serial = issue_certificates(
+        certified = _certify(
+            JpkiCard(element),
+            bytes.fromhex(record.issuer_secret),
             authority,
             uow.city().code,
             person,
             record.card_id,
             record.expires_on,
-            _pem(auth_key),
-            _pem(sign_key) if sign_key else None,
+            pin=pin,
+            password=password,
+            today=clock.today(),
         )
-        card.write_certificate(CertKind.AUTH, _der(auth_pem), secret)
-        card.set_pin(CertKind.AUTH, pin, secret)
-        if sign_pem and password:
-            card.write_certificate(CertKind.SIGN, _der(sign_pem), secret)
-            card.set_pin(CertKind.SIGN, password, secret)
-        cert = x509.load_pem_x509_certificate(auth_pem.encode())
-        record = record.model_copy(
-            update={
-                "auth_serial": auth_serial,
-                "sign_serial": sign_serial,
-                "certificates_expire_on": cert.not_valid_after_utc.astimezone(JST).date(),
-            }
-        )
+        record = record.model_copy(update=certified)
         uow.cards.save_card(record)
         save_card(element, card_path, master_key)
         uow.commit()

@@ -2,74 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.card_desk import CardRecord
-from kofu.city.services.seeding import seed_city
-from kofu.core.db import make_engine, migrate
+from services import running, seeded_city_home
 
 CITY = "032051"
-KOFU = Path(sys.executable).with_name("kofu")
 
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A seeded Hanamaki served alone; yields (base URL, a resident with a card record)."""
     home = tmp_path_factory.mktemp("home")
-    engine = make_engine(f"sqlite:///{home / f'city_{CITY}.sqlite'}")
-    migrate(engine, "city")
-    seed_city(engine=engine, code=CITY, residents=200, seed=3, today=date(2026, 11, 24))
-    with CityUnitOfWork(engine, today=date(2026, 11, 24)) as uow:
-        holder = uow.registers.sample_holder()
-        assert holder is not None
-        uow.cards.save_card(
-            CardRecord(
-                card_id="032051-20260101-0001",
-                resident_code=holder.resident_code,
-                application_id="A1",
-                issued_on=date(2026, 1, 1),
-                expires_on=date(2036, 1, 1),
-                auth_serial="c0ffee",
-                certificates_expire_on=date(2031, 1, 1),
-                issuer_secret="00" * 32,
-            )
-        )
-        uow.commit()
-    engine.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
-    env |= {"KOFU_HOME": str(home), "KOFU_NOW": "2026-11-24T12:00:00+09:00"}
-    proc = subprocess.Popen(
-        [str(KOFU), "serve", "city", "--city", CITY, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        ready = json.loads(proc.stdout.readline())
+    holder = seeded_city_home(home, CITY, date(2026, 11, 24), "c0ffee")
+    args = ["serve", "city", "--city", CITY, "--port", "0"]
+    with running(args, home, "2026-11-24T12:00:00+09:00") as ready:
         assert ready["service"] == "city" and ready["name"] == "岩手県花巻市"
         yield ready["url"], holder.resident_code
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def post(url: str, body: Any) -> httpx.Response:

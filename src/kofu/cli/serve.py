@@ -8,6 +8,7 @@ import typer
 
 from kofu.cli.common import guarded, settings
 from kofu.core.clock import clock_from_env
+from kofu.core.network import network_identity
 from kofu.core.serve import free_port, serve_forever
 
 app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
@@ -38,6 +39,9 @@ def jpki(port: Annotated[int, typer.Option(help="0 picks a free port")] = 0) -> 
 def city(
     city: Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")],
     port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    mtls: Annotated[
+        bool, typer.Option(help="HTTPS, clients need a network-CA certificate")
+    ] = False,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
     from kofu.city.adapters.config import load_store_rules
@@ -51,11 +55,12 @@ def city(
         with CityUnitOfWork(engine) as uow:
             profile = uow.city()  # refuses a city never seeded, with the command to run
         port = port or free_port()
-        base = f"http://127.0.0.1:{port}"
+        identity = network_identity(conf.home, f"city-{city}") if mtls else None
+        base = f"{'https' if mtls else 'http'}://127.0.0.1:{port}"
         app_ = create_app(
             engine, city, clock_from_env(running=True), load_store_rules(conf.home, city)
         )
-        ready = {
+        ready: dict[str, object] = {
             "service": "city",
             "city": city,
             "name": f"{profile.prefecture}{profile.name}",
@@ -64,4 +69,6 @@ def city(
             "counter": f"{base}/certificates/counter",
             "docs": f"{base}/docs",
         }
-        serve_forever(app_, port, ready)
+        if identity is not None:
+            ready["tls"] = {"ca": str(identity.ca), "client_certificates": str(identity.ca.parent)}
+        serve_forever(app_, port, ready, identity)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
 from typing import Any
 
 import uvicorn
+
+from kofu.core.network import NetworkIdentity
 
 __all__ = ["free_port", "serve_forever"]
 
@@ -22,9 +25,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_forever(app: Any, port: int, ready: dict[str, Any]) -> None:
-    """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+def serve_forever(
+    app: Any, port: int, ready: dict[str, Any], identity: NetworkIdentity | None = None
+) -> None:
+    """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening.
+
+    With ``identity`` the server speaks TLS and requires a client certificate
+    from the network CA (mutual TLS).
+    """
+    tls: dict[str, Any] = {}
+    if identity is not None:
+        tls = {
+            "ssl_certfile": str(identity.cert),
+            "ssl_keyfile": str(identity.key),
+            "ssl_ca_certs": str(identity.ca),
+            "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        }
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **tls
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()

@@ -1,0 +1,70 @@
+"""Starting a kofu service as a real process for a test, and always stopping it by its PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.card_desk import CardRecord
+from kofu.city.domain.model import Resident
+from kofu.city.services.seeding import seed_city
+from kofu.core.db import make_engine, migrate
+
+KOFU = Path(sys.executable).with_name("kofu")
+
+
+@contextmanager
+def running(args: list[str], home: Path, now: str) -> Iterator[dict[str, Any]]:
+    """``kofu ARGS`` with KOFU_HOME and KOFU_NOW; yields its ready line; stops it afterwards."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
+    env |= {"KOFU_HOME": str(home), "KOFU_NOW": now}
+    proc = subprocess.Popen(
+        [str(KOFU), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, f"kofu {' '.join(args)} exited before it was ready"
+        yield json.loads(line)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def seeded_city_home(home: Path, code: str, today: date, auth_serial: str) -> Resident:
+    """A small seeded city under ``home`` whose sample holder has a card with ``auth_serial``."""
+    engine = make_engine(f"sqlite:///{home / f'city_{code}.sqlite'}")
+    migrate(engine, "city")
+    seed_city(engine=engine, code=code, residents=200, seed=3, today=today)
+    with CityUnitOfWork(engine, today=today) as uow:
+        holder = uow.registers.sample_holder()
+        assert holder is not None
+        uow.cards.save_card(
+            CardRecord(
+                card_id=f"{code}-20260101-0001",
+                resident_code=holder.resident_code,
+                application_id="A1",
+                issued_on=date(2026, 1, 1),
+                expires_on=date(2036, 1, 1),
+                auth_serial=auth_serial,
+                certificates_expire_on=date(2031, 1, 1),
+                issuer_secret="00" * 32,
+            )
+        )
+        uow.commit()
+    engine.dispose()
+    return holder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, serve
+from kofu.cli import bench, card, city, demo, serve, verify
 
 app = typer.Typer(
     name="kofu",
@@ -28,3 +28,4 @@ app.command()(demo.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
+app.command()(verify.verify)

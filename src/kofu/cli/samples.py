@@ -98,5 +98,40 @@ def issue_samples(out: Path, residents: int, as_json: bool) -> None:
                 )
             else:
                 typer.echo(f"{code}  {kind.label:<14} {path.resolve()}")
-    if not as_json:
+    store = _store_sample(out)
+    if as_json:
+        emit(
+            {"city": DEMO_CITIES[1], "certificate": "juminhyo", "file": str(store), "stamped": True}
+        )
+    else:
         typer.echo(f"samples of every certificate of both demo cities are in {out.resolve()}")
+        typer.echo(f"a store-style copy with the center's signed QR code: {store}")
+        typer.echo(f"check it with: .venv/bin/kofu verify {store}")
+
+
+def _store_sample(out: Path) -> Path:
+    """The Hanamaki residence certificate as a store prints it: signed QR and 「複写」 layer."""
+    from kofu.center.anti_forgery import protect
+    from kofu.center.signing import center_signer
+    from kofu.city.services.store import holder_digest
+
+    source = out / DEMO_CITIES[1] / "juminhyo.pdf"
+    engine = city_engine(settings(), DEMO_CITIES[1])
+    with CityUnitOfWork(engine, today=clock().today()) as uow:
+        holder = uow.registers.sample_holder()
+    assert holder is not None
+    target = out / DEMO_CITIES[1] / "store-juminhyo.pdf"
+    target.write_bytes(
+        protect(
+            source.read_bytes(),
+            document_id="demo-store-juminhyo",
+            city=DEMO_CITIES[1],
+            type="juminhyo",
+            issued_at=clock().now(),
+            holder_digest=holder_digest(DEMO_CITIES[1], holder.resident_code),
+            holder_name=holder.name,
+            issue_number=0,
+            signer=center_signer(settings().home),
+        )
+    )
+    return target.resolve()

@@ -1,0 +1,163 @@
+"""Authenticating a card at the issuance center by challenge and response.
+
+The center hands the kiosk a one-time challenge with a short life; the card
+signs it with its user-authentication key after its own PIN check; the
+center checks the certificate chain to the authority's authentication CA,
+the validity period, the signature over the challenge, the challenge's
+freshness and single use, and the certificate's revocation status (OCSP,
+answered within its freshness window).  Only then is the card's serial the
+authenticated subject of the session.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from kofu.core.errors import InvalidInput, Refused
+
+__all__ = ["Authenticated", "ChallengeBook", "ocsp_status", "verify_response"]
+
+CHALLENGE_LIFE = timedelta(seconds=120)
+
+
+def _refuse(reason: str, message: str, ja: str) -> Refused:
+    return Refused(reason, message, message_ja=ja)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """The subject of a session: whose authentication certificate signed in."""
+
+    serial: str  # hex, lower case
+    not_after: datetime
+
+
+class ChallengeBook:
+    """One-time challenges: issued, then taken back exactly once within their life."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[bytes, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, now: datetime) -> tuple[str, bytes]:
+        session = secrets.token_urlsafe(18)
+        challenge = secrets.token_bytes(32)
+        with self._lock:
+            self._forget_expired(now)
+            self._open[session] = (challenge, now + CHALLENGE_LIFE)
+        return session, challenge
+
+    def take(self, session: str, now: datetime) -> bytes:
+        """The session's challenge, removed so that it can never be answered twice."""
+        with self._lock:
+            entry = self._open.pop(session, None)
+        if entry is None:
+            raise _refuse(
+                "challenge_unknown",
+                "the session is unknown or its challenge was already used",
+                "もう一度カードを置いて、最初からやり直してください。",
+            )
+        challenge, expires = entry
+        if now >= expires:
+            raise _refuse(
+                "challenge_expired",
+                "the challenge expired; start again",
+                "時間が経過しました。最初からやり直してください。",
+            )
+        return challenge
+
+    def _forget_expired(self, now: datetime) -> None:
+        for key in [k for k, (_, exp) in self._open.items() if exp <= now]:
+            del self._open[key]
+
+
+def verify_response(
+    *,
+    certificate_der: bytes,
+    signature: bytes,
+    challenge: bytes,
+    issuer: x509.Certificate,
+    now: datetime,
+    status_of: Callable[[x509.Certificate], str],
+) -> Authenticated:
+    """Check chain, validity, signature and revocation; ``status_of`` asks OCSP."""
+    try:
+        cert = x509.load_der_x509_certificate(certificate_der)
+    except ValueError as exc:
+        raise InvalidInput("the card's certificate is not DER X.509", field="certificate") from exc
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        raise _refuse(
+            "certificate_untrusted",
+            "the certificate was not issued by the JPKI authentication CA",
+            "このカードの電子証明書は利用できません。",
+        ) from exc
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise _refuse(
+            "certificate_expired",
+            "the user-authentication certificate has expired",
+            "利用者証明用電子証明書の有効期限が切れています。市区町村の窓口で更新してください。",
+        )
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise _refuse(
+            "certificate_untrusted",
+            "the certificate's key is not RSA",
+            "このカードは利用できません。",
+        )
+    try:
+        key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature as exc:
+        raise _refuse(
+            "signature_invalid",
+            "the card's signature over the challenge does not verify",
+            "カードの読み取りに失敗しました。もう一度お試しください。",
+        ) from exc
+    status = status_of(cert)
+    if status != "good":
+        raise _refuse(
+            "certificate_revoked" if status == "revoked" else "certificate_unknown",
+            f"the certificate's status is {status}",
+            "利用者証明用電子証明書が失効しています。市区町村の窓口にお問い合わせください。",
+        )
+    return Authenticated(serial=f"{cert.serial_number:x}", not_after=cert.not_valid_after_utc)
+
+
+def ocsp_status(
+    cert: x509.Certificate, issuer: x509.Certificate, ask: Callable[[bytes], bytes]
+) -> str:
+    """good, revoked or unknown, from a signed OCSP answer (RFC 6960) checked against the issuer."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import ocsp
+
+    request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
+    response = ocsp.load_der_ocsp_response(ask(request.public_bytes(Encoding.DER)))
+    if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return "unknown"
+    public = issuer.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    try:
+        public.verify(
+            response.signature,
+            response.tbs_response_bytes,
+            padding.PKCS1v15(),
+            response.signature_hash_algorithm or hashes.SHA256(),
+        )
+    except InvalidSignature:
+        return "unknown"
+    if response.serial_number != cert.serial_number:
+        return "unknown"
+    return {
+        ocsp.OCSPCertStatus.GOOD: "good",
+        ocsp.OCSPCertStatus.REVOKED: "revoked",
+    }.get(response.certificate_status, "unknown")

@@ -16,9 +16,10 @@ from kofu.city.domain.card_desk import CardRecord, CardState
 from kofu.city.domain.model import Resident
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.events import apply_events
-from kofu.city.services.store import holder_digest, issue_for_store
+from kofu.city.services.store import issue_for_store
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Refused
+from kofu.core.holder import holder_digest
 
 NOON = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))  # a Tuesday
 

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from jpki_support import CardKeys, Server, public_pem
 
+from kofu.core.holder import holder_digest
+
 
 @pytest.fixture
 def http(jpki_server: Server) -> Iterator[httpx.Client]:
@@ -268,7 +270,14 @@ def test_status_follows_revocation(http: httpx.Client, card_keys: CardKeys) -> N
     pair = issued.json()
     for kind in ("sign", "auth"):
         status = http.get(f"/status/{pair[f'{kind}_serial']}").json()
-        assert status == {"serial": pair[f"{kind}_serial"], "status": "good", "cause": None}
+        assert {k: status[k] for k in ("serial", "status", "cause", "kind", "city")} == {
+            "serial": pair[f"{kind}_serial"],
+            "status": "good",
+            "cause": None,
+            "kind": kind,
+            "city": body["city"],
+        }
+        assert status["holder_digest"] == holder_digest(body["city"], body["resident_code"])
     revoked = http.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
     assert revoked.json() == {"revoked": [pair["sign_serial"]]}
     assert http.get(f"/status/{pair['sign_serial']}").json()["cause"] == "move"
@@ -283,4 +292,11 @@ def test_status_follows_revocation(http: httpx.Client, card_keys: CardKeys) -> N
 def test_status_of_unknown_serial(http: httpx.Client) -> None:
     answer = http.get("/status/1234")
     assert answer.status_code == 200
-    assert answer.json() == {"serial": "1234", "status": "unknown", "cause": None}
+    assert answer.json() == {
+        "serial": "1234",
+        "status": "unknown",
+        "cause": None,
+        "city": None,
+        "kind": None,
+        "holder_digest": None,
+    }

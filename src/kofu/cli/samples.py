@@ -113,7 +113,7 @@ def _store_sample(out: Path) -> Path:
     """The Hanamaki residence certificate as a store prints it: signed QR and 「複写」 layer."""
     from kofu.center.anti_forgery import protect
     from kofu.center.signing import center_signer
-    from kofu.city.services.store import holder_digest
+    from kofu.core.holder import holder_digest
 
     source = out / DEMO_CITIES[1] / "juminhyo.pdf"
     engine = city_engine(settings(), DEMO_CITIES[1])

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -22,13 +21,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.certificates import CertificateType, IssueRequest
+from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services import card_desk as desk
 from kofu.city.services.events import apply_events
 from kofu.city.services.issuance import issue_certificate
 from kofu.city.services.queries import list_residents, show_resident
-from kofu.city.services.store import holder_digest, issue_for_store
+from kofu.city.services.store import answer_store_request
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput, KofuError
 
@@ -142,27 +141,9 @@ def create_app(engine: Engine, code: str, clock: Clock, rules: StoreRules) -> Fa
 
     @app.post("/certificates/store")
     def store(body: StoreIn) -> dict[str, Any]:
-        issued = issue_for_store(
-            uow=uow(),
-            auth_serial=body.auth_serial,
-            type=body.type,
-            household=body.household,
-            members=body.members,
-            items=body.items,
-            fiscal_year=body.year,
-            rules=rules,
-            clock=clock,
+        return answer_store_request(
+            uow=uow(), code=code, rules=rules, clock=clock, request=body.model_dump(by_alias=True)
         )
-        return {
-            "request_id": body.request_id,
-            "city": code,
-            "certificate": issued.certificate,
-            "issue_number": issued.issue_number,
-            "content_digest": issued.content_digest,
-            "holder_digest": holder_digest(code, issued.resident_code),
-            "fee": rules.fee(CertificateType(issued.certificate)),
-            "pdf_base64": base64.b64encode(issued.pdf).decode(),
-        }
 
     @app.get("/store/rules")
     def store_rules() -> dict[str, Any]:

@@ -24,6 +24,7 @@ class IssuedCertificate:
     issue_number: int
     certificate: str
     resident_code: str
+    holder_name: str
     subjects: tuple[str, ...]
     content_digest: str
     pages: int
@@ -72,6 +73,7 @@ def issue_certificate(
         issue_number=number,
         certificate=request.type.value,
         resident_code=doc.holder.resident_code,
+        holder_name=doc.holder.name,
         subjects=doc.subjects,
         content_digest=digest,
         pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),

@@ -8,23 +8,20 @@ anyone else.
 
 from __future__ import annotations
 
-import hashlib
+import base64
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.certificates import IssueRequest
+from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.domain.store_rules import StoreRules, check_card, check_store_request
 from kofu.city.services.issuance import IssuedCertificate, issue_certificate
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound
+from kofu.core.holder import holder_digest
 
-__all__ = ["holder_digest", "issue_for_store"]
-
-
-def holder_digest(city: str, resident_code: str) -> str:
-    """What the center compares before printing: whose certificate this is, without naming them."""
-    return hashlib.sha256(f"{city}:{resident_code}".encode()).hexdigest()
+__all__ = ["answer_store_request", "holder_digest", "issue_for_store"]
 
 
 def issue_for_store(
@@ -65,3 +62,31 @@ def issue_for_store(
     return issue_certificate(
         uow=uow, request=request, clock=clock, channel="store", precheck=store_rules
     )
+
+
+def answer_store_request(
+    *, uow: CityUnitOfWork, code: str, rules: StoreRules, clock: Clock, request: dict[str, Any]
+) -> dict[str, Any]:
+    """The certificate server's answer to the center: the PDF with its digests and fee."""
+    issued = issue_for_store(
+        uow=uow,
+        auth_serial=str(request["auth_serial"]),
+        type=str(request["type"]),
+        household=request.get("household"),
+        members=request.get("members") or (),
+        items=request.get("with") or (),
+        fiscal_year=request.get("year"),
+        rules=rules,
+        clock=clock,
+    )
+    return {
+        "request_id": request["request_id"],
+        "city": code,
+        "certificate": issued.certificate,
+        "issue_number": issued.issue_number,
+        "content_digest": issued.content_digest,
+        "holder_digest": holder_digest(code, issued.resident_code),
+        "holder_name": issued.holder_name,
+        "fee": rules.fee(CertificateType(issued.certificate)),
+        "pdf_base64": base64.b64encode(issued.pdf).decode(),
+    }

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kofu.core.errors import InvalidInput, KofuError
+from kofu.core.holder import holder_digest
 from kofu.jpki.domain.profiles import BasicFacts, CertKind
 from kofu.jpki.domain.revocation import RevocationCause
 from kofu.jpki.services.authority import JpkiService
@@ -136,7 +137,21 @@ def create_app(service: JpkiService) -> FastAPI:
             raise InvalidInput("serial is hexadecimal", field="serial") from exc
         record = service.status(number)
         if record is None:
-            return {"serial": serial, "status": "unknown", "cause": None}
-        return {"serial": serial, "status": record.status, "cause": record.cause}
+            return {
+                "serial": serial,
+                "status": "unknown",
+                "cause": None,
+                "city": None,
+                "kind": None,
+                "holder_digest": None,
+            }
+        return {
+            "serial": serial,
+            "status": record.status,
+            "cause": record.cause,
+            "city": record.city,
+            "kind": record.kind,
+            "holder_digest": holder_digest(record.city, record.resident_code),
+        }
 
     return app

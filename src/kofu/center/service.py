@@ -1,0 +1,298 @@
+"""The issuance center's use cases: sessions, issuance with its log, print confirmation, settlement.
+
+Every issuance is one row keyed by the kiosk's request id, so a retried
+request never issues twice or charges twice; only a confirmed print is
+charged.  Before a print job leaves, the holder digest the city returned
+must equal the one the authority gives for the authenticated certificate:
+a mismatch stops issuance for that city, raises an alarm and is counted
+(the failure at Yokohama, Kawasaki and Takamatsu, made impossible).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from cryptography import x509
+from sqlalchemy import Engine, func, insert, select, update
+
+from kofu.center import tables as t
+from kofu.center.anti_forgery import protect
+from kofu.center.auth import Authenticated, ChallengeBook, verify_response
+from kofu.center.signing import Signer
+from kofu.core.clock import Clock
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
+
+__all__ = ["CenterService", "CityLink", "Directory"]
+
+SESSION_LIFE = timedelta(minutes=10)
+
+
+class CityLink(Protocol):
+    """The LGWAN link to a city's certificate server."""
+
+    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class Directory(Protocol):
+    """What the authority knows of a certificate: status, issuing city, holder digest."""
+
+    def lookup(self, serial: str) -> dict[str, Any]: ...
+
+    def status_of(self, cert: x509.Certificate) -> str: ...
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    request_id: str
+    certificate: str
+    city: str
+    copies: int
+    fee: int
+    pdf: bytes
+    state: str
+
+
+class CenterService:
+    """One center; shares no mutable state between requests but the challenge book and sessions."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        signer: Signer,
+        issuer: x509.Certificate,
+        directory: Directory,
+        cities: CityLink,
+    ) -> None:
+        self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
+        self.directory, self.cities = directory, cities
+        self.challenges = ChallengeBook()
+        self._sessions: dict[str, tuple[Authenticated, datetime]] = {}
+        self._lock = threading.Lock()
+
+    # --- sessions --------------------------------------------------------------------------
+
+    def open_session(self) -> tuple[str, bytes]:
+        return self.challenges.issue(self.clock.now())
+
+    def authenticate(self, session: str, certificate_der: bytes, signature: bytes) -> Authenticated:
+        now = self.clock.now()
+        challenge = self.challenges.take(session, now)
+        who = verify_response(
+            certificate_der=certificate_der,
+            signature=signature,
+            challenge=challenge,
+            issuer=self.issuer,
+            now=now,
+            status_of=self.directory.status_of,
+        )
+        with self._lock:
+            self._sessions[session] = (who, now + SESSION_LIFE)
+        return who
+
+    def _subject(self, session: str) -> Authenticated:
+        with self._lock:
+            entry = self._sessions.get(session)
+        if entry is None or self.clock.now() >= entry[1]:
+            raise Refused(
+                "session_unknown",
+                "the session is not authenticated or has ended",
+                message_ja="もう一度カードを置いて、最初からやり直してください。",
+            )
+        return entry[0]
+
+    # --- issuance --------------------------------------------------------------------------
+
+    def _row(self, request_id: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(t.issuances).where(t.issuances.c.request_id == request_id)
+            ).first()
+
+    def request(
+        self,
+        *,
+        session: str,
+        request_id: str,
+        certificate: str,
+        options: dict[str, Any],
+        copies: int,
+        store: str,
+        chain: str,
+    ) -> PrintJob:
+        """Issue once per request id; a retry returns the same print job, never a second one."""
+        if not 1 <= copies <= 10:
+            raise InvalidInput("copies is 1 to 10", field="copies")
+        who = self._subject(session)
+        existing = self._row(request_id)
+        if existing is not None:
+            return self._replay(existing, who)
+        facts = self.directory.lookup(who.serial)
+        city = str(facts["city"])
+        self._check_city_open(city)
+        now = self.clock.now()
+        self._insert(request_id, who.serial, city, certificate, copies, store, chain, now)
+        try:
+            answer = self.cities.issue(
+                city,
+                {
+                    "request_id": request_id,
+                    "auth_serial": who.serial,
+                    "type": certificate,
+                    **options,
+                },
+            )
+        except Refused as refusal:
+            self._finish(request_id, "voided", reason=refusal.reason)
+            raise
+        if (
+            answer.get("request_id") != request_id
+            or answer.get("holder_digest") != facts["holder_digest"]
+        ):
+            self._mis_issuance(city, request_id, answer)
+        pdf = base64.b64decode(answer["pdf_base64"])
+        stamped = protect(
+            pdf,
+            document_id=request_id,
+            city=city,
+            type=certificate,
+            issued_at=now,
+            holder_digest=str(answer["holder_digest"]),
+            holder_name=str(answer.get("holder_name", "")),
+            issue_number=int(answer["issue_number"]),
+            signer=self.signer,
+        )
+        fee = int(answer["fee"]) * copies
+        self._finish(
+            request_id,
+            "rendered",
+            fee=fee,
+            holder_digest=str(answer["holder_digest"]),
+            content_digest=str(answer["content_digest"]),
+            print_job=stamped,
+        )
+        return PrintJob(request_id, certificate, city, copies, fee, stamped, "rendered")
+
+    def _replay(self, row: Any, who: Authenticated) -> PrintJob:
+        if row.auth_serial != who.serial:
+            raise Conflict("this request id belongs to another card", field="request_id")
+        if row.state != "rendered":
+            raise Conflict(f"request {row.request_id} is already {row.state}", field="request_id")
+        return PrintJob(
+            row.request_id,
+            row.certificate,
+            row.city,
+            row.copies,
+            row.fee,
+            bytes(row.print_job),
+            row.state,
+        )
+
+    def _insert(
+        self,
+        request_id: str,
+        serial: str,
+        city: str,
+        certificate: str,
+        copies: int,
+        store: str,
+        chain: str,
+        now: datetime,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.issuances).values(
+                    request_id=request_id,
+                    state="requested",
+                    auth_serial=serial,
+                    city=city,
+                    certificate=certificate,
+                    copies=copies,
+                    fee=0,
+                    store=store,
+                    chain=chain,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+    def _finish(self, request_id: str, state: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.issuances)
+                .where(t.issuances.c.request_id == request_id)
+                .values(state=state, updated_at=self.clock.now(), **values)
+            )
+
+    def _mis_issuance(self, city: str, request_id: str, answer: dict[str, Any]) -> None:
+        """Another person's certificate came back: void, alarm, and stop that city."""
+        self._finish(request_id, "voided", reason="holder_mismatch")
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.alarms).values(
+                    at=self.clock.now(),
+                    city=city,
+                    kind="holder_mismatch",
+                    detail=f"request {request_id}: returned {answer.get('request_id')}",
+                )
+            )
+        raise Refused(
+            "service_stopped",
+            "the city's answer was for someone else; issuance stopped",
+            message_ja="システムの異常を検知したため、交付を停止しました。",
+        )
+
+    def _check_city_open(self, city: str) -> None:
+        with self.engine.connect() as conn:
+            stopped = conn.execute(
+                select(func.count()).select_from(t.alarms).where(t.alarms.c.city == city)
+            ).scalar_one()
+        if stopped:
+            raise Refused(
+                "service_stopped",
+                f"issuance for {city} is stopped after an alarm",
+                message_ja="この市区町村の証明書は、現在交付を停止しています。",
+            )
+
+    def printed(self, request_id: str) -> None:
+        """The kiosk printed every copy: charge it, drop the print job. Idempotent."""
+        self._settle_state(request_id, "printed")
+
+    def voided(self, request_id: str, reason: str) -> None:
+        """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""
+        self._settle_state(request_id, "voided", reason=reason[:200], fee=0)
+
+    def _settle_state(self, request_id: str, state: str, **values: Any) -> None:
+        row = self._row(request_id)
+        if row is None:
+            raise NotFound(f"no issuance {request_id}", field="request_id")
+        if row.state == state:
+            return
+        if row.state != "rendered":
+            raise Conflict(f"issuance {request_id} is {row.state}", field="request_id")
+        self._finish(request_id, state, print_job=None, **values)
+
+    def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Printed issuances and fees per city and store chain in [start, end)."""
+        i = t.issuances
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(i.c.city, i.c.chain, func.count(), func.sum(i.c.copies), func.sum(i.c.fee))
+                .where(i.c.state == "printed", i.c.created_at >= start, i.c.created_at < end)
+                .group_by(i.c.city, i.c.chain)
+                .order_by(i.c.city, i.c.chain)
+            )
+            return [
+                {
+                    "city": r[0],
+                    "chain": r[1],
+                    "issuances": r[2],
+                    "copies": int(r[3]),
+                    "fees": int(r[4]),
+                }
+                for r in rows
+            ]

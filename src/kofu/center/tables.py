@@ -1,0 +1,39 @@
+"""The center's issuance log: one row per issuance, keyed by the kiosk's request id."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
+
+__all__ = ["alarms", "issuances", "metadata"]
+
+metadata = MetaData()
+
+issuances = Table(
+    "issuances",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),  # requested, rendered, printed, voided
+    Column("auth_serial", String(40), nullable=False),
+    Column("city", String(6), nullable=False),
+    Column("certificate", String(16), nullable=False),
+    Column("copies", Integer, nullable=False),
+    Column("fee", Integer, nullable=False),  # yen for all copies; charged only when printed
+    Column("store", String(32), nullable=False),
+    Column("chain", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("holder_digest", String(64)),
+    Column("content_digest", String(64)),
+    Column("reason", Text),
+    Column("print_job", LargeBinary),  # the stamped PDF until printed or voided, then dropped
+)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("city", String(6), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)

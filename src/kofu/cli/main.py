@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, serve, verify
+from kofu.cli import bench, card, city, demo, kiosk, serve, verify
 
 app = typer.Typer(
     name="kofu",
@@ -29,3 +29,4 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.command()(verify.verify)
+app.command()(kiosk.kiosk)

@@ -72,3 +72,59 @@ def city(
         if identity is not None:
             ready["tls"] = {"ca": str(identity.ca), "client_certificates": str(identity.ca.parent)}
         serve_forever(app_, port, ready, identity)
+
+
+@app.command("center")
+def center(
+    jpki: Annotated[
+        str, typer.Option("--jpki", help="the authority's URL, e.g. http://127.0.0.1:8801")
+    ],
+    cities: Annotated[list[str], typer.Option("--city", help="CODE=URL of a city (repeat)")],
+    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+) -> None:
+    """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
+    import httpx
+    from cryptography import x509
+
+    from kofu.center.api.app import create_app
+    from kofu.center.links import HttpCities, HttpDirectory
+    from kofu.center.service import CenterService
+    from kofu.center.signing import center_signer, published_folder
+    from kofu.core.db import make_engine, migrate
+    from kofu.core.errors import InvalidInput
+
+    with guarded():
+        conf = settings()
+        urls = {}
+        for item in cities:
+            code, sep, url = item.partition("=")
+            if not sep or not url.startswith("https://"):
+                raise InvalidInput(f"--city takes CODE=https://..., not {item!r}", field="city")
+            urls[code] = url
+        issuer = x509.load_der_x509_certificate(
+            httpx.get(f"{jpki.rstrip('/')}/ca/auth.der", timeout=10).content
+        )
+        db_url, schema = conf.database_for("center")
+        engine = make_engine(db_url, schema)
+        migrate(engine, "center")
+        identity = network_identity(conf.home, "center")
+        service = CenterService(
+            engine,
+            clock_from_env(running=True),
+            center_signer(conf.home),
+            issuer,
+            HttpDirectory(jpki, issuer),
+            HttpCities(urls, identity),
+        )
+        port = port or free_port()
+        base = f"https://127.0.0.1:{port}"
+        ready: dict[str, object] = {
+            "service": "center",
+            "url": base,
+            "status": f"{base}/status",
+            "docs": f"{base}/docs",
+            "cities": urls,
+            "published_keys": str(published_folder(conf.home)),
+            "tls": {"ca": str(identity.ca)},
+        }
+        serve_forever(create_app(service), port, ready, identity)

@@ -1,0 +1,1 @@
+"""The center over HTTP."""

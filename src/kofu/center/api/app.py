@@ -1,0 +1,129 @@
+"""The issuance center over HTTP: the kiosks' only door.  Thin: parse, call the service, answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from kofu.center import tables as t
+from kofu.center.service import CenterService
+from kofu.core.clock import JST
+from kofu.core.errors import InvalidInput, KofuError
+
+__all__ = ["create_app"]
+
+
+class AuthIn(BaseModel):
+    certificate_b64: str
+    signature_b64: str
+
+
+class IssueIn(BaseModel):
+    session: str
+    request_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    certificate: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    copies: int = 1
+    store: str = Field(max_length=32)
+    chain: str = Field(max_length=32)
+
+
+class VoidIn(BaseModel):
+    reason: str = "print failure"
+
+
+def _b64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(f"{field} is not base64", field=field) from exc
+
+
+def _month(text: str) -> tuple[datetime, datetime]:
+    try:
+        start = datetime.strptime(text, "%Y-%m").replace(tzinfo=JST)
+    except ValueError as exc:
+        raise InvalidInput("month is YYYY-MM", field="month") from exc
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def create_app(service: CenterService) -> FastAPI:
+    app = FastAPI(title="kofu issuance center", description=__doc__)
+
+    @app.exception_handler(KofuError)
+    async def _error(_: Request, exc: KofuError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.post("/sessions")
+    def open_session() -> dict[str, str]:
+        session, challenge = service.open_session()
+        return {"session": session, "challenge_b64": base64.b64encode(challenge).decode()}
+
+    @app.post("/sessions/{session}/authenticate")
+    def authenticate(session: str, body: AuthIn) -> dict[str, Any]:
+        who = service.authenticate(
+            session,
+            _b64(body.certificate_b64, "certificate_b64"),
+            _b64(body.signature_b64, "signature_b64"),
+        )
+        return {"authenticated": True, "valid_until": who.not_after.isoformat()}
+
+    @app.post("/issuances")
+    def issue(body: IssueIn) -> dict[str, Any]:
+        job = service.request(
+            session=body.session,
+            request_id=body.request_id,
+            certificate=body.certificate,
+            options=body.options,
+            copies=body.copies,
+            store=body.store,
+            chain=body.chain,
+        )
+        return {
+            "request_id": job.request_id,
+            "city": job.city,
+            "certificate": job.certificate,
+            "copies": job.copies,
+            "fee": job.fee,
+            "pdf_base64": base64.b64encode(job.pdf).decode(),
+        }
+
+    @app.post("/issuances/{request_id}/printed")
+    def printed(request_id: str) -> dict[str, str]:
+        service.printed(request_id)
+        return {"request_id": request_id, "state": "printed"}
+
+    @app.post("/issuances/{request_id}/voided")
+    def voided(request_id: str, body: VoidIn) -> dict[str, str]:
+        service.voided(request_id, body.reason)
+        return {"request_id": request_id, "state": "voided"}
+
+    @app.get("/settlement")
+    def settlement(month: str) -> dict[str, Any]:
+        start, end = _month(month)
+        return {"month": month, "rows": service.settlement(start, end)}
+
+    @app.get("/status")
+    def status() -> dict[str, Any]:
+        with service.engine.connect() as conn:
+            alarms = conn.execute(select(t.alarms.c.city, t.alarms.c.kind, t.alarms.c.at)).all()
+            states: dict[str, int] = dict(
+                conn.execute(
+                    select(t.issuances.c.state, func.count()).group_by(t.issuances.c.state)
+                ).all()
+            )
+        return {
+            "alarms": [{"city": a[0], "kind": a[1], "at": a[2].isoformat()} for a in alarms],
+            "issuances": states,
+            "stopped_cities": sorted({a[0] for a in alarms}),
+        }
+
+    return app

@@ -1,0 +1,130 @@
+"""``kofu kiosk``: the store's multi-copy machine from the command line.
+
+Card in, PIN checked on the card, the challenge signed, the certificate
+chosen, fee shown, printed (the PDF written), then confirmed; a failure
+while printing voids the issuance and nothing is charged.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kofu.cli.common import emit, guarded, settings
+
+
+def kiosk(
+    card: Annotated[Path, typer.Option("--card", help="the card file")],
+    pin: Annotated[str, typer.Option("--pin", help="the 4-digit authentication PIN")],
+    type: Annotated[
+        str, typer.Option("--type", help="juminhyo, inkan, kazei, shotoku, koseki-zenbu, ...")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="where the printed PDF goes")],
+    city: Annotated[str, typer.Option("--city", help="residence or domicile")] = "residence",
+    with_items: Annotated[
+        str | None, typer.Option("--with", help="head,domicile,individual_number")
+    ] = None,
+    household: Annotated[
+        str | None, typer.Option(help="all or self (residence certificate)")
+    ] = None,
+    copies: Annotated[int, typer.Option(help="1 to 10")] = 1,
+    center: Annotated[
+        str | None, typer.Option(help="the center's URL (default KOFU_CENTER_URL)")
+    ] = None,
+    store: Annotated[str, typer.Option(help="store id")] = "cli-0001",
+    chain: Annotated[str, typer.Option(help="store chain")] = "kofu-cli",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Get a certificate as at a store: PIN on the card, challenge signed, print, confirm."""
+    import httpx
+
+    from kofu.card.reader import JpkiCard
+    from kofu.card.storage import load_card, save_card
+    from kofu.cli.wiring import card_master_key
+    from kofu.core.certkinds import CertKind
+    from kofu.core.errors import InvalidInput, Refused
+    from kofu.core.network import client_context, network_identity
+
+    with guarded(as_json):
+        url = (center or os.environ.get("KOFU_CENTER_URL") or "").rstrip("/")
+        if not url:
+            raise InvalidInput("give --center or set KOFU_CENTER_URL", field="center")
+        if city != "residence":
+            raise InvalidInput(
+                "only certificates of the residence city are offered yet", field="city"
+            )
+        master = card_master_key(settings())
+        element = load_card(card, master)
+        reader = JpkiCard(element)
+        reader.select_jpki()
+        try:  # checked by the card itself; a PinError says how many tries are left
+            reader.verify_pin(CertKind.AUTH, pin)
+        finally:
+            save_card(element, card, master)  # the card keeps its retry counter, right or wrong
+        http = httpx.Client(
+            verify=client_context(network_identity(settings().home, "kiosk")), timeout=60
+        )
+
+        def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = http.post(f"{url}{path}", json=body)
+            data: dict[str, Any] = response.json()
+            if response.status_code == 403:
+                raise Refused(data["reason"], data["message"], message_ja=data.get("message_ja"))
+            if response.status_code >= 400:
+                raise InvalidInput(data.get("message", str(data)), field=data.get("field"))
+            return data
+
+        opened = call("/sessions", {})
+        signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
+        certificate = reader.read_certificate(CertKind.AUTH)
+        call(
+            f"/sessions/{opened['session']}/authenticate",
+            {
+                "certificate_b64": base64.b64encode(certificate).decode(),
+                "signature_b64": base64.b64encode(signature).decode(),
+            },
+        )
+        options: dict[str, Any] = {"with": [i for i in (with_items or "").split(",") if i]}
+        if household:
+            options["household"] = household
+        request_id = f"{store}-{uuid.uuid4().hex[:16]}"
+        job = call(
+            "/issuances",
+            {
+                "session": opened["session"],
+                "request_id": request_id,
+                "certificate": type,
+                "options": options,
+                "copies": copies,
+                "store": store,
+                "chain": chain,
+            },
+        )
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(base64.b64decode(job["pdf_base64"]))
+        except OSError as exc:
+            call(f"/issuances/{request_id}/voided", {"reason": f"print failure: {exc.strerror}"})
+            raise InvalidInput(
+                f"printing failed ({exc.strerror}); nothing was charged", field="out"
+            ) from exc
+        call(f"/issuances/{request_id}/printed", {})
+        summary = {
+            "request_id": request_id,
+            "certificate": type,
+            "city": job["city"],
+            "copies": copies,
+            "fee": job["fee"],
+            "file": str(out),
+        }
+        if as_json:
+            emit(summary)
+        else:
+            typer.echo(
+                f"{type} x{copies} printed to {out}; fee {job['fee']} yen (request {request_id})"
+            )

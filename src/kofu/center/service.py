@@ -26,7 +26,7 @@ from kofu.center.signing import Signer
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 
-__all__ = ["CenterService", "CityLink", "Directory"]
+__all__ = ["CenterService", "CityLink", "Directory", "settlement"]
 
 SESSION_LIFE = timedelta(minutes=10)
 
@@ -277,22 +277,20 @@ class CenterService:
         self._finish(request_id, state, print_job=None, **values)
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Printed issuances and fees per city and store chain in [start, end)."""
-        i = t.issuances
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(i.c.city, i.c.chain, func.count(), func.sum(i.c.copies), func.sum(i.c.fee))
-                .where(i.c.state == "printed", i.c.created_at >= start, i.c.created_at < end)
-                .group_by(i.c.city, i.c.chain)
-                .order_by(i.c.city, i.c.chain)
-            )
-            return [
-                {
-                    "city": r[0],
-                    "chain": r[1],
-                    "issuances": r[2],
-                    "copies": int(r[3]),
-                    "fees": int(r[4]),
-                }
-                for r in rows
-            ]
+        return settlement(self.engine, start, end)
+
+
+def settlement(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Printed issuances and fees per city and store chain in [start, end) (月次精算)."""
+    i = t.issuances
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(i.c.city, i.c.chain, func.count(), func.sum(i.c.copies), func.sum(i.c.fee))
+            .where(i.c.state == "printed", i.c.created_at >= start, i.c.created_at < end)
+            .group_by(i.c.city, i.c.chain)
+            .order_by(i.c.city, i.c.chain)
+        )
+        return [
+            {"city": r[0], "chain": r[1], "issuances": r[2], "copies": int(r[3]), "fees": int(r[4])}
+            for r in rows
+        ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, kiosk, serve, verify
+from kofu.cli import bench, card, city, demo, kiosk, serve, settle, up, verify
 
 app = typer.Typer(
     name="kofu",
@@ -30,3 +30,5 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
+app.command()(settle.settle)
+app.command()(up.up)

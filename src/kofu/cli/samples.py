@@ -14,7 +14,7 @@ from kofu.city.services.seeding import seed_city
 from kofu.city.store import city_engine
 from kofu.cli.common import clock, emit, settings
 
-__all__ = ["DEMO_CITIES", "issue_samples"]
+__all__ = ["DEMO_CITIES", "ensure_seeded", "issue_samples"]
 
 DEMO_CITIES = ("112186", "032051")  # 埼玉県深谷市, 岩手県花巻市 — the two evaluation sheets' cities
 
@@ -31,7 +31,7 @@ _SAMPLES: tuple[tuple[CertificateType, str | None, tuple[str, ...]], ...] = (
 )
 
 
-def _ensure_seeded(code: str, residents: int) -> None:
+def ensure_seeded(code: str, residents: int) -> None:
     engine = city_engine(settings(), code)
     with CityUnitOfWork(engine, today=clock().today()) as uow:
         seeded = uow.registers.profile() is not None and uow.registers.count_residents() > 0
@@ -67,7 +67,7 @@ def _removed_person(code: str) -> str:
 def issue_samples(out: Path, residents: int, as_json: bool) -> None:
     """Seed each demo city unless it is seeded, then write one of each certificate under ``out``."""
     for code in DEMO_CITIES:
-        _ensure_seeded(code, residents)
+        ensure_seeded(code, residents)
         engine = city_engine(settings(), code)
         with CityUnitOfWork(engine, today=clock().today()) as uow:
             holder = uow.registers.sample_holder()

@@ -1,0 +1,159 @@
+"""``kofu up``: the whole system on this machine, one process per party, on 127.0.0.1.
+
+The authority (plain HTTP for CRLs and OCSP, as relying parties expect), the
+two demo cities and the issuance center (mutual TLS with certificates from the
+private network CA made on first start).  The demo cities are seeded and each
+gets a demo card on the first start; a second start reuses everything under
+KOFU_HOME.  Ctrl-C (or SIGTERM) stops every process by its PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+
+from kofu.cli.common import clock, emit, guarded, settings
+
+JPKI_PORT = 8801
+DEMO_PIN, DEMO_PASSWORD = "1234", "KOFU2026"
+
+
+def _start(
+    args: list[str], env: dict[str, str], procs: list[subprocess.Popen[str]]
+) -> dict[str, Any]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from kofu.cli.main import app; app()", *args],
+        stdout=subprocess.PIPE,
+        stderr=sys.stderr,
+        text=True,
+        env=env,
+    )
+    procs.append(proc)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f"kofu {' '.join(args)} did not start (see the messages above)")
+    ready: dict[str, Any] = json.loads(line)
+    return ready
+
+
+def _demo_card(code: str, jpki_url: str, env: dict[str, str]) -> dict[str, Any]:
+    """A card for an adult of the city, issued at its desk once; later starts reuse the file."""
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.store import city_engine
+
+    path = settings().home / "cards" / f"{code}.json"
+    engine = city_engine(settings(), code)
+    with CityUnitOfWork(engine, today=clock().today()) as uow:
+        holder = uow.registers.sample_holder()
+        cards = uow.cards.cards_of(holder.resident_code) if holder else []
+    assert holder is not None
+    if not path.exists() or not cards:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from kofu.cli.main import app; app()",
+                "card",
+                "issue",
+                "--city",
+                code,
+                "--resident",
+                holder.resident_code,
+                "--pin",
+                DEMO_PIN,
+                "--password",
+                DEMO_PASSWORD,
+                "--out",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            env=env | {"KOFU_JPKI_URL": jpki_url},
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"the demo card for {code} could not be issued: {done.stderr.strip()}")
+    return {
+        "city": code,
+        "file": str(path),
+        "pin": DEMO_PIN,
+        "password": DEMO_PASSWORD,
+        "holder": holder.name,
+    }
+
+
+def up(
+    residents: Annotated[
+        int, typer.Option(help="residents per demo city on the first start")
+    ] = 20_000,
+) -> None:
+    """Start jpki, the issuance center and the two demo cities; print one JSON line when ready."""
+    from kofu.cli.samples import DEMO_CITIES, ensure_seeded, issue_samples
+
+    procs: list[subprocess.Popen[str]] = []
+    env = dict(os.environ)
+    env["KOFU_HOME"] = str(settings().home)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with guarded():
+            for code in DEMO_CITIES:
+                ensure_seeded(code, residents)
+            samples = settings().home / "samples"
+            if not samples.exists():
+                with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the ready line
+                    issue_samples(samples, residents, as_json=False)
+            jpki = _start(["serve", "jpki", "--port", str(JPKI_PORT)], env, procs)
+            cities = {
+                c: _start(["serve", "city", "--city", c, "--mtls"], env, procs) for c in DEMO_CITIES
+            }
+            links = [f"--city={c}={r['url']}" for c, r in cities.items()]
+            center = _start(["serve", "center", "--jpki", jpki["url"], *links], env, procs)
+            cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
+            emit(
+                {
+                    "jpki": jpki["url"],
+                    "cities": {c: r["url"] for c, r in cities.items()},
+                    "center": center["url"],
+                    "kiosk": f"KOFU_CENTER_URL={center['url']} .venv/bin/kofu kiosk --card FILE "
+                    "--pin PIN --type juminhyo --out FILE.pdf",
+                    "cards": cards,
+                    "samples": str(samples),
+                    "home": str(settings().home),
+                }
+            )
+            sys.stdout.flush()
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+            raise SystemExit("a service stopped; stopping the others")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(procs)
+
+
+def _interrupt(*_: object) -> None:
+    """SIGTERM stops the system the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def _stop(procs: list[subprocess.Popen[str]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +250,31 @@ def test_an_unauthenticated_session_gets_nothing(world: dict[str, Any]) -> None:
             chain="seven",
         )
     assert info.value.reason == "session_unknown"
+
+
+def test_an_unconfirmed_print_times_out_whole_and_uncharged(world: dict[str, Any]) -> None:
+    center = _center(world)
+    session = _sign_in(center, world)
+    center.request(
+        session=session,
+        request_id="req-late-001",
+        certificate="juminhyo",
+        options={},
+        copies=1,
+        store="7-2",
+        chain="seven",
+    )
+    later = CenterService(
+        world["center"],
+        FixedClock(NOON.now() + timedelta(minutes=6)),
+        center_signer(world["home"]),
+        world["issuer"],
+        world["directory"],
+        InProcessCity(world["city"]),
+    )
+    with pytest.raises(Conflict, match="print timeout"):
+        later.printed("req-late-001")  # the late confirmation finds the issuance voided
+    assert _count(world["center"], ct.issuances, ct.issuances.c.state == "voided") == 1
+    assert (
+        later.settlement(datetime(2026, 11, 1, tzinfo=JST), datetime(2026, 12, 1, tzinfo=JST)) == []
+    )

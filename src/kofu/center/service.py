@@ -29,6 +29,7 @@ from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 __all__ = ["CenterService", "CityLink", "Directory", "settlement"]
 
 SESSION_LIFE = timedelta(minutes=10)
+PRINT_TIMEOUT = timedelta(minutes=5)  # a print job not confirmed by then is voided whole
 
 
 class CityLink(Protocol):
@@ -266,14 +267,37 @@ class CenterService:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""
         self._settle_state(request_id, "voided", reason=reason[:200], fee=0)
 
+    def void_unconfirmed(self) -> int:
+        """Void every print job left unconfirmed past PRINT_TIMEOUT: the whole issuance, uncharged.
+
+        A timeout must cancel the issuance for that applicant, never only a
+        print queue (the Yokohama failure of March 2023).
+        """
+        limit = self.clock.now() - PRINT_TIMEOUT
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(t.issuances)
+                .where(t.issuances.c.state == "rendered", t.issuances.c.updated_at < limit)
+                .values(
+                    state="voided",
+                    reason="print timeout",
+                    fee=0,
+                    print_job=None,
+                    updated_at=self.clock.now(),
+                )
+            )
+        return int(done.rowcount or 0)
+
     def _settle_state(self, request_id: str, state: str, **values: Any) -> None:
+        self.void_unconfirmed()
         row = self._row(request_id)
         if row is None:
             raise NotFound(f"no issuance {request_id}", field="request_id")
         if row.state == state:
             return
         if row.state != "rendered":
-            raise Conflict(f"issuance {request_id} is {row.state}", field="request_id")
+            why = f" ({row.reason})" if row.reason else ""
+            raise Conflict(f"issuance {request_id} is {row.state}{why}", field="request_id")
         self._finish(request_id, state, print_job=None, **values)
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -7,15 +7,15 @@ import binascii
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from kofu.center import tables as t
 from kofu.center.service import CenterService
 from kofu.core.clock import JST
-from kofu.core.errors import InvalidInput, KofuError
+from kofu.core.errors import InvalidInput
+from kofu.core.http import party_app
 
 __all__ = ["create_app"]
 
@@ -56,11 +56,7 @@ def _month(text: str) -> tuple[datetime, datetime]:
 
 
 def create_app(service: CenterService) -> FastAPI:
-    app = FastAPI(title="kofu issuance center", description=__doc__)
-
-    @app.exception_handler(KofuError)
-    async def _error(_: Request, exc: KofuError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+    app = party_app("kofu issuance center", __doc__)
 
     @app.post("/sessions")
     def open_session() -> dict[str, str]:

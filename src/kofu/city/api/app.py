@@ -15,8 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -29,7 +28,8 @@ from kofu.city.services.issuance import issue_certificate
 from kofu.city.services.queries import list_residents, show_resident
 from kofu.city.services.store import answer_store_request
 from kofu.core.clock import Clock
-from kofu.core.errors import InvalidInput, KofuError
+from kofu.core.errors import InvalidInput
+from kofu.core.http import party_app
 
 __all__ = ["create_app"]
 
@@ -90,14 +90,10 @@ def _date(text: str | None) -> date | None:
 
 def create_app(engine: Engine, code: str, clock: Clock, rules: StoreRules) -> FastAPI:
     """The city ``code``'s app over its store."""
-    app = FastAPI(title=f"kofu city {code}", description=__doc__)
+    app = party_app(f"kofu city {code}", __doc__)
 
     def uow() -> CityUnitOfWork:
         return CityUnitOfWork(engine, today=clock.today())
-
-    @app.exception_handler(KofuError)
-    async def _error(_: Request, exc: KofuError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -13,11 +13,11 @@ from datetime import date
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from kofu.core.errors import InvalidInput, KofuError
+from kofu.core.errors import InvalidInput
 from kofu.core.holder import holder_digest
+from kofu.core.http import party_app
 from kofu.jpki.domain.profiles import BasicFacts, CertKind
 from kofu.jpki.domain.revocation import RevocationCause
 from kofu.jpki.services.authority import JpkiService
@@ -74,11 +74,7 @@ def _date(text: str, field: str) -> date:
 
 
 def create_app(service: JpkiService) -> FastAPI:
-    app = FastAPI(title="kofu jpki", description="The JPKI authority: CAs, CRLs, OCSP, issuance.")
-
-    @app.exception_handler(KofuError)
-    async def _error(_: Request, exc: KofuError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+    app = party_app("kofu jpki", "The JPKI authority: CAs, CRLs, OCSP, issuance.")
 
     @app.get("/ca/{name}.der")
     def ca(name: str) -> Response:

@@ -278,3 +278,30 @@ def test_an_unconfirmed_print_times_out_whole_and_uncharged(world: dict[str, Any
     assert (
         later.settlement(datetime(2026, 11, 1, tzinfo=JST), datetime(2026, 12, 1, tzinfo=JST)) == []
     )
+
+
+def test_workers_share_sessions_and_a_challenge_is_answered_once(world: dict[str, Any]) -> None:
+    first, second = _center(world), _center(world)  # two workers over one store
+    session, challenge = first.open_session()
+    element = world["card"]
+    element.reset()
+    card = JpkiCard(element)
+    card.select_jpki()
+    card.verify_pin(CertKind.AUTH, "1234")
+    answer = (card.read_certificate(CertKind.AUTH), card.sign(CertKind.AUTH, challenge))
+    second.authenticate(session, *answer)
+    with pytest.raises(Refused) as replay:
+        first.authenticate(session, *answer)  # the same answer on another worker
+    assert replay.value.reason == "challenge_unknown"
+    job = first.request(
+        session=session,
+        request_id="req-workers-1",
+        certificate="juminhyo",
+        options={},
+        copies=1,
+        store="7-3",
+        chain="seven",
+    )
+    second.printed(job.request_id)
+    month = first.settlement(datetime(2026, 11, 1, tzinfo=JST), datetime(2026, 12, 1, tzinfo=JST))
+    assert month[0]["issuances"] == 1

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -24,7 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from kofu.core.errors import InvalidInput, Refused
 
-__all__ = ["Authenticated", "ChallengeBook", "ocsp_status", "verify_response"]
+__all__ = [
+    "Authenticated",
+    "ChallengeBook",
+    "ChallengeStore",
+    "MemoryChallenges",
+    "ocsp_status",
+    "verify_response",
+]
 
 CHALLENGE_LIFE = timedelta(seconds=120)
 
@@ -41,25 +49,45 @@ class Authenticated:
     not_after: datetime
 
 
-class ChallengeBook:
-    """One-time challenges: issued, then taken back exactly once within their life."""
+class ChallengeStore(Protocol):
+    """Where open challenges live; ``pop`` hands a challenge out at most once, across workers."""
+
+    def put(self, session: str, challenge: bytes, expires: datetime) -> None: ...
+
+    def pop(self, session: str) -> tuple[bytes, datetime] | None: ...
+
+
+class MemoryChallenges:
+    """Challenges of a single process (tests, one worker)."""
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[bytes, datetime]] = {}
         self._lock = threading.Lock()
 
+    def put(self, session: str, challenge: bytes, expires: datetime) -> None:
+        with self._lock:
+            self._open[session] = (challenge, expires)
+
+    def pop(self, session: str) -> tuple[bytes, datetime] | None:
+        with self._lock:
+            return self._open.pop(session, None)
+
+
+class ChallengeBook:
+    """One-time challenges: issued, then taken back exactly once within their life."""
+
+    def __init__(self, store: ChallengeStore | None = None) -> None:
+        self.store = store or MemoryChallenges()
+
     def issue(self, now: datetime) -> tuple[str, bytes]:
         session = secrets.token_urlsafe(18)
         challenge = secrets.token_bytes(32)
-        with self._lock:
-            self._forget_expired(now)
-            self._open[session] = (challenge, now + CHALLENGE_LIFE)
+        self.store.put(session, challenge, now + CHALLENGE_LIFE)
         return session, challenge
 
     def take(self, session: str, now: datetime) -> bytes:
         """The session's challenge, removed so that it can never be answered twice."""
-        with self._lock:
-            entry = self._open.pop(session, None)
+        entry = self.store.pop(session)
         if entry is None:
             raise _refuse(
                 "challenge_unknown",
@@ -74,10 +102,6 @@ class ChallengeBook:
                 "時間が経過しました。最初からやり直してください。",
             )
         return challenge
-
-    def _forget_expired(self, now: datetime) -> None:
-        for key in [k for k, (_, exp) in self._open.items() if exp <= now]:
-            del self._open[key]
 
 
 def verify_response(

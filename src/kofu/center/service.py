@@ -11,7 +11,6 @@ a mismatch stops issuance for that city, raises an alarm and is counted
 from __future__ import annotations
 
 import base64
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from kofu.center import tables as t
 from kofu.center.anti_forgery import protect
 from kofu.center.auth import Authenticated, ChallengeBook, verify_response
+from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
@@ -58,7 +58,7 @@ class PrintJob:
 
 
 class CenterService:
-    """One center; shares no mutable state between requests but the challenge book and sessions."""
+    """One center worker; every state it keeps is in the store, so workers can be many."""
 
     def __init__(
         self,
@@ -71,9 +71,8 @@ class CenterService:
     ) -> None:
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
         self.directory, self.cities = directory, cities
-        self.challenges = ChallengeBook()
-        self._sessions: dict[str, tuple[Authenticated, datetime]] = {}
-        self._lock = threading.Lock()
+        self.sessions = SqlSessions(engine)
+        self.challenges = ChallengeBook(self.sessions)
 
     # --- sessions --------------------------------------------------------------------------
 
@@ -91,13 +90,11 @@ class CenterService:
             now=now,
             status_of=self.directory.status_of,
         )
-        with self._lock:
-            self._sessions[session] = (who, now + SESSION_LIFE)
+        self.sessions.bind(session, who, now + SESSION_LIFE)
         return who
 
     def _subject(self, session: str) -> Authenticated:
-        with self._lock:
-            entry = self._sessions.get(session)
+        entry = self.sessions.subject(session)
         if entry is None or self.clock.now() >= entry[1]:
             raise Refused(
                 "session_unknown",

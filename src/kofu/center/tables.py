@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
 
-__all__ = ["alarms", "issuances", "metadata"]
+__all__ = ["alarms", "issuances", "metadata", "sessions"]
 
 metadata = MetaData()
 
@@ -26,6 +26,18 @@ issuances = Table(
     Column("content_digest", String(64)),
     Column("reason", Text),
     Column("print_job", LargeBinary),  # the stamped PDF until printed or voided, then dropped
+)
+
+# Sessions live in the store so that any worker behind the load balancer can serve the next step.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session", String(32), primary_key=True),
+    Column("challenge", LargeBinary),  # set until answered once, then cleared
+    Column("challenge_expires", DateTime(timezone=True), nullable=False),
+    Column("auth_serial", String(40)),
+    Column("not_after", DateTime(timezone=True)),
+    Column("expires", DateTime(timezone=True)),
 )
 
 alarms = Table(

@@ -8,86 +8,17 @@ checks the print.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import ExitStack
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest_e2e import kofu_cli as _kofu
 
-from kofu.city.services.seeding import seed_city
-from kofu.core.db import make_engine, migrate
 from kofu.core.network import client_context, network_identity
-from services import KOFU, running
 
 CITY = "032051"
 NOW = "2026-11-24T12:00:00+09:00"  # a Tuesday noon
-
-
-def _kofu(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
-    env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW, **extra_env}
-    return subprocess.run([str(KOFU), *args], capture_output=True, text=True, env=env, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    home = tmp_path_factory.mktemp("home")
-    engine = make_engine(f"sqlite:///{home / f'city_{CITY}.sqlite'}")
-    migrate(engine, "city")
-    seed_city(engine=engine, code=CITY, residents=150, seed=11, today=date(2026, 11, 24))
-    engine.dispose()
-    with ExitStack() as stack:
-        jpki = stack.enter_context(running(["serve", "jpki", "--port", "0"], home, NOW))
-        city = stack.enter_context(
-            running(["serve", "city", "--city", CITY, "--mtls", "--port", "0"], home, NOW)
-        )
-        center = stack.enter_context(
-            running(
-                [
-                    "serve",
-                    "center",
-                    "--jpki",
-                    jpki["url"],
-                    "--city",
-                    f"{CITY}={city['url']}",
-                    "--port",
-                    "0",
-                ],
-                home,
-                NOW,
-            )
-        )
-        residents = _kofu(
-            home, "residents", "--city", CITY, "--json", "--limit", "40"
-        ).stdout.splitlines()
-        adult = next(r for r in map(json.loads, residents) if r["birth_date"] < "2000-01-01")
-        card = home / "card.json"
-        issued = _kofu(
-            home,
-            "card",
-            "issue",
-            "--city",
-            CITY,
-            "--resident",
-            adult["resident_code"],
-            "--pin",
-            "1234",
-            "--out",
-            str(card),
-            KOFU_JPKI_URL=jpki["url"],
-        )
-        assert issued.returncode == 0, issued.stderr
-        yield {
-            "home": str(home),
-            "center": center["url"],
-            "card": str(card),
-            "name": adult["name"],
-            "jpki": jpki["url"],
-        }
 
 
 def _kiosk(system: dict[str, str], out: Path, *args: str) -> subprocess.CompletedProcess[str]:

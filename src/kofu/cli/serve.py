@@ -128,3 +128,30 @@ def center(
             "tls": {"ca": str(identity.ca)},
         }
         serve_forever(create_app(service), port, ready, identity)
+
+
+@app.command("kiosk")
+def kiosk(
+    center: Annotated[str, typer.Option("--center", help="the issuance center's https URL")],
+    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+) -> None:
+    """The kiosk page (the store's multi-copy machine) for a browser on this machine."""
+    import httpx
+
+    from kofu.cli.wiring import card_master_key
+    from kofu.core.network import client_context
+    from kofu.kiosk.web import create_kiosk_app
+
+    with guarded():
+        conf = settings()
+        client = httpx.Client(
+            verify=client_context(network_identity(conf.home, "kiosk-web")), timeout=60
+        )
+        app_ = create_kiosk_app(
+            center_url=center.rstrip("/"),
+            cards=conf.home / "cards",
+            master_key=card_master_key(conf),
+            client=client,
+        )
+        port = port or free_port()
+        serve_forever(app_, port, {"service": "kiosk", "url": f"http://127.0.0.1:{port}/"})

@@ -118,13 +118,15 @@ def up(
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
             center = _start(["serve", "center", "--jpki", jpki["url"], *links], env, procs)
             cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
+            kiosk_page = _start(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
                 {
                     "jpki": jpki["url"],
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
-                    "kiosk": f"KOFU_CENTER_URL={center['url']} .venv/bin/kofu kiosk --card FILE "
-                    "--pin PIN --type juminhyo --out FILE.pdf",
+                    "kiosk": kiosk_page["url"],
+                    "kiosk_cli": f"KOFU_CENTER_URL={center['url']} .venv/bin/kofu kiosk "
+                    "--card FILE --pin PIN --type juminhyo --out FILE.pdf",
                     "cards": cards,
                     "samples": str(samples),
                     "home": str(settings().home),

@@ -1,0 +1,1 @@
+"""The kiosk: the store machine as a web page and a command."""

@@ -1,0 +1,297 @@
+"""The kiosk page: the store's multi-copy machine, server-rendered, Japanese with an English switch.
+
+The flow a resident follows at a real store: administrative services →
+residence city → insert the card → the PIN on an on-screen keypad (checked by
+the card) → the certificate and the options a store offers → copies → the
+fee → print → done.  Every refusal is shown in words a resident understands.
+The page talks to the issuance center over mutual TLS, as the machine does.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from kofu.card.reader import JpkiCard
+from kofu.card.storage import load_card, save_card
+from kofu.core.certkinds import CertKind
+from kofu.core.errors import KofuError
+
+__all__ = ["create_kiosk_app"]
+
+TYPES = {
+    "juminhyo": ("住民票の写し", "Residence certificate"),
+    "inkan": ("印鑑登録証明書", "Seal registration certificate"),
+    "kazei": ("課税証明書", "Tax certificate"),
+    "shotoku": ("所得証明書", "Income certificate"),
+    "koseki-zenbu": ("戸籍全部事項証明書", "Family register (all)"),
+    "koseki-kojin": ("戸籍個人事項証明書", "Family register (individual)"),
+    "fuhyo": ("戸籍の附票の写し", "Family register attachment"),
+}
+
+TEXT = {
+    "title": ("マルチコピー機", "Multi-copy machine"),
+    "services": ("行政サービス", "Administrative services"),
+    "residence": ("お住まいの市区町村の証明書", "Certificates of your city of residence"),
+    "card": ("マイナンバーカードを置いてください", "Place your My Number card"),
+    "pin": (
+        "利用者証明用電子証明書の暗証番号（数字4桁）を入力してください",
+        "Enter your 4-digit PIN",
+    ),
+    "clear": ("訂正", "Clear"),
+    "ok": ("確定", "OK"),
+    "choose": ("証明書を選んでください", "Choose a certificate"),
+    "copies": ("部数", "Copies"),
+    "head": ("世帯主・続柄を記載する", "Include household head and relationship"),
+    "domicile": ("本籍・筆頭者を記載する", "Include domicile and head of family register"),
+    "whole": ("世帯全員", "Whole household"),
+    "next": ("次へ", "Next"),
+    "fee": ("手数料", "Fee"),
+    "pay": ("お支払いのうえ印刷", "Pay and print"),
+    "done": (
+        "印刷が終わりました。カードと証明書をお取りください。",
+        "Printed. Take your card and certificate.",
+    ),
+    "refused": ("お取り扱いできません", "This cannot be issued"),
+    "again": ("最初に戻る", "Start again"),
+}
+
+
+@dataclass
+class Visit:
+    """One resident at the machine: the chosen card, the center session, the print job."""
+
+    lang: int = 0
+    card: str | None = None
+    session: str | None = None
+    job: dict[str, Any] | None = None
+    pdf: bytes | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _page(visit: Visit, body: str) -> HTMLResponse:
+    lang = "ja" if visit.lang == 0 else "en"
+    switch = (
+        '<a id="lang" href="/lang">English</a>'
+        if visit.lang == 0
+        else '<a id="lang" href="/lang">日本語</a>'
+    )
+    return HTMLResponse(
+        f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{TEXT["title"][visit.lang]}</title>
+<style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}
+button{{font-size:1.4em;margin:.2em;min-width:3em}} .error{{color:#b00}}
+.keypad button{{width:4em;height:3em}}</style></head>
+<body><header><h1>{TEXT["title"][visit.lang]}</h1>{switch}</header><main>{body}</main></body></html>"""
+    )
+
+
+def create_kiosk_app(
+    *, center_url: str, cards: Path, master_key: bytes, client: httpx.Client
+) -> FastAPI:
+    """The kiosk's pages; ``cards`` holds the demo card files the machine can read."""
+    app = FastAPI(title="kofu kiosk")
+    visits: dict[str, Visit] = {}
+    lock = threading.Lock()
+
+    def visit_of(request: Request) -> tuple[str, Visit]:
+        token = request.cookies.get("visit") or secrets.token_urlsafe(12)
+        with lock:
+            return token, visits.setdefault(token, Visit())
+
+    def respond(token: str, page: HTMLResponse | RedirectResponse) -> Response:
+        page.set_cookie("visit", token, httponly=True, samesite="strict")
+        return page
+
+    def t(v: Visit, key: str) -> str:
+        return TEXT[key][v.lang]
+
+    def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"{center_url}{path}", json=body)
+        data: dict[str, Any] = response.json()
+        if response.status_code >= 400:
+            raise KofuError(str(data.get("message_ja") or data.get("message")))
+        return data
+
+    def refuse(token: str, v: Visit, message: str) -> Response:
+        v.session = v.job = v.pdf = None
+        body = (
+            f'<h2>{t(v, "refused")}</h2><p class="error" id="reason">{html.escape(message)}</p>'
+            f'<a href="/" id="again">{t(v, "again")}</a>'
+        )
+        return respond(token, _page(v, body))
+
+    @app.get("/")
+    def start(request: Request) -> Response:
+        token, v = visit_of(request)
+        v.card = v.session = v.job = v.pdf = None
+        return respond(
+            token,
+            _page(v, f'<a href="/city"><button id="services">{t(v, "services")}</button></a>'),
+        )
+
+    @app.get("/lang")
+    def switch_lang(request: Request) -> Response:
+        token, v = visit_of(request)
+        v.lang = 1 - v.lang
+        return respond(
+            token, RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+        )
+
+    @app.get("/city")
+    def city(request: Request) -> Response:
+        token, v = visit_of(request)
+        return respond(
+            token,
+            _page(v, f'<a href="/card"><button id="residence">{t(v, "residence")}</button></a>'),
+        )
+
+    @app.get("/card")
+    def card(request: Request) -> Response:
+        token, v = visit_of(request)
+        items = "".join(
+            f'<li><a class="card" href="/pin?card={html.escape(p.name)}">'
+            f"{html.escape(p.stem)}</a></li>"
+            for p in sorted(cards.glob("*.json"))
+        )
+        return respond(token, _page(v, f"<h2>{t(v, 'card')}</h2><ul>{items}</ul>"))
+
+    @app.get("/pin")
+    def pin_page(request: Request, card: str) -> Response:
+        token, v = visit_of(request)
+        if "/" in card or not (cards / card).exists():
+            return refuse(token, v, "カードを読み取れません。")
+        v.card = card
+        keys = "".join(
+            f'<button type="button" class="key" data-k="{d}">{d}</button>' for d in "1234567890"
+        )
+        body = f"""<h2 id="prompt">{t(v, "pin")}</h2>
+<form method="post" action="/pin" id="pinform"><input type="password" name="pin" id="pin" readonly
+ maxlength="4" size="6"><div class="keypad">{keys}
+<button type="button" id="clear">{t(v, "clear")}</button>
+<button type="submit" id="ok">{t(v, "ok")}</button>
+</div></form>
+<script>
+const pin=document.getElementById('pin');
+document.querySelectorAll('.key').forEach(b=>b.onclick=()=>{{if(pin.value.length<4)pin.value+=b.dataset.k;}});
+document.getElementById('clear').onclick=()=>{{pin.value='';}};
+</script>"""
+        return respond(token, _page(v, body))
+
+    @app.post("/pin")
+    def pin_entered(request: Request, pin: str = Form("")) -> Response:
+        token, v = visit_of(request)
+        if v.card is None:
+            return respond(token, RedirectResponse("/", status_code=303))
+        path = cards / v.card
+        try:
+            element = load_card(path, master_key)
+            reader = JpkiCard(element)
+            reader.select_jpki()
+            try:
+                reader.verify_pin(CertKind.AUTH, pin)
+            finally:
+                save_card(element, path, master_key)
+            opened = call("/sessions", {})
+            signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
+            certificate = reader.read_certificate(CertKind.AUTH)
+            call(
+                f"/sessions/{opened['session']}/authenticate",
+                {
+                    "certificate_b64": base64.b64encode(certificate).decode(),
+                    "signature_b64": base64.b64encode(signature).decode(),
+                },
+            )
+        except KofuError as exc:
+            return refuse(token, v, getattr(exc, "message_ja", None) or exc.message)
+        v.session = opened["session"]
+        return respond(token, RedirectResponse("/choose", status_code=303))
+
+    @app.get("/choose")
+    def choose(request: Request) -> Response:
+        token, v = visit_of(request)
+        options = "".join(
+            f'<label><input type="radio" name="type" value="{k}" id="type-{k}"'
+            f"{' checked' if k == 'juminhyo' else ''}>{names[v.lang]}</label><br>"
+            for k, names in TYPES.items()
+        )
+        body = f"""<h2>{t(v, "choose")}</h2><form method="post" action="/request">{options}
+<label><input type="checkbox" name="whole" id="whole">{t(v, "whole")}</label><br>
+<label><input type="checkbox" name="head" id="head">{t(v, "head")}</label><br>
+<label><input type="checkbox" name="domicile" id="domicile">{t(v, "domicile")}</label><br>
+<label>{t(v, "copies")}
+<input type="number" name="copies" id="copies" value="1" min="1" max="10"></label><br>
+<button type="submit" id="next">{t(v, "next")}</button></form>"""
+        return respond(token, _page(v, body))
+
+    @app.post("/request")
+    def request_issuance(
+        request: Request,
+        type: str = Form("juminhyo"),
+        copies: int = Form(1),
+        whole: str | None = Form(None),
+        head: str | None = Form(None),
+        domicile: str | None = Form(None),
+    ) -> Response:
+        token, v = visit_of(request)
+        if v.session is None:
+            return respond(token, RedirectResponse("/", status_code=303))
+        items = [name for name, on in (("head", head), ("domicile", domicile)) if on]
+        options: dict[str, Any] = {"with": items}
+        if whole:
+            options["household"] = "all"
+        request_id = f"kiosk-{uuid.uuid4().hex[:20]}"
+        try:
+            job = call(
+                "/issuances",
+                {
+                    "session": v.session,
+                    "request_id": request_id,
+                    "certificate": type,
+                    "options": options,
+                    "copies": copies,
+                    "store": "web-0001",
+                    "chain": "kofu-web",
+                },
+            )
+        except KofuError as exc:
+            return refuse(token, v, exc.message)
+        v.job, v.pdf = job, base64.b64decode(job["pdf_base64"])
+        name = TYPES.get(type, (type, type))[v.lang]
+        body = (
+            f"<h2>{html.escape(name)} × {job['copies']}</h2>"
+            f'<p>{t(v, "fee")}: <span id="fee">{job["fee"]}</span> 円</p>'
+            f'<form method="post" action="/print"><button id="pay">{t(v, "pay")}</button></form>'
+        )
+        return respond(token, _page(v, body))
+
+    @app.post("/print")
+    def print_job(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.job is None or v.pdf is None:
+            return respond(token, RedirectResponse("/", status_code=303))
+        call(f"/issuances/{v.job['request_id']}/printed", {})
+        body = (
+            f'<h2 id="done">{t(v, "done")}</h2><a id="pdf" href="/printed.pdf">PDF</a>'
+            f'<br><a href="/" id="again">{t(v, "again")}</a>'
+        )
+        return respond(token, _page(v, body))
+
+    @app.get("/printed.pdf")
+    def printed(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.pdf is None:
+            return respond(token, RedirectResponse("/", status_code=303))
+        return Response(v.pdf, media_type="application/pdf")
+
+    return app

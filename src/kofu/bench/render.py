@@ -67,13 +67,15 @@ def _rate(fn: Callable[[Document], bytes], doc: Document, seconds: float, at_lea
     return count / (time.perf_counter() - start)
 
 
-def bench_render(*, seconds: float = 2.0) -> dict[str, Any]:
+def bench_render(*, seconds: float = 2.0, only: str | None = None) -> dict[str, Any]:
     """Per type: documents per second, the plain way's rate, and their ratio."""
     with tempfile.TemporaryDirectory() as tmp:
         docs = _documents(Path(tmp))
     render(docs["juminhyo"])  # warm: fonts parsed once per process, as a service does
     results = {}
     for name, doc in docs.items():
+        if only is not None and name != only:
+            continue
         ours = _rate(render, doc, seconds, 5)
         plain = _rate(render_plain, doc, seconds / 2, 3)
         results[name] = {

@@ -55,6 +55,7 @@ class PrintJob:
     fee: int
     pdf: bytes
     state: str
+    holder_digest: str = ""
 
 
 class CenterService:
@@ -173,7 +174,16 @@ class CenterService:
             content_digest=str(answer["content_digest"]),
             print_job=stamped,
         )
-        return PrintJob(request_id, certificate, city, copies, fee, stamped, "rendered")
+        return PrintJob(
+            request_id,
+            certificate,
+            city,
+            copies,
+            fee,
+            stamped,
+            "rendered",
+            str(answer["holder_digest"]),
+        )
 
     def _replay(self, row: Any, who: Authenticated) -> PrintJob:
         if row.auth_serial != who.serial:

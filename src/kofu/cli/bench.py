@@ -10,9 +10,7 @@ import typer
 
 from kofu.cli.common import emit
 
-app = typer.Typer(
-    help="Measure: seed, render, ocsp (issuance comes with the kiosk).", no_args_is_help=True
-)
+app = typer.Typer(help="Measure: seed, render, ocsp, issuance.", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 
@@ -88,3 +86,22 @@ def ocsp(
         return
     for key, value in result.items():
         typer.echo(f"{key:<32} {value}")
+
+
+@app.command("issuance")
+def issuance(
+    kiosks: Annotated[int, typer.Option(help="kiosk threads, one card each")] = 8,
+    requests: Annotated[int, typer.Option(help="issuances in all")] = 400,
+    seconds: Annotated[float, typer.Option(help="stop after this long in any case")] = 120,
+    as_json: Json = False,
+) -> None:
+    """End-to-end store issuances through the real services over mTLS: rate, latency, errors."""
+    from kofu.bench.issuance import bench_issuance
+
+    result = bench_issuance(kiosks=kiosks, requests=requests, seconds=seconds)
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:<28} {value}")

@@ -10,7 +10,6 @@ KOFU_HOME.  Ctrl-C (or SIGTERM) stops every process by its PID.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -21,28 +20,10 @@ from typing import Annotated, Any
 import typer
 
 from kofu.cli.common import clock, emit, guarded, settings
+from kofu.core.processes import start_service, stop_all
 
 JPKI_PORT = 8801
 DEMO_PIN, DEMO_PASSWORD = "1234", "KOFU2026"
-
-
-def _start(
-    args: list[str], env: dict[str, str], procs: list[subprocess.Popen[str]]
-) -> dict[str, Any]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from kofu.cli.main import app; app()", *args],
-        stdout=subprocess.PIPE,
-        stderr=sys.stderr,
-        text=True,
-        env=env,
-    )
-    procs.append(proc)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise SystemExit(f"kofu {' '.join(args)} did not start (see the messages above)")
-    ready: dict[str, Any] = json.loads(line)
-    return ready
 
 
 def _demo_card(code: str, jpki_url: str, env: dict[str, str]) -> dict[str, Any]:
@@ -111,14 +92,15 @@ def up(
             if not samples.exists():
                 with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the ready line
                     issue_samples(samples, residents, as_json=False)
-            jpki = _start(["serve", "jpki", "--port", str(JPKI_PORT)], env, procs)
+            jpki = start_service(["serve", "jpki", "--port", str(JPKI_PORT)], env, procs)
             cities = {
-                c: _start(["serve", "city", "--city", c, "--mtls"], env, procs) for c in DEMO_CITIES
+                c: start_service(["serve", "city", "--city", c, "--mtls"], env, procs)
+                for c in DEMO_CITIES
             }
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
-            center = _start(["serve", "center", "--jpki", jpki["url"], *links], env, procs)
+            center = start_service(["serve", "center", "--jpki", jpki["url"], *links], env, procs)
             cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
-            kiosk_page = _start(["serve", "kiosk", "--center", center["url"]], env, procs)
+            kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
                 {
                     "jpki": jpki["url"],
@@ -139,23 +121,9 @@ def up(
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(procs)
+        stop_all(procs)
 
 
 def _interrupt(*_: object) -> None:
     """SIGTERM stops the system the way Ctrl-C does."""
     raise KeyboardInterrupt
-
-
-def _stop(procs: list[subprocess.Popen[str]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()

@@ -42,7 +42,13 @@ def serve_forever(
             "ssl_cert_reqs": ssl.CERT_REQUIRED,
         }
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **tls
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,  # idle keep-alive clients must not hold a stop
+        **tls,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

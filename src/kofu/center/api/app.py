@@ -89,6 +89,7 @@ def create_app(service: CenterService) -> FastAPI:
             "certificate": job.certificate,
             "copies": job.copies,
             "fee": job.fee,
+            "holder_digest": job.holder_digest,
             "pdf_base64": base64.b64encode(job.pdf).decode(),
         }
 

@@ -61,6 +61,8 @@ def test_a_resident_prints_at_the_kiosk(page: Page, system: dict[str, Any]) -> N
     assert "取りください" in page.inner_text("#done")
     response = page.request.get(system["kiosk"].rstrip("/") + "/printed.pdf")
     assert response.body().startswith(b"%PDF")
+    again = page.request.get(system["kiosk"].rstrip("/") + "/printed.pdf")
+    assert not again.body().startswith(b"%PDF")  # the machine keeps no copy after printing
 
 
 def test_english_switch(page: Page, system: dict[str, Any]) -> None:

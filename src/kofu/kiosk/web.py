@@ -292,6 +292,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         token, v = visit_of(request)
         if v.pdf is None:
             return respond(token, RedirectResponse("/", status_code=303))
-        return Response(v.pdf, media_type="application/pdf")
+        pdf, v.pdf, v.job = v.pdf, None, None  # printed once, then gone from the machine
+        return Response(pdf, media_type="application/pdf")
 
     return app

@@ -30,6 +30,7 @@ __all__ = [
     "ChallengeBook",
     "ChallengeStore",
     "MemoryChallenges",
+    "ocsp_answer",
     "ocsp_status",
     "verify_response",
 ]
@@ -161,13 +162,20 @@ def ocsp_status(
     cert: x509.Certificate, issuer: x509.Certificate, ask: Callable[[bytes], bytes]
 ) -> str:
     """good, revoked or unknown, from a signed OCSP answer (RFC 6960) checked against the issuer."""
+    return ocsp_answer(cert, issuer, ask)[0]
+
+
+def ocsp_answer(
+    cert: x509.Certificate, issuer: x509.Certificate, ask: Callable[[bytes], bytes]
+) -> tuple[str, datetime | None]:
+    """The status and how long the signed answer stays fresh (its next update)."""
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509 import ocsp
 
     request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
     response = ocsp.load_der_ocsp_response(ask(request.public_bytes(Encoding.DER)))
     if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return "unknown"
+        return "unknown", None
     public = issuer.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     try:
@@ -178,10 +186,11 @@ def ocsp_status(
             response.signature_hash_algorithm or hashes.SHA256(),
         )
     except InvalidSignature:
-        return "unknown"
+        return "unknown", None
     if response.serial_number != cert.serial_number:
-        return "unknown"
-    return {
+        return "unknown", None
+    status = {
         ocsp.OCSPCertStatus.GOOD: "good",
         ocsp.OCSPCertStatus.REVOKED: "revoked",
     }.get(response.certificate_status, "unknown")
+    return status, response.next_update_utc

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from cryptography import x509
 
-from kofu.center.auth import ocsp_status
+from kofu.center.auth import ocsp_answer
 from kofu.core.errors import KofuError, NotFound, Refused
 from kofu.core.network import NetworkIdentity, client_context
 
@@ -21,14 +22,22 @@ class HttpDirectory:
         self.base = base_url.rstrip("/")
         self.issuer = issuer
         self.client = httpx.Client(timeout=10)
+        self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
 
     def lookup(self, serial: str) -> dict[str, Any]:
+        """The issuing city and the holder digest of a certificate the authority issued."""
         answer = self.client.get(f"{self.base}/status/{serial}").json()
         if answer.get("status") != "good" or not answer.get("city"):
             raise NotFound("the authority does not know this certificate", field="serial")
         return dict(answer)
 
     def status_of(self, cert: x509.Certificate) -> str:
+        """OCSP, reusing a good signed answer for half its freshness, as relying parties may."""
+        now = datetime.now(UTC)
+        cached = self._fresh.get(cert.serial_number)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+
         def ask(der: bytes) -> bytes:
             response = self.client.post(
                 f"{self.base}/ocsp/auth",
@@ -37,7 +46,12 @@ class HttpDirectory:
             )
             return response.content
 
-        return ocsp_status(cert, self.issuer, ask)
+        status, next_update = ocsp_answer(cert, self.issuer, ask)
+        if status == "good" and next_update is not None:
+            if len(self._fresh) > 100_000:
+                self._fresh.clear()
+            self._fresh[cert.serial_number] = (status, now + (next_update - now) / 2)
+        return status
 
 
 class HttpCities:

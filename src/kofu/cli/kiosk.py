@@ -43,12 +43,10 @@ def kiosk(
     """Get a certificate as at a store: PIN on the card, challenge signed, print, confirm."""
     import httpx
 
-    from kofu.card.reader import JpkiCard
-    from kofu.card.storage import load_card, save_card
     from kofu.cli.wiring import card_master_key
-    from kofu.core.certkinds import CertKind
-    from kofu.core.errors import InvalidInput, Refused
+    from kofu.core.errors import InvalidInput
     from kofu.core.network import client_context, network_identity
+    from kofu.kiosk.client import KioskClient
 
     with guarded(as_json):
         url = (center or os.environ.get("KOFU_CENTER_URL") or "").rstrip("/")
@@ -58,62 +56,25 @@ def kiosk(
             raise InvalidInput(
                 "only certificates of the residence city are offered yet", field="city"
             )
-        master = card_master_key(settings())
-        element = load_card(card, master)
-        reader = JpkiCard(element)
-        reader.select_jpki()
-        try:  # checked by the card itself; a PinError says how many tries are left
-            reader.verify_pin(CertKind.AUTH, pin)
-        finally:
-            save_card(element, card, master)  # the card keeps its retry counter, right or wrong
         http = httpx.Client(
             verify=client_context(network_identity(settings().home, "kiosk")), timeout=60
         )
-
-        def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            response = http.post(f"{url}{path}", json=body)
-            data: dict[str, Any] = response.json()
-            if response.status_code == 403:
-                raise Refused(data["reason"], data["message"], message_ja=data.get("message_ja"))
-            if response.status_code >= 400:
-                raise InvalidInput(data.get("message", str(data)), field=data.get("field"))
-            return data
-
-        opened = call("/sessions", {})
-        signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
-        certificate = reader.read_certificate(CertKind.AUTH)
-        call(
-            f"/sessions/{opened['session']}/authenticate",
-            {
-                "certificate_b64": base64.b64encode(certificate).decode(),
-                "signature_b64": base64.b64encode(signature).decode(),
-            },
-        )
+        center_client = KioskClient(url, http)
+        session = center_client.sign_in(card, card_master_key(settings()), pin)
         options: dict[str, Any] = {"with": [i for i in (with_items or "").split(",") if i]}
         if household:
             options["household"] = household
         request_id = f"{store}-{uuid.uuid4().hex[:16]}"
-        job = call(
-            "/issuances",
-            {
-                "session": opened["session"],
-                "request_id": request_id,
-                "certificate": type,
-                "options": options,
-                "copies": copies,
-                "store": store,
-                "chain": chain,
-            },
-        )
+        job = center_client.request(session, request_id, type, options, copies, store, chain)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(base64.b64decode(job["pdf_base64"]))
         except OSError as exc:
-            call(f"/issuances/{request_id}/voided", {"reason": f"print failure: {exc.strerror}"})
+            center_client.voided(request_id, f"print failure: {exc.strerror}")
             raise InvalidInput(
                 f"printing failed ({exc.strerror}); nothing was charged", field="out"
             ) from exc
-        call(f"/issuances/{request_id}/printed", {})
+        center_client.printed(request_id)
         summary = {
             "request_id": request_id,
             "certificate": type,

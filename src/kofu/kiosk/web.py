@@ -22,10 +22,8 @@ import httpx
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kofu.card.reader import JpkiCard
-from kofu.card.storage import load_card, save_card
-from kofu.core.certkinds import CertKind
 from kofu.core.errors import KofuError
+from kofu.kiosk.client import KioskClient
 
 __all__ = ["create_kiosk_app"]
 
@@ -116,12 +114,10 @@ def create_kiosk_app(
     def t(v: Visit, key: str) -> str:
         return TEXT[key][v.lang]
 
-    def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = client.post(f"{center_url}{path}", json=body)
-        data: dict[str, Any] = response.json()
-        if response.status_code >= 400:
-            raise KofuError(str(data.get("message_ja") or data.get("message")))
-        return data
+    center = KioskClient(center_url, client)
+
+    def words(exc: KofuError) -> str:
+        return getattr(exc, "message_ja", None) or exc.message
 
     def refuse(token: str, v: Visit, message: str) -> Response:
         v.session = v.job = v.pdf = None
@@ -193,28 +189,10 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         token, v = visit_of(request)
         if v.card is None:
             return respond(token, RedirectResponse("/", status_code=303))
-        path = cards / v.card
         try:
-            element = load_card(path, master_key)
-            reader = JpkiCard(element)
-            reader.select_jpki()
-            try:
-                reader.verify_pin(CertKind.AUTH, pin)
-            finally:
-                save_card(element, path, master_key)
-            opened = call("/sessions", {})
-            signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
-            certificate = reader.read_certificate(CertKind.AUTH)
-            call(
-                f"/sessions/{opened['session']}/authenticate",
-                {
-                    "certificate_b64": base64.b64encode(certificate).decode(),
-                    "signature_b64": base64.b64encode(signature).decode(),
-                },
-            )
+            v.session = center.sign_in(cards / v.card, master_key, pin)
         except KofuError as exc:
-            return refuse(token, v, getattr(exc, "message_ja", None) or exc.message)
-        v.session = opened["session"]
+            return refuse(token, v, words(exc))
         return respond(token, RedirectResponse("/choose", status_code=303))
 
     @app.get("/choose")
@@ -252,20 +230,11 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
             options["household"] = "all"
         request_id = f"kiosk-{uuid.uuid4().hex[:20]}"
         try:
-            job = call(
-                "/issuances",
-                {
-                    "session": v.session,
-                    "request_id": request_id,
-                    "certificate": type,
-                    "options": options,
-                    "copies": copies,
-                    "store": "web-0001",
-                    "chain": "kofu-web",
-                },
+            job = center.request(
+                v.session, request_id, type, options, copies, store="web-0001", chain="kofu-web"
             )
         except KofuError as exc:
-            return refuse(token, v, exc.message)
+            return refuse(token, v, words(exc))
         v.job, v.pdf = job, base64.b64decode(job["pdf_base64"])
         name = TYPES.get(type, (type, type))[v.lang]
         body = (
@@ -280,7 +249,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         token, v = visit_of(request)
         if v.job is None or v.pdf is None:
             return respond(token, RedirectResponse("/", status_code=303))
-        call(f"/issuances/{v.job['request_id']}/printed", {})
+        center.printed(v.job["request_id"])
         body = (
             f'<h2 id="done">{t(v, "done")}</h2><a id="pdf" href="/printed.pdf">PDF</a>'
             f'<br><a href="/" id="again">{t(v, "again")}</a>'

@@ -1,0 +1,89 @@
+"""The kiosk's side of the center: sign in with the card, ask, confirm or void.
+
+One flow for the page and the command line: the PIN is checked by the card
+(the card file keeps its retry counter, right or wrong), the card signs the
+center's one-time challenge, and the center's refusals come back as
+``Refused`` with the words a resident reads.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kofu.card.reader import JpkiCard
+from kofu.card.storage import load_card, save_card
+from kofu.core.certkinds import CertKind
+from kofu.core.errors import InvalidInput, Refused
+
+__all__ = ["KioskClient"]
+
+
+class KioskClient:
+    """Calls to the issuance center over the kiosk's mTLS client."""
+
+    def __init__(self, center_url: str, http: httpx.Client) -> None:
+        self.url = center_url.rstrip("/")
+        self.http = http
+
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(f"{self.url}{path}", json=body)
+        data: dict[str, Any] = response.json()
+        if response.status_code == 403:
+            raise Refused(data["reason"], data["message"], message_ja=data.get("message_ja"))
+        if response.status_code >= 400:
+            raise InvalidInput(str(data.get("message", data)), field=data.get("field"))
+        return data
+
+    def sign_in(self, card_path: Path, master_key: bytes, pin: str) -> str:
+        """The card checks the PIN and signs the center's challenge; returns the session."""
+        element = load_card(card_path, master_key)
+        reader = JpkiCard(element)
+        reader.select_jpki()
+        try:
+            reader.verify_pin(CertKind.AUTH, pin)
+        finally:
+            save_card(element, card_path, master_key)  # the retry counter lives on the card
+        opened = self.call("/sessions", {})
+        signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
+        certificate = reader.read_certificate(CertKind.AUTH)
+        self.call(
+            f"/sessions/{opened['session']}/authenticate",
+            {
+                "certificate_b64": base64.b64encode(certificate).decode(),
+                "signature_b64": base64.b64encode(signature).decode(),
+            },
+        )
+        return str(opened["session"])
+
+    def request(
+        self,
+        session: str,
+        request_id: str,
+        certificate: str,
+        options: dict[str, Any],
+        copies: int,
+        store: str,
+        chain: str,
+    ) -> dict[str, Any]:
+        return self.call(
+            "/issuances",
+            {
+                "session": session,
+                "request_id": request_id,
+                "certificate": certificate,
+                "options": options,
+                "copies": copies,
+                "store": store,
+                "chain": chain,
+            },
+        )
+
+    def printed(self, request_id: str) -> None:
+        self.call(f"/issuances/{request_id}/printed", {})
+
+    def voided(self, request_id: str, reason: str) -> None:
+        self.call(f"/issuances/{request_id}/voided", {"reason": reason})

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from kofu.core.errors import KofuError
 from kofu.core.processes import start_service, stop_all
 
 __all__ = ["bench_issuance"]
@@ -67,6 +68,7 @@ def _kiosk_loop(
     from kofu.core.settings import Settings
     from kofu.documents.payload import open_payload
     from kofu.documents.verify import read_codes
+    from kofu.kiosk.client import KioskClient
 
     settings = Settings(home, None, "")
     element = load_card(card_path, card_master_key(settings))
@@ -77,7 +79,7 @@ def _kiosk_loop(
     http = httpx.Client(
         verify=client_context(network_identity(home, f"kiosk-{uuid.uuid4().hex[:8]}")), timeout=60
     )
-    certificate = base64.b64encode(card.read_certificate(CertKind.AUTH)).decode()
+    center_client = KioskClient(center, http)
     checked = 0
     while time.monotonic() < stop_at:
         with lock:
@@ -85,40 +87,23 @@ def _kiosk_loop(
                 return
             budget[0] -= 1
         started = time.perf_counter()
-        opened = http.post(f"{center}/sessions").json()
-        signature = card.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
-        http.post(
-            f"{center}/sessions/{opened['session']}/authenticate",
-            json={
-                "certificate_b64": certificate,
-                "signature_b64": base64.b64encode(signature).decode(),
-            },
-        )
         request_id = f"bench-{uuid.uuid4().hex}"
-        job = http.post(
-            f"{center}/issuances",
-            json={
-                "session": opened["session"],
-                "request_id": request_id,
-                "certificate": "juminhyo",
-                "options": {},
-                "copies": 1,
-                "store": "bench",
-                "chain": "bench",
-            },
-        ).json()
-        http.post(f"{center}/issuances/{request_id}/printed")
-        latencies.append(time.perf_counter() - started)
-        if "pdf_base64" not in job:
-            problems.append(f"refused: {job.get('reason')}")
+        try:
+            session = center_client.authenticate(card)
+            job = center_client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
+            center_client.printed(request_id)
+        except KofuError as exc:
+            problems.append(f"refused: {getattr(exc, 'reason', exc.message)}")
             continue
+        finally:
+            latencies.append(time.perf_counter() - started)
         if job.get("holder_digest") != expected_digest:
             problems.append(f"mis-issuance in {request_id}")
         if checked < 3:  # the full QR decode is costly: a few per kiosk, the payload digest for all
-            path = Path(tempfile.mkstemp(suffix=".pdf")[1])
-            path.write_bytes(base64.b64decode(job["pdf_base64"]))
-            claims = open_payload(read_codes(path)[0], keys)
-            path.unlink()
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "print.pdf"
+                path.write_bytes(base64.b64decode(job["pdf_base64"]))
+                claims = open_payload(read_codes(path)[0], keys)
             if claims.holder_digest != bytes.fromhex(expected_digest)[:16]:
                 problems.append(f"mis-issuance in {request_id}")
             checked += 1

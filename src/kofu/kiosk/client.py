@@ -47,6 +47,10 @@ class KioskClient:
             reader.verify_pin(CertKind.AUTH, pin)
         finally:
             save_card(element, card_path, master_key)  # the retry counter lives on the card
+        return self.authenticate(reader)
+
+    def authenticate(self, reader: JpkiCard) -> str:
+        """A card whose PIN is verified signs a fresh challenge; returns the session."""
         opened = self.call("/sessions", {})
         signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
         certificate = reader.read_certificate(CertKind.AUTH)

@@ -124,6 +124,10 @@ class CardRecord(_Value):
     issuer_secret: str  # hex; the transport key the desk uses for card management commands
     state_changed_on: date | None = None
 
+    def changed_to(self, state: CardState, on: date) -> CardRecord:
+        """The record with the card's new 運用状況 and the day it changed."""
+        return self.model_copy(update={"state": state, "state_changed_on": on})
+
 
 class IdentityDocument(StrEnum):
     """本人確認書類: A needs one, B needs two."""

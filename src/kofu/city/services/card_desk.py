@@ -489,9 +489,7 @@ def hand_over(
                 CardState.ACTIVE,
                 CardState.SUSPENDED,
             ):  # a reissue abolishes the old card
-                uow.cards.save_card(
-                    old.model_copy(update={"state": CardState.ABOLISHED, "state_changed_on": today})
-                )
+                uow.cards.save_card(old.changed_to(CardState.ABOLISHED, today))
                 _queue_revocation(uow, old.card_id, "abolition", clock)
         uow.cards.save_card(record)
         uow.cards.save_application(
@@ -524,9 +522,7 @@ def report_lost(*, uow: CityUnitOfWork, card_id: str, clock: Clock) -> CardRecor
         record = _card_record(uow, card_id)
         if record.state is not CardState.ACTIVE:
             raise Conflict(f"card {card_id} is {record.state.value}", field="card")
-        record = record.model_copy(
-            update={"state": CardState.SUSPENDED, "state_changed_on": clock.today()}
-        )
+        record = record.changed_to(CardState.SUSPENDED, clock.today())
         uow.cards.save_card(record)
         _queue_revocation(uow, card_id, "loss", clock)
         uow.commit()
@@ -539,9 +535,7 @@ def report_found(*, uow: CityUnitOfWork, card_id: str, clock: Clock) -> CardReco
         record = _card_record(uow, card_id)
         if record.state is not CardState.SUSPENDED:
             raise Conflict(f"card {card_id} is {record.state.value}, not suspended", field="card")
-        record = record.model_copy(
-            update={"state": CardState.ACTIVE, "state_changed_on": clock.today()}
-        )
+        record = record.changed_to(CardState.ACTIVE, clock.today())
         uow.cards.save_card(record)
         uow.commit()
     return record

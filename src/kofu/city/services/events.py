@@ -65,8 +65,4 @@ def _notify_cards(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> N
                 at=clock.now(),
             )
             if cause in ("death", "card_return"):
-                uow.cards.save_card(
-                    card.model_copy(
-                        update={"state": CardState.RETURNED, "state_changed_on": change.effective}
-                    )
-                )
+                uow.cards.save_card(card.changed_to(CardState.RETURNED, change.effective))

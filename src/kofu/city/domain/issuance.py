@@ -208,7 +208,8 @@ def compose(
         content = _family(req, _register_for(registers, person), person)
         if content.attachment:  # the 附票 prints every member's address
             subjects += _register_residents(registers, content.members, person)
-    _protected(registers, subjects, now, store)
+    others = [s for s in subjects if s.resident_code != person.resident_code]
+    _protected(registers, others, now, store)  # the holder was checked first, above
     return Document(
         type=req.type,
         content=content,

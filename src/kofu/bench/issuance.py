@@ -109,7 +109,9 @@ def _kiosk_loop(
             checked += 1
 
 
-def bench_issuance(*, kiosks: int, requests: int, seconds: float = 120) -> dict[str, Any]:
+def bench_issuance(
+    *, kiosks: int, requests: int, seconds: float = 120, workers: int = 2
+) -> dict[str, Any]:
     """Issuances per second, latency percentiles, mis-issuances, and the render-alone ratio."""
     from kofu.core.holder import holder_digest
 
@@ -120,12 +122,19 @@ def bench_issuance(*, kiosks: int, requests: int, seconds: float = 120) -> dict[
         env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW}
         try:
             _cli(env, "seed", "--city", CITY, "--residents", str(max(200, kiosks * 4)))
-            jpki = start_service(["serve", "jpki", "--port", "0"], env, procs, quiet=True)
-            city = start_service(
-                ["serve", "city", "--city", CITY, "--mtls"], env, procs, quiet=True
-            )
+            many = ["--workers", str(workers)]
+            jpki = start_service(["serve", "jpki", *many], env, procs, quiet=True)
+            city = start_service(["serve", "city", "--city", CITY, "--mtls", *many], env, procs)
             center = start_service(
-                ["serve", "center", "--jpki", jpki["url"], "--city", f"{CITY}={city['url']}"],
+                [
+                    "serve",
+                    "center",
+                    "--jpki",
+                    jpki["url"],
+                    "--city",
+                    f"{CITY}={city['url']}",
+                    *many,
+                ],
                 env,
                 procs,
             )
@@ -178,6 +187,7 @@ def bench_issuance(*, kiosks: int, requests: int, seconds: float = 120) -> dict[
     rate = len(latencies) / elapsed
     return {
         "kiosks": len(cards),
+        "workers_per_service": workers,
         "issuances": len(latencies),
         "seconds": round(elapsed, 1),
         "issuances_per_second": round(rate, 1),

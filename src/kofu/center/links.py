@@ -9,7 +9,8 @@ import httpx
 from cryptography import x509
 
 from kofu.center.auth import ocsp_answer
-from kofu.core.errors import KofuError, NotFound, Refused
+from kofu.core.errors import NotFound, Refused
+from kofu.core.http import answer_of
 from kofu.core.network import NetworkIdentity, client_context
 
 __all__ = ["HttpCities", "HttpDirectory"]
@@ -26,7 +27,16 @@ class HttpDirectory:
 
     def lookup(self, serial: str) -> dict[str, Any]:
         """The issuing city and the holder digest of a certificate the authority issued."""
-        answer = self.client.get(f"{self.base}/status/{serial}").json()
+        unavailable = Refused(
+            "authority_unavailable",
+            "the card's certificate authority could not answer just now",
+            message_ja="証明書の確認ができません。しばらくしてからお試しください。",
+        )
+        try:
+            response = self.client.get(f"{self.base}/status/{serial}")
+        except httpx.HTTPError as exc:
+            raise unavailable from exc
+        answer = answer_of(response, unavailable)
         if answer.get("status") != "good" or not answer.get("city"):
             raise NotFound("the authority does not know this certificate", field="serial")
         return dict(answer)
@@ -71,21 +81,13 @@ class HttpCities:
                 f"city {city} does not take part in store issuance",
                 message_ja="お住まいの市区町村はコンビニ交付を実施していません。",
             )
+        unavailable = Refused(
+            "city_unavailable",
+            f"city {city} could not answer just now",
+            message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
+        )
         try:
             response = self.client.post(f"{url}/certificates/store", json=body)
         except httpx.HTTPError as exc:
-            raise Refused(
-                "city_unavailable",
-                f"city {city} did not answer ({type(exc).__name__})",
-                message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
-            ) from exc
-        data: dict[str, Any] = response.json()
-        if response.status_code == 403:
-            raise Refused(
-                data.get("reason", "refused"),
-                data.get("message", "refused"),
-                message_ja=data.get("message_ja"),
-            )
-        if response.status_code != 200:
-            raise KofuError(f"city {city}: {data.get('message', response.status_code)}")
-        return data
+            raise unavailable from exc
+        return answer_of(response, unavailable)

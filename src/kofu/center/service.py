@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kofu.center import tables as t
 from kofu.center.anti_forgery import protect
@@ -134,7 +135,10 @@ class CenterService:
         city = str(facts["city"])
         self._check_city_open(city)
         now = self.clock.now()
-        self._insert(request_id, who.serial, city, certificate, copies, store, chain, now)
+        try:
+            self._insert(request_id, who.serial, city, certificate, copies, store, chain, now)
+        except IntegrityError:  # the same request id twice at once: the first one issues
+            return self._replay(self._row(request_id), who)
         try:
             answer = self.cities.issue(
                 city,
@@ -148,14 +152,41 @@ class CenterService:
         except Refused as refusal:
             self._finish(request_id, "voided", reason=refusal.reason)
             raise
+        except Exception:
+            self._finish(request_id, "voided", reason="center_error")
+            raise
         if (
             answer.get("request_id") != request_id
             or answer.get("holder_digest") != facts["holder_digest"]
         ):
             self._mis_issuance(city, request_id, answer)
-        pdf = base64.b64decode(answer["pdf_base64"])
+        try:
+            job = self._stamped_job(request_id, certificate, city, copies, now, answer)
+        except Exception:
+            self._finish(request_id, "voided", reason="center_error")
+            raise
+        self._finish(
+            request_id,
+            "rendered",
+            fee=job.fee,
+            holder_digest=job.holder_digest,
+            content_digest=str(answer["content_digest"]),
+            print_job=job.pdf,
+        )
+        return job
+
+    def _stamped_job(
+        self,
+        request_id: str,
+        certificate: str,
+        city: str,
+        copies: int,
+        now: datetime,
+        answer: dict[str, Any],
+    ) -> PrintJob:
+        """The city's PDF with the anti-forgery layer, as the print job the kiosk receives."""
         stamped = protect(
-            pdf,
+            base64.b64decode(answer["pdf_base64"]),
             document_id=request_id,
             city=city,
             type=certificate,
@@ -165,21 +196,12 @@ class CenterService:
             issue_number=int(answer["issue_number"]),
             signer=self.signer,
         )
-        fee = int(answer["fee"]) * copies
-        self._finish(
-            request_id,
-            "rendered",
-            fee=fee,
-            holder_digest=str(answer["holder_digest"]),
-            content_digest=str(answer["content_digest"]),
-            print_job=stamped,
-        )
         return PrintJob(
             request_id,
             certificate,
             city,
             copies,
-            fee,
+            int(answer["fee"]) * copies,
             stamped,
             "rendered",
             str(answer["holder_digest"]),
@@ -296,16 +318,27 @@ class CenterService:
         return int(done.rowcount or 0)
 
     def _settle_state(self, request_id: str, state: str, **values: Any) -> None:
+        """rendered → printed or voided, once: the state is checked in the same UPDATE.
+
+        Two workers (a kiosk's confirmation and another's timeout sweep) can
+        race for one issuance; only one of them moves it, the other sees the
+        outcome, so a voided issuance can never be charged afterwards.
+        """
         self.void_unconfirmed()
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(t.issuances)
+                .where(t.issuances.c.request_id == request_id, t.issuances.c.state == "rendered")
+                .values(state=state, print_job=None, updated_at=self.clock.now(), **values)
+            ).rowcount
+        if moved:
+            return
         row = self._row(request_id)
         if row is None:
             raise NotFound(f"no issuance {request_id}", field="request_id")
-        if row.state == state:
-            return
-        if row.state != "rendered":
+        if row.state != state:
             why = f" ({row.reason})" if row.reason else ""
             raise Conflict(f"issuance {request_id} is {row.state}{why}", field="request_id")
-        self._finish(request_id, state, print_job=None, **values)
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         return settlement(self.engine, start, end)

@@ -93,12 +93,13 @@ def issuance(
     kiosks: Annotated[int, typer.Option(help="kiosk threads, one card each")] = 8,
     requests: Annotated[int, typer.Option(help="issuances in all")] = 400,
     seconds: Annotated[float, typer.Option(help="stop after this long in any case")] = 120,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes a service")] = 2,
     as_json: Json = False,
 ) -> None:
     """End-to-end store issuances through the real services over mTLS: rate, latency, errors."""
     from kofu.bench.issuance import bench_issuance
 
-    result = bench_issuance(kiosks=kiosks, requests=requests, seconds=seconds)
+    result = bench_issuance(kiosks=kiosks, requests=requests, seconds=seconds, workers=workers)
     result["machine"] = _machine()
     if as_json:
         emit(result)

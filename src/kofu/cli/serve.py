@@ -15,7 +15,12 @@ app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
 
 
 @app.command("jpki")
-def jpki(port: Annotated[int, typer.Option(help="0 picks a free port")] = 0) -> None:
+def jpki(
+    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
+    ] = 1,
+) -> None:
     """The JPKI authority: CA certificates, CRLs, OCSP, issuance and revocation."""
     from kofu.jpki.api.app import create_app
     from kofu.jpki.bootstrap import build_jpki
@@ -23,7 +28,8 @@ def jpki(port: Annotated[int, typer.Option(help="0 picks a free port")] = 0) -> 
     with guarded():
         port = port or free_port()
         base = f"http://127.0.0.1:{port}"
-        service = build_jpki(settings(), base, clock_from_env(running=True))
+        conf, clock = settings(), clock_from_env(running=True)
+        build_jpki(conf, base, clock).engine.dispose()  # keys and store ready before any worker
         ready = {
             "service": "jpki",
             "url": base,
@@ -32,7 +38,7 @@ def jpki(port: Annotated[int, typer.Option(help="0 picks a free port")] = 0) -> 
             "ca": {k: f"{base}/ca/{k}.der" for k in ("root", "sign", "auth")},
             "docs": f"{base}/docs",
         }
-        serve_forever(create_app(service), port, ready)
+        serve_forever(lambda: create_app(build_jpki(conf, base, clock)), port, ready, None, workers)
 
 
 @app.command("city")
@@ -42,6 +48,9 @@ def city(
     mtls: Annotated[
         bool, typer.Option(help="HTTPS, clients need a network-CA certificate")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
+    ] = 1,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
     from kofu.city.adapters.config import load_store_rules
@@ -57,9 +66,12 @@ def city(
         port = port or free_port()
         identity = network_identity(conf.home, f"city-{city}") if mtls else None
         base = f"{'https' if mtls else 'http'}://127.0.0.1:{port}"
-        app_ = create_app(
-            engine, city, clock_from_env(running=True), load_store_rules(conf.home, city)
-        )
+        clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
+
+        def build() -> object:
+            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
+            return create_app(engine, city, clock, rules)
+
         ready: dict[str, object] = {
             "service": "city",
             "city": city,
@@ -71,7 +83,7 @@ def city(
         }
         if identity is not None:
             ready["tls"] = {"ca": str(identity.ca), "client_certificates": str(identity.ca.parent)}
-        serve_forever(app_, port, ready, identity)
+        serve_forever(build, port, ready, identity, workers)
 
 
 @app.command("center")
@@ -81,6 +93,9 @@ def center(
     ],
     cities: Annotated[list[str], typer.Option("--city", help="CODE=URL of a city (repeat)")],
     port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
+    ] = 1,
 ) -> None:
     """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
     import httpx
@@ -108,14 +123,20 @@ def center(
         engine = make_engine(db_url, schema)
         migrate(engine, "center")
         identity = network_identity(conf.home, "center")
-        service = CenterService(
-            engine,
-            clock_from_env(running=True),
-            center_signer(conf.home),
-            issuer,
-            HttpDirectory(jpki, issuer),
-            HttpCities(urls, identity),
-        )
+        clock, signer = clock_from_env(running=True), center_signer(conf.home)
+
+        def build() -> object:
+            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
+            service = CenterService(
+                engine,
+                clock,
+                signer,
+                issuer,
+                HttpDirectory(jpki, issuer),
+                HttpCities(urls, identity),
+            )
+            return create_app(service)
+
         port = port or free_port()
         base = f"https://127.0.0.1:{port}"
         ready: dict[str, object] = {
@@ -127,7 +148,7 @@ def center(
             "published_keys": str(published_folder(conf.home)),
             "tls": {"ca": str(identity.ca)},
         }
-        serve_forever(create_app(service), port, ready, identity)
+        serve_forever(build, port, ready, identity, workers)
 
 
 @app.command("kiosk")
@@ -154,4 +175,4 @@ def kiosk(
             client=client,
         )
         port = port or free_port()
-        serve_forever(app_, port, {"service": "kiosk", "url": f"http://127.0.0.1:{port}/"})
+        serve_forever(lambda: app_, port, {"service": "kiosk", "url": f"http://127.0.0.1:{port}/"})

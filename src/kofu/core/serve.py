@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import select
 import signal
 import socket
 import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -25,14 +29,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_forever(
-    app: Any, port: int, ready: dict[str, Any], identity: NetworkIdentity | None = None
-) -> None:
-    """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening.
+AppFactory = Callable[[], Any]
 
-    With ``identity`` the server speaks TLS and requires a client certificate
-    from the network CA (mutual TLS).
-    """
+
+def _uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvicorn.Config:
     tls: dict[str, Any] = {}
     if identity is not None:
         tls = {
@@ -41,7 +41,7 @@ def serve_forever(
             "ssl_ca_certs": str(identity.ca),
             "ssl_cert_reqs": ssl.CERT_REQUIRED,
         }
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
@@ -50,7 +50,31 @@ def serve_forever(
         timeout_graceful_shutdown=5,  # idle keep-alive clients must not hold a stop
         **tls,
     )
-    server = uvicorn.Server(config)
+
+
+def _say_ready(ready: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(ready, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def serve_forever(
+    build: AppFactory,
+    port: int,
+    ready: dict[str, Any],
+    identity: NetworkIdentity | None = None,
+    workers: int = 1,
+) -> None:
+    """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening.
+
+    With ``identity`` the server speaks TLS and requires a client certificate
+    from the network CA (mutual TLS).  ``build`` makes the app; with more
+    than one worker each worker process calls it after the fork, so no
+    connection, pool or thread is ever shared between workers.
+    """
+    if workers > 1:
+        _prefork(build, port, ready, identity, workers)
+        return
+    server = uvicorn.Server(_uvicorn_config(build(), port, identity))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -59,11 +83,120 @@ def serve_forever(
             raise SystemExit(f"the server did not start on 127.0.0.1:{port}")
         time.sleep(0.02)
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
-    sys.stdout.write(json.dumps(ready, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    _say_ready(ready | {"workers": 1})
     try:
         while thread.is_alive():
             thread.join(0.5)
     except KeyboardInterrupt:
         server.should_exit = True
         thread.join(10)
+
+
+def _worker(
+    build: AppFactory, sock: socket.socket, identity: NetworkIdentity | None, started: int
+) -> int:
+    """One worker process: its own app over the shared listening socket."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    server = uvicorn.Server(_uvicorn_config(build(), sock.getsockname()[1], identity))
+
+    def tell_when_started() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.02)
+        os.write(started, b"1")
+
+    threading.Thread(target=tell_when_started, daemon=True).start()
+    server.run(sockets=[sock])  # uvicorn handles SIGTERM/SIGINT here: a graceful stop
+    return 0
+
+
+class _Workers:
+    """The parent of a pre-forked service: starts workers, replaces any that dies, stops them."""
+
+    def __init__(
+        self, build: AppFactory, sock: socket.socket, identity: NetworkIdentity | None
+    ) -> None:
+        self.build, self.sock, self.identity = build, sock, identity
+        self.read_fd, self.write_fd = os.pipe()
+        self.pids: set[int] = set()
+        self.stopping = False
+        self.restarts: list[float] = []
+
+    def spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                os.close(self.read_fd)
+                code = _worker(self.build, self.sock, self.identity, self.write_fd)
+            finally:
+                os._exit(code)
+        self.pids.add(pid)
+
+    def wait_started(self, count: int, timeout: float = 60) -> bool:
+        deadline, seen = time.monotonic() + timeout, 0
+        while seen < count and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.read_fd], [], [], 0.2)
+            if ready:
+                seen += len(os.read(self.read_fd, count - seen))
+        return seen >= count
+
+    def reap(self) -> None:
+        """Collect dead workers; start a new one for each unless stopping or crashing in a loop."""
+        while self.pids:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+            self.pids.discard(pid)
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+            if not self.stopping and len(self.restarts) <= 10:
+                self.spawn()
+
+    def stop(self, grace: float = 10) -> None:
+        self.stopping = True
+        for pid in self.pids:
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while self.pids and time.monotonic() < deadline:
+            self.reap()
+            time.sleep(0.05)
+        for pid in self.pids:
+            _signal(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        self.pids.clear()
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _prefork(
+    build: AppFactory,
+    port: int,
+    ready: dict[str, Any],
+    identity: NetworkIdentity | None,
+    workers: int,
+) -> None:
+    """Bind once, fork ``workers`` processes that accept on the same socket, supervise them."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    pool = _Workers(build, sock, identity)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for _ in range(workers):
+            pool.spawn()
+        if not pool.wait_started(workers):
+            raise SystemExit(f"the workers did not start on 127.0.0.1:{port}")
+        _say_ready(ready | {"workers": workers})
+        while not stop.wait(0.2):
+            pool.reap()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pool.stop()
+        sock.close()

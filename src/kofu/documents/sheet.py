@@ -28,8 +28,20 @@ BOTTOM = 62.0  # room kept on every page for the certification block
 
 @lru_cache(maxsize=4096)
 def image_reader(png: bytes) -> ImageReader:
-    """Decoded once per distinct image (the mayor's seal is on every document)."""
-    return ImageReader(io.BytesIO(png))
+    """Decoded once per distinct image (the mayor's seal is on every document).
+
+    reportlab decodes lazily and writes the result into the reader, so a
+    reader shared by concurrent renders is decoded in full here, before it is
+    shared; afterwards drawing only reads it.
+    """
+    reader = ImageReader(io.BytesIO(png))
+    reader.getSize()
+    reader.getRGBData()
+    alpha = getattr(reader, "_dataA", None)  # the soft mask reportlab splits off
+    if alpha is not None:
+        alpha.getSize()
+        alpha.getRGBData()
+    return reader
 
 
 def wrap(text: str, font: str, size: float, width_mm: float) -> list[str]:

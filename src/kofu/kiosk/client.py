@@ -17,7 +17,8 @@ import httpx
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
 from kofu.core.certkinds import CertKind
-from kofu.core.errors import InvalidInput, Refused
+from kofu.core.errors import Refused
+from kofu.core.http import answer_of
 
 __all__ = ["KioskClient"]
 
@@ -30,13 +31,16 @@ class KioskClient:
         self.http = http
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.http.post(f"{self.url}{path}", json=body)
-        data: dict[str, Any] = response.json()
-        if response.status_code == 403:
-            raise Refused(data["reason"], data["message"], message_ja=data.get("message_ja"))
-        if response.status_code >= 400:
-            raise InvalidInput(str(data.get("message", data)), field=data.get("field"))
-        return data
+        unavailable = Refused(
+            "center_unavailable",
+            "the issuance center could not answer just now",
+            message_ja="証明書交付センターに接続できません。しばらくしてからお試しください。",
+        )
+        try:
+            response = self.http.post(f"{self.url}{path}", json=body)
+        except httpx.HTTPError as exc:
+            raise unavailable from exc
+        return answer_of(response, unavailable)
 
     def sign_in(self, card_path: Path, master_key: bytes, pin: str) -> str:
         """The card checks the PIN and signs the center's challenge; returns the session."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kofu.city.adapters.uow import CityUnitOfWork
@@ -44,7 +44,10 @@ def issue_certificate(
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
     ``precheck`` runs the channel's own rules (the store's) inside the same
-    transaction, before anything is numbered.
+    transaction as the composition, before anything is numbered.  The number
+    is reserved only once the document is sure to be issued, and the PDF is
+    drawn outside any transaction, so concurrent issuances wait for each
+    other only for the two short writes, never for a render.
     """
     now = clock.now()
     with uow:
@@ -52,12 +55,17 @@ def issue_certificate(
         city = uow.city()
         if precheck is not None:
             precheck(uow, now)
-        number = uow.registers.next_number("issue")
         doc = compose(
-            uow.registers, city, request, now=now, issue_number=number, store=channel == "store"
+            uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
         )
-        pdf = render(doc)
-        digest = content_digest(pdf)
+        uow.commit()  # a record whose planned change came due is brought up to date
+    with uow:
+        number = uow.registers.next_number("issue")
+        uow.commit()
+    doc = replace(doc, issuer=replace(doc.issuer, issue_number=number))
+    pdf = render(doc)
+    digest = content_digest(pdf)
+    with uow:
         uow.registers.log_issuance(
             issue_number=number,
             at=now,

@@ -3,143 +3,41 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from sqlalchemy import func, select
+from center_world import (
+    CITY,
+    NOON,
+    InProcessCity,
+    WrongPersonCity,
+    center_for,
+    count_rows,
+    make_world,
+    sign_in,
+)
 
 from kofu.card.reader import JpkiCard
 from kofu.center import tables as ct
-from kofu.center.auth import ocsp_status
 from kofu.center.service import CenterService
 from kofu.center.signing import center_signer, published_certificates, published_folder
 from kofu.city.adapters import tables as cityt
-from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.store_rules import StoreRules
-from kofu.city.services.card_desk import personalise
-from kofu.city.services.seeding import seed_city
-from kofu.city.services.store import answer_store_request
-from kofu.cli.wiring import LocalAuthority
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
-from kofu.core.db import make_engine, migrate
 from kofu.core.errors import Conflict, Refused
-from kofu.core.settings import Settings
 from kofu.documents.verify import verify_file
-
-NOON = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))  # a Tuesday
-CITY = "032051"
-
-
-class InProcessCity:
-    """The city's certificate server called in-process (the HTTP form is tested in tests/city)."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
-        return answer_store_request(
-            uow=CityUnitOfWork(self.engine), code=city, rules=StoreRules(), clock=NOON, request=body
-        )
-
-
-class WrongPersonCity(InProcessCity):
-    """A faulty connector that answers with another person's document (fault injection)."""
-
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = super().issue(city, body)
-        return answer | {"holder_digest": "0" * 64}
-
-
-class InProcessDirectory:
-    def __init__(self, authority: LocalAuthority) -> None:
-        self.service = authority.service
-
-    def lookup(self, serial: str) -> dict[str, Any]:
-        from kofu.core.holder import holder_digest
-
-        record = self.service.status(int(serial, 16))
-        assert record is not None
-        return {
-            "city": record.city,
-            "holder_digest": holder_digest(record.city, record.resident_code),
-        }
-
-    def status_of(self, cert: x509.Certificate) -> str:
-        issuer = self.service.authority.cas.issuing[CertKind.AUTH]
-        return ocsp_status(cert, issuer, lambda der: self.service.ocsp_response(CertKind.AUTH, der))
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> dict[str, Any]:
-    city_engine = make_engine(f"sqlite:///{tmp_path / 'city.sqlite'}")
-    migrate(city_engine, "city")
-    seed_city(engine=city_engine, code=CITY, residents=120, seed=5, today=date(2026, 11, 24))
-    authority = LocalAuthority(Settings(tmp_path, None, ""), "http://127.0.0.1:8801")
-    with CityUnitOfWork(city_engine, today=NOON.today()) as uow:
-        holder = uow.registers.sample_holder()
-        assert holder is not None
-        element, record = personalise(
-            authority=authority,
-            city=CITY,
-            person=holder,
-            card_id="032051-1",
-            expires_on=date(2036, 1, 1),
-            pin="1234",
-            password=None,
-            today=NOON.today(),
-        )
-        uow.cards.save_card(record.model_copy(update={"application_id": "A1"}))
-        uow.commit()
-    center_engine = make_engine(f"sqlite:///{tmp_path / 'center.sqlite'}")
-    migrate(center_engine, "center")
-    issuer = authority.service.authority.cas.issuing[CertKind.AUTH]
-    return {
-        "home": tmp_path,
-        "city": city_engine,
-        "center": center_engine,
-        "card": element,
-        "holder": holder,
-        "issuer": issuer,
-        "directory": InProcessDirectory(authority),
-    }
-
-
-def _center(world: dict[str, Any], link: type[InProcessCity] = InProcessCity) -> CenterService:
-    return CenterService(
-        world["center"],
-        NOON,
-        center_signer(world["home"]),
-        world["issuer"],
-        world["directory"],
-        link(world["city"]),
-    )
-
-
-def _sign_in(center: CenterService, world: dict[str, Any]) -> str:
-    session, challenge = center.open_session()
-    element = world["card"]
-    element.reset()
-    card = JpkiCard(element)
-    card.select_jpki()
-    card.verify_pin(CertKind.AUTH, "1234")
-    center.authenticate(
-        session, card.read_certificate(CertKind.AUTH), card.sign(CertKind.AUTH, challenge)
-    )
-    return session
-
-
-def _count(engine: Any, table: Any, *where: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+    return make_world(tmp_path)
 
 
 def test_issue_print_and_settle_once(world: dict[str, Any], tmp_path: Path) -> None:
-    center = _center(world)
-    session = _sign_in(center, world)
+    center = center_for(world)
+    session = sign_in(center, world)
     args = {
         "session": session,
         "request_id": "store-7-000001",
@@ -153,7 +51,7 @@ def test_issue_print_and_settle_once(world: dict[str, Any], tmp_path: Path) -> N
     assert job.fee == 400 and job.state == "rendered"
     again = center.request(**args)  # a retry: the same print job, no second issuance
     assert again.pdf == job.pdf
-    assert _count(world["city"], cityt.issuance_log) == 1
+    assert count_rows(world["city"], cityt.issuance_log) == 1
     pdf = tmp_path / "job.pdf"
     pdf.write_bytes(job.pdf)
     verified = verify_file(pdf, published_certificates(published_folder(world["home"])))
@@ -171,8 +69,8 @@ def test_issue_print_and_settle_once(world: dict[str, Any], tmp_path: Path) -> N
 
 
 def test_a_voided_print_is_not_charged(world: dict[str, Any]) -> None:
-    center = _center(world)
-    session = _sign_in(center, world)
+    center = center_for(world)
+    session = sign_in(center, world)
     center.request(
         session=session,
         request_id="req-void-01",
@@ -190,8 +88,8 @@ def test_a_voided_print_is_not_charged(world: dict[str, Any]) -> None:
 
 
 def test_a_city_refusal_passes_through_and_voids(world: dict[str, Any]) -> None:
-    center = _center(world)
-    session = _sign_in(center, world)
+    center = center_for(world)
+    session = sign_in(center, world)
     with pytest.raises(Refused) as info:
         center.request(
             session=session,
@@ -203,12 +101,12 @@ def test_a_city_refusal_passes_through_and_voids(world: dict[str, Any]) -> None:
             chain="family",
         )
     assert info.value.reason == "item_not_at_store"
-    assert _count(world["center"], ct.issuances, ct.issuances.c.state == "voided") == 1
+    assert count_rows(world["center"], ct.issuances, ct.issuances.c.state == "voided") == 1
 
 
 def test_another_persons_document_stops_the_city(world: dict[str, Any]) -> None:
-    center = _center(world, WrongPersonCity)
-    session = _sign_in(center, world)
+    center = center_for(world, WrongPersonCity)
+    session = sign_in(center, world)
     with pytest.raises(Refused) as info:
         center.request(
             session=session,
@@ -220,9 +118,9 @@ def test_another_persons_document_stops_the_city(world: dict[str, Any]) -> None:
             chain="seven",
         )
     assert info.value.reason == "service_stopped"
-    assert _count(world["center"], ct.alarms) == 1
-    honest = _center(world)
-    session = _sign_in(honest, world)
+    assert count_rows(world["center"], ct.alarms) == 1
+    honest = center_for(world)
+    session = sign_in(honest, world)
     with pytest.raises(Refused) as stopped:
         honest.request(
             session=session,
@@ -237,7 +135,7 @@ def test_another_persons_document_stops_the_city(world: dict[str, Any]) -> None:
 
 
 def test_an_unauthenticated_session_gets_nothing(world: dict[str, Any]) -> None:
-    center = _center(world)
+    center = center_for(world)
     session, _ = center.open_session()
     with pytest.raises(Refused) as info:
         center.request(
@@ -253,8 +151,8 @@ def test_an_unauthenticated_session_gets_nothing(world: dict[str, Any]) -> None:
 
 
 def test_an_unconfirmed_print_times_out_whole_and_uncharged(world: dict[str, Any]) -> None:
-    center = _center(world)
-    session = _sign_in(center, world)
+    center = center_for(world)
+    session = sign_in(center, world)
     center.request(
         session=session,
         request_id="req-late-001",
@@ -274,14 +172,14 @@ def test_an_unconfirmed_print_times_out_whole_and_uncharged(world: dict[str, Any
     )
     with pytest.raises(Conflict, match="print timeout"):
         later.printed("req-late-001")  # the late confirmation finds the issuance voided
-    assert _count(world["center"], ct.issuances, ct.issuances.c.state == "voided") == 1
+    assert count_rows(world["center"], ct.issuances, ct.issuances.c.state == "voided") == 1
     assert (
         later.settlement(datetime(2026, 11, 1, tzinfo=JST), datetime(2026, 12, 1, tzinfo=JST)) == []
     )
 
 
 def test_workers_share_sessions_and_a_challenge_is_answered_once(world: dict[str, Any]) -> None:
-    first, second = _center(world), _center(world)  # two workers over one store
+    first, second = center_for(world), center_for(world)  # two workers over one store
     session, challenge = first.open_session()
     element = world["card"]
     element.reset()

@@ -1,17 +1,27 @@
 """``kofu bench issuance``: store issuances end to end through the real services over mTLS.
 
-It starts jpki, one seeded city and the center as processes under a
-temporary KOFU_HOME, issues one card per kiosk at the city's desk, then runs
-N kiosk threads, each signing in with its own card and asking for residence
-certificates until M issuances are done (bounded in count and time).  Every
-print's QR payload is opened and its holder digest compared with the
-kiosk's own card holder: a mismatch is a mis-issuance.  Rendering the same
-certificate alone, in the same run, gives the ratio.
+It starts jpki, one seeded city and the center as processes (each with
+``workers`` worker processes) under a temporary KOFU_HOME, issues one card
+per kiosk at the city's desk, then runs N kiosk threads, each signing in
+with its own card and asking for residence certificates until M issuances
+are done (bounded in count and time).  Every print's holder digest is
+compared with the kiosk's own card holder, and a few prints per kiosk are
+opened fully (QR decoded, signature checked): a mismatch is a mis-issuance.
+Rendering the same certificate alone, in the same run, gives the ratio.
+
+With ``chaos`` the run also does what goes wrong at real stores, and the
+ledger is checked afterwards: some kiosks never confirm a print (the
+center's timeout must void it, and a late confirmation must be refused),
+some report a print failure, some resend a request or a confirmation, and
+the city is stopped and restarted mid-run.  Every print's first page is
+read back to check it names the card's holder.  The center's settlement
+must then charge exactly the confirmed prints, each once.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import statistics
@@ -21,19 +31,26 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from kofu.core.errors import KofuError
+from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import start_service, stop_all
 
 __all__ = ["bench_issuance"]
 
 CITY = "032051"
 NOW = "2026-11-24T12:00:00+09:00"
+MONTH = NOW[:7]
+CHAOS_PRINT_TIMEOUT = 15.0  # seconds; the real center waits five minutes
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -48,154 +65,343 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _kiosk_loop(
-    card_path: Path,
-    home: Path,
-    center: str,
-    stop_at: float,
-    budget: list[int],
-    lock: threading.Lock,
-    latencies: list[float],
-    problems: list[str],
-    expected_digest: str,
-) -> None:
+@dataclass
+class _Kiosk:
+    """One kiosk's card and what the kiosk saw; appended to by its own thread only."""
+
+    card: Path
+    holder_digest: str
+    holder_name: str
+    latencies: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)
+    confirmed_fees: list[int] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)
+    prints: list[Path] = field(default_factory=list)  # kept for reading back (chaos)
+    issued: int = 0
+    voided_late: int = 0
+    print_failures: int = 0
+    retries: int = 0
+
+
+@dataclass
+class _Run:
+    home: Path
+    center: str
+    stop_at: float
+    budget: int
+    chaos: bool
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: int = 0
+    attempts: int = 0
+
+    def take(self) -> int | None:
+        """The next request's number, or None once the budget, the attempts or the time is spent.
+
+        The budget counts issuances: a refused request gives its place back,
+        up to three attempts per issuance in all.
+        """
+        with self.lock:
+            if (
+                self.started >= self.budget
+                or self.attempts >= 3 * self.budget
+                or time.monotonic() >= self.stop_at
+            ):
+                return None
+            self.started += 1
+            self.attempts += 1
+            return self.attempts
+
+    def give_back(self) -> None:
+        with self.lock:
+            self.started -= 1
+
+
+@contextmanager
+def _kiosk_client(home: Path, center: str) -> Iterator[Any]:
+    """A kiosk's link to the center with its own network certificate, closed after use."""
+    from kofu.core.network import client_context, network_identity
+    from kofu.kiosk.client import KioskClient
+
+    identity = network_identity(home, f"kiosk-{uuid.uuid4().hex[:8]}")
+    with httpx.Client(verify=client_context(identity), timeout=60) as http:
+        yield KioskClient(center, http)
+
+
+def _names_holder(path: Path, name: str) -> bool:
+    """Whether the print's first page names ``name`` (read back with pypdf, then removed)."""
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(path.read_bytes())).pages[0].extract_text()
+    path.unlink()
+    return name in text.replace("\u3000", " ")
+
+
+def _read_back(lanes: list[_Kiosk]) -> None:
+    """Every kept print must name its kiosk's card holder; read on both cores after the run."""
+    jobs = [(path, k) for k in lanes for path in k.prints]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        names = pool.map(_names_holder, [p for p, _ in jobs], [k.holder_name for _, k in jobs])
+        for (path, kiosk), ok in zip(jobs, names, strict=True):
+            if not ok:
+                kiosk.problems.append(f"mis-issuance in {path.stem}: the print names someone else")
+
+
+def _kiosk_loop(run: _Run, kiosk: _Kiosk) -> None:
     from kofu.card.reader import JpkiCard
     from kofu.card.storage import load_card
     from kofu.center.signing import published_certificates, published_folder
     from kofu.cli.wiring import card_master_key
     from kofu.core.certkinds import CertKind
-    from kofu.core.network import client_context, network_identity
     from kofu.core.settings import Settings
-    from kofu.documents.payload import open_payload
-    from kofu.documents.verify import read_codes
-    from kofu.kiosk.client import KioskClient
 
-    settings = Settings(home, None, "")
-    element = load_card(card_path, card_master_key(settings))
-    card = JpkiCard(element)
+    card = JpkiCard(load_card(kiosk.card, card_master_key(Settings(run.home, None, ""))))
     card.select_jpki()
     card.verify_pin(CertKind.AUTH, "1234")
-    keys = published_certificates(published_folder(home))
-    http = httpx.Client(
-        verify=client_context(network_identity(home, f"kiosk-{uuid.uuid4().hex[:8]}")), timeout=60
-    )
-    center_client = KioskClient(center, http)
-    checked = 0
-    while time.monotonic() < stop_at:
-        with lock:
-            if budget[0] <= 0:
-                return
-            budget[0] -= 1
+    keys = published_certificates(published_folder(run.home))
+    with _kiosk_client(run.home, run.center) as client:
+        _issue_until_done(run, kiosk, card, keys, client)
+
+
+def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, keys: Any, client: Any) -> None:
+    from kofu.documents.payload import open_payload
+    from kofu.documents.verify import read_codes
+
+    opened_fully = 0
+    while (n := run.take()) is not None:
         started = time.perf_counter()
         request_id = f"bench-{uuid.uuid4().hex}"
         try:
-            session = center_client.authenticate(card)
-            job = center_client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
-            center_client.printed(request_id)
+            session = client.authenticate(card)
+            job = client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
+            kiosk.issued += 1
+            if run.chaos and n % 37 == 5:  # the kiosk did not hear the answer and asks again
+                kiosk.retries += 1
+                again = client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
+                if again["pdf_base64"] != job["pdf_base64"]:
+                    kiosk.problems.append(f"a retry issued again: {request_id}")
+            _finish_print(run, kiosk, client, n, request_id, job)
+        except Refused as exc:
+            kiosk.refused[exc.reason] += 1
+            run.give_back()
+            if exc.reason.endswith("_unavailable"):
+                time.sleep(0.5)  # a resident tries again after a moment, not at once
+            continue
         except KofuError as exc:
-            problems.append(f"refused: {getattr(exc, 'reason', exc.message)}")
+            kiosk.problems.append(f"{request_id}: {exc.message}")
             continue
         finally:
-            latencies.append(time.perf_counter() - started)
-        if job.get("holder_digest") != expected_digest:
-            problems.append(f"mis-issuance in {request_id}")
-        if checked < 3:  # the full QR decode is costly: a few per kiosk, the payload digest for all
+            kiosk.latencies.append(time.perf_counter() - started)
+        pdf = base64.b64decode(job["pdf_base64"])
+        if job.get("holder_digest") != kiosk.holder_digest:
+            kiosk.problems.append(f"mis-issuance in {request_id}")
+        if run.chaos:
+            kiosk.prints.append(run.home / "prints" / f"{request_id}.pdf")
+            kiosk.prints[-1].write_bytes(pdf)
+        if opened_fully < 3:  # the full QR decode is costly: a few per kiosk
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "print.pdf"
-                path.write_bytes(base64.b64decode(job["pdf_base64"]))
+                path.write_bytes(pdf)
                 claims = open_payload(read_codes(path)[0], keys)
-            if claims.holder_digest != bytes.fromhex(expected_digest)[:16]:
-                problems.append(f"mis-issuance in {request_id}")
-            checked += 1
+            if claims.holder_digest != bytes.fromhex(kiosk.holder_digest)[:16]:
+                kiosk.problems.append(f"mis-issuance in {request_id}")
+            opened_fully += 1
+
+
+def _finish_print(
+    run: _Run, kiosk: _Kiosk, client: Any, n: int, request_id: str, job: dict[str, Any]
+) -> None:
+    """Confirm the print, or (with chaos) fail it, abandon it, or confirm it twice."""
+    if run.chaos and n % 23 == 7:
+        kiosk.abandoned.append(request_id)  # the machine froze: nobody confirms
+        return
+    if run.chaos and n % 19 == 3:
+        client.voided(request_id, "paper jam")
+        kiosk.print_failures += 1
+        return
+    try:
+        client.printed(request_id)
+    except Conflict:  # confirmed too late: the center's timeout voided it first, uncharged
+        kiosk.voided_late += 1
+        return
+    if run.chaos and n % 29 == 11:
+        client.printed(request_id)  # a confirmation resent
+    kiosk.confirmed_fees.append(int(job["fee"]))
+
+
+def _late_confirmations(run: _Run, kiosks: list[_Kiosk]) -> int:
+    """After the print timeout, confirming an abandoned print must be refused: count successes."""
+    if not any(k.abandoned for k in kiosks):
+        return 0
+    time.sleep(CHAOS_PRINT_TIMEOUT + CHAOS_PRINT_TIMEOUT / 5 + 1)
+    accepted = 0
+    with _kiosk_client(run.home, run.center) as client:
+        for kiosk in kiosks:
+            for request_id in kiosk.abandoned:
+                try:
+                    client.printed(request_id)
+                    accepted += 1
+                except Conflict:
+                    pass
+    return accepted
+
+
+def _settlement(run: _Run) -> tuple[int, int]:
+    """Issuances and fees the center charges this month, read back over the kiosk's link."""
+    with _kiosk_client(run.home, run.center) as client:
+        response = client.http.get(f"{run.center}/settlement", params={"month": MONTH})
+    rows = response.json()["rows"]
+    return sum(r["issuances"] for r in rows), sum(r["fees"] for r in rows)
+
+
+def _restart_city_midway(
+    run: _Run, env: dict[str, str], procs: list[subprocess.Popen[str]], args: list[str]
+) -> threading.Thread:
+    """Stop the city (every worker) once 40 % of the budget has started, then start it again."""
+
+    def restart() -> None:
+        while run.started < run.budget * 0.4 and time.monotonic() < run.stop_at:
+            time.sleep(0.1)
+        city = procs[1]
+        city.terminate()
+        city.wait(30)
+        time.sleep(1.0)  # kiosks meet a city that is down
+        procs[1] = _start(args, env)
+
+    thread = threading.Thread(target=restart, name="restart-city")
+    thread.start()
+    return thread
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    procs: list[subprocess.Popen[str]] = []
+    start_service(args, env, procs, quiet=True)
+    return procs[0]
+
+
+def _people(env: dict[str, str], count: int) -> list[dict[str, Any]]:
+    """Adults in distinct households, so a print naming the holder names nobody else's card."""
+    seen: set[str] = set()
+    out = []
+    for person in map(json.loads, _cli(env, "residents", "--city", CITY, "--json").splitlines()):
+        adult = person["birth_date"] < "2005-01-01" and person["status"] == "resident"
+        if adult and person["household_id"] not in seen:
+            seen.add(person["household_id"])
+            out.append(person)
+    return out[:count]
+
+
+def _issue_cards(env: dict[str, str], people: list[dict[str, Any]], home: Path) -> list[_Kiosk]:
+    """One card per person through the desk's whole flow (the CLI's own code, in this process)."""
+    from typer.testing import CliRunner
+
+    from kofu.cli.main import app
+    from kofu.core.holder import holder_digest
+
+    runner, kiosks = CliRunner(), []
+    only_kofu: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KOFU_")}
+    only_kofu |= {k: v for k, v in env.items() if k.startswith("KOFU_")}
+    (home / "cards").mkdir(exist_ok=True)
+    for i, person in enumerate(people):
+        path = home / "cards" / f"k{i}.json"
+        args = ["card", "issue", "--city", CITY, "--resident", person["resident_code"]]
+        done = runner.invoke(app, [*args, "--pin", "1234", "--out", str(path)], env=only_kofu)
+        if done.exit_code != 0:
+            raise KofuError(f"card for {person['resident_code']}: {done.output.strip()}")
+        digest = holder_digest(CITY, person["resident_code"])
+        kiosks.append(_Kiosk(path, digest, person["name"].replace("\u3000", " ")))
+    return kiosks
 
 
 def bench_issuance(
-    *, kiosks: int, requests: int, seconds: float = 120, workers: int = 2
+    *,
+    kiosks: int,
+    requests: int,
+    seconds: float = 120,
+    workers: int = 2,
+    chaos: bool = False,
 ) -> dict[str, Any]:
     """Issuances per second, latency percentiles, mis-issuances, and the render-alone ratio."""
-    from kofu.core.holder import holder_digest
-
     procs: list[subprocess.Popen[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
         env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW}
         try:
-            _cli(env, "seed", "--city", CITY, "--residents", str(max(200, kiosks * 4)))
+            _cli(env, "seed", "--city", CITY, "--residents", str(max(200, kiosks * 8)))
             many = ["--workers", str(workers)]
             jpki = start_service(["serve", "jpki", *many], env, procs, quiet=True)
-            city = start_service(["serve", "city", "--city", CITY, "--mtls", *many], env, procs)
-            center = start_service(
-                [
-                    "serve",
-                    "center",
-                    "--jpki",
-                    jpki["url"],
-                    "--city",
-                    f"{CITY}={city['url']}",
-                    *many,
-                ],
-                env,
-                procs,
+            city_args = ["serve", "city", "--city", CITY, "--mtls", *many]
+            city = start_service(city_args, env, procs, quiet=True)
+            timeout = ["--print-timeout", str(CHAOS_PRINT_TIMEOUT)] if chaos else []
+            route = ["--jpki", jpki["url"], "--city", f"{CITY}={city['url']}"]
+            center = start_service(["serve", "center", *route, *many, *timeout], env, procs)
+            desk_env = env | {"KOFU_JPKI_URL": jpki["url"]}
+            lanes = _issue_cards(desk_env, _people(env, kiosks), home)
+            run = _Run(home, center["url"], time.monotonic() + seconds, requests, chaos)
+            (home / "prints").mkdir()
+            port = city["url"].rsplit(":", 1)[1]
+            restart = (
+                _restart_city_midway(run, env, procs, [*city_args, "--port", port])
+                if chaos
+                else None
             )
-            adults = [
-                r
-                for r in map(
-                    json.loads, _cli(env, "residents", "--city", CITY, "--json").splitlines()
-                )
-                if r["birth_date"] < "2005-01-01" and r["status"] == "resident"
-            ][:kiosks]
-            cards = []
-            for i, person in enumerate(adults):
-                path = home / "cards" / f"k{i}.json"
-                path.parent.mkdir(exist_ok=True)
-                _cli(
-                    env | {"KOFU_JPKI_URL": jpki["url"]},
-                    "card",
-                    "issue",
-                    "--city",
-                    CITY,
-                    "--resident",
-                    person["resident_code"],
-                    "--pin",
-                    "1234",
-                    "--out",
-                    str(path),
-                )
-                cards.append((path, holder_digest(CITY, person["resident_code"])))
-            budget, lock = [requests], threading.Lock()
-            latencies: list[float] = []
-            problems: list[str] = []
-            stop_at = time.monotonic() + seconds
-            threads = [
-                threading.Thread(
-                    target=_kiosk_loop,
-                    args=(p, home, center["url"], stop_at, budget, lock, latencies, problems, d),
-                )
-                for p, d in cards
-            ]
+            threads = [threading.Thread(target=_kiosk_loop, args=(run, k)) for k in lanes]
             start = time.perf_counter()
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
             elapsed = time.perf_counter() - start
+            if restart is not None:
+                restart.join()
+            _read_back(lanes)
+            ledger = _ledger(run, lanes) if chaos else {}
         finally:
             stop_all(procs)
+    return _summary(lanes, elapsed, workers) | ledger
+
+
+def _ledger(run: _Run, lanes: list[_Kiosk]) -> dict[str, Any]:
+    """What the center charged against what the kiosks confirmed."""
+    late = _late_confirmations(run, lanes)
+    charged, fees = _settlement(run)
+    confirmed = sum(len(k.confirmed_fees) for k in lanes)
+    return {
+        "confirmed": confirmed,
+        "charged": charged,
+        "fees_confirmed": sum(sum(k.confirmed_fees) for k in lanes),
+        "fees_charged": fees,
+        "double_charges": max(0, charged - confirmed),
+        "abandoned": sum(len(k.abandoned) for k in lanes),
+        "late_confirmations_accepted": late,
+        "print_failures": sum(k.print_failures for k in lanes),
+        "confirmed_after_timeout": sum(k.voided_late for k in lanes),
+        "retried_requests": sum(k.retries for k in lanes),
+    }
+
+
+def _summary(lanes: list[_Kiosk], elapsed: float, workers: int) -> dict[str, Any]:
+    latencies = [x for k in lanes for x in k.latencies]
+    issued = sum(k.issued for k in lanes)
+    problems = [p for k in lanes for p in k.problems]
+    refused: Counter[str] = sum((k.refused for k in lanes), Counter())
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
     render_rate = _render_rate()
-    rate = len(latencies) / elapsed
+    rate = issued / elapsed
     return {
-        "kiosks": len(cards),
+        "kiosks": len(lanes),
         "workers_per_service": workers,
-        "issuances": len(latencies),
+        "requests": len(latencies),
+        "issuances": issued,
         "seconds": round(elapsed, 1),
         "issuances_per_second": round(rate, 1),
         "p50_ms": round(quantiles[49] * 1000),
         "p95_ms": round(quantiles[94] * 1000),
         "p99_ms": round(quantiles[98] * 1000),
         "mis_issuances": sum("mis-issuance" in p for p in problems),
-        "refused": sum(p.startswith("refused") for p in problems),
+        "errors": problems[:20],
+        "refused": dict(refused),
         "render_alone_per_second": round(render_rate, 1),
         "ratio_to_render_alone": round(rate / render_rate, 2),
         "date": date.today().isoformat(),

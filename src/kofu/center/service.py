@@ -70,9 +70,11 @@ class CenterService:
         issuer: x509.Certificate,
         directory: Directory,
         cities: CityLink,
+        print_timeout: timedelta = PRINT_TIMEOUT,
     ) -> None:
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
         self.directory, self.cities = directory, cities
+        self.print_timeout = print_timeout
         self.sessions = SqlSessions(engine)
         self.challenges = ChallengeBook(self.sessions)
 
@@ -297,12 +299,12 @@ class CenterService:
         self._settle_state(request_id, "voided", reason=reason[:200], fee=0)
 
     def void_unconfirmed(self) -> int:
-        """Void every print job left unconfirmed past PRINT_TIMEOUT: the whole issuance, uncharged.
+        """Void every print job left unconfirmed past the print timeout: whole, uncharged.
 
         A timeout must cancel the issuance for that applicant, never only a
         print queue (the Yokohama failure of March 2023).
         """
-        limit = self.clock.now() - PRINT_TIMEOUT
+        limit = self.clock.now() - self.print_timeout
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(t.issuances)
@@ -342,6 +344,35 @@ class CenterService:
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         return settlement(self.engine, start, end)
+
+    def status(self) -> dict[str, Any]:
+        """What the operator watches: alarms, stopped cities, the log's states, prints waiting."""
+        i, a = t.issuances, t.alarms
+        with self.engine.connect() as conn:
+            alarms = conn.execute(select(a.c.city, a.c.kind, a.c.at, a.c.detail).order_by(a.c.id))
+            alarm_rows = [
+                {"city": r[0], "kind": r[1], "at": r[2].isoformat(), "detail": r[3]} for r in alarms
+            ]
+            states = {
+                str(r[0]): int(r[1])
+                for r in conn.execute(select(i.c.state, func.count()).group_by(i.c.state))
+            }
+            per_city = [
+                {"city": r[0], "state": r[1], "count": int(r[2])}
+                for r in conn.execute(
+                    select(i.c.city, i.c.state, func.count())
+                    .group_by(i.c.city, i.c.state)
+                    .order_by(i.c.city, i.c.state)
+                )
+            ]
+        return {
+            "now": self.clock.now().isoformat(),
+            "alarms": alarm_rows,
+            "stopped_cities": sorted({r["city"] for r in alarm_rows}),
+            "issuances": states,
+            "per_city": per_city,
+            "print_timeout_seconds": int(self.print_timeout.total_seconds()),
+        }
 
 
 def settlement(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -94,12 +94,20 @@ def issuance(
     requests: Annotated[int, typer.Option(help="issuances in all")] = 400,
     seconds: Annotated[float, typer.Option(help="stop after this long in any case")] = 120,
     workers: Annotated[int, typer.Option(min=1, max=16, help="worker processes a service")] = 2,
+    chaos: Annotated[
+        bool,
+        typer.Option(
+            help="also abandon, fail and resend prints, restart the city mid-run, check the ledger"
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """End-to-end store issuances through the real services over mTLS: rate, latency, errors."""
     from kofu.bench.issuance import bench_issuance
 
-    result = bench_issuance(kiosks=kiosks, requests=requests, seconds=seconds, workers=workers)
+    result = bench_issuance(
+        kiosks=kiosks, requests=requests, seconds=seconds, workers=workers, chaos=chaos
+    )
     result["machine"] = _machine()
     if as_json:
         emit(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -96,6 +97,9 @@ def center(
     workers: Annotated[
         int, typer.Option(min=1, max=16, help="worker processes sharing the port")
     ] = 1,
+    print_timeout: Annotated[
+        float, typer.Option(min=1, help="seconds a print may stay unconfirmed before it voids")
+    ] = 300,
 ) -> None:
     """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
     import httpx
@@ -134,8 +138,9 @@ def center(
                 issuer,
                 HttpDirectory(jpki, issuer),
                 HttpCities(urls, identity),
+                timedelta(seconds=print_timeout),
             )
-            return create_app(service)
+            return create_app(service, sweep_every=min(30.0, print_timeout / 5))
 
         port = port or free_port()
         base = f"https://127.0.0.1:{port}"

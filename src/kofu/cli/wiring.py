@@ -98,8 +98,14 @@ def authority(settings: Settings) -> CertificateAuthority:
     """KOFU_JPKI_URL when set (a running authority), else the authority in-process."""
     url = os.environ.get("KOFU_JPKI_URL")
     if url:
-        return HttpAuthority(url)
+        return _remote(url)
     return _local(settings, DEFAULT_JPKI_URL)
+
+
+@cache
+def _remote(url: str) -> HttpAuthority:
+    """One client (and its connections) per authority for the whole process."""
+    return HttpAuthority(url)
 
 
 @cache

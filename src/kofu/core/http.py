@@ -16,13 +16,13 @@ __all__ = ["answer_of", "party_app"]
 log = logging.getLogger("kofu")
 
 
-def party_app(title: str, description: str | None) -> FastAPI:
+def party_app(title: str, description: str | None, lifespan: Any = None) -> FastAPI:
     """A FastAPI app whose KofuErrors answer as JSON (422, 404, 409, 403) naming the problem.
 
     Anything else is a fault of ours: it is logged and answered as JSON too,
     so a caller never has to parse an HTML or plain-text error page.
     """
-    app = FastAPI(title=title, description=description or "")
+    app = FastAPI(title=title, description=description or "", lifespan=lifespan)
 
     @app.exception_handler(KofuError)
     async def _error(_: Request, exc: KofuError) -> JSONResponse:

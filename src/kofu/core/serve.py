@@ -19,7 +19,7 @@ import uvicorn
 
 from kofu.core.network import NetworkIdentity
 
-__all__ = ["free_port", "serve_forever"]
+__all__ = ["free_port", "serve_forever", "uvicorn_config"]
 
 
 def free_port() -> int:
@@ -32,7 +32,7 @@ def free_port() -> int:
 AppFactory = Callable[[], Any]
 
 
-def _uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvicorn.Config:
+def uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvicorn.Config:
     tls: dict[str, Any] = {}
     if identity is not None:
         tls = {
@@ -74,7 +74,7 @@ def serve_forever(
     if workers > 1:
         _prefork(build, port, ready, identity, workers)
         return
-    server = uvicorn.Server(_uvicorn_config(build(), port, identity))
+    server = uvicorn.Server(uvicorn_config(build(), port, identity))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -98,7 +98,7 @@ def _worker(
     """One worker process: its own app over the shared listening socket."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    server = uvicorn.Server(_uvicorn_config(build(), sock.getsockname()[1], identity))
+    server = uvicorn.Server(uvicorn_config(build(), sock.getsockname()[1], identity))
 
     def tell_when_started() -> None:
         while not server.started and not server.should_exit:

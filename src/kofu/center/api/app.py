@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from kofu.center import tables as t
+from kofu.center.api.status_page import render_status
 from kofu.center.service import CenterService
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput
@@ -55,8 +60,26 @@ def _month(text: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def create_app(service: CenterService) -> FastAPI:
-    app = party_app("kofu issuance center", __doc__)
+def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
+    """The center's API; every ``sweep_every`` seconds unconfirmed print jobs past the timeout void.
+
+    The sweep runs in every worker; it is one conditional UPDATE, so workers
+    sweeping at once void each job exactly once.
+    """
+
+    @asynccontextmanager
+    async def sweeping(_: FastAPI) -> AsyncIterator[None]:
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(sweep_every)
+                with contextlib.suppress(Exception):  # a busy store now is swept next time
+                    await run_in_threadpool(service.void_unconfirmed)
+
+        task = asyncio.create_task(sweep())
+        yield
+        task.cancel()
+
+    app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions")
     def open_session() -> dict[str, str]:
@@ -110,17 +133,10 @@ def create_app(service: CenterService) -> FastAPI:
 
     @app.get("/status")
     def status() -> dict[str, Any]:
-        with service.engine.connect() as conn:
-            alarms = conn.execute(select(t.alarms.c.city, t.alarms.c.kind, t.alarms.c.at)).all()
-            states: dict[str, int] = dict(
-                conn.execute(
-                    select(t.issuances.c.state, func.count()).group_by(t.issuances.c.state)
-                ).all()
-            )
-        return {
-            "alarms": [{"city": a[0], "kind": a[1], "at": a[2].isoformat()} for a in alarms],
-            "issuances": states,
-            "stopped_cities": sorted({a[0] for a in alarms}),
-        }
+        return service.status()
+
+    @app.get("/", response_class=HTMLResponse)
+    def status_page() -> HTMLResponse:
+        return HTMLResponse(render_status(service.status()))
 
     return app

@@ -1,0 +1,131 @@
+"""One city, one card, one authority and a center store, wired in-process for center tests."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from sqlalchemy import func, select
+
+from kofu.card.reader import JpkiCard
+from kofu.center.auth import ocsp_status
+from kofu.center.service import CenterService
+from kofu.center.signing import center_signer
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.store_rules import StoreRules
+from kofu.city.services.card_desk import personalise
+from kofu.city.services.seeding import seed_city
+from kofu.city.services.store import answer_store_request
+from kofu.cli.wiring import LocalAuthority
+from kofu.core.certkinds import CertKind
+from kofu.core.clock import JST, FixedClock
+from kofu.core.db import make_engine, migrate
+from kofu.core.settings import Settings
+
+NOON = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))  # a Tuesday
+CITY = "032051"
+
+
+class InProcessCity:
+    """The city's certificate server called in-process (the HTTP form is tested in tests/city)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        return answer_store_request(
+            uow=CityUnitOfWork(self.engine), code=city, rules=StoreRules(), clock=NOON, request=body
+        )
+
+
+class WrongPersonCity(InProcessCity):
+    """A faulty connector that answers with another person's document (fault injection)."""
+
+    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = super().issue(city, body)
+        return answer | {"holder_digest": "0" * 64}
+
+
+class InProcessDirectory:
+    def __init__(self, authority: LocalAuthority) -> None:
+        self.service = authority.service
+
+    def lookup(self, serial: str) -> dict[str, Any]:
+        from kofu.core.holder import holder_digest
+
+        record = self.service.status(int(serial, 16))
+        assert record is not None
+        return {
+            "city": record.city,
+            "holder_digest": holder_digest(record.city, record.resident_code),
+        }
+
+    def status_of(self, cert: x509.Certificate) -> str:
+        issuer = self.service.authority.cas.issuing[CertKind.AUTH]
+        return ocsp_status(cert, issuer, lambda der: self.service.ocsp_response(CertKind.AUTH, der))
+
+
+def make_world(tmp_path: Path) -> dict[str, Any]:
+    """A seeded city, a card for its sample holder, the authority in-process, a center store."""
+    city_engine = make_engine(f"sqlite:///{tmp_path / 'city.sqlite'}")
+    migrate(city_engine, "city")
+    seed_city(engine=city_engine, code=CITY, residents=120, seed=5, today=date(2026, 11, 24))
+    authority = LocalAuthority(Settings(tmp_path, None, ""), "http://127.0.0.1:8801")
+    with CityUnitOfWork(city_engine, today=NOON.today()) as uow:
+        holder = uow.registers.sample_holder()
+        assert holder is not None
+        element, record = personalise(
+            authority=authority,
+            city=CITY,
+            person=holder,
+            card_id="032051-1",
+            expires_on=date(2036, 1, 1),
+            pin="1234",
+            password=None,
+            today=NOON.today(),
+        )
+        uow.cards.save_card(record.model_copy(update={"application_id": "A1"}))
+        uow.commit()
+    center_engine = make_engine(f"sqlite:///{tmp_path / 'center.sqlite'}")
+    migrate(center_engine, "center")
+    issuer = authority.service.authority.cas.issuing[CertKind.AUTH]
+    return {
+        "home": tmp_path,
+        "city": city_engine,
+        "center": center_engine,
+        "card": element,
+        "holder": holder,
+        "issuer": issuer,
+        "directory": InProcessDirectory(authority),
+    }
+
+
+def center_for(world: dict[str, Any], link: type[InProcessCity] = InProcessCity) -> CenterService:
+    return CenterService(
+        world["center"],
+        NOON,
+        center_signer(world["home"]),
+        world["issuer"],
+        world["directory"],
+        link(world["city"]),
+    )
+
+
+def sign_in(center: CenterService, world: dict[str, Any]) -> str:
+    session, challenge = center.open_session()
+    element = world["card"]
+    element.reset()
+    card = JpkiCard(element)
+    card.select_jpki()
+    card.verify_pin(CertKind.AUTH, "1234")
+    center.authenticate(
+        session, card.read_certificate(CertKind.AUTH), card.sign(CertKind.AUTH, challenge)
+    )
+    return session
+
+
+def count_rows(engine: Any, table: Any, *where: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())

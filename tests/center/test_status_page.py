@@ -1,0 +1,98 @@
+"""The center's status page in headless Chromium over mutual TLS: an alarm comes first."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from center_world import WrongPersonCity, center_for, make_world, sign_in
+from playwright.sync_api import Error, sync_playwright
+
+from kofu.center.api.app import create_app
+from kofu.core.errors import Refused
+from kofu.core.network import network_identity
+from kofu.core.serve import free_port, uvicorn_config
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+@pytest.fixture
+def center_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A center whose link to the city once returned another person's document, served over mTLS."""
+    world = make_world(tmp_path)
+    honest = center_for(world)
+    session = sign_in(honest, world)
+    honest.request(
+        session=session,
+        request_id="store-ok-000001",
+        certificate="juminhyo",
+        options={},
+        copies=1,
+        store="7-1",
+        chain="seven",
+    )
+    honest.printed("store-ok-000001")
+    faulty = center_for(world, WrongPersonCity)
+    with pytest.raises(Refused):
+        faulty.request(
+            session=sign_in(faulty, world),
+            request_id="store-bad-000001",
+            certificate="juminhyo",
+            options={},
+            copies=1,
+            store="7-1",
+            chain="seven",
+        )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn_config(create_app(honest), port, network_identity(tmp_path, "center"))
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"https://127.0.0.1:{port}", tmp_path
+    server.should_exit = True
+    thread.join(10)
+
+
+def _open(url: str, certificates: list[dict[str, Any]]) -> str:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            context = browser.new_context(
+                ignore_https_errors=True,  # the private network CA is not in the browser's store
+                client_certificates=certificates,  # type: ignore[arg-type]
+            )
+            page = context.new_page()
+            page.goto(url + "/")
+            return page.inner_text("body")
+        finally:
+            browser.close()
+
+
+def test_the_operator_sees_the_alarm_and_the_log(center_url: tuple[str, Path]) -> None:
+    url, home = center_url
+    operator = network_identity(home, "operator")
+    text = _open(
+        url, [{"origin": url, "certPath": str(operator.cert), "keyPath": str(operator.key)}]
+    )
+    assert "交付停止中: 032051" in text
+    assert "holder_mismatch" in text and "store-bad-000001" in text
+    assert "交付済 printed\t1" in text and "取消 voided\t1" in text
+
+
+def test_the_page_is_closed_to_a_browser_without_a_network_certificate(
+    center_url: tuple[str, Path],
+) -> None:
+    url, _ = center_url
+    with pytest.raises(Error):
+        _open(url, [])

@@ -43,7 +43,7 @@ from typing import Any
 import httpx
 
 from kofu.core.errors import Conflict, KofuError, Refused
-from kofu.core.processes import start_service, stop_all
+from kofu.core.processes import start_service, stop, stop_all
 
 __all__ = ["bench_issuance"]
 
@@ -262,9 +262,7 @@ def _restart_city_midway(
     def restart() -> None:
         while run.started < run.budget * 0.4 and time.monotonic() < run.stop_at:
             time.sleep(0.1)
-        city = procs[1]
-        city.terminate()
-        city.wait(30)
+        stop(procs[1], grace=30)
         time.sleep(1.0)  # kiosks meet a city that is down
         procs[1] = _start(args, env)
 

@@ -74,12 +74,24 @@ class HttpCities:
         self.client = httpx.Client(verify=client_context(identity), timeout=timeout)
 
     def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The city's certificate server: the rendered document or a refusal."""
+        return self._post(city, "/certificates/store", body)
+
+    def identity(self, city: str, auth_serial: str) -> dict[str, Any]:
+        """本人確認情報 of the card's holder from the city that keeps the resident record."""
+        return self._post(city, "/identity", {"auth_serial": auth_serial})
+
+    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An application for 本籍地利用登録 to the domicile city."""
+        return self._post(city, "/domicile-registrations", body)
+
+    def _post(self, city: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         url = self.urls.get(city)
         if url is None:
             raise Refused(
                 "city_not_connected",
                 f"city {city} does not take part in store issuance",
-                message_ja="お住まいの市区町村はコンビニ交付を実施していません。",
+                message_ja="この市区町村はコンビニ交付を実施していません。",
             )
         unavailable = Refused(
             "city_unavailable",
@@ -87,7 +99,7 @@ class HttpCities:
             message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
         )
         try:
-            response = self.client.post(f"{url}/certificates/store", json=body)
+            response = self.client.post(f"{url}{path}", json=body)
         except httpx.HTTPError as exc:
             raise unavailable from exc
         return answer_of(response, unavailable)

@@ -26,6 +26,7 @@ from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
+from kofu.core.holder import identity_digest
 
 __all__ = ["CenterService", "CityLink", "Directory", "settlement"]
 
@@ -37,6 +38,10 @@ class CityLink(Protocol):
     """The LGWAN link to a city's certificate server."""
 
     def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def identity(self, city: str, auth_serial: str) -> dict[str, Any]: ...
+
+    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class Directory(Protocol):
@@ -125,16 +130,21 @@ class CenterService:
         copies: int,
         store: str,
         chain: str,
+        domicile_city: str | None = None,
     ) -> PrintJob:
-        """Issue once per request id; a retry returns the same print job, never a second one."""
+        """Issue once per request id; a retry returns the same print job, never a second one.
+
+        With ``domicile_city`` the request goes to the city that keeps the
+        person's family register (本籍地), which issues only under an approved
+        本籍地利用登録 of this certificate.
+        """
         if not 1 <= copies <= 10:
             raise InvalidInput("copies is 1 to 10", field="copies")
         who = self._subject(session)
         existing = self._row(request_id)
         if existing is not None:
             return self._replay(existing, who)
-        facts = self.directory.lookup(who.serial)
-        city = str(facts["city"])
+        city, expected, route = self._route(who.serial, domicile_city)
         self._check_city_open(city)
         now = self.clock.now()
         try:
@@ -145,10 +155,11 @@ class CenterService:
             answer = self.cities.issue(
                 city,
                 {
+                    **options,
                     "request_id": request_id,
                     "auth_serial": who.serial,
                     "type": certificate,
-                    **options,
+                    "route": route,
                 },
             )
         except Refused as refusal:
@@ -157,10 +168,7 @@ class CenterService:
         except Exception:
             self._finish(request_id, "voided", reason="center_error")
             raise
-        if (
-            answer.get("request_id") != request_id
-            or answer.get("holder_digest") != facts["holder_digest"]
-        ):
+        if answer.get("request_id") != request_id or answer.get("holder_digest") != expected:
             self._mis_issuance(city, request_id, answer)
         try:
             job = self._stamped_job(request_id, certificate, city, copies, now, answer)
@@ -207,6 +215,42 @@ class CenterService:
             stamped,
             "rendered",
             str(answer["holder_digest"]),
+        )
+
+    def _route(self, serial: str, domicile_city: str | None) -> tuple[str, str, str]:
+        """The city to ask, the holder digest its answer must carry, and the route.
+
+        The authority names the residence city; for the domicile city the
+        residence city vouches for the person (本人確認情報), and the domicile
+        city's answer must be about the same name, birth date and sex.
+        """
+        facts = self.directory.lookup(serial)
+        if domicile_city is None:
+            return str(facts["city"]), str(facts["holder_digest"]), "residence"
+        person = self.cities.identity(str(facts["city"]), serial)
+        expected = identity_digest(
+            str(person["name"]), str(person["birth_date"]), str(person["sex"])
+        )
+        return domicile_city, expected, "domicile"
+
+    def register_domicile(
+        self, *, session: str, city: str, domicile: str, head_name: str
+    ) -> dict[str, Any]:
+        """本籍地利用登録 at a kiosk: the domicile city reviews it; the answer says pending."""
+        who = self._subject(session)
+        self._check_city_open(city)
+        facts = self.directory.lookup(who.serial)
+        person = self.cities.identity(str(facts["city"]), who.serial)
+        return self.cities.register_domicile(
+            city,
+            {
+                "auth_serial": who.serial,
+                "domicile": domicile,
+                "head_name": head_name,
+                "name": person["name"],
+                "birth_date": person["birth_date"],
+                "sex": person["sex"],
+            },
         )
 
     def _replay(self, row: Any, who: Authenticated) -> PrintJob:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kofu.cli.common import clock, emit, guarded, settings
+from kofu.cli.common import city_uow, clock, emit, guarded, settings
 from kofu.core.clock import parse_instant
 from kofu.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from kofu.city.adapters.uow import CityUnitOfWork
+    pass
 
 app = typer.Typer(help="The My Number card desk.", no_args_is_help=True)
 
@@ -31,13 +31,6 @@ Documents = Annotated[
 ]
 
 
-def _uow(code: str) -> CityUnitOfWork:
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.store import city_engine
-
-    return CityUnitOfWork(city_engine(settings(), code), today=clock().today())
-
-
 def _out(obj: Any, as_json: bool, line: str) -> None:
     if as_json:
         emit(obj)
@@ -50,7 +43,7 @@ def _deliver(code: str) -> None:
     from kofu.city.services.outbox import deliver_to_jpki
     from kofu.cli.wiring import authority
 
-    deliver_to_jpki(uow=_uow(code), authority=authority(settings()), clock=clock())
+    deliver_to_jpki(uow=city_uow(code), authority=authority(settings()), clock=clock())
 
 
 @app.command("apply")
@@ -75,12 +68,12 @@ def apply(
         codes = [c for c in resident.split(",") if c]
         if channel == "group_outreach" or len(codes) > 1:
             made = desk.apply_group(
-                uow=_uow(city), resident_codes=codes, facility=facility or "", clock=clock()
+                uow=city_uow(city), resident_codes=codes, facility=facility or "", clock=clock()
             )
         else:
             made = [
                 desk.apply_for_card(
-                    uow=_uow(city),
+                    uow=city_uow(city),
                     resident_code=codes[0],
                     channel=channel,
                     clock=clock(),
@@ -116,7 +109,7 @@ def slots_add(
 
     with guarded(as_json):
         slot = desk.add_slot(
-            uow=_uow(city),
+            uow=city_uow(city),
             starts_at=parse_instant(at),
             minutes=minutes,
             capacity=capacity,
@@ -141,7 +134,7 @@ def slots_capacity(
     from kofu.city.services import card_desk as desk
 
     with guarded(as_json):
-        s = desk.set_capacity(uow=_uow(city), slot_id=slot, capacity=capacity)
+        s = desk.set_capacity(uow=city_uow(city), slot_id=slot, capacity=capacity)
         _out(
             s.model_dump(mode="json"),
             as_json,
@@ -155,7 +148,7 @@ def notices(city: City, as_json: Json = False) -> None:
     from kofu.city.services import card_desk as desk
 
     with guarded(as_json):
-        for a in desk.send_notices(uow=_uow(city), clock=clock()):
+        for a in desk.send_notices(uow=city_uow(city), clock=clock()):
             _out(
                 a.model_dump(mode="json"),
                 as_json,
@@ -174,7 +167,9 @@ def schedule(
     from kofu.city.services import card_desk as desk
 
     with guarded(as_json):
-        a = desk.book_slot(uow=_uow(city), application_id=application, slot_id=slot, clock=clock())
+        a = desk.book_slot(
+            uow=city_uow(city), application_id=application, slot_id=slot, clock=clock()
+        )
         _out(a.model_dump(mode="json"), as_json, f"{a.application_id}  booked {a.slot_id}")
 
 
@@ -207,7 +202,7 @@ def issue(
             assert resident is not None
             application = _whole_flow(city, resident)
         record = desk.hand_over(
-            uow=_uow(city),
+            uow=city_uow(city),
             application_id=application,
             documents=documents.split(","),
             pin=pin,
@@ -233,11 +228,11 @@ def _whole_flow(city: str, resident: str) -> str:
     now = clock().now()
     at_now = clock_at(now)
     app_ = desk.apply_for_card(
-        uow=_uow(city), resident_code=resident, channel="counter", clock=at_now
+        uow=city_uow(city), resident_code=resident, channel="counter", clock=at_now
     )
-    desk.send_notices(uow=_uow(city), clock=clock_at(now + LEAD_TIME))
+    desk.send_notices(uow=city_uow(city), clock=clock_at(now + LEAD_TIME))
     slot = desk.add_slot(
-        uow=_uow(city),
+        uow=city_uow(city),
         starts_at=now + timedelta(minutes=1),
         minutes=30,
         capacity=1,
@@ -245,7 +240,7 @@ def _whole_flow(city: str, resident: str) -> str:
         clock=at_now,
     )
     desk.book_slot(
-        uow=_uow(city), application_id=app_.application_id, slot_id=slot.slot_id, clock=at_now
+        uow=city_uow(city), application_id=app_.application_id, slot_id=slot.slot_id, clock=at_now
     )
     return app_.application_id
 
@@ -290,7 +285,7 @@ def renew(
 
     with guarded(as_json):
         record = desk.renew_certificates(
-            uow=_uow(city),
+            uow=city_uow(city),
             card_path=card,
             documents=documents.split(","),
             pin=pin,
@@ -316,7 +311,7 @@ def report_lost(
     from kofu.city.services import card_desk as desk
 
     with guarded(as_json):
-        record = desk.report_lost(uow=_uow(city), card_id=card_id, clock=clock())
+        record = desk.report_lost(uow=city_uow(city), card_id=card_id, clock=clock())
         _deliver(city)
         _out(
             record.model_dump(mode="json", exclude={"issuer_secret"}),
@@ -333,7 +328,7 @@ def found(
     from kofu.city.services import card_desk as desk
 
     with guarded(as_json):
-        record = desk.report_found(uow=_uow(city), card_id=card_id, clock=clock())
+        record = desk.report_found(uow=city_uow(city), card_id=card_id, clock=clock())
         _out(
             record.model_dump(mode="json", exclude={"issuer_secret"}),
             as_json,
@@ -356,7 +351,7 @@ def reset_pin(
 
     with guarded(as_json):
         record = desk.reset_pin(
-            uow=_uow(city),
+            uow=city_uow(city),
             card_path=card,
             documents=documents.split(","),
             kind=kind,
@@ -377,7 +372,7 @@ def deliver(city: City, as_json: Json = False) -> None:
     from kofu.cli.wiring import authority
 
     with guarded(as_json):
-        result = deliver_to_jpki(uow=_uow(city), authority=authority(settings()), clock=clock())
+        result = deliver_to_jpki(uow=city_uow(city), authority=authority(settings()), clock=clock())
         _out(
             result,
             as_json,

@@ -9,23 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kofu.cli.common import clock, emit, guarded, parse_date, settings
+from kofu.cli.common import city_uow, clock, emit, guarded, parse_date, settings
 from kofu.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from kofu.city.adapters.uow import CityUnitOfWork
+    pass
 
 __all__ = ["register"]
 
 City = Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")]
 Json = Annotated[bool, typer.Option("--json", help="print JSON lines")]
-
-
-def _uow(code: str) -> CityUnitOfWork:
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.store import city_engine
-
-    return CityUnitOfWork(city_engine(settings(), code), today=clock().today())
 
 
 def seed(
@@ -80,7 +73,7 @@ def residents(
     from kofu.city.services.queries import list_residents
 
     with guarded(as_json):
-        for row in list_residents(uow=_uow(city), limit=limit, offset=offset):
+        for row in list_residents(uow=city_uow(city), limit=limit, offset=offset):
             if as_json:
                 emit(row)
             else:
@@ -102,7 +95,7 @@ def show(
 
     with guarded(as_json):
         out = show_resident(
-            uow=_uow(city), resident_code=resident, as_of=parse_date(as_of, "as_of")
+            uow=city_uow(city), resident_code=resident, as_of=parse_date(as_of, "as_of")
         )
         if as_json:
             emit(out)
@@ -156,7 +149,7 @@ def event(
             raise InvalidInput(
                 "kofu event needs --city and --file", field="city" if city is None else "file"
             )
-        for change in apply_events(uow=_uow(city), events=_read_events(file), clock=clock()):
+        for change in apply_events(uow=city_uow(city), events=_read_events(file), clock=clock()):
             emit(change.model_dump(mode="json"))
 
 
@@ -216,7 +209,7 @@ def issue(
             history=history,
             fiscal_year=year,
         )
-        issued = issue_certificate(uow=_uow(city), request=request, clock=clock())
+        issued = issue_certificate(uow=city_uow(city), request=request, clock=clock())
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(issued.pdf)
         summary = {

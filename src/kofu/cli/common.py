@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -15,7 +15,10 @@ from kofu.core.clock import Clock, clock_from_env
 from kofu.core.errors import InvalidInput, KofuError
 from kofu.core.settings import Settings
 
-__all__ = ["clock", "emit", "fail", "guarded", "parse_date", "settings"]
+if TYPE_CHECKING:
+    from kofu.city.adapters.uow import CityUnitOfWork
+
+__all__ = ["city_uow", "clock", "emit", "fail", "guarded", "parse_date", "settings"]
 
 
 def settings() -> Settings:
@@ -24,6 +27,14 @@ def settings() -> Settings:
 
 def clock() -> Clock:
     return clock_from_env()
+
+
+def city_uow(code: str) -> CityUnitOfWork:
+    """A unit of work on city ``code``'s store, dated today by the clock (KOFU_NOW)."""
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.store import city_engine
+
+    return CityUnitOfWork(city_engine(settings(), code), today=clock().today())
 
 
 def emit(obj: Any) -> None:

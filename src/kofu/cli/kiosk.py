@@ -22,10 +22,21 @@ def kiosk(
     card: Annotated[Path, typer.Option("--card", help="the card file")],
     pin: Annotated[str, typer.Option("--pin", help="the 4-digit authentication PIN")],
     type: Annotated[
-        str, typer.Option("--type", help="juminhyo, inkan, kazei, shotoku, koseki-zenbu, ...")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="where the printed PDF goes")],
+        str | None,
+        typer.Option("--type", help="juminhyo, inkan, kazei, shotoku, koseki-zenbu, ..."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="where the printed PDF goes")] = None,
     city: Annotated[str, typer.Option("--city", help="residence or domicile")] = "residence",
+    domicile_city: Annotated[
+        str | None, typer.Option(help="the domicile city's code (with --city domicile)")
+    ] = None,
+    register: Annotated[
+        str | None,
+        typer.Option(help="本籍 to register for the domicile city's documents (本籍地利用登録)"),
+    ] = None,
+    head: Annotated[
+        str | None, typer.Option(help="筆頭者 of that register (with --register)")
+    ] = None,
     with_items: Annotated[
         str | None, typer.Option("--with", help="head,domicile,individual_number")
     ] = None,
@@ -52,20 +63,39 @@ def kiosk(
         url = (center or os.environ.get("KOFU_CENTER_URL") or "").rstrip("/")
         if not url:
             raise InvalidInput("give --center or set KOFU_CENTER_URL", field="center")
-        if city != "residence":
-            raise InvalidInput(
-                "only certificates of the residence city are offered yet", field="city"
-            )
+        if city not in ("residence", "domicile"):
+            raise InvalidInput("--city is residence or domicile", field="city")
+        if city == "domicile" and not domicile_city:
+            raise InvalidInput("--city domicile needs --domicile-city CODE", field="domicile_city")
+        if register is None and (type is None or out is None):
+            raise InvalidInput("give --type and --out (or --register to register)", field="type")
+        if register is not None and not (domicile_city and head):
+            raise InvalidInput("--register needs --domicile-city and --head", field="register")
         http = httpx.Client(
             verify=client_context(network_identity(settings().home, "kiosk")), timeout=60
         )
         center_client = KioskClient(url, http)
         session = center_client.sign_in(card, card_master_key(settings()), pin)
+        if register is not None:
+            assert domicile_city is not None and head is not None
+            made = center_client.register_domicile(session, domicile_city, register, head)
+            if as_json:
+                emit(made)
+            else:
+                typer.echo(
+                    f"domicile registration {made['registration_id']} with {domicile_city}: "
+                    f"{made['state']} (the city reviews it)"
+                )
+            return
+        assert type is not None and out is not None
+        target = domicile_city if city == "domicile" else None
         options: dict[str, Any] = {"with": [i for i in (with_items or "").split(",") if i]}
         if household:
             options["household"] = household
         request_id = f"{store}-{uuid.uuid4().hex[:16]}"
-        job = center_client.request(session, request_id, type, options, copies, store, chain)
+        job = center_client.request(
+            session, request_id, type, options, copies, store, chain, domicile_city=target
+        )
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(base64.b64decode(job["pdf_base64"]))

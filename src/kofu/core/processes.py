@@ -7,7 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
-__all__ = ["start_service", "stop_all"]
+__all__ = ["start_service", "stop", "stop_all"]
 
 
 def start_service(
@@ -36,10 +36,21 @@ def stop_all(procs: list[subprocess.Popen[str]], grace: float = 10) -> None:
         if proc.poll() is None:
             proc.terminate()
     for proc in procs:
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+        _reap(proc, grace)
+
+
+def stop(proc: subprocess.Popen[str], grace: float = 10) -> None:
+    """Stop one child the same way: SIGTERM, SIGKILL after ``grace``, its pipe closed."""
+    if proc.poll() is None:
+        proc.terminate()
+    _reap(proc, grace)
+
+
+def _reap(proc: subprocess.Popen[str], grace: float) -> None:
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()

@@ -76,18 +76,29 @@ class KioskClient:
         copies: int,
         store: str,
         chain: str,
+        domicile_city: str | None = None,
     ) -> dict[str, Any]:
+        """Ask for a print job; ``domicile_city`` routes a family-register document there."""
+        body = {
+            "session": session,
+            "request_id": request_id,
+            "certificate": certificate,
+            "options": options,
+            "copies": copies,
+            "store": store,
+            "chain": chain,
+        }
+        if domicile_city:
+            body["domicile_city"] = domicile_city
+        return self.call("/issuances", body)
+
+    def register_domicile(
+        self, session: str, city: str, domicile: str, head_name: str
+    ) -> dict[str, Any]:
+        """本籍地利用登録: the domicile city reviews the application; the answer says pending."""
         return self.call(
-            "/issuances",
-            {
-                "session": session,
-                "request_id": request_id,
-                "certificate": certificate,
-                "options": options,
-                "copies": copies,
-                "store": store,
-                "chain": chain,
-            },
+            "/domicile-registrations",
+            {"session": session, "city": city, "domicile": domicile, "head_name": head_name},
         )
 
     def printed(self, request_id: str) -> None:

@@ -38,6 +38,16 @@ class IssueIn(BaseModel):
     copies: int = 1
     store: str = Field(max_length=32)
     chain: str = Field(max_length=32)
+    domicile_city: str | None = Field(default=None, pattern=r"^[0-9]{6}$")  # 本籍地 route
+
+
+class DomicileIn(BaseModel):
+    """本籍地利用登録 from a kiosk: the domicile city and the 本籍・筆頭者 as typed."""
+
+    session: str
+    city: str = Field(pattern=r"^[0-9]{6}$")
+    domicile: str = Field(min_length=1, max_length=128)
+    head_name: str = Field(min_length=1, max_length=64)
 
 
 class VoidIn(BaseModel):
@@ -105,6 +115,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             copies=body.copies,
             store=body.store,
             chain=body.chain,
+            domicile_city=body.domicile_city,
         )
         return {
             "request_id": job.request_id,
@@ -115,6 +126,12 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             "holder_digest": job.holder_digest,
             "pdf_base64": base64.b64encode(job.pdf).decode(),
         }
+
+    @app.post("/domicile-registrations")
+    def register_domicile(body: DomicileIn) -> dict[str, Any]:
+        return service.register_domicile(
+            session=body.session, city=body.city, domicile=body.domicile, head_name=body.head_name
+        )
 
     @app.post("/issuances/{request_id}/printed")
     def printed(request_id: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.domain.model import (
     FamilyRegister,
     IssuanceBlock,
@@ -205,6 +206,26 @@ class SqlRegisters:
             query = query.limit(limit)
         return [self._current(row) for row in self.conn.execute(query)]
 
+    def sample_domiciled_elsewhere(self) -> Resident | None:
+        """An adult Japanese resident whose family register is kept in another city."""
+        r = t.residents
+        rows = self.conn.execute(
+            select(r.c.data).where(r.c.status == "resident").order_by(r.c.resident_code)
+        ).scalars()
+        for data in rows:
+            person = Resident.model_validate_json(data)
+            adult = self.today.year - person.birth_date.year > 20
+            if adult and person.foreign is None and person.family_register_id is None:
+                return person
+        return None
+
+    def any_domicile(self) -> str | None:
+        """A 本籍 in this city that registers already use (one place may hold many)."""
+        f = t.family_registers
+        return self.conn.execute(
+            select(f.c.domicile).where(f.c.closed_on.is_(None)).order_by(f.c.register_id).limit(1)
+        ).scalar_one_or_none()
+
     def sample_holder(self, *, removed: bool = False) -> Resident | None:
         """A person fit to show every certificate: seal, register kept here, a household of 3+.
 
@@ -280,6 +301,59 @@ class SqlRegisters:
 
     def new_register_id(self) -> str:
         return f"K{self.next_number('family_register'):09d}"
+
+    def family_registers_at(self, domicile: str) -> list[FamilyRegister]:
+        rows = self.conn.execute(
+            select(t.family_registers.c.data).where(t.family_registers.c.domicile == domicile)
+        ).scalars()
+        return [FamilyRegister.model_validate_json(d) for d in rows]
+
+    # --- 本籍地利用登録 ----------------------------------------------------------------
+
+    def domicile_registration(self, auth_serial: str) -> DomicileRegistration | None:
+        """The newest registration the certificate applied for."""
+        d = t.domicile_registrations
+        data = self.conn.execute(
+            select(d.c.data)
+            .where(d.c.auth_serial == auth_serial)
+            .order_by(d.c.applied_at.desc(), d.c.registration_id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return DomicileRegistration.model_validate_json(data) if data else None
+
+    def domicile_registration_by_id(self, registration_id: str) -> DomicileRegistration | None:
+        d = t.domicile_registrations
+        data = self.conn.execute(
+            select(d.c.data).where(d.c.registration_id == registration_id)
+        ).scalar_one_or_none()
+        return DomicileRegistration.model_validate_json(data) if data else None
+
+    def domicile_registrations(self, state: str | None = None) -> list[DomicileRegistration]:
+        d = t.domicile_registrations
+        query = select(d.c.data).order_by(d.c.applied_at, d.c.registration_id)
+        if state is not None:
+            query = query.where(d.c.state == state)
+        return [
+            DomicileRegistration.model_validate_json(x) for x in self.conn.execute(query).scalars()
+        ]
+
+    def save_domicile_registration(self, registration: DomicileRegistration) -> None:
+        row = {
+            "registration_id": registration.registration_id,
+            "auth_serial": registration.auth_serial,
+            "state": registration.state.value,
+            "applied_at": registration.applied_at,
+            "data": registration.model_dump_json(),
+        }
+        d = t.domicile_registrations
+        done = self.conn.execute(
+            update(d).where(d.c.registration_id == registration.registration_id).values(**row)
+        )
+        if not done.rowcount:
+            self.conn.execute(insert(d).values(**row))
+
+    def new_registration_id(self) -> str:
+        return f"D{self.next_number('domicile_registration'):09d}"
 
     # --- seals, tax, support measures, blocks ---------------------------------------
 

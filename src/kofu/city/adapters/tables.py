@@ -88,9 +88,19 @@ family_registers = Table(
     "family_registers",
     metadata,
     Column("register_id", String(16), primary_key=True),
-    Column("domicile", String(128), nullable=False),
+    Column("domicile", String(128), nullable=False, index=True),
     Column("head_name", String(64), nullable=False),
     Column("closed_on", Date),
+    Column("data", Text, nullable=False),
+)
+
+domicile_registrations = Table(  # 本籍地利用登録
+    "domicile_registrations",
+    metadata,
+    Column("registration_id", String(16), primary_key=True),
+    Column("auth_serial", String(40), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
     Column("data", Text, nullable=False),
 )
 

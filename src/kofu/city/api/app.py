@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
@@ -23,6 +23,11 @@ from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services import card_desk as desk
+from kofu.city.services.domicile import (
+    apply_for_domicile_use,
+    decide_registration,
+    identity_of_card,
+)
 from kofu.city.services.events import apply_events
 from kofu.city.services.issuance import issue_certificate
 from kofu.city.services.queries import list_residents, show_resident
@@ -52,6 +57,27 @@ class StoreIn(BaseModel):
     members: list[str] = Field(default_factory=list)
     items: list[str] = Field(default_factory=list, alias="with")
     year: int | None = None
+    route: Literal["residence", "domicile"] = "residence"
+
+
+class IdentityIn(BaseModel):
+    auth_serial: str = Field(min_length=1, max_length=40)
+
+
+class DomicileIn(BaseModel):
+    """An application for 本籍地利用登録, with the facts the residence city vouched for."""
+
+    auth_serial: str = Field(min_length=1, max_length=40)
+    domicile: str = Field(min_length=1, max_length=128)  # 本籍 as the applicant typed it
+    head_name: str = Field(min_length=1, max_length=64)  # 筆頭者
+    name: str = Field(min_length=1, max_length=64)
+    birth_date: date
+    sex: str
+
+
+class DecisionIn(BaseModel):
+    approve: bool
+    reason: str | None = Field(default=None, max_length=200)
 
 
 class ApplicationIn(BaseModel):
@@ -140,6 +166,42 @@ def create_app(engine: Engine, code: str, clock: Clock, rules: StoreRules) -> Fa
         return answer_store_request(
             uow=uow(), code=code, rules=rules, clock=clock, request=body.model_dump(by_alias=True)
         )
+
+    @app.post("/identity")
+    def identity(body: IdentityIn) -> dict[str, str]:
+        """本人確認情報 of a valid card's holder, for the center (Juki-net's answer)."""
+        return identity_of_card(uow=uow(), auth_serial=body.auth_serial, clock=clock)
+
+    @app.post("/domicile-registrations")
+    def register_domicile(body: DomicileIn) -> dict[str, Any]:
+        made = apply_for_domicile_use(
+            uow=uow(),
+            auth_serial=body.auth_serial,
+            domicile=body.domicile,
+            head_name=body.head_name,
+            name=body.name,
+            birth_date=body.birth_date,
+            sex=body.sex,
+            rules=rules,
+            clock=clock,
+        )
+        return made.model_dump(mode="json")
+
+    @app.get("/domicile-registrations")
+    def domicile_registrations(state: str | None = None) -> list[dict[str, Any]]:
+        with uow() as u:
+            return [r.model_dump(mode="json") for r in u.registers.domicile_registrations(state)]
+
+    @app.post("/domicile-registrations/{registration_id}/decision")
+    def decide_domicile(registration_id: str, body: DecisionIn) -> dict[str, Any]:
+        decided = decide_registration(
+            uow=uow(),
+            registration_id=registration_id,
+            approve=body.approve,
+            reason=body.reason,
+            clock=clock,
+        )
+        return decided.model_dump(mode="json")
 
     @app.get("/store/rules")
     def store_rules() -> dict[str, Any]:

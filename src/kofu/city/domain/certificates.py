@@ -217,13 +217,22 @@ Content = ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegist
 
 
 @dataclass(frozen=True)
+class Holder:
+    """Whom a document is for when the person has no resident record here (本籍地の請求)."""
+
+    name: str
+    resident_code: str  # 住民票コード as the register's 附票 knows it, or "" when unknown
+    identity: str  # core.holder.identity_digest of name, birth date and sex
+
+
+@dataclass(frozen=True)
 class Document:
     """A certificate ready to draw: its type, its contents, and who certifies it."""
 
     type: CertificateType
     content: Content
     issuer: Issuer
-    holder: Resident  # the person the request was made for
+    holder: Resident | Holder  # the person the request was made for
     subjects: tuple[str, ...] = field(default=())  # resident codes of everyone it shows
 
     @property

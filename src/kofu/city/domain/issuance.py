@@ -8,6 +8,7 @@ from kofu.city.domain.certificates import (
     CertificateType,
     Document,
     FamilyRegisterCertificate,
+    Holder,
     Issuer,
     IssueRequest,
     Item,
@@ -21,6 +22,7 @@ from kofu.city.domain.model import FamilyRegister, IssuanceBlock, RegisterMember
 from kofu.city.domain.ports import Registers
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, NotFound, Refused
+from kofu.core.holder import identity_digest
 from kofu.core.identifiers import ResidentCode
 
 __all__ = ["compose", "current_fiscal_year"]
@@ -129,10 +131,9 @@ def _register_for(registers: Registers, person: Resident) -> FamilyRegister:
 
 
 def _family(
-    req: IssueRequest, register: FamilyRegister, person: Resident
+    req: IssueRequest, register: FamilyRegister, member: RegisterMember | None
 ) -> FamilyRegisterCertificate:
     if req.type is CertificateType.KOSEKI_KOJIN:
-        member = register.member_for(person.resident_code)
         if member is None:
             raise NotFound("this person is not written in the register", field="resident")
         members: tuple[RegisterMember, ...] = (member,)
@@ -205,7 +206,8 @@ def compose(
                 "a foreign national has no Japanese family register",
                 message_ja="外国籍の方には戸籍がありません。",
             )
-        content = _family(req, _register_for(registers, person), person)
+        register = _register_for(registers, person)
+        content = _family(req, register, register.member_for(person.resident_code))
         if content.attachment:  # the 附票 prints every member's address
             subjects += _register_residents(registers, content.members, person)
     others = [s for s in subjects if s.resident_code != person.resident_code]
@@ -216,4 +218,50 @@ def compose(
         issuer=Issuer(city=city, issued_at=now, issue_number=issue_number),
         holder=person,
         subjects=tuple(s.resident_code for s in subjects),
+    )
+
+
+def compose_for_domicile(
+    registers: Registers,
+    city: CityProfile,
+    req: IssueRequest,
+    register: FamilyRegister,
+    member: RegisterMember,
+    *,
+    now: datetime,
+    issue_number: int,
+) -> Document:
+    """A family-register document for someone registered for it who lives in another city.
+
+    Only 戸籍 and 附票 documents come from the domicile city; the members who
+    do live here are still checked for support measures, since the 附票
+    prints their addresses.
+    """
+    if req.type not in (
+        CertificateType.KOSEKI_ZENBU,
+        CertificateType.KOSEKI_KOJIN,
+        CertificateType.FUHYO,
+    ):
+        raise Refused(
+            "not_from_domicile",
+            f"{req.type.label} is issued by the city of residence, not the domicile city",
+            message_ja=f"{req.type.label}は住所地の市区町村でお取りください。",
+        )
+    content = _family(req, register, member)
+    residents_here = [
+        r
+        for m in content.members
+        if m.resident_code and (r := registers.resident(m.resident_code)) is not None
+    ]
+    _protected(registers, residents_here, now, True)
+    return Document(
+        type=req.type,
+        content=content,
+        issuer=Issuer(city=city, issued_at=now, issue_number=issue_number),
+        holder=Holder(
+            member.name,
+            member.resident_code or "",
+            identity_digest(member.name, member.birth_date.isoformat(), member.sex.value),
+        ),
+        subjects=tuple(r.resident_code for r in residents_here),
     )

@@ -101,8 +101,14 @@ def _year_end(day: date) -> bool:
     return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
 
 
-def check_hours(rules: StoreRules, kind: CertificateType, now: datetime) -> None:
-    """Service hours, the year-end closure, maintenance, and the family-register window."""
+def check_hours(
+    rules: StoreRules, kind: CertificateType, now: datetime, family_window: bool = True
+) -> None:
+    """Service hours, the year-end closure, maintenance, and the family-register window.
+
+    A domicile registration (本籍地利用登録) obeys the first three but not the
+    window: staff review it later, on a working day.
+    """
     if _year_end(now.date()):
         raise _refuse(
             "closed_year_end",
@@ -121,7 +127,7 @@ def check_hours(rules: StoreRules, kind: CertificateType, now: datetime) -> None
             "the service is stopped for maintenance now",
             "システムメンテナンスのため、現在ご利用いただけません。",
         )
-    if kind in _FAMILY_TYPES:
+    if family_window and kind in _FAMILY_TYPES:
         weekday = now.weekday() < 5 and not jpholiday.is_holiday(now.date())
         window = rules.family_register_opens <= now.time() < rules.family_register_closes
         if not (weekday and window):
@@ -197,6 +203,16 @@ def check_card(card: CardRecord | None, today: date) -> None:
         )
 
 
+def check_offered(rules: StoreRules, kind: CertificateType) -> None:
+    """Whether this city issues the type at stores at all."""
+    if kind not in rules.types:
+        raise _refuse(
+            "type_not_offered",
+            f"{kind.label} is not issued at stores by this city",
+            f"{kind.label}はコンビニでは交付していません。",
+        )
+
+
 def check_store_request(
     rules: StoreRules,
     request: IssueRequest,
@@ -205,12 +221,7 @@ def check_store_request(
     now: datetime,
 ) -> None:
     """Everything the store path checks before composing; the first rule broken is the reason."""
-    if request.type not in rules.types:
-        raise _refuse(
-            "type_not_offered",
-            f"{request.type.label} is not issued at stores by this city",
-            f"{request.type.label}はコンビニでは交付していません。",
-        )
+    check_offered(rules, request.type)
     if Item.RESIDENT_CODE in request.items:
         raise _refuse(
             "item_not_at_store",

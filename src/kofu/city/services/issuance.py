@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.certificates import IssueRequest
+from kofu.city.domain.certificates import Document, Holder, IssueRequest
 from kofu.city.domain.issuance import compose
 from kofu.core.clock import Clock
 from kofu.documents.render import content_digest, render
@@ -28,9 +28,11 @@ class IssuedCertificate:
     subjects: tuple[str, ...]
     content_digest: str
     pages: int
+    holder_identity: str = ""  # set when the holder is known only from a family register
 
 
 Precheck = Callable[[CityUnitOfWork, datetime], None]
+Composer = Callable[[CityUnitOfWork, datetime], Document]
 
 
 def issue_certificate(
@@ -40,11 +42,13 @@ def issue_certificate(
     clock: Clock,
     channel: str = "counter",
     precheck: Precheck | None = None,
+    composer: Composer | None = None,
 ) -> IssuedCertificate:
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
     ``precheck`` runs the channel's own rules (the store's) inside the same
-    transaction as the composition, before anything is numbered.  The number
+    transaction as the composition, before anything is numbered; ``composer``
+    replaces the usual composition (the domicile city's documents).  The number
     is reserved only once the document is sure to be issued, and the PDF is
     drawn outside any transaction, so concurrent issuances wait for each
     other only for the two short writes, never for a render.
@@ -55,9 +59,12 @@ def issue_certificate(
         city = uow.city()
         if precheck is not None:
             precheck(uow, now)
-        doc = compose(
-            uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
-        )
+        if composer is not None:
+            doc = composer(uow, now)
+        else:
+            doc = compose(
+                uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
+            )
         uow.commit()  # a record whose planned change came due is brought up to date
     with uow:
         number = uow.registers.next_number("issue")
@@ -85,4 +92,5 @@ def issue_certificate(
         subjects=doc.subjects,
         content_digest=digest,
         pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
+        holder_identity=doc.holder.identity if isinstance(doc.holder, Holder) else "",
     )

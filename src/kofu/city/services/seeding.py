@@ -14,11 +14,19 @@ from sqlalchemy import Engine
 from kofu.city.adapters.bulk import BulkLoader
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.model import (
+    AttachmentLine,
+    FamilyRegister,
+    RegisterEntry,
+    RegisterMember,
+    Resident,
+    Sex,
+)
 from kofu.city.synth.generator import CityBatch, Town, generate_city
 from kofu.core.errors import InvalidInput
 from kofu.core.identifiers import LocalGovernmentCode
 
-__all__ = ["SeedReport", "city_profile", "load_towns", "seed_city"]
+__all__ = ["SeedReport", "city_profile", "domicile_elsewhere", "load_towns", "seed_city"]
 
 _CHUNK = 4000
 _MAYORS = ("小島　誠一", "上田　隆", "佐藤　和夫", "高橋　昌子", "鈴木　健二", "渡辺　洋一")
@@ -104,3 +112,45 @@ def seed_city(
         loader.finish(households)
         uow.commit()
     return SeedReport(city=city.model_dump(), households=households, **loader.counts)
+
+
+def domicile_elsewhere(
+    *, residence: CityUnitOfWork, domicile: CityUnitOfWork, today: date
+) -> tuple[Resident, FamilyRegister]:
+    """Write one adult of ``residence`` into a new family register of ``domicile``.
+
+    For demos and tests of 本籍地利用登録: the person lives in one city and
+    is domiciled (本籍) in the other, which holds their register with a 附票
+    line of their current address.  Their resident record's 本籍・筆頭者 is
+    set to match.  Taken from the residents domiciled outside their city.
+    """
+    with residence, domicile:
+        residence.registers.today = domicile.registers.today = today
+        person = residence.registers.sample_domiciled_elsewhere()
+        place = domicile.registers.any_domicile()
+        if person is None or place is None:
+            raise InvalidInput("no adult domiciled elsewhere, or no register there", field="city")
+        member = RegisterMember(
+            name=person.name,
+            kana=person.kana,
+            birth_date=person.birth_date,
+            sex=person.sex,
+            relationship="長男" if person.sex is Sex.MALE else "長女",
+            resident_code=person.resident_code,
+            entries=(RegisterEntry(kind="出生", on=person.birth_date),),
+            attachment=(AttachmentLine(address=person.address, set_on=person.address_set_on),),
+        )
+        register = FamilyRegister(
+            register_id=domicile.registers.new_register_id(),
+            domicile=place,
+            head_name=person.name,
+            made_on=max(person.birth_date, date(2000, 4, 1)),
+            made_reason="分籍",
+            members=(member,),
+        )
+        domicile.registers.save_family_register(register)
+        moved = person.model_copy(update={"domicile": place, "domicile_head": person.name})
+        residence.registers.save_resident(moved, effective=today, kind="domicile_changed")
+        domicile.commit()
+        residence.commit()
+    return moved, register

@@ -16,6 +16,7 @@ from typing import Any
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.domain.store_rules import StoreRules, check_card, check_store_request
+from kofu.city.services.domicile import issue_from_domicile
 from kofu.city.services.issuance import IssuedCertificate, issue_certificate
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound
@@ -67,25 +68,41 @@ def issue_for_store(
 def answer_store_request(
     *, uow: CityUnitOfWork, code: str, rules: StoreRules, clock: Clock, request: dict[str, Any]
 ) -> dict[str, Any]:
-    """The certificate server's answer to the center: the PDF with its digests and fee."""
-    issued = issue_for_store(
-        uow=uow,
-        auth_serial=str(request["auth_serial"]),
-        type=str(request["type"]),
-        household=request.get("household"),
-        members=request.get("members") or (),
-        items=request.get("with") or (),
-        fiscal_year=request.get("year"),
-        rules=rules,
-        clock=clock,
-    )
+    """The certificate server's answer to the center: the PDF with its digests and fee.
+
+    From the domicile city (``route: domicile``) the holder is known by the
+    family register only, so the holder digest is the identity digest of the
+    registered person, which the center compares with the residence city's.
+    """
+    if request.get("route") == "domicile":
+        issued = issue_from_domicile(
+            uow=uow,
+            auth_serial=str(request["auth_serial"]),
+            type=str(request["type"]),
+            rules=rules,
+            clock=clock,
+        )
+        digest = issued.holder_identity
+    else:
+        issued = issue_for_store(
+            uow=uow,
+            auth_serial=str(request["auth_serial"]),
+            type=str(request["type"]),
+            household=request.get("household"),
+            members=request.get("members") or (),
+            items=request.get("with") or (),
+            fiscal_year=request.get("year"),
+            rules=rules,
+            clock=clock,
+        )
+        digest = holder_digest(code, issued.resident_code)
     return {
         "request_id": request["request_id"],
         "city": code,
         "certificate": issued.certificate,
         "issue_number": issued.issue_number,
         "content_digest": issued.content_digest,
-        "holder_digest": holder_digest(code, issued.resident_code),
+        "holder_digest": digest,
         "holder_name": issued.holder_name,
         "fee": rules.fee(CertificateType(issued.certificate)),
         "pdf_base64": base64.b64encode(issued.pdf).decode(),

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest_e2e import kofu_cli as _kofu
+from playwright.sync_api import Page, sync_playwright
+from test_kiosk_page import ARGS, CHROMIUM
 
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.services.seeding import domicile_elsewhere, seed_city
@@ -63,7 +65,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             KOFU_JPKI_URL=jpki["url"],
         )
         assert issued.returncode == 0, issued.stderr
+        kiosk = stack.enter_context(
+            running(["serve", "kiosk", "--center", center["url"]], home, NOW)
+        )
         yield {
+            "kiosk": kiosk["url"],
             "home": str(home),
             "center": center["url"],
             "jpki": jpki["url"],
@@ -96,10 +102,31 @@ def _register(world: dict[str, str], head: str) -> subprocess.CompletedProcess[s
     )
 
 
+def _renew(world: dict[str, str]) -> None:
+    """A renewed certificate: whatever was registered before no longer counts."""
+    renewed = _kofu(
+        Path(world["home"]),
+        *("card", "renew", "--city", RESIDENCE, "--card", world["card"], "--pin", "1234"),
+        "--force",
+        KOFU_JPKI_URL=world["jpki"],
+    )
+    assert renewed.returncode == 0, renewed.stderr
+
+
+def _approve_pending(world: dict[str, str]) -> str:
+    home = Path(world["home"])
+    listed = _kofu(home, "domicile", "list", "--city", DOMICILE, "--state", "pending", "--json")
+    (pending,) = [json.loads(x)["registration_id"] for x in listed.stdout.splitlines()]
+    approved = _kofu(home, "domicile", "approve", "--city", DOMICILE, "--id", pending)
+    assert approved.returncode == 0, approved.stderr
+    return str(pending)
+
+
 def test_register_approve_print_and_register_again_after_renewal(
     world: dict[str, str], tmp_path: Path
 ) -> None:
     home = Path(world["home"])
+    _renew(world)
     before = _koseki(world, tmp_path / "none.pdf")
     assert before.returncode != 0 and "本籍地利用登録" in json.loads(before.stdout)["message_ja"]
     wrong = _register(world, "山田　太郎")
@@ -110,14 +137,7 @@ def test_register_approve_print_and_register_again_after_renewal(
     assert registration["state"] == "pending"
     pending = _koseki(world, tmp_path / "pending.pdf")
     assert json.loads(pending.stdout)["reason"] == "domicile_pending"
-    listed = _kofu(home, "domicile", "list", "--city", DOMICILE, "--state", "pending", "--json")
-    assert [json.loads(x)["registration_id"] for x in listed.stdout.splitlines()] == [
-        registration["registration_id"]
-    ]
-    approved = _kofu(
-        home, "domicile", "approve", "--city", DOMICILE, "--id", registration["registration_id"]
-    )
-    assert approved.returncode == 0, approved.stderr
+    assert _approve_pending(world) == registration["registration_id"]
     out = tmp_path / "koseki.pdf"
     printed = _koseki(world, out)
     assert printed.returncode == 0, printed.stderr
@@ -134,12 +154,43 @@ def test_register_approve_print_and_register_again_after_renewal(
         *("--type", "juminhyo", "--out", str(tmp_path / "j.pdf")),
     )
     assert json.loads(residence_doc.stdout)["reason"] == "not_from_domicile"
-    renewed = _kofu(
-        home,
-        *("card", "renew", "--city", RESIDENCE, "--card", world["card"], "--pin", "1234"),
-        "--force",
-        KOFU_JPKI_URL=world["jpki"],
-    )
-    assert renewed.returncode == 0, renewed.stderr
+    _renew(world)
     after = _koseki(world, tmp_path / "after.pdf")
     assert json.loads(after.stdout)["reason"] == "domicile_not_registered"
+
+
+def test_the_kiosk_page_registers_and_then_prints_from_the_domicile_city(
+    world: dict[str, str],
+) -> None:
+    _renew(world)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_context().new_page()
+            _to_choice(page, world)
+            page.click("#register")
+            page.fill("#honseki", world["domicile"])
+            page.fill("#hittosha", world["name"])
+            page.click("#apply")
+            assert "審査" in page.inner_text("#applied")
+            _approve_pending(world)
+            _to_choice(page, world)
+            assert page.locator("#type-juminhyo").count() == 0  # the residence city's documents
+            page.check("#type-koseki-kojin")
+            page.click("#next")
+            assert page.inner_text("#fee") == "350"  # the domicile city's fee table
+            page.click("#pay")
+            assert "印刷が終わりました" in page.inner_text("#done")
+        finally:
+            browser.close()
+
+
+def _to_choice(page: Page, world: dict[str, str]) -> None:
+    page.goto(world["kiosk"])
+    page.click("#services")
+    page.click("#domicile-city")
+    page.click(f"#city-{DOMICILE}")
+    page.click("a.card:has-text('domiciled')")
+    for digit in "1234":
+        page.click(f"button.key[data-k='{digit}']")
+    page.click("#ok")

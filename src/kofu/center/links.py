@@ -73,6 +73,17 @@ class HttpCities:
         self.urls = {code: url.rstrip("/") for code, url in urls.items()}
         self.client = httpx.Client(verify=client_context(identity), timeout=timeout)
 
+    def connected(self) -> list[dict[str, str]]:
+        """Every connected city with its name (from its /health), in code order."""
+        out = []
+        for code, url in sorted(self.urls.items()):
+            try:
+                name = str(self.client.get(f"{url}/health").json().get("name", code))
+            except (httpx.HTTPError, ValueError):
+                name = code  # a city down now is still connected; its name comes back with it
+            out.append({"code": code, "name": name})
+        return out
+
     def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
         """The city's certificate server: the rendered document or a refusal."""
         return self._post(city, "/certificates/store", body)

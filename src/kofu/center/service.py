@@ -43,6 +43,8 @@ class CityLink(Protocol):
 
     def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
+    def connected(self) -> list[dict[str, str]]: ...
+
 
 class Directory(Protocol):
     """What the authority knows of a certificate: status, issuing city, holder digest."""

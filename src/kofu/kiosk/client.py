@@ -92,6 +92,21 @@ class KioskClient:
             body["domicile_city"] = domicile_city
         return self.call("/issuances", body)
 
+    def cities(self) -> list[dict[str, str]]:
+        """The cities the center connects, code and name."""
+        unavailable = Refused(
+            "center_unavailable",
+            "the issuance center could not answer just now",
+            message_ja="証明書交付センターに接続できません。しばらくしてからお試しください。",
+        )
+        try:
+            response = self.http.get(f"{self.url}/cities")
+        except httpx.HTTPError as exc:
+            raise unavailable from exc
+        if response.status_code != 200:
+            raise unavailable
+        return list(response.json())
+
     def register_domicile(
         self, session: str, city: str, domicile: str, head_name: str
     ) -> dict[str, Any]:

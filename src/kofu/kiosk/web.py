@@ -1,10 +1,12 @@
 """The kiosk page: the store's multi-copy machine, server-rendered, Japanese with an English switch.
 
 The flow a resident follows at a real store: administrative services →
-residence city → insert the card → the PIN on an on-screen keypad (checked by
-the card) → the certificate and the options a store offers → copies → the
-fee → print → done.  Every refusal is shown in words a resident understands.
-The page talks to the issuance center over mutual TLS, as the machine does.
+residence city or domicile city (本籍地) → insert the card → the PIN on an
+on-screen keypad (checked by the card) → the certificate and the options a
+store offers → copies → the fee → print → done.  For the domicile city the
+machine offers the family-register documents and the one-time 本籍地利用登録
+they need.  Every refusal is shown in words a resident understands.  The
+page talks to the issuance center over mutual TLS, as the machine does.
 """
 
 from __future__ import annotations
@@ -37,10 +39,26 @@ TYPES = {
     "fuhyo": ("戸籍の附票の写し", "Family register attachment"),
 }
 
+FAMILY = ("koseki-zenbu", "koseki-kojin", "fuhyo")  # what a domicile city issues
+
 TEXT = {
     "title": ("マルチコピー機", "Multi-copy machine"),
     "services": ("行政サービス", "Administrative services"),
     "residence": ("お住まいの市区町村の証明書", "Certificates of your city of residence"),
+    "domicile_city": ("本籍地の市区町村の証明書", "Certificates of your domicile city"),
+    "which_city": ("本籍地の市区町村を選んでください", "Choose your domicile city"),
+    "register": ("本籍地利用登録をする", "Register for your domicile city's documents"),
+    "register_title": (
+        "本籍地利用登録（本籍と筆頭者を入力してください）",
+        "Domicile registration (enter your domicile and the head of the register)",
+    ),
+    "honseki": ("本籍", "Domicile (本籍)"),
+    "hittosha": ("筆頭者氏名", "Head of the register (筆頭者)"),
+    "apply": ("申請する", "Apply"),
+    "applied": (
+        "本籍地利用登録を受け付けました。市区町村の審査が終わるとご利用いただけます。",
+        "Your registration was received; you can use it once the city has approved it.",
+    ),
     "card": ("マイナンバーカードを置いてください", "Place your My Number card"),
     "pin": (
         "利用者証明用電子証明書の暗証番号（数字4桁）を入力してください",
@@ -74,6 +92,7 @@ class Visit:
     session: str | None = None
     job: dict[str, Any] | None = None
     pdf: bytes | None = None
+    domicile_city: str | None = None  # None: the city of residence
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,7 +149,7 @@ def create_kiosk_app(
     @app.get("/")
     def start(request: Request) -> Response:
         token, v = visit_of(request)
-        v.card = v.session = v.job = v.pdf = None
+        v.card = v.session = v.job = v.pdf = v.domicile_city = None
         return respond(
             token,
             _page(v, f'<a href="/city"><button id="services">{t(v, "services")}</button></a>'),
@@ -147,10 +166,30 @@ def create_kiosk_app(
     @app.get("/city")
     def city(request: Request) -> Response:
         token, v = visit_of(request)
-        return respond(
-            token,
-            _page(v, f'<a href="/card"><button id="residence">{t(v, "residence")}</button></a>'),
+        v.domicile_city = None
+        body = (
+            f'<a href="/card"><button id="residence">{t(v, "residence")}</button></a><br>'
+            f'<a href="/domicile"><button id="domicile-city">{t(v, "domicile_city")}'
+            "</button></a>"
         )
+        return respond(token, _page(v, body))
+
+    @app.get("/domicile")
+    def domicile_city(request: Request, code: str | None = None) -> Response:
+        token, v = visit_of(request)
+        try:
+            connected = center.cities()
+        except KofuError as exc:
+            return refuse(token, v, words(exc))
+        if code is not None and any(c["code"] == code for c in connected):
+            v.domicile_city = code
+            return respond(token, RedirectResponse("/card", status_code=303))
+        buttons = "".join(
+            f'<a href="/domicile?code={html.escape(c["code"])}"><button class="city" '
+            f'id="city-{html.escape(c["code"])}">{html.escape(c["name"])}</button></a><br>'
+            for c in connected
+        )
+        return respond(token, _page(v, f"<h2>{t(v, 'which_city')}</h2>{buttons}"))
 
     @app.get("/card")
     def card(request: Request) -> Response:
@@ -198,12 +237,20 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
     @app.get("/choose")
     def choose(request: Request) -> Response:
         token, v = visit_of(request)
+        offered = {k: n for k, n in TYPES.items() if v.domicile_city is None or k in FAMILY}
+        first = next(iter(offered))
         options = "".join(
             f'<label><input type="radio" name="type" value="{k}" id="type-{k}"'
-            f"{' checked' if k == 'juminhyo' else ''}>{names[v.lang]}</label><br>"
-            for k, names in TYPES.items()
+            f"{' checked' if k == first else ''}>{names[v.lang]}</label><br>"
+            for k, names in offered.items()
         )
-        body = f"""<h2>{t(v, "choose")}</h2><form method="post" action="/request">{options}
+        register = (
+            f'<p><a href="/register" id="register">{t(v, "register")}</a></p>'
+            if v.domicile_city
+            else ""
+        )
+        body = f"""<h2>{t(v, "choose")}</h2>{register}
+<form method="post" action="/request">{options}
 <label><input type="checkbox" name="whole" id="whole">{t(v, "whole")}</label><br>
 <label><input type="checkbox" name="head" id="head">{t(v, "head")}</label><br>
 <label><input type="checkbox" name="domicile" id="domicile">{t(v, "domicile")}</label><br>
@@ -231,7 +278,14 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         request_id = f"kiosk-{uuid.uuid4().hex[:20]}"
         try:
             job = center.request(
-                v.session, request_id, type, options, copies, store="web-0001", chain="kofu-web"
+                v.session,
+                request_id,
+                type,
+                options,
+                copies,
+                store="web-0001",
+                chain="kofu-web",
+                domicile_city=v.domicile_city,
             )
         except KofuError as exc:
             return refuse(token, v, words(exc))
@@ -241,6 +295,34 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
             f"<h2>{html.escape(name)} × {job['copies']}</h2>"
             f'<p>{t(v, "fee")}: <span id="fee">{job["fee"]}</span> 円</p>'
             f'<form method="post" action="/print"><button id="pay">{t(v, "pay")}</button></form>'
+        )
+        return respond(token, _page(v, body))
+
+    @app.get("/register")
+    def register_form(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.domicile_city is None:
+            return respond(token, RedirectResponse("/", status_code=303))
+        body = f"""<h2>{t(v, "register_title")}</h2><form method="post" action="/register">
+<label>{t(v, "honseki")} <input name="domicile" id="honseki" size="40"></label><br>
+<label>{t(v, "hittosha")} <input name="head" id="hittosha" size="20"></label><br>
+<button type="submit" id="apply">{t(v, "apply")}</button></form>"""
+        return respond(token, _page(v, body))
+
+    @app.post("/register")
+    def register(request: Request, domicile: str = Form(""), head: str = Form("")) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.domicile_city is None:
+            return respond(token, RedirectResponse("/", status_code=303))
+        try:
+            made = center.register_domicile(v.session, v.domicile_city, domicile, head)
+        except KofuError as exc:
+            return refuse(token, v, words(exc))
+        v.session = None
+        body = (
+            f'<h2 id="applied">{t(v, "applied")}</h2>'
+            f'<p id="registration">{html.escape(str(made["registration_id"]))}</p>'
+            f'<a href="/" id="again">{t(v, "again")}</a>'
         )
         return respond(token, _page(v, body))
 

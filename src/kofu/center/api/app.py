@@ -127,6 +127,11 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             "pdf_base64": base64.b64encode(job.pdf).decode(),
         }
 
+    @app.get("/cities")
+    def cities() -> list[dict[str, str]]:
+        """The cities taking part, for a kiosk's choice of domicile city."""
+        return service.cities.connected()
+
     @app.post("/domicile-registrations")
     def register_domicile(body: DomicileIn) -> dict[str, Any]:
         return service.register_domicile(

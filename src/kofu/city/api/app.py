@@ -123,7 +123,10 @@ def create_app(engine: Engine, code: str, clock: Clock, rules: StoreRules) -> Fa
 
     @app.get("/health")
     def health() -> dict[str, str]:
-        return {"city": code, "status": "ok", "now": clock.now().isoformat()}
+        with uow() as u:
+            profile = u.city()
+        name = f"{profile.prefecture}{profile.name}"
+        return {"city": code, "name": name, "status": "ok", "now": clock.now().isoformat()}
 
     @app.get("/residents")
     def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:

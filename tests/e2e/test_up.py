@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -54,6 +55,22 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert out.read_bytes().startswith(b"%PDF")
         assert (home / "samples" / "032051" / "koseki-zenbu.pdf").exists()
+        domiciled = ready["cards"][2]  # lives in Fukaya, family register in Hanamaki
+        assert (domiciled["city"], domiciled["domicile_city"]) == ("112186", "032051")
+        registered = subprocess.run(
+            [
+                *(str(KOFU), "kiosk", "--card", domiciled["file"], "--pin", domiciled["pin"]),
+                *("--domicile-city", "032051", "--register", domiciled["domicile"]),
+                *("--head", domiciled["head"], "--json"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert registered.returncode == 0, registered.stderr
+        assert json.loads(registered.stdout)["state"] == "pending"
     assert not any(_port_open(u) for u in urls)  # every service stopped with it
     with running(["up", "--residents", "1500"], home, NOW) as again:  # reuses data and cards
         assert again["cards"][1]["file"] == card["file"]
+        assert again["cards"][2]["domicile"] == domiciled["domicile"]

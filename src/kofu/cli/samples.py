@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -10,11 +11,11 @@ from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.services.events import apply_events
 from kofu.city.services.issuance import issue_certificate
-from kofu.city.services.seeding import seed_city
+from kofu.city.services.seeding import domicile_elsewhere, seed_city
 from kofu.city.store import city_engine
 from kofu.cli.common import clock, emit, settings
 
-__all__ = ["DEMO_CITIES", "ensure_seeded", "issue_samples"]
+__all__ = ["DEMO_CITIES", "ensure_domiciled_demo", "ensure_seeded", "issue_samples"]
 
 DEMO_CITIES = ("112186", "032051")  # 埼玉県深谷市, 岩手県花巻市 — the two evaluation sheets' cities
 
@@ -38,6 +39,34 @@ def ensure_seeded(code: str, residents: int) -> None:
     if not seeded:
         typer.echo(f"seeding {code} with {residents:,} residents …", err=True)
         seed_city(engine=engine, code=code, residents=residents, seed=1, today=clock().today())
+
+
+def ensure_domiciled_demo() -> dict[str, str]:
+    """A Fukaya resident whose family register is in Hanamaki, made once and remembered.
+
+    The demo of 本籍地利用登録: this person's card is issued by Fukaya and
+    gets 戸籍 documents from Hanamaki once registered there.
+    """
+    remembered = settings().home / "demo-domicile.json"
+    if remembered.exists():
+        return dict(json.loads(remembered.read_text(encoding="utf-8")))
+    residence, domicile = DEMO_CITIES
+    today = clock().today()
+    person, register = domicile_elsewhere(
+        residence=CityUnitOfWork(city_engine(settings(), residence), today=today),
+        domicile=CityUnitOfWork(city_engine(settings(), domicile), today=today),
+        today=today,
+    )
+    facts = {
+        "city": residence,
+        "resident_code": person.resident_code,
+        "holder": person.name,
+        "domicile_city": domicile,
+        "domicile": register.domicile,
+        "head": register.head_name,
+    }
+    remembered.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    return facts
 
 
 def _removed_person(code: str) -> str:

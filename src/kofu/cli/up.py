@@ -26,15 +26,17 @@ JPKI_PORT = 8801
 DEMO_PIN, DEMO_PASSWORD = "1234", "KOFU2026"
 
 
-def _demo_card(code: str, jpki_url: str, env: dict[str, str]) -> dict[str, Any]:
+def _demo_card(
+    code: str, jpki_url: str, env: dict[str, str], resident: str | None = None, label: str = ""
+) -> dict[str, Any]:
     """A card for an adult of the city, issued at its desk once; later starts reuse the file."""
     from kofu.city.adapters.uow import CityUnitOfWork
     from kofu.city.store import city_engine
 
-    path = settings().home / "cards" / f"{code}.json"
+    path = settings().home / "cards" / f"{label or code}.json"
     engine = city_engine(settings(), code)
     with CityUnitOfWork(engine, today=clock().today()) as uow:
-        holder = uow.registers.sample_holder()
+        holder = uow.registers.resident(resident) if resident else uow.registers.sample_holder()
         cards = uow.cards.cards_of(holder.resident_code) if holder else []
     assert holder is not None
     if not path.exists() or not cards:
@@ -100,6 +102,7 @@ def up(
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
             center = start_service(["serve", "center", "--jpki", jpki["url"], *links], env, procs)
             cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
+            cards.append(_domiciled_card(jpki["url"], env))
             kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
                 {
@@ -122,6 +125,15 @@ def up(
         pass
     finally:
         stop_all(procs)
+
+
+def _domiciled_card(jpki_url: str, env: dict[str, str]) -> dict[str, Any]:
+    """The card of the demo person who lives in Fukaya and is domiciled in Hanamaki."""
+    from kofu.cli.samples import ensure_domiciled_demo
+
+    facts = ensure_domiciled_demo()
+    card = _demo_card(facts["city"], jpki_url, env, facts["resident_code"], "domiciled")
+    return card | {k: facts[k] for k in ("domicile_city", "domicile", "head")}
 
 
 def _interrupt(*_: object) -> None:

@@ -344,17 +344,21 @@ class CenterService:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""
         self._settle_state(request_id, "voided", reason=reason[:200], fee=0)
 
-    def void_unconfirmed(self) -> int:
-        """Void every print job left unconfirmed past the print timeout: whole, uncharged.
+    def void_unconfirmed(self, request_id: str | None = None) -> int:
+        """Void every print job (or this one) unconfirmed past the print timeout: whole, uncharged.
 
         A timeout must cancel the issuance for that applicant, never only a
         print queue (the Yokohama failure of March 2023).
         """
         limit = self.clock.now() - self.print_timeout
+        i = t.issuances
+        where = [i.c.state == "rendered", i.c.updated_at < limit]
+        if request_id is not None:
+            where.append(i.c.request_id == request_id)
         with self.engine.begin() as conn:
             done = conn.execute(
-                update(t.issuances)
-                .where(t.issuances.c.state == "rendered", t.issuances.c.updated_at < limit)
+                update(i)
+                .where(*where)
                 .values(
                     state="voided",
                     reason="print timeout",
@@ -370,17 +374,25 @@ class CenterService:
 
         Two workers (a kiosk's confirmation and another's timeout sweep) can
         race for one issuance; only one of them moves it, the other sees the
-        outcome, so a voided issuance can never be charged afterwards.
+        outcome, so a voided issuance can never be charged afterwards.  A
+        confirmation after the timeout finds the job expired and voids it,
+        whether or not the sweep has come by yet.
         """
-        self.void_unconfirmed()
+        i = t.issuances
+        fresh_since = self.clock.now() - self.print_timeout
         with self.engine.begin() as conn:
             moved = conn.execute(
-                update(t.issuances)
-                .where(t.issuances.c.request_id == request_id, t.issuances.c.state == "rendered")
+                update(i)
+                .where(
+                    i.c.request_id == request_id,
+                    i.c.state == "rendered",
+                    i.c.updated_at >= fresh_since,
+                )
                 .values(state=state, print_job=None, updated_at=self.clock.now(), **values)
             ).rowcount
         if moved:
             return
+        self.void_unconfirmed(request_id)
         row = self._row(request_id)
         if row is None:
             raise NotFound(f"no issuance {request_id}", field="request_id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 __all__ = ["alarms", "issuances", "metadata", "sessions"]
 
@@ -26,6 +26,7 @@ issuances = Table(
     Column("content_digest", String(64)),
     Column("reason", Text),
     Column("print_job", LargeBinary),  # the stamped PDF until printed or voided, then dropped
+    Index("ix_issuances_state_updated_at", "state", "updated_at"),  # the print-timeout sweep
 )
 
 # Sessions live in the store so that any worker behind the load balancer can serve the next step.

@@ -48,6 +48,9 @@ def uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvi
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=5,  # idle keep-alive clients must not hold a stop
+        # longer than httpx keeps an idle connection (5 s), so a client never reuses a
+        # connection the server is closing at that moment (a request lost without answer)
+        timeout_keep_alive=30,
         **tls,
     )
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -82,3 +85,63 @@ def test_openssl_as_an_independent_client(served: tuple[str, Path]) -> None:
 def test_network_names_are_checked(tmp_path: Path, bad: str) -> None:
     with pytest.raises(InvalidInput):
         network_identity(tmp_path, bad)
+
+
+def test_an_operator_certificate_for_a_browser(tmp_path: Path) -> None:
+    """`kofu network cert --p12`: openssl opens the file with the password and trusts the chain."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
+    env["KOFU_HOME"] = str(tmp_path)
+    kofu = str(Path(sys.executable).with_name("kofu"))
+    p12 = tmp_path / "operator.p12"
+    made = subprocess.run(
+        [
+            kofu,
+            "network",
+            "cert",
+            "--name",
+            "operator",
+            "--p12",
+            str(p12),
+            "--password",
+            "s3cret-pw",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    out = json.loads(made.stdout)
+    opened = subprocess.run(
+        ["openssl", "pkcs12", "-in", str(p12), "-passin", "pass:s3cret-pw", "-nokeys", "-clcerts"],
+        capture_output=True,
+        text=True,
+    )
+    assert opened.returncode == 0 and "CN = operator" in opened.stdout.replace("CN=", "CN = ")
+    wrong = subprocess.run(
+        ["openssl", "pkcs12", "-in", str(p12), "-passin", "pass:wrong-pw", "-nokeys"],
+        capture_output=True,
+    )
+    assert wrong.returncode != 0
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", out["ca"], out["cert"]], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stderr
+    short = subprocess.run(
+        [
+            kofu,
+            "network",
+            "cert",
+            "--name",
+            "x",
+            "--p12",
+            str(tmp_path / "x.p12"),
+            "--password",
+            "short",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert short.returncode != 0 and "at least 8" in short.stderr
+    assert not (tmp_path / "x.p12").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, domicile, kiosk, serve, settle, up, verify
+from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
 
 app = typer.Typer(
     name="kofu",
@@ -29,6 +29,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.add_typer(domicile.app, name="domicile")
+app.add_typer(network.app, name="network")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)

@@ -23,7 +23,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kofu.core.errors import InvalidInput
 
-__all__ = ["NetworkIdentity", "client_context", "network_identity", "server_context"]
+__all__ = [
+    "NetworkIdentity",
+    "as_pkcs12",
+    "client_context",
+    "network_identity",
+    "server_context",
+]
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -140,3 +146,18 @@ def client_context(identity: NetworkIdentity) -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(str(identity.cert), str(identity.key))
     return ctx
+
+
+def as_pkcs12(identity: NetworkIdentity, password: str) -> bytes:
+    """The identity's key, certificate and the CA as PKCS#12, the form browsers import."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key = serialization.load_pem_private_key(identity.key.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return pkcs12.serialize_key_and_certificates(
+        identity.name.encode(),
+        key,
+        x509.load_pem_x509_certificate(identity.cert.read_bytes()),
+        [x509.load_pem_x509_certificate(identity.ca.read_bytes())],
+        serialization.BestAvailableEncryption(password.encode()),
+    )

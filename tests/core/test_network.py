@@ -32,7 +32,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 def test_a_client_with_a_network_certificate_gets_in(served: tuple[str, Path]) -> None:
     url, home = served
-    center = network_identity(home, "center")
+    center = network_identity(home, "center", "lgwan")
     with httpx.Client(verify=client_context(center)) as client:
         assert client.get(f"{url}/health").json()["city"] == CITY
 
@@ -41,20 +41,29 @@ def test_a_client_without_a_certificate_is_refused(served: tuple[str, Path]) -> 
     url, home = served
     import ssl
 
-    anonymous = ssl.create_default_context(cafile=str(home / "network" / "ca.pem"))
+    anonymous = ssl.create_default_context(cafile=str(home / "network" / "lgwan" / "ca.pem"))
     with httpx.Client(verify=anonymous) as client, pytest.raises(httpx.TransportError):
         client.get(f"{url}/health")
 
 
 def test_a_certificate_from_another_ca_is_refused(served: tuple[str, Path], tmp_path: Path) -> None:
     url, home = served
-    stranger = network_identity(tmp_path, "center")  # a different network CA
+    stranger = network_identity(tmp_path, "center", "lgwan")  # a different network CA
     ctx = client_context(stranger)
     ctx.load_verify_locations(
-        str(home / "network" / "ca.pem")
+        str(home / "network" / "lgwan" / "ca.pem")
     )  # trusts the server, but is not trusted
     with httpx.Client(verify=ctx) as client, pytest.raises(httpx.TransportError):
         client.get(f"{url}/health")
+
+
+def test_a_kiosk_can_never_reach_a_city_directly(served: tuple[str, Path]) -> None:
+    """A store-network certificate (a kiosk's) is refused by a city: only LGWAN gets in."""
+    url, home = served
+    kiosk = client_context(network_identity(home, "kiosk-7"))
+    kiosk.load_verify_locations(str(home / "network" / "lgwan" / "ca.pem"))
+    with httpx.Client(verify=kiosk) as client, pytest.raises(httpx.TransportError):
+        client.post(f"{url}/certificates/store", json={})
 
 
 def _openssl_get(url: str, *extra: str) -> str:
@@ -72,8 +81,8 @@ def _openssl_get(url: str, *extra: str) -> str:
 
 def test_openssl_as_an_independent_client(served: tuple[str, Path]) -> None:
     url, home = served
-    center = network_identity(home, "center")
-    ca = str(home / "network" / "ca.pem")
+    center = network_identity(home, "center", "lgwan")
+    ca = str(home / "network" / "lgwan" / "ca.pem")
     with_cert = _openssl_get(url, "-CAfile", ca, "-cert", str(center.cert), "-key", str(center.key))
     assert "HTTP/1.1 200" in with_cert
     without = _openssl_get(url, "-CAfile", ca)

@@ -20,6 +20,9 @@ app = typer.Typer(help="The private network CA: certificates for operators.", no
 @app.command("cert")
 def cert(
     name: Annotated[str, typer.Option(help="lower-case letters, digits and '-', e.g. operator")],
+    network: Annotated[
+        str, typer.Option(help="store (kiosks, operators) or lgwan (the cities' side)")
+    ] = "store",
     p12: Annotated[
         Path | None, typer.Option(help="also write a PKCS#12 file a browser can import")
     ] = None,
@@ -35,7 +38,7 @@ def cert(
     with guarded(as_json):
         if p12 is not None and (password is None or len(password) < 8):
             raise InvalidInput("--p12 needs --password of at least 8 characters", field="password")
-        identity = network_identity(settings().home, name)
+        identity = network_identity(settings().home, name, network)
         out = {
             "name": name,
             "cert": str(identity.cert),

@@ -65,7 +65,7 @@ def city(
         with CityUnitOfWork(engine) as uow:
             profile = uow.city()  # refuses a city never seeded, with the command to run
         port = port or free_port()
-        identity = network_identity(conf.home, f"city-{city}") if mtls else None
+        identity = network_identity(conf.home, f"city-{city}", "lgwan") if mtls else None
         base = f"{'https' if mtls else 'http'}://127.0.0.1:{port}"
         clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
 
@@ -126,7 +126,8 @@ def center(
         db_url, schema = conf.database_for("center")
         engine = make_engine(db_url, schema)
         migrate(engine, "center")
-        identity = network_identity(conf.home, "center")
+        identity = network_identity(conf.home, "center")  # the kiosks' side
+        lgwan = network_identity(conf.home, "center", "lgwan")  # the cities' side
         clock, signer = clock_from_env(running=True), center_signer(conf.home)
 
         def build() -> object:
@@ -137,7 +138,7 @@ def center(
                 signer,
                 issuer,
                 HttpDirectory(jpki, issuer),
-                HttpCities(urls, identity),
+                HttpCities(urls, lgwan),
                 timedelta(seconds=print_timeout),
             )
             return create_app(service, sweep_every=min(30.0, print_timeout / 5))

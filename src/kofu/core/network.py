@@ -1,10 +1,13 @@
-"""The private network CA behind mutual TLS between kofu's services (the 専用回線 / LGWAN stand-in).
+"""The private network CAs behind mutual TLS between kofu's services.
 
-On first use it creates, under KOFU_HOME/network, an ECDSA P-256 CA and then
-one certificate per party name (``city-112186``, ``center``, ``jpki``,
-``kiosk-…``) usable as both TLS server and client, for 127.0.0.1 and
-localhost.  A service started with mTLS accepts only clients holding a
-certificate from this CA; anything else fails the handshake.
+There are two networks, as in the real system: the stores' dedicated line
+(専用回線: kiosks, the operator's browser and the center's door for them)
+under KOFU_HOME/network, and LGWAN (the center and the cities) under
+KOFU_HOME/network/lgwan.  On first use each gets an ECDSA P-256 CA, then one
+certificate per party name (``city-112186``, ``center``, ``kiosk-…``)
+usable as TLS server and client, for 127.0.0.1 and localhost.  A service
+started with mTLS accepts only clients holding a certificate from its own
+network's CA, so a kiosk can reach the center but never a city directly.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kofu.core.errors import InvalidInput
 
 __all__ = [
+    "NETWORKS",
     "NetworkIdentity",
     "as_pkcs12",
     "client_context",
@@ -93,11 +97,16 @@ def _ensure_ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePriva
     return x509.load_pem_x509_certificate(cert_path.read_bytes()), ca_key
 
 
-def network_identity(home: Path, name: str) -> NetworkIdentity:
-    """The party's certificate from the network CA, made on first use."""
+NETWORKS = ("store", "lgwan")  # the stores' dedicated line; the cities' LGWAN
+
+
+def network_identity(home: Path, name: str, network: str = "store") -> NetworkIdentity:
+    """The party's certificate from the CA of ``network``, made on first use."""
     if not name or not set(name) <= _NAME_CHARS or len(name) > 48:
         raise InvalidInput(f"a network name is lower-case letters, digits and '-', not {name!r}")
-    directory = home / "network"
+    if network not in NETWORKS:
+        raise InvalidInput(f"the network is store or lgwan, not {network!r}", field="network")
+    directory = home / "network" if network == "store" else home / "network" / network
     ca_cert, ca_key = _ensure_ca(directory)
     cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
     if not cert_path.exists():

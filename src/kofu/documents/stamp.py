@@ -14,18 +14,21 @@ together with the QR code drawn as vector squares (no image to encode).
 from __future__ import annotations
 
 import io
-import threading
+import re
+import zlib
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import zxingcpp
-from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
     DictionaryObject,
     IndirectObject,
     NameObject,
+    NumberObject,
     StreamObject,
 )
 from reportlab.lib.pagesizes import A4
@@ -68,15 +71,6 @@ def qr_path(text: str) -> bytes:
     return "\n".join(ops).encode()
 
 
-@dataclass(frozen=True)
-class _Forms:
-    """The fixed parts of the layer, read once: a page of background and a caption."""
-
-    reader: PdfReader
-    background: StreamObject
-    caption: StreamObject
-
-
 def _draw_fixed_parts() -> bytes:
     """Two pages: the 「複写」 background, then the caption under the QR code."""
     mincho, _ = register_fonts()
@@ -106,18 +100,75 @@ def _as_form(page: PageObject) -> StreamObject:
     return form
 
 
+_MARK = 9_000_000  # local numbers of the fixed objects while they are templates
+_LOCAL_REF = re.compile(rb"9(\d{6}) 0 R")
+
+
+@dataclass(frozen=True)
+class _Template:
+    """The fixed objects serialized once; ``parts`` alternate bytes and local object numbers."""
+
+    objects: tuple[tuple[tuple[bytes | int, ...], bytes | None], ...]
+
+    def render(self, base: int) -> list[bytes]:
+        """Each object's body with its references numbered from ``base``."""
+        out = []
+        for parts, data in self.objects:
+            text = b"".join(p if isinstance(p, bytes) else b"%d 0 R" % (base + p) for p in parts)
+            out.append(text if data is None else text + b"\nstream\n" + data + b"\nendstream")
+        return out
+
+
+def _relabel(obj: Any, local: dict[int, int], queue: list[Any]) -> Any:
+    """A copy of ``obj`` whose references point at local numbers (new objects are queued)."""
+    if isinstance(obj, IndirectObject):
+        if obj.idnum not in local:
+            local[obj.idnum] = len(local)
+            queue.append(obj.get_object())
+        return IndirectObject(_MARK + local[obj.idnum], 0, None)
+    if isinstance(obj, DictionaryObject):
+        copy = DictionaryObject()
+        for key, value in obj.items():
+            copy[NameObject(key)] = _relabel(value, local, queue)
+        return copy
+    if isinstance(obj, ArrayObject):
+        return ArrayObject(_relabel(v, local, queue) for v in obj)
+    return obj
+
+
+def _serialize(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    obj.write_to_stream(buffer)
+    return buffer.getvalue()
+
+
 @cache
-def _forms() -> _Forms:
+def _template() -> _Template:
+    """The background and caption forms and everything they use (the font subset), once."""
     reader = PdfReader(io.BytesIO(_draw_fixed_parts()))
-    return _Forms(reader, _as_form(reader.pages[0]), _as_form(reader.pages[1]))
-
-
-_CLONING = threading.Lock()  # the reader of the fixed parts seeks one stream: one copier at a time
+    forms = [_as_form(reader.pages[0]).flate_encode(), _as_form(reader.pages[1]).flate_encode()]
+    local: dict[int, int] = {-1: 0, -2: 1}  # the two forms are local objects 0 and 1
+    queue: list[Any] = list(forms)
+    objects: list[tuple[tuple[bytes | int, ...], bytes | None]] = []
+    while len(objects) < len(queue):
+        obj = queue[len(objects)]
+        data = None
+        if isinstance(obj, StreamObject):
+            data = obj._data  # already encoded, as its /Filter says
+            head = DictionaryObject({NameObject(k): v for k, v in obj.items()})
+            head[NameObject("/Length")] = NumberObject(len(data))
+            text = _serialize(_relabel(head, local, queue))
+        else:
+            text = _serialize(_relabel(obj, local, queue))
+        pieces = _LOCAL_REF.split(text)  # text, number, text, number, …, text
+        parts = tuple(p if i % 2 == 0 else int(p) for i, p in enumerate(pieces))
+        objects.append((parts, data))
+    return _Template(tuple(objects))
 
 
 def _content(first: bool, qr: bytes) -> bytes:
-    """What the layer draws on one page, in its own graphics state."""
-    parts = [b"q", _BACKGROUND.encode() + b" Do"]
+    """What the layer draws on one page: ``Q`` ends the city's content, wrapped in ``q`` first."""
+    parts = [b"Q", b"q", _BACKGROUND.encode() + b" Do"]
     if first:
         parts += [_CAPTION.encode() + b" Do", qr]
     parts.append(b"Q")
@@ -135,38 +186,79 @@ def _resources_with(
     return resources
 
 
+def _stream(data: bytes) -> bytes:
+    return b"<< /Filter /FlateDecode /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
+def _xref(offsets: dict[int, int]) -> bytes:
+    """A classic cross-reference section: one subsection per run of consecutive numbers.
+
+    It starts with object 0, the head of the free list, as writers usually repeat it.
+    """
+    numbers = sorted(offsets)
+    out, start = [b"xref\n0 1\n0000000000 65535 f \n"], 0
+    while start < len(numbers):
+        end = start
+        while end + 1 < len(numbers) and numbers[end + 1] == numbers[end] + 1:
+            end += 1
+        out.append(b"%d %d\n" % (numbers[start], end - start + 1))
+        out += [b"%010d 00000 n \n" % offsets[n] for n in numbers[start : end + 1]]
+        start = end + 1
+    return b"".join(out)
+
+
 def stamp(pdf: bytes, qr_text: str) -> bytes:
-    """The city's PDF with the center's layer appended as an incremental update."""
-    fixed = _forms()
-    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
-    with _CLONING:
-        forms = {
-            _BACKGROUND: writer._add_object(fixed.background.clone(writer)),
-            _CAPTION: writer._add_object(fixed.caption.clone(writer)),
-        }
+    """The city's PDF with the center's layer appended as an incremental update.
+
+    Only what changes is written after the original bytes: the fixed forms,
+    one stream per page and the page dictionaries that now refer to them,
+    a cross-reference section for those, and a trailer pointing back (/Prev)
+    to the original's.
+    """
+    reader = PdfReader(io.BytesIO(pdf))
+    previous = re.findall(rb"startxref\s+(\d+)", pdf[-1024:])
+    if not previous:
+        raise ValueError("not a complete PDF: no startxref")
+    base = int(reader.trailer["/Size"])  # type: ignore[call-overload]
+    fixed = _template().render(base)
+    forms = {
+        _BACKGROUND: IndirectObject(base, 0, None),
+        _CAPTION: IndirectObject(base + 1, 0, None),
+    }
+    bodies: dict[int, bytes] = {base + i: body for i, body in enumerate(fixed)}
+    number = base + len(fixed)
     qr = qr_path(qr_text)
-    for number, page in enumerate(writer.pages):
-        layer = DecodedStreamObject()
-        layer.set_data(_content(number == 0, qr))
+    for index, page in enumerate(reader.pages):
+        opening, layer = number, number + 1
+        number += 2
+        bodies[opening] = _stream(zlib.compress(b"q"))
+        bodies[layer] = _stream(zlib.compress(_content(index == 0, qr)))
         original = page.raw_get("/Contents")
-        # the city's content is wrapped in q … Q so its graphics state cannot leak into the layer
-        opening, closing = DecodedStreamObject(), DecodedStreamObject()
-        opening.set_data(b"q")
-        closing.set_data(b"Q")
-        contents = (
-            list(original.get_object())
-            if isinstance(original.get_object(), ArrayObject)
-            else [original]
+        contents = list(original) if isinstance(original, ArrayObject) else [original]
+        changed = DictionaryObject({NameObject(k): v for k, v in page.items()})
+        changed[NameObject("/Contents")] = ArrayObject(
+            [IndirectObject(opening, 0, None), *contents, IndirectObject(layer, 0, None)]
         )
-        page[NameObject("/Contents")] = ArrayObject(
-            [
-                writer._add_object(opening),
-                *contents,
-                writer._add_object(closing),
-                writer._add_object(layer.flate_encode()),
-            ]
-        )
-        page[NameObject("/Resources")] = _resources_with(page, forms)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        changed[NameObject("/Resources")] = _resources_with(page, forms)
+        assert page.indirect_reference is not None
+        bodies[page.indirect_reference.idnum] = _serialize(changed)
+    return _appended(pdf, reader, bodies, number, int(previous[-1]))
+
+
+def _appended(
+    pdf: bytes, reader: PdfReader, bodies: dict[int, bytes], size: int, previous: int
+) -> bytes:
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offsets = {}
+    for number in sorted(bodies):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + bodies[number] + b"\nendobj\n"
+    trailer = DictionaryObject({NameObject("/Size"): NumberObject(size)})
+    for key in ("/Root", "/Info", "/ID"):
+        if key in reader.trailer:
+            trailer[NameObject(key)] = reader.trailer.raw_get(key)
+    trailer[NameObject("/Prev")] = NumberObject(previous)
+    start = len(out)
+    out += _xref(offsets) + b"trailer\n" + _serialize(trailer)
+    out += b"\nstartxref\n%d\n%%%%EOF\n" % start
+    return bytes(out)

@@ -1,0 +1,52 @@
+"""The center's layer: a well-formed incremental update on every page; the original kept."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from reportlab.pdfgen.canvas import Canvas
+
+from kofu.documents.fonts import register_fonts
+from kofu.documents.stamp import stamp
+from kofu.documents.verify import read_codes
+
+
+def _city_pdf(pages: int) -> bytes:
+    mincho, _ = register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    for n in range(pages):
+        canvas.setFont(mincho, 14)
+        canvas.drawString(100, 700, f"戸籍全部事項証明書　{n + 1}頁")
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("pages", [1, 3])
+def test_every_page_gets_the_layer_and_the_first_the_code(pages: int, tmp_path: Path) -> None:
+    original = _city_pdf(pages)
+    out = stamp(original, "KF1:TEST-PAYLOAD-0123456789")
+    assert out.startswith(original) and len(out) > len(original)
+    reader = PdfReader(io.BytesIO(out), strict=True)
+    assert len(reader.pages) == pages
+    for page in reader.pages:
+        assert {"/KofuBackground", "/KofuCaption"} <= set(page["/Resources"]["/XObject"])
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(out)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
+    assert info.returncode == 0 and "Error" not in info.stderr
+    assert f"Pages:           {pages}" in info.stdout
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert text.count("複写") >= 36 * pages and f"{pages}頁" in text
+    assert read_codes(path) == ["KF1:TEST-PAYLOAD-0123456789"]
+
+
+def test_a_truncated_pdf_is_not_stamped() -> None:
+    with pytest.raises(PdfReadError):
+        stamp(_city_pdf(1)[:-200], "KF1:X")

@@ -10,7 +10,7 @@ from cryptography import x509
 
 from kofu.center.auth import ocsp_answer
 from kofu.core.errors import NotFound, Refused
-from kofu.core.http import answer_of
+from kofu.core.http import ask
 from kofu.core.network import NetworkIdentity, client_context
 
 __all__ = ["HttpCities", "HttpDirectory"]
@@ -32,11 +32,7 @@ class HttpDirectory:
             "the card's certificate authority could not answer just now",
             message_ja="証明書の確認ができません。しばらくしてからお試しください。",
         )
-        try:
-            response = self.client.get(f"{self.base}/status/{serial}")
-        except httpx.HTTPError as exc:
-            raise unavailable from exc
-        answer = answer_of(response, unavailable)
+        answer = ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable)
         if answer.get("status") != "good" or not answer.get("city"):
             raise NotFound("the authority does not know this certificate", field="serial")
         return dict(answer)
@@ -109,8 +105,5 @@ class HttpCities:
             f"city {city} could not answer just now",
             message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
         )
-        try:
-            response = self.client.post(f"{url}{path}", json=body)
-        except httpx.HTTPError as exc:
-            raise unavailable from exc
-        return answer_of(response, unavailable)
+        answer: dict[str, Any] = ask(self.client, "POST", f"{url}{path}", unavailable, json=body)
+        return answer

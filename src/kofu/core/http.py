@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 
-__all__ = ["answer_of", "party_app"]
+__all__ = ["answer_of", "ask", "party_app"]
 
 log = logging.getLogger("kofu")
 
@@ -42,18 +42,47 @@ def party_app(title: str, description: str | None, lifespan: Any = None) -> Fast
 _BY_STATUS: dict[int, type[KofuError]] = {404: NotFound, 409: Conflict, 422: InvalidInput}
 
 
-def answer_of(response: httpx.Response, unavailable: Refused) -> dict[str, Any]:
-    """Another party's JSON answer, or its refusal raised as ours.
+def ask(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    unavailable: Refused,
+    shape: type[dict[str, Any]] | type[list[Any]] = dict,
+    **request: Any,
+) -> Any:
+    """Send one request to another party and read its answer (see ``answer_of``).
 
-    A party that fails (5xx) or answers something that is not kofu's JSON
-    counts as unavailable: the caller gets ``unavailable``, whose words a
-    resident can read, never a parser's traceback.
+    A connection that fails counts as the party being unavailable, as a 5xx does.
     """
+    try:
+        response = client.request(method, url, **request)
+    except httpx.HTTPError as exc:
+        raise unavailable from exc
+    return answer_of(response, unavailable, shape)
+
+
+def answer_of(
+    response: httpx.Response,
+    unavailable: Refused,
+    shape: type[dict[str, Any]] | type[list[Any]] = dict,
+) -> Any:
+    """Another party's JSON answer (an object unless ``shape`` says), or its refusal as ours.
+
+    A party that fails (5xx) or answers something that is not kofu's JSON of
+    that shape counts as unavailable: the caller gets ``unavailable``, whose
+    words a resident can read, never a parser's traceback.
+    """
+    if response.status_code >= 500:
+        raise unavailable
     try:
         data = response.json()
     except ValueError:
         raise unavailable from None
-    if not isinstance(data, dict) or response.status_code >= 500:
+    if response.status_code < 400:
+        if not isinstance(data, shape):
+            raise unavailable
+        return data
+    if not isinstance(data, dict):
         raise unavailable
     if response.status_code == 403:
         raise Refused(
@@ -61,7 +90,5 @@ def answer_of(response: httpx.Response, unavailable: Refused) -> dict[str, Any]:
             str(data.get("message", "refused")),
             message_ja=data.get("message_ja"),
         )
-    if response.status_code >= 400:
-        error = _BY_STATUS.get(response.status_code, KofuError)
-        raise error(str(data.get("message", data)), field=data.get("field"))
-    return data
+    error = _BY_STATUS.get(response.status_code, KofuError)
+    raise error(str(data.get("message", data)), field=data.get("field"))

@@ -18,9 +18,17 @@ from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
 from kofu.core.certkinds import CertKind
 from kofu.core.errors import Refused
-from kofu.core.http import answer_of
+from kofu.core.http import ask
 
 __all__ = ["KioskClient"]
+
+
+def _center_unavailable() -> Refused:
+    return Refused(
+        "center_unavailable",
+        "the issuance center could not answer just now",
+        message_ja="証明書交付センターに接続できません。しばらくしてからお試しください。",
+    )
 
 
 class KioskClient:
@@ -31,16 +39,10 @@ class KioskClient:
         self.http = http
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        unavailable = Refused(
-            "center_unavailable",
-            "the issuance center could not answer just now",
-            message_ja="証明書交付センターに接続できません。しばらくしてからお試しください。",
+        answer: dict[str, Any] = ask(
+            self.http, "POST", f"{self.url}{path}", _center_unavailable(), json=body
         )
-        try:
-            response = self.http.post(f"{self.url}{path}", json=body)
-        except httpx.HTTPError as exc:
-            raise unavailable from exc
-        return answer_of(response, unavailable)
+        return answer
 
     def sign_in(self, card_path: Path, master_key: bytes, pin: str) -> str:
         """The card checks the PIN and signs the center's challenge; returns the session."""
@@ -94,18 +96,10 @@ class KioskClient:
 
     def cities(self) -> list[dict[str, str]]:
         """The cities the center connects, code and name."""
-        unavailable = Refused(
-            "center_unavailable",
-            "the issuance center could not answer just now",
-            message_ja="証明書交付センターに接続できません。しばらくしてからお試しください。",
+        cities: list[dict[str, str]] = ask(
+            self.http, "GET", f"{self.url}/cities", _center_unavailable(), list
         )
-        try:
-            response = self.http.get(f"{self.url}/cities")
-        except httpx.HTTPError as exc:
-            raise unavailable from exc
-        if response.status_code != 200:
-            raise unavailable
-        return list(response.json())
+        return cities
 
     def register_domicile(
         self, session: str, city: str, domicile: str, head_name: str

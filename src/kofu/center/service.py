@@ -11,6 +11,8 @@ a mismatch stops issuance for that city, raises an alarm and is counted
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -153,7 +155,7 @@ class CenterService:
             self._insert(request_id, who.serial, city, certificate, copies, store, chain, now)
         except IntegrityError:  # the same request id twice at once: the first one issues
             return self._replay(self._row(request_id), who)
-        try:
+        with self._voided_on_failure(request_id):
             answer = self.cities.issue(
                 city,
                 {
@@ -164,19 +166,10 @@ class CenterService:
                     "route": route,
                 },
             )
-        except Refused as refusal:
-            self._finish(request_id, "voided", reason=refusal.reason)
-            raise
-        except Exception:
-            self._finish(request_id, "voided", reason="center_error")
-            raise
         if answer.get("request_id") != request_id or answer.get("holder_digest") != expected:
             self._mis_issuance(city, request_id, answer)
-        try:
+        with self._voided_on_failure(request_id):
             job = self._stamped_job(request_id, certificate, city, copies, now, answer)
-        except Exception:
-            self._finish(request_id, "voided", reason="center_error")
-            raise
         self._finish(
             request_id,
             "rendered",
@@ -186,6 +179,18 @@ class CenterService:
             print_job=job.pdf,
         )
         return job
+
+    @contextmanager
+    def _voided_on_failure(self, request_id: str) -> Iterator[None]:
+        """Whatever fails inside voids the issuance (a refusal keeps its reason) and is raised."""
+        try:
+            yield
+        except Refused as refusal:
+            self._finish(request_id, "voided", reason=refusal.reason)
+            raise
+        except Exception:
+            self._finish(request_id, "voided", reason="center_error")
+            raise
 
     def _stamped_job(
         self,
@@ -226,10 +231,10 @@ class CenterService:
         residence city vouches for the person (本人確認情報), and the domicile
         city's answer must be about the same name, birth date and sex.
         """
-        facts = self.directory.lookup(serial)
         if domicile_city is None:
+            facts = self.directory.lookup(serial)
             return str(facts["city"]), str(facts["holder_digest"]), "residence"
-        person = self.cities.identity(str(facts["city"]), serial)
+        person = self._identity(serial)
         expected = identity_digest(
             str(person["name"]), str(person["birth_date"]), str(person["sex"])
         )
@@ -241,8 +246,7 @@ class CenterService:
         """本籍地利用登録 at a kiosk: the domicile city reviews it; the answer says pending."""
         who = self._subject(session)
         self._check_city_open(city)
-        facts = self.directory.lookup(who.serial)
-        person = self.cities.identity(str(facts["city"]), who.serial)
+        person = self._identity(who.serial)
         return self.cities.register_domicile(
             city,
             {
@@ -254,6 +258,10 @@ class CenterService:
                 "sex": person["sex"],
             },
         )
+
+    def _identity(self, serial: str) -> dict[str, Any]:
+        """本人確認情報 of the certificate's holder, from the city the authority names."""
+        return self.cities.identity(str(self.directory.lookup(serial)["city"]), serial)
 
     def _replay(self, row: Any, who: Authenticated) -> PrintJob:
         if row.auth_serial != who.serial:

@@ -226,12 +226,12 @@ def stamp(pdf: bytes, qr_text: str) -> bytes:
         _CAPTION: IndirectObject(base + 1, 0, None),
     }
     bodies: dict[int, bytes] = {base + i: body for i, body in enumerate(fixed)}
-    number = base + len(fixed)
+    opening = base + len(fixed)  # one "q" stream, shared by every page
+    bodies[opening] = _stream(zlib.compress(b"q"))
+    number = opening + 1
     qr = qr_path(qr_text)
     for index, page in enumerate(reader.pages):
-        opening, layer = number, number + 1
-        number += 2
-        bodies[opening] = _stream(zlib.compress(b"q"))
+        layer, number = number, number + 1
         bodies[layer] = _stream(zlib.compress(_content(index == 0, qr)))
         original = page.raw_get("/Contents")
         contents = list(original) if isinstance(original, ArrayObject) else [original]

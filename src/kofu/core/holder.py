@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["holder_digest", "identity_digest"]
+__all__ = ["holder_digest", "identity_digest", "normal_name"]
 
 
 def holder_digest(city: str, resident_code: str) -> str:
@@ -21,5 +21,9 @@ def identity_digest(name: str, birth_date: str, sex: str) -> str:
     residence city says the card belongs to.  Spaces are normalised so that
     ``鈴木　修`` and ``鈴木 修`` are the same name.
     """
-    normal = " ".join(name.replace("\u3000", " ").split())
-    return hashlib.sha256(f"{normal}|{birth_date}|{sex}".encode()).hexdigest()
+    return hashlib.sha256(f"{normal_name(name)}|{birth_date}|{sex}".encode()).hexdigest()
+
+
+def normal_name(name: str) -> str:
+    """A name with its parts separated by one plain space, however it was typed or stored."""
+    return " ".join(name.replace("\u3000", " ").split())

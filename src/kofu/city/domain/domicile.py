@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from kofu.city.domain.model import FamilyRegister, Record, RegisterMember, Sex
 from kofu.core.errors import Conflict, Refused
+from kofu.core.holder import normal_name
 
 __all__ = [
     "DomicileRegistration",
@@ -50,21 +51,18 @@ class DomicileRegistration(Record):
     reason: str | None = None  # why it was rejected
 
 
-def _same_name(a: str, b: str) -> bool:
-    return a.replace("\u3000", " ").split() == b.replace("\u3000", " ").split()
-
-
 def find_person(
     at_domicile: Sequence[FamilyRegister], head_name: str, name: str, birth_date: date, sex: Sex
 ) -> tuple[FamilyRegister, RegisterMember]:
     """The open register at the domicile with that head (筆頭者), and the applicant in it."""
+    head, applicant = normal_name(head_name), normal_name(name)
     for register in at_domicile:
-        if register.closed_on is not None or not _same_name(register.head_name, head_name):
+        if register.closed_on is not None or normal_name(register.head_name) != head:
             continue
         for member in register.members:
             if (
                 not member.removed
-                and _same_name(member.name, name)
+                and normal_name(member.name) == applicant
                 and member.birth_date == birth_date
                 and member.sex == sex
             ):

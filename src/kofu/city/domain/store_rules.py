@@ -181,7 +181,7 @@ def check_person(
         )
 
 
-def check_card(card: CardRecord | None, today: date) -> None:
+def check_card(card: CardRecord | None, today: date) -> CardRecord:
     """The card behind the authenticated certificate must be this city's, active and unexpired."""
     if card is None:
         raise _refuse(
@@ -201,6 +201,7 @@ def check_card(card: CardRecord | None, today: date) -> None:
             "the card or its certificate has expired",
             "カードまたは電子証明書の有効期限が切れています。",
         )
+    return card
 
 
 def check_offered(rules: StoreRules, kind: CertificateType) -> None:

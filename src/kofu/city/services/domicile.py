@@ -44,9 +44,7 @@ def identity_of_card(*, uow: CityUnitOfWork, auth_serial: str, clock: Clock) -> 
     """本人確認情報 of a valid card's holder here, as the directory answers another city."""
     with uow:
         uow.registers.today = clock.today()
-        card = uow.cards.card_by_auth_serial(auth_serial.lower())
-        check_card(card, clock.today())
-        assert card is not None
+        card = check_card(uow.cards.card_by_auth_serial(auth_serial.lower()), clock.today())
         person = uow.registers.resident(card.resident_code)
         if person is None:
             raise NotFound("the card's holder has no record here", field="auth_serial")

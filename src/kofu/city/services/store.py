@@ -40,9 +40,7 @@ def issue_for_store(
     """Issue for the holder of the card whose certificate authenticated, or refuse with a reason."""
     with uow:
         uow.registers.today = clock.today()
-        card = uow.cards.card_by_auth_serial(auth_serial.lower())
-        check_card(card, clock.today())
-        assert card is not None
+        card = check_card(uow.cards.card_by_auth_serial(auth_serial.lower()), clock.today())
         resident_code = card.resident_code
     request = IssueRequest.parse(
         type=type,

@@ -67,7 +67,7 @@ class InProcessDirectory:
         return ocsp_status(cert, issuer, lambda der: self.service.ocsp_response(CertKind.AUTH, der))
 
 
-def make_world(tmp_path: Path) -> dict[str, Any]:
+def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
     """A seeded city, a card for its sample holder, the authority in-process, a center store."""
     city_engine = make_engine(f"sqlite:///{tmp_path / 'city.sqlite'}")
     migrate(city_engine, "city")
@@ -88,8 +88,9 @@ def make_world(tmp_path: Path) -> dict[str, Any]:
         )
         uow.cards.save_card(record.model_copy(update={"application_id": "A1"}))
         uow.commit()
-    center_engine = make_engine(f"sqlite:///{tmp_path / 'center.sqlite'}")
-    migrate(center_engine, "center")
+    if center_engine is None:  # the center's own store: SQLite unless the test gives one
+        center_engine = make_engine(f"sqlite:///{tmp_path / 'center.sqlite'}")
+        migrate(center_engine, "center")
     issuer = authority.service.authority.cas.issuing[CertKind.AUTH]
     return {
         "home": tmp_path,

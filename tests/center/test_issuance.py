@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,14 @@ from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, Refused
 from kofu.documents.verify import verify_file
+from stores import BACKENDS, fresh_store
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> dict[str, Any]:
-    return make_world(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The in-process world with the center's store on SQLite and on PostgreSQL."""
+    with fresh_store(request.param, tmp_path, "center") as center:
+        yield make_world(tmp_path, center)
 
 
 def test_issue_print_and_settle_once(world: dict[str, Any], tmp_path: Path) -> None:

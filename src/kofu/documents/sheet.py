@@ -8,54 +8,122 @@ fit, so a large household or a long register runs onto several pages.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
+from PIL import Image
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfdoc import PDFImageXObject
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-__all__ = ["LEFT", "RIGHT", "WIDTH", "Sheet", "image_reader", "wrap"]
+__all__ = ["LEFT", "RIGHT", "WIDTH", "Sheet", "wrap"]
 
 PAGE_W, PAGE_H = A4
 WIDTH = 210.0
 LEFT, RIGHT = 15.0, 195.0
 BOTTOM = 62.0  # room kept on every page for the certification block
 
+# Binary streams as they are: ASCII85 would make every image and font stream a
+# quarter larger and, without reportlab's optional C accelerator, cost more
+# time than drawing the whole page.
+rl_config.useA85 = 0
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An RGBA picture as the two Flate-compressed streams a PDF image needs.
+
+    Compressed once per distinct picture and process (the mayor's seal is on
+    every document), then copied into each document as it is drawn.
+    """
+
+    name: str
+    width: int
+    height: int
+    rgb: bytes
+    alpha: bytes
+
 
 @lru_cache(maxsize=4096)
-def image_reader(png: bytes) -> ImageReader:
-    """Decoded once per distinct image (the mayor's seal is on every document).
+def prepared_image(png: bytes) -> PreparedImage:
+    with Image.open(io.BytesIO(png)) as picture:
+        rgba = picture.convert("RGBA")
+    return PreparedImage(
+        name="img" + hashlib.sha256(png).hexdigest()[:24],
+        width=rgba.width,
+        height=rgba.height,
+        rgb=zlib.compress(rgba.convert("RGB").tobytes()),
+        alpha=zlib.compress(rgba.getchannel("A").tobytes()),
+    )
 
-    reportlab decodes lazily and writes the result into the reader, so a
-    reader shared by concurrent renders is decoded in full here, before it is
-    shared; afterwards drawing only reads it.
+
+def _image_stream(name: str, picture: PreparedImage, colour: bool) -> PDFImageXObject:
+    stream = PDFImageXObject(name)
+    stream.width, stream.height, stream.bitsPerComponent = picture.width, picture.height, 8
+    stream.colorSpace = "DeviceRGB" if colour else "DeviceGray"
+    stream.streamContent = picture.rgb if colour else picture.alpha
+    stream._filters = ("FlateDecode",)
+    stream.mask = None
+    return stream
+
+
+def draw_prepared(canvas: Canvas, picture: PreparedImage, box: tuple[float, ...]) -> None:
+    """Draw ``picture`` with its soft mask into ``box`` (x, y, width, height in points).
+
+    What ``Canvas.drawImage`` does for an image with transparency, minus
+    decoding and compressing the picture again for every document.
     """
-    reader = ImageReader(io.BytesIO(png))
-    reader.getSize()
-    reader.getRGBData()
-    alpha = getattr(reader, "_dataA", None)  # the soft mask reportlab splits off
-    if alpha is not None:
-        alpha.getSize()
-        alpha.getRGBData()
-    return reader
+    doc = canvas._doc
+    ref = doc.getXObjectName(picture.name)
+    if ref not in doc.idToObject:
+        image = _image_stream(picture.name, picture, colour=True)
+        canvas._setXObjects(image)
+        doc.Reference(image, ref)
+        doc.addForm(picture.name, image)
+        mask = _image_stream(picture.name + "a", picture, colour=False)
+        mask._decode = [0, 1]
+        canvas._setXObjects(mask)
+        image.smask = doc.Reference(mask, doc.getXObjectName(mask.name))
+    x, y, width, height = box
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.scale(width, height)
+    canvas._code.append(f"/{ref} Do")
+    canvas.restoreState()
+    canvas._currentPageHasImages = 1
+    canvas._formsinuse.append(picture.name)
+
+
+@lru_cache(maxsize=65536)
+def _char_width(ch: str, font: str, size: float) -> float:
+    return float(stringWidth(ch, font, size))
 
 
 def wrap(text: str, font: str, size: float, width_mm: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width_mm`` (Japanese breaks anywhere)."""
+    """Break ``text`` into lines no wider than ``width_mm`` (Japanese breaks anywhere).
+
+    Widths are summed a character at a time (the embedded faces have no
+    kerning), so a long address costs one cached lookup per character rather
+    than a measurement of the whole line for every character added.
+    """
     limit = width_mm * mm
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        line, width = "", 0.0
         for ch in paragraph:
-            if stringWidth(line + ch, font, size) > limit and line:
+            w = _char_width(ch, font, size)
+            if width + w > limit and line:
                 lines.append(line)
-                line = ch
+                line, width = ch, w
             else:
-                line += ch
+                line, width = line + ch, width + w
         lines.append(line)
     return lines
 
@@ -107,9 +175,8 @@ class Sheet:
         self.canvas.line(x1 * mm, PAGE_H - y1 * mm, x2 * mm, PAGE_H - y2 * mm)
 
     def image(self, png: bytes, x: float, y: float, size: float) -> None:
-        self.canvas.drawImage(
-            image_reader(png), x * mm, PAGE_H - (y + size) * mm, size * mm, size * mm, mask="auto"
-        )
+        box = (x * mm, PAGE_H - (y + size) * mm, size * mm, size * mm)
+        draw_prepared(self.canvas, prepared_image(png), box)
 
     # --- flow -------------------------------------------------------------------------------
 

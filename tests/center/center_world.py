@@ -64,7 +64,11 @@ class InProcessDirectory:
 
     def status_of(self, cert: x509.Certificate) -> str:
         issuer = self.service.authority.cas.issuing[CertKind.AUTH]
-        return ocsp_status(cert, issuer, lambda der: self.service.ocsp_response(CertKind.AUTH, der))
+
+        def ask(der: bytes) -> bytes:
+            return self.service.ocsp_response(CertKind.AUTH, der)
+
+        return ocsp_status(cert, issuer, ask, NOON.now())
 
 
 def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
@@ -72,7 +76,7 @@ def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
     city_engine = make_engine(f"sqlite:///{tmp_path / 'city.sqlite'}")
     migrate(city_engine, "city")
     seed_city(engine=city_engine, code=CITY, residents=120, seed=5, today=date(2026, 11, 24))
-    authority = LocalAuthority(Settings(tmp_path, None, ""), "http://127.0.0.1:8801")
+    authority = LocalAuthority(Settings(tmp_path, None, ""), "http://127.0.0.1:8801", NOON)
     with CityUnitOfWork(city_engine, today=NOON.today()) as uow:
         holder = uow.registers.sample_holder()
         assert holder is not None

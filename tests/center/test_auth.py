@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from kofu.card.element import SecureElement
 from kofu.card.reader import JpkiCard, PinError
@@ -67,7 +68,7 @@ def _respond(element: SecureElement, challenge: bytes, pin: str = "1234") -> tup
 def _status(service: JpkiService) -> Callable[[x509.Certificate], str]:
     issuer = service.authority.cas.issuing[CertKind.AUTH]
     return lambda cert: ocsp_status(
-        cert, issuer, lambda der: service.ocsp_response(CertKind.AUTH, der)
+        cert, issuer, lambda der: service.ocsp_response(CertKind.AUTH, der), NOW
     )
 
 
@@ -159,3 +160,23 @@ def test_a_revoked_certificate_is_refused(world: tuple[JpkiService, SecureElemen
             status_of=_status(service),
         )
     assert info.value.reason == "certificate_revoked"
+
+
+def test_an_ocsp_answer_past_its_next_update_is_not_good(
+    world: tuple[JpkiService, SecureElement],
+) -> None:
+    """A "good" answer signed an hour and more ago must not vouch for the card now."""
+    service, element = world
+    issuer = service.authority.cas.issuing[CertKind.AUTH]
+    cert = x509.load_der_x509_certificate(_respond(element, b"c" * 32)[0])
+    request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
+    signed_then = service.ocsp_response(
+        CertKind.AUTH, request.public_bytes(serialization.Encoding.DER)
+    )
+
+    def replay(der: bytes) -> bytes:
+        return signed_then
+
+    assert ocsp_status(cert, issuer, replay, NOW) == "good"
+    assert ocsp_status(cert, issuer, replay, NOW + timedelta(hours=1, minutes=1)) == "unknown"
+    assert ocsp_status(cert, issuer, replay, NOW - timedelta(hours=1)) == "unknown"

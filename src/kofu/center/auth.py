@@ -159,16 +159,26 @@ def verify_response(
 
 
 def ocsp_status(
-    cert: x509.Certificate, issuer: x509.Certificate, ask: Callable[[bytes], bytes]
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    ask: Callable[[bytes], bytes],
+    now: datetime,
 ) -> str:
     """good, revoked or unknown, from a signed OCSP answer (RFC 6960) checked against the issuer."""
-    return ocsp_answer(cert, issuer, ask)[0]
+    return ocsp_answer(cert, issuer, ask, now)[0]
 
 
 def ocsp_answer(
-    cert: x509.Certificate, issuer: x509.Certificate, ask: Callable[[bytes], bytes]
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    ask: Callable[[bytes], bytes],
+    now: datetime,
 ) -> tuple[str, datetime | None]:
-    """The status and how long the signed answer stays fresh (its next update)."""
+    """The status and how long the signed answer stays fresh (its next update).
+
+    An answer signed for a time still to come, or past its next update, is
+    "unknown": a replayed old "good" must not outlive a revocation.
+    """
     from cryptography.hazmat.primitives.serialization import Encoding
     from cryptography.x509 import ocsp
 
@@ -189,8 +199,12 @@ def ocsp_answer(
         return "unknown", None
     if response.serial_number != cert.serial_number:
         return "unknown", None
+    slack = timedelta(minutes=5)  # clocks of two services are never quite the same
+    next_update = response.next_update_utc
+    if response.this_update_utc > now + slack or (next_update is not None and next_update < now):
+        return "unknown", None
     status = {
         ocsp.OCSPCertStatus.GOOD: "good",
         ocsp.OCSPCertStatus.REVOKED: "revoked",
     }.get(response.certificate_status, "unknown")
-    return status, response.next_update_utc
+    return status, next_update

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 from cryptography import x509
 
 from kofu.center.auth import ocsp_answer
+from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
 from kofu.core.network import NetworkIdentity, client_context
@@ -19,9 +20,9 @@ __all__ = ["HttpCities", "HttpDirectory"]
 class HttpDirectory:
     """The authority's /status and OCSP responder."""
 
-    def __init__(self, base_url: str, issuer: x509.Certificate) -> None:
+    def __init__(self, base_url: str, issuer: x509.Certificate, clock: Clock) -> None:
         self.base = base_url.rstrip("/")
-        self.issuer = issuer
+        self.issuer, self.clock = issuer, clock
         self.client = httpx.Client(timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
 
@@ -38,8 +39,12 @@ class HttpDirectory:
         return dict(answer)
 
     def status_of(self, cert: x509.Certificate) -> str:
-        """OCSP, reusing a good signed answer for half its freshness, as relying parties may."""
-        now = datetime.now(UTC)
+        """OCSP, reusing a good signed answer for half its freshness, as relying parties may.
+
+        Freshness is judged on the service's clock, the same one the
+        authority signs its answers by (KOFU_NOW where it is set).
+        """
+        now = self.clock.now()
         cached = self._fresh.get(cert.serial_number)
         if cached is not None and now < cached[1]:
             return cached[0]
@@ -52,7 +57,7 @@ class HttpDirectory:
             )
             return response.content
 
-        status, next_update = ocsp_answer(cert, self.issuer, ask)
+        status, next_update = ocsp_answer(cert, self.issuer, ask, now)
         if status == "good" and next_update is not None:
             if len(self._fresh) > 100_000:
                 self._fresh.clear()

@@ -137,7 +137,7 @@ def center(
                 clock,
                 signer,
                 issuer,
-                HttpDirectory(jpki, issuer),
+                HttpDirectory(jpki, issuer, clock),
                 HttpCities(urls, lgwan),
                 timedelta(seconds=print_timeout),
             )

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kofu.city.adapters.jpki_http import HttpAuthority, Issued
 from kofu.city.domain.ports import CertificateAuthority
-from kofu.core.clock import clock_from_env
+from kofu.core.clock import Clock, clock_from_env
 from kofu.core.errors import InvalidInput
 from kofu.core.settings import Settings
 
@@ -30,10 +30,10 @@ DEFAULT_JPKI_URL = "http://127.0.0.1:8801"
 class LocalAuthority:
     """The authority's service called in-process, behind the city's port."""
 
-    def __init__(self, settings: Settings, base_url: str) -> None:
+    def __init__(self, settings: Settings, base_url: str, clock: Clock | None = None) -> None:
         from kofu.jpki.bootstrap import build_jpki
 
-        self.service = build_jpki(settings, base_url, clock_from_env())
+        self.service = build_jpki(settings, base_url, clock or clock_from_env())
 
     def issue_pair(
         self,

@@ -92,15 +92,21 @@ class _Run:
     stop_at: float
     budget: int
     chaos: bool
+    rate: float | None = None  # offered issuances a second; None: as fast as answered
+    per_visit: int = 1  # certificates one sign-in asks for, as a resident at one visit
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: int = 0
     attempts: int = 0
+    began: float = field(default_factory=time.perf_counter)
 
-    def take(self) -> int | None:
-        """The next request's number, or None once the budget, the attempts or the time is spent.
+    def take(self) -> tuple[int, float] | None:
+        """The next request's number and when it starts, or None once the budget is spent.
 
         The budget counts issuances: a refused request gives its place back,
-        up to three attempts per issuance in all.
+        up to three attempts per issuance in all (and it ends at ``stop_at``).
+        With a ``rate`` the n-th request is due at n / rate seconds from the
+        start and its latency counts from then, so a queue that builds up
+        shows in the percentiles instead of slowing the offered load down.
         """
         with self.lock:
             if (
@@ -111,7 +117,10 @@ class _Run:
                 return None
             self.started += 1
             self.attempts += 1
-            return self.attempts
+            n = self.attempts
+        due = time.perf_counter() if self.rate is None else self.began + (n - 1) / self.rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        return n, due
 
     def give_back(self) -> None:
         with self.lock:
@@ -184,12 +193,14 @@ def _kiosk_loop(run: _Run, kiosk: _Kiosk) -> None:
 
 
 def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
-    opened_fully = 0
-    while (n := run.take()) is not None:
-        started = time.perf_counter()
+    opened_fully, session, asked = 0, None, 0
+    while (taken := run.take()) is not None:
+        n, started = taken
         request_id = f"bench-{uuid.uuid4().hex}"
         try:
-            session = client.authenticate(card)
+            if session is None or asked >= run.per_visit:
+                session, asked = client.authenticate(card), 0
+            asked += 1
             job = client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
             kiosk.issued += 1
             if run.chaos and n % 37 == 5:  # the kiosk did not hear the answer and asks again
@@ -201,11 +212,13 @@ def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
         except Refused as exc:
             kiosk.refused[exc.reason] += 1
             run.give_back()
+            session = None  # the next resident signs in afresh
             if exc.reason.endswith("_unavailable"):
                 time.sleep(0.5)  # a resident tries again after a moment, not at once
             continue
         except KofuError as exc:
             kiosk.problems.append(f"{request_id}: {exc.message}")
+            session = None
             continue
         finally:
             kiosk.latencies.append(time.perf_counter() - started)
@@ -331,6 +344,8 @@ def bench_issuance(
     seconds: float = 120,
     workers: int = 2,
     chaos: bool = False,
+    rate: float | None = None,
+    per_visit: int = 1,
 ) -> dict[str, Any]:
     """Issuances per second, latency percentiles, mis-issuances, and the render-alone ratio."""
     procs: list[subprocess.Popen[str]] = []
@@ -349,7 +364,9 @@ def bench_issuance(
             center = start_service(["serve", "center", *route, *many, *timeout], env, procs)
             desk_env = env | {"KOFU_JPKI_URL": jpki["url"]}
             lanes = _issue_cards(desk_env, _people(env, kiosks), home)
-            run = _Run(home, center["url"], time.monotonic() + seconds, requests, chaos)
+            run = _Run(
+                home, center["url"], time.monotonic() + seconds, requests, chaos, rate, per_visit
+            )
             (home / "prints").mkdir()
             port = city["url"].rsplit(":", 1)[1]
             restart = (
@@ -358,7 +375,7 @@ def bench_issuance(
                 else None
             )
             threads = [threading.Thread(target=_kiosk_loop, args=(run, k)) for k in lanes]
-            start = time.perf_counter()
+            start = run.began = time.perf_counter()
             for th in threads:
                 th.start()
             for th in threads:
@@ -371,7 +388,11 @@ def bench_issuance(
             ledger = _ledger(run, lanes) if chaos else {}
         finally:
             stop_all(procs)
-    return _summary(lanes, elapsed, workers) | ledger
+    return (
+        _summary(lanes, elapsed, workers)
+        | {"offered_per_second": rate, "per_visit": per_visit}
+        | ledger
+    )
 
 
 def _ledger(run: _Run, lanes: list[_Kiosk]) -> dict[str, Any]:

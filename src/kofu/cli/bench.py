@@ -100,13 +100,29 @@ def issuance(
             help="also abandon, fail and resend prints, restart the city mid-run, check the ledger"
         ),
     ] = False,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="offer this many issuances a second (latency counts from when each is due)",
+        ),
+    ] = None,
+    per_visit: Annotated[
+        int, typer.Option(min=1, max=10, help="certificates a resident asks for per sign-in")
+    ] = 1,
     as_json: Json = False,
 ) -> None:
     """End-to-end store issuances through the real services over mTLS: rate, latency, errors."""
     from kofu.bench.issuance import bench_issuance
 
     result = bench_issuance(
-        kiosks=kiosks, requests=requests, seconds=seconds, workers=workers, chaos=chaos
+        kiosks=kiosks,
+        requests=requests,
+        seconds=seconds,
+        workers=workers,
+        chaos=chaos,
+        rate=rate,
+        per_visit=per_visit,
     )
     result["machine"] = _machine()
     if as_json:

@@ -47,6 +47,8 @@ def uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvi
         port=port,
         log_level="warning",
         access_log=False,
+        http="httptools",  # the C parser: h11 in pure Python cost more than the handlers
+        loop="uvloop",
         timeout_graceful_shutdown=5,  # idle keep-alive clients must not hold a stop
         # longer than httpx keeps an idle connection (5 s), so a client never reuses a
         # connection the server is closing at that moment (a request lost without answer)

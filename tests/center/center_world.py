@@ -60,6 +60,7 @@ class InProcessDirectory:
         return {
             "city": record.city,
             "holder_digest": holder_digest(record.city, record.resident_code),
+            "resident_code": record.resident_code,
         }
 
     def status_of(self, cert: x509.Certificate) -> str:

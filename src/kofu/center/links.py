@@ -14,7 +14,7 @@ from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
 from kofu.core.network import NetworkIdentity, client_context
 
-__all__ = ["HttpCities", "HttpDirectory"]
+__all__ = ["HttpCities", "HttpDirectory", "HttpJuki"]
 
 
 class HttpDirectory:
@@ -111,4 +111,23 @@ class HttpCities:
             message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
         )
         answer: dict[str, Any] = ask(self.client, "POST", f"{url}{path}", unavailable, json=body)
+        return answer
+
+
+class HttpJuki:
+    """juki over LGWAN: which city holds a person's record now."""
+
+    def __init__(self, base_url: str, identity: NetworkIdentity) -> None:
+        self.base = base_url.rstrip("/")
+        self.client = httpx.Client(verify=client_context(identity), timeout=10)
+
+    def whereabouts(self, resident_code: str) -> dict[str, Any]:
+        unavailable = Refused(
+            "juki_unavailable",
+            "the national directory could not answer just now",
+            message_ja="住民登録の確認ができません。しばらくしてからお試しください。",
+        )
+        answer: dict[str, Any] = ask(
+            self.client, "GET", f"{self.base}/residents/{resident_code}", unavailable
+        )
         return answer

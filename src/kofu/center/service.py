@@ -28,9 +28,9 @@ from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
-from kofu.core.holder import identity_digest
+from kofu.core.holder import holder_digest, identity_digest
 
-__all__ = ["CenterService", "CityLink", "Directory", "settlement"]
+__all__ = ["CenterService", "CityLink", "Directory", "Whereabouts", "settlement"]
 
 SESSION_LIFE = timedelta(minutes=10)
 PRINT_TIMEOUT = timedelta(minutes=5)  # a print job not confirmed by then is voided whole
@@ -54,6 +54,18 @@ class Directory(Protocol):
     def lookup(self, serial: str) -> dict[str, Any]: ...
 
     def status_of(self, cert: x509.Certificate) -> str: ...
+
+
+class Whereabouts(Protocol):
+    """juki: the record of the city that holds a person's resident record now."""
+
+    def whereabouts(self, resident_code: str) -> dict[str, Any]: ...
+
+
+_REMOVED = {  # juki's state of the holding record → what the kiosk says
+    "moved_out": "転出により住民登録がありません。転入先の市区町村で手続きをしてください。",
+    "deceased": "この住民票は消除されています。市区町村の窓口にお問い合わせください。",
+}
 
 
 @dataclass(frozen=True)
@@ -80,9 +92,10 @@ class CenterService:
         directory: Directory,
         cities: CityLink,
         print_timeout: timedelta = PRINT_TIMEOUT,
+        juki: Whereabouts | None = None,
     ) -> None:
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
-        self.directory, self.cities = directory, cities
+        self.directory, self.cities, self.juki = directory, cities, juki
         self.print_timeout = print_timeout
         self.sessions = SqlSessions(engine)
         self.challenges = ChallengeBook(self.sessions)
@@ -232,8 +245,8 @@ class CenterService:
         city's answer must be about the same name, birth date and sex.
         """
         if domicile_city is None:
-            facts = self.directory.lookup(serial)
-            return str(facts["city"]), str(facts["holder_digest"]), "residence"
+            city, digest = self._residence(serial)
+            return city, digest, "residence"
         person = self._identity(serial)
         expected = identity_digest(
             str(person["name"]), str(person["birth_date"]), str(person["sex"])
@@ -260,8 +273,36 @@ class CenterService:
         )
 
     def _identity(self, serial: str) -> dict[str, Any]:
-        """本人確認情報 of the certificate's holder, from the city the authority names."""
-        return self.cities.identity(str(self.directory.lookup(serial)["city"]), serial)
+        """本人確認情報 of the certificate's holder, from the city that holds the record."""
+        return self.cities.identity(self._residence(serial)[0], serial)
+
+    def _residence(self, serial: str) -> tuple[str, str]:
+        """The city holding the holder's record now, and the holder digest its answer must carry.
+
+        The authority maps the certificate to the person; juki says which
+        city keeps the person's record today (it moves with the person).
+        Without juki, the city that had the card issued is asked.
+        """
+        facts = self.directory.lookup(serial)
+        if self.juki is None:
+            return str(facts["city"]), str(facts["holder_digest"])
+        code = str(facts["resident_code"])
+        try:
+            held = self.juki.whereabouts(code)
+        except NotFound as exc:
+            raise Refused(
+                "record_unknown",
+                "no city has reported the holder's resident record to juki",
+                message_ja="住民登録の確認ができません。市区町村の窓口にお問い合わせください。",
+            ) from exc
+        if held["state"] != "resident":
+            raise Refused(
+                f"record_{held['state']}",
+                f"the holder's last resident record (city {held['city']}) is removed: "
+                f"{held['state']} since {held['since']}",
+                message_ja=_REMOVED.get(str(held["state"]), _REMOVED["deceased"]),
+            )
+        return str(held["city"]), holder_digest(str(held["city"]), code)
 
     def _replay(self, row: Any, who: Authenticated) -> PrintJob:
         if row.auth_serial != who.serial:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kofu.cli.common import guarded, settings
-from kofu.core.clock import clock_from_env
+from kofu.core.clock import Clock, clock_from_env
 from kofu.core.network import network_identity
 from kofu.core.serve import free_port, serve_forever
+from kofu.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
 
@@ -42,6 +47,42 @@ def jpki(
         serve_forever(lambda: create_app(build_jpki(conf, base, clock)), port, ready, None, workers)
 
 
+@app.command("juki")
+def juki(
+    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
+    ] = 1,
+) -> None:
+    """The national directory (本人確認情報): cities report over mTLS, the center asks."""
+    from kofu.core.db import make_engine, migrate
+    from kofu.juki.api.app import create_app
+    from kofu.juki.services.directory import JukiDirectory
+
+    with guarded():
+        conf = settings()
+        db_url, schema = conf.database_for("juki")
+        engine = make_engine(db_url, schema)
+        migrate(engine, "juki")
+        identity = network_identity(conf.home, "juki", "lgwan")
+        clock = clock_from_env(running=True)
+
+        def build() -> object:
+            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
+            return create_app(JukiDirectory(engine, clock))
+
+        port = port or free_port()
+        base = f"https://127.0.0.1:{port}"
+        ready: dict[str, object] = {
+            "service": "juki",
+            "url": base,
+            "residents": f"{base}/residents/{{resident_code}}",
+            "docs": f"{base}/docs",
+            "tls": {"ca": str(identity.ca)},
+        }
+        serve_forever(build, port, ready, identity, workers)
+
+
 @app.command("city")
 def city(
     city: Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")],
@@ -52,6 +93,10 @@ def city(
     workers: Annotated[
         int, typer.Option(min=1, max=16, help="worker processes sharing the port")
     ] = 1,
+    juki: Annotated[
+        str | None,
+        typer.Option("--juki", help="juki's https URL: report changed records to it every 2 s"),
+    ] = None,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
     from kofu.city.adapters.config import load_store_rules
@@ -69,9 +114,11 @@ def city(
         base = f"{'https' if mtls else 'http'}://127.0.0.1:{port}"
         clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
 
+        report = _juki_report(conf, city, engine, juki, clock) if juki else None
+
         def build() -> object:
             engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(engine, city, clock, rules)
+            return create_app(engine, city, clock, rules, (2.0, report) if report else None)
 
         ready: dict[str, object] = {
             "service": "city",
@@ -87,6 +134,38 @@ def city(
         serve_forever(build, port, ready, identity, workers)
 
 
+def _juki_report(
+    conf: Settings, city: str, engine: Engine, juki: str, clock: Clock
+) -> Callable[[], object]:
+    """The report to juki, made by whichever worker holds the city's lock at the time."""
+    import fcntl
+
+    import httpx
+
+    from kofu.city.adapters.juki_http import HttpJuki
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.services.juki_feed import report_to_juki
+    from kofu.core.network import client_context
+
+    lock_path = conf.home / f"city-{city}.juki.lock"
+    links: list[HttpJuki] = []  # made in the worker, after the fork
+
+    def report() -> object:
+        if not links:
+            lgwan = network_identity(conf.home, f"city-{city}", "lgwan")
+            links.append(HttpJuki(juki, httpx.Client(verify=client_context(lgwan), timeout=30)))
+        link = links[0]
+        with lock_path.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None  # another worker is reporting
+            uow = CityUnitOfWork(engine, today=clock.today())
+            return report_to_juki(uow=uow, juki=link, clock=clock)
+
+    return report
+
+
 @app.command("center")
 def center(
     jpki: Annotated[
@@ -100,13 +179,17 @@ def center(
     print_timeout: Annotated[
         float, typer.Option(min=1, help="seconds a print may stay unconfirmed before it voids")
     ] = 300,
+    juki: Annotated[
+        str | None,
+        typer.Option("--juki", help="juki's https URL: route to the city holding the record now"),
+    ] = None,
 ) -> None:
     """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
     import httpx
     from cryptography import x509
 
     from kofu.center.api.app import create_app
-    from kofu.center.links import HttpCities, HttpDirectory
+    from kofu.center.links import HttpCities, HttpDirectory, HttpJuki
     from kofu.center.service import CenterService
     from kofu.center.signing import center_signer, published_folder
     from kofu.core.db import make_engine, migrate
@@ -140,6 +223,7 @@ def center(
                 HttpDirectory(jpki, issuer, clock),
                 HttpCities(urls, lgwan),
                 timedelta(seconds=print_timeout),
+                HttpJuki(juki, lgwan) if juki else None,
             )
             return create_app(service, sweep_every=min(30.0, print_timeout / 5))
 
@@ -151,6 +235,7 @@ def center(
             "status": f"{base}/status",
             "docs": f"{base}/docs",
             "cities": urls,
+            "juki": juki,
             "published_keys": str(published_folder(conf.home)),
             "tls": {"ca": str(identity.ca)},
         }

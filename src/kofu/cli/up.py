@@ -95,18 +95,24 @@ def up(
                 with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the ready line
                     issue_samples(samples, residents, as_json=False)
             jpki = start_service(["serve", "jpki", "--port", str(JPKI_PORT)], env, procs)
+            juki = start_service(["serve", "juki"], env, procs)
             cities = {
-                c: start_service(["serve", "city", "--city", c, "--mtls"], env, procs)
+                c: start_service(
+                    ["serve", "city", "--city", c, "--mtls", "--juki", juki["url"]], env, procs
+                )
                 for c in DEMO_CITIES
             }
+            _wait_for_reports(juki["url"], list(cities))
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
-            center = start_service(["serve", "center", "--jpki", jpki["url"], *links], env, procs)
+            route = ["--jpki", jpki["url"], "--juki", juki["url"], *links]
+            center = start_service(["serve", "center", *route], env, procs)
             cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
             cards.append(_domiciled_card(jpki["url"], env))
             kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
                 {
                     "jpki": jpki["url"],
+                    "juki": juki["url"],
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
                     "kiosk": kiosk_page["url"],
@@ -125,6 +131,31 @@ def up(
         pass
     finally:
         stop_all(procs)
+
+
+def _wait_for_reports(juki_url: str, cities: list[str], seconds: float = 300) -> None:
+    """Until juki holds every demo resident (the cities report on their own, in batches)."""
+    import httpx
+
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.store import city_engine
+    from kofu.core.network import client_context, network_identity
+
+    conf = settings()
+    expected = 0
+    for code in cities:
+        with CityUnitOfWork(city_engine(conf, code)) as uow:
+            expected += uow.registers.count_residents()
+    identity = network_identity(conf.home, "kofu-up", "lgwan")
+    with httpx.Client(verify=client_context(identity), timeout=10) as client:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            held = int(client.get(f"{juki_url}/health").json()["records"])
+            if held >= expected:
+                return
+            print(f"juki: {held:,} of {expected:,} records reported", file=sys.stderr)
+            time.sleep(2)
+    raise SystemExit(f"juki did not receive the cities' {expected:,} records in {seconds:.0f} s")
 
 
 def _domiciled_card(jpki_url: str, env: dict[str, str]) -> dict[str, Any]:

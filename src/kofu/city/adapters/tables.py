@@ -209,3 +209,12 @@ issuance_log = Table(
     Column("content_digest", String(64), nullable=False),
     Column("detail", Text, nullable=False),
 )
+
+juki_reported = Table(  # what juki last heard of each resident from this city
+    "juki_reported",
+    metadata,
+    Column("resident_code", String(11), primary_key=True),
+    Column("row_version", Integer, nullable=False),
+    Column("due_on", Date),  # a stored future version comes due then: report again
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters.card_desk import SqlCardDesk
+from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
 from kofu.city.adapters.repository import SqlRegisters
 from kofu.city.domain.city import CityProfile
@@ -25,6 +26,7 @@ class CityUnitOfWork:
     registers: SqlRegisters
     cards: SqlCardDesk
     outbox: SqlOutbox
+    juki: SqlJukiFeed
 
     def __init__(
         self, engine: Engine, rng: random.Random | None = None, today: date | None = None
@@ -40,6 +42,7 @@ class CityUnitOfWork:
         self.registers = SqlRegisters(self._conn, self._rng, self._today)
         self.cards = SqlCardDesk(self._conn)
         self.outbox = SqlOutbox(self._conn)
+        self.juki = SqlJukiFeed(self._conn, self.registers)
         return self
 
     def __exit__(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.domain.model import (
@@ -113,3 +113,11 @@ class CertificateAuthority(Protocol):
     ) -> IssuedCertificates: ...
 
     def revoke_card(self, card_id: str, cause: str) -> list[str]: ...
+
+
+class IdentityDirectory(Protocol):
+    """juki, the national directory, as the city reports to it (本人確認情報の通知)."""
+
+    def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
+        """Store these records; a record juki already has is ignored (idempotent)."""
+        ...

@@ -140,6 +140,7 @@ def create_app(service: JpkiService) -> FastAPI:
                 "city": None,
                 "kind": None,
                 "holder_digest": None,
+                "resident_code": None,
             }
         return {
             "serial": serial,
@@ -148,6 +149,7 @@ def create_app(service: JpkiService) -> FastAPI:
             "city": record.city,
             "kind": record.kind,
             "holder_digest": holder_digest(record.city, record.resident_code),
+            "resident_code": record.resident_code,  # for juki: where the record is now
         }
 
     return app

@@ -1,0 +1,22 @@
+"""juki's own tables: each city's newest report of each person, and the batches received."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, Integer, MetaData, String, Table, Text
+
+__all__ = ["identities", "metadata"]
+
+metadata = MetaData()
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("resident_code", String(11), primary_key=True),
+    Column("city", String(6), primary_key=True),
+    Column("individual_number", String(12), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("since", Date, nullable=False),
+    Column("data", Text, nullable=False),  # the whole report as JSON
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

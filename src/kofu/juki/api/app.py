@@ -1,0 +1,43 @@
+"""juki over HTTP (LGWAN, mutual TLS): cities report, the issuance center asks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from kofu.core.http import party_app
+from kofu.juki.services.directory import MAX_BATCH, JukiDirectory
+
+__all__ = ["create_app"]
+
+
+class ReportIn(BaseModel):
+    city: str = Field(max_length=6, description="the reporting municipality")
+    # each record is checked by the service, so an error names the record by its place
+    records: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+def create_app(directory: JukiDirectory) -> FastAPI:
+    app = party_app(
+        "kofu juki",
+        "The national directory of identity records (本人確認情報): cities report "
+        "changes, the issuance center asks which city holds a person's record.",
+    )
+
+    @app.post("/identities")
+    def report(body: ReportIn) -> dict[str, int]:
+        """A city's changed records; resending a batch changes nothing (idempotent)."""
+        return directory.receive(body.city, body.records)
+
+    @app.get("/residents/{resident_code}")
+    def whereabouts(resident_code: str) -> dict[str, Any]:
+        """The record of the city that holds the person now (404 if no city reported one)."""
+        return directory.whereabouts(resident_code)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"service": "juki", "records": directory.count()}
+
+    return app

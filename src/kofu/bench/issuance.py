@@ -303,6 +303,20 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return procs[0]
 
 
+def _wait_for_juki(home: Path, juki: str, city: str, seconds: float = 120) -> None:
+    """Until the city has reported every record to juki (it does so by itself, every 2 s)."""
+    from kofu.core.network import client_context, network_identity
+
+    identity = network_identity(home, "bench", "lgwan")
+    with httpx.Client(verify=client_context(identity), timeout=10) as client:
+        expected = len(client.get(f"{city}/residents", params={"limit": 1000}).json())
+        deadline = time.monotonic() + seconds
+        while client.get(f"{juki}/health").json()["records"] < expected:
+            if time.monotonic() > deadline:
+                raise KofuError(f"juki did not receive the city's {expected} records in time")
+            time.sleep(0.5)
+
+
 def _people(env: dict[str, str], count: int) -> list[dict[str, Any]]:
     """Adults in distinct households, so a print naming the holder names nobody else's card."""
     seen: set[str] = set()
@@ -357,10 +371,19 @@ def bench_issuance(
             _cli(env, "seed", "--city", CITY, "--residents", str(max(200, kiosks * 8)))
             many = ["--workers", str(workers)]
             jpki = start_service(["serve", "jpki", *many], env, procs, quiet=True)
-            city_args = ["serve", "city", "--city", CITY, "--mtls", *many]
+            juki = start_service(["serve", "juki", *many], env, procs, quiet=True)
+            city_args = ["serve", "city", "--city", CITY, "--mtls", "--juki", juki["url"], *many]
             city = start_service(city_args, env, procs, quiet=True)
+            _wait_for_juki(home, juki["url"], city["url"])
             timeout = ["--print-timeout", str(CHAOS_PRINT_TIMEOUT)] if chaos else []
-            route = ["--jpki", jpki["url"], "--city", f"{CITY}={city['url']}"]
+            route = [
+                "--jpki",
+                jpki["url"],
+                "--juki",
+                juki["url"],
+                "--city",
+                f"{CITY}={city['url']}",
+            ]
             center = start_service(["serve", "center", *route, *many, *timeout], env, procs)
             desk_env = env | {"KOFU_JPKI_URL": jpki["url"]}
             lanes = _issue_cards(desk_env, _people(env, kiosks), home)

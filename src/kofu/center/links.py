@@ -25,17 +25,29 @@ class HttpDirectory:
         self.issuer, self.clock = issuer, clock
         self.client = httpx.Client(timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
+        self._people: dict[str, dict[str, Any]] = {}  # serial -> the certificate's person
 
     def lookup(self, serial: str) -> dict[str, Any]:
-        """The issuing city and the holder digest of a certificate the authority issued."""
+        """The issuing city, the holder digest and the person of a certificate.
+
+        Who a certificate was issued to never changes, so the answer is kept
+        for the worker's life; whether it is still good is OCSP's question,
+        asked at every sign-in.
+        """
         unavailable = Refused(
             "authority_unavailable",
             "the card's certificate authority could not answer just now",
             message_ja="証明書の確認ができません。しばらくしてからお試しください。",
         )
+        known = self._people.get(serial)
+        if known is not None:
+            return dict(known)
         answer = ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable)
         if answer.get("status") != "good" or not answer.get("city"):
             raise NotFound("the authority does not know this certificate", field="serial")
+        if len(self._people) > 100_000:
+            self._people.clear()
+        self._people[serial] = {k: answer[k] for k in ("city", "holder_digest", "resident_code")}
         return dict(answer)
 
     def status_of(self, cert: x509.Certificate) -> str:

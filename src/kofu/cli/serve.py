@@ -103,6 +103,7 @@ def city(
     from kofu.city.adapters.uow import CityUnitOfWork
     from kofu.city.api.app import create_app
     from kofu.city.store import city_engine
+    from kofu.documents.fonts import register_fonts
 
     with guarded():
         conf = settings()
@@ -115,6 +116,7 @@ def city(
         clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
 
         report = _juki_report(conf, city, engine, juki, clock) if juki else None
+        register_fonts()  # parsed once here, shared by the forked workers
 
         def build() -> object:
             engine.dispose(close=False)  # a worker opens its own connections, never the parent's
@@ -194,6 +196,7 @@ def center(
     from kofu.center.signing import center_signer, published_folder
     from kofu.core.db import make_engine, migrate
     from kofu.core.errors import InvalidInput
+    from kofu.documents.stamp import prepare as prepare_stamp
 
     with guarded():
         conf = settings()
@@ -212,6 +215,7 @@ def center(
         identity = network_identity(conf.home, "center")  # the kiosks' side
         lgwan = network_identity(conf.home, "center", "lgwan")  # the cities' side
         clock, signer = clock_from_env(running=True), center_signer(conf.home)
+        prepare_stamp()  # fonts and the fixed layer once here, shared by the forked workers
 
         def build() -> object:
             engine.dispose(close=False)  # a worker opens its own connections, never the parent's

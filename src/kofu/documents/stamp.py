@@ -38,7 +38,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kofu.documents.fonts import register_fonts
 
-__all__ = ["qr_image", "stamp"]
+__all__ = ["prepare", "qr_image", "stamp"]
 
 _QR_AT = (15 * mm, 14 * mm)  # lower left corner of the code on the first page
 _QR_SIDE = 30 * mm
@@ -147,6 +147,15 @@ def _serialize(obj: Any) -> bytes:
     buffer = io.BytesIO()
     obj.write_to_stream(buffer)
     return buffer.getvalue()
+
+
+def prepare() -> None:
+    """Build the fixed parts now (a service calls it before forking its workers).
+
+    Otherwise the first stamp in each worker parses the fonts and draws the
+    background while the requests behind it wait: seconds, at start-up.
+    """
+    _template()
 
 
 @cache

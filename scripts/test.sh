@@ -8,4 +8,4 @@ bash scripts/setup.sh
 .venv/bin/ruff format --check src tests
 .venv/bin/mypy
 .venv/bin/lint-imports
-exec .venv/bin/pytest -n 2 "$@"
+exec .venv/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder "$@"

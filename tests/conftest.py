@@ -151,3 +151,13 @@ def large_city_engine(
     with fresh_engine(request.param, tmp_path_factory.mktemp("large_city")) as engine:
         seed_city(engine=engine, code=CITY_CODE, residents=2000, seed=SEED, today=TODAY)
         yield engine
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow end-to-end tests first, so a worker starts the 5,000-issuance run at once.
+
+    With ``--dist loadscope --no-loadscope-reorder`` each module stays on one
+    worker, so a module's fixture (a whole running system) is built once, and
+    modules are handed out in this order.
+    """
+    items.sort(key=lambda i: (i.get_closest_marker("slow") is None, "/e2e/" not in i.nodeid))

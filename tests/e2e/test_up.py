@@ -28,7 +28,7 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
     home = tmp_path / "var"
     with running(["up", "--residents", "1500"], home, NOW) as ready:
         assert set(ready["cities"]) == {"112186", "032051"}
-        urls = [ready["jpki"], ready["center"], *ready["cities"].values()]
+        urls = [ready["jpki"], ready["juki"], ready["center"], *ready["cities"].values()]
         assert all(_port_open(u) for u in urls)
         card = ready["cards"][1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}

@@ -298,5 +298,6 @@ def test_status_of_unknown_serial(http: httpx.Client) -> None:
         "cause": None,
         "city": None,
         "kind": None,
+        "resident_code": None,
         "holder_digest": None,
     }

@@ -80,6 +80,7 @@ class _Kiosk:
     prints: list[Path] = field(default_factory=list)  # kept for reading back (chaos)
     to_open: list[Path] = field(default_factory=list)  # QR decoded and verified after the run
     issued: int = 0
+    warmed: bool = False  # its warm-up issuance was confirmed (and charged)
     voided_late: int = 0
     print_failures: int = 0
     retries: int = 0
@@ -221,6 +222,7 @@ def _warm_up(kiosk: _Kiosk, card: Any, client: Any) -> None:
     if job.get("holder_digest") != kiosk.holder_digest:
         kiosk.problems.append(f"mis-issuance in {request_id}")
     kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.warmed = True
 
 
 def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
@@ -459,6 +461,7 @@ def _ledger(run: _Run, lanes: list[_Kiosk]) -> dict[str, Any]:
     confirmed = sum(len(k.confirmed_fees) for k in lanes)
     return {
         "confirmed": confirmed,
+        "warm_ups": sum(k.warmed for k in lanes),
         "charged": charged,
         "fees_confirmed": sum(sum(k.confirmed_fees) for k in lanes),
         "fees_charged": fees,

@@ -19,7 +19,7 @@ from kofu.core.era import wareki
 from kofu.documents.fonts import GOTHIC, MINCHO, font_path, register_fonts
 from kofu.documents.layouts import draw
 from kofu.documents.seals import mayor_seal_png
-from kofu.documents.sheet import Sheet
+from kofu.documents.sheet import Sheet, prepared_image
 
 __all__ = ["content_digest", "render", "render_plain"]
 
@@ -55,6 +55,7 @@ def render_plain(doc: Document) -> bytes:
         pdfmetrics.registerFont(TTFont(face + suffix, str(font_path(face))))
     try:
         mayor_seal_png.cache_clear()
+        prepared_image.cache_clear()  # the seal drawn and compressed anew, too
         return _render(doc, MINCHO + suffix, GOTHIC + suffix)
     finally:
         for face in (MINCHO, GOTHIC):

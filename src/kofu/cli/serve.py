@@ -19,13 +19,15 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
 
+# the options every service takes
+Port = Annotated[int, typer.Option(help="0 picks a free port")]
+Workers = Annotated[int, typer.Option(min=1, max=16, help="worker processes sharing the port")]
+
 
 @app.command("jpki")
 def jpki(
-    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
-    workers: Annotated[
-        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
-    ] = 1,
+    port: Port = 0,
+    workers: Workers = 1,
 ) -> None:
     """The JPKI authority: CA certificates, CRLs, OCSP, issuance and revocation."""
     from kofu.jpki.api.app import create_app
@@ -49,10 +51,8 @@ def jpki(
 
 @app.command("juki")
 def juki(
-    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
-    workers: Annotated[
-        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
-    ] = 1,
+    port: Port = 0,
+    workers: Workers = 1,
 ) -> None:
     """The national directory (本人確認情報): cities report over mTLS, the center asks."""
     from kofu.core.db import make_engine, migrate
@@ -86,13 +86,11 @@ def juki(
 @app.command("city")
 def city(
     city: Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")],
-    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    port: Port = 0,
     mtls: Annotated[
         bool, typer.Option(help="HTTPS, clients need a network-CA certificate")
     ] = False,
-    workers: Annotated[
-        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
-    ] = 1,
+    workers: Workers = 1,
     juki: Annotated[
         str | None,
         typer.Option("--juki", help="juki's https URL: report changed records to it every 2 s"),
@@ -174,10 +172,8 @@ def center(
         str, typer.Option("--jpki", help="the authority's URL, e.g. http://127.0.0.1:8801")
     ],
     cities: Annotated[list[str], typer.Option("--city", help="CODE=URL of a city (repeat)")],
-    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
-    workers: Annotated[
-        int, typer.Option(min=1, max=16, help="worker processes sharing the port")
-    ] = 1,
+    port: Port = 0,
+    workers: Workers = 1,
     print_timeout: Annotated[
         float, typer.Option(min=1, help="seconds a print may stay unconfirmed before it voids")
     ] = 300,
@@ -249,7 +245,7 @@ def center(
 @app.command("kiosk")
 def kiosk(
     center: Annotated[str, typer.Option("--center", help="the issuance center's https URL")],
-    port: Annotated[int, typer.Option(help="0 picks a free port")] = 0,
+    port: Port = 0,
 ) -> None:
     """The kiosk page (the store's multi-copy machine) for a browser on this machine."""
     import httpx

@@ -62,7 +62,8 @@ def qr_image(text: str) -> tuple[bytes, bytes]:
     modules = code.to_image(scale=_PIXELS_PER_MODULE, add_quiet_zones=False)
     pixels = modules.shape[0]
     rows = Image.frombytes("L", (pixels, pixels), bytes(memoryview(modules)))  # type: ignore[arg-type]
-    bits = zlib.compress(rows.convert("1").tobytes())  # 1 light, 0 dark, rows byte-aligned
+    # 1 light, 0 dark, rows byte-aligned; the pixels are already black or white, so no dithering
+    bits = zlib.compress(rows.convert("1", dither=Image.Dither.NONE).tobytes())
     head = (
         b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
         b" /BitsPerComponent 1 /Interpolate false /Filter /FlateDecode /Length %d >>"

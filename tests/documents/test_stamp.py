@@ -50,3 +50,21 @@ def test_every_page_gets_the_layer_and_the_first_the_code(pages: int, tmp_path: 
 def test_a_truncated_pdf_is_not_stamped() -> None:
     with pytest.raises(PdfReadError):
         stamp(_city_pdf(1)[:-200], "KF1:X")
+
+
+def test_the_load_runs_read_back_finds_the_holder_and_only_the_holder(tmp_path: Path) -> None:
+    """The check the 5,000-issuance run makes of every print can fail (and removes the file)."""
+    from kofu.bench.issuance import _names_holder
+
+    mincho, _ = register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    canvas.setFont(mincho, 12)
+    canvas.drawString(100, 700, "氏名　武田　剛（タケダ　ツヨシ）")
+    canvas.save()
+    stamped = stamp(buffer.getvalue(), "KF1:TEST")
+    for name, expected in (("武田 剛", True), ("武田 千春", False)):
+        path = tmp_path / "print.pdf"
+        path.write_bytes(stamped)
+        assert _names_holder(path, name) is expected
+        assert not path.exists()

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from kofu.cli.common import clock, emit, guarded, settings
-from kofu.core.processes import start_service, stop_all
+from kofu.core.processes import launch, ready, start_service, start_services, stop_all
 
 JPKI_PORT = 8801
 DEMO_PIN, DEMO_PASSWORD = "1234", "KOFU2026"
@@ -94,20 +94,19 @@ def up(
             if not samples.exists():
                 with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the ready line
                     issue_samples(samples, residents, as_json=False)
-            jpki = start_service(["serve", "jpki", "--port", str(JPKI_PORT)], env, procs)
-            juki = start_service(["serve", "juki"], env, procs)
-            cities = {
-                c: start_service(
-                    ["serve", "city", "--city", c, "--mtls", "--juki", juki["url"]], env, procs
-                )
-                for c in DEMO_CITIES
-            }
-            _wait_for_reports(juki["url"], list(cities))
+            jpki, juki = start_services(
+                [["serve", "jpki", "--port", str(JPKI_PORT)], ["serve", "juki"]], env, procs
+            )
+            city_args = ["serve", "city", "--mtls", "--juki", juki["url"]]
+            started = start_services([[*city_args, "--city", c] for c in DEMO_CITIES], env, procs)
+            cities = dict(zip(DEMO_CITIES, started, strict=True))
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
             route = ["--jpki", jpki["url"], "--juki", juki["url"], *links]
-            center = start_service(["serve", "center", *route], env, procs)
+            starting = launch(["serve", "center", *route], env, procs)  # it starts while …
             cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
             cards.append(_domiciled_card(jpki["url"], env))
+            _wait_for_reports(juki["url"], list(cities))  # … the cities report to juki
+            center = ready(starting)
             kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
                 {

@@ -66,6 +66,31 @@ def test_a_kiosk_can_never_reach_a_city_directly(served: tuple[str, Path]) -> No
         client.post(f"{url}/certificates/store", json={})
 
 
+@pytest.mark.parametrize("name", ["city-112186", "juki", "bench"])
+def test_only_the_center_may_ask_the_store_certificate_server(
+    served: tuple[str, Path], name: str
+) -> None:
+    """Another party on LGWAN gets in, but the store path answers only the center's certificate."""
+    url, home = served
+    ask = {"request_id": "req-00000001", "auth_serial": "c0ffee", "type": "juminhyo"}
+    other = client_context(network_identity(home, name, "lgwan"))
+    with httpx.Client(verify=other, timeout=30) as client:
+        assert client.get(f"{url}/health").status_code == 200
+        for path, body in (
+            ("/certificates/store", ask),
+            ("/identity", {"auth_serial": "c0ffee"}),
+        ):
+            refused = client.post(f"{url}{path}", json=body)
+            assert refused.status_code == 403, refused.text
+            assert refused.json()["reason"] == "caller_not_allowed"
+            assert f"is {name}'s" in refused.json()["message"]
+    center = client_context(network_identity(home, "center", "lgwan"))
+    with httpx.Client(verify=center, timeout=30) as client:
+        answered = client.post(f"{url}/certificates/store", json=ask)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["request_id"] == "req-00000001"
+
+
 def _openssl_get(url: str, *extra: str) -> str:
     host_port = url.removeprefix("https://")
     request = f"GET /health HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n"

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.juki_report import identity_report
 from kofu.core.db import make_engine
 from kofu.core.identifiers import resident_code_check_digit
 from kofu.core.network import client_context, network_identity
@@ -70,9 +71,30 @@ def test_unknown_and_malformed_questions_get_named_errors(served: dict[str, Any]
     assert unknown.status_code == 404 and "no city has reported" in unknown.json()["message"]
     malformed = client.get(f"{url}/residents/12345")
     assert malformed.status_code == 422 and "resident code" in malformed.json()["message"]
-    bad = client.post(f"{url}/identities", json={"city": CITY, "records": [{"name": "x"}]})
-    assert bad.status_code == 422 and "record 1" in bad.json()["message"]
-    assert client.post(f"{url}/identities", content=b"not json").status_code == 422
+    city = client_context(network_identity(served["home"], f"city-{CITY}", "lgwan"))
+    with httpx.Client(verify=city, timeout=10) as as_city:
+        bad = as_city.post(f"{url}/identities", json={"city": CITY, "records": [{"name": "x"}]})
+        assert bad.status_code == 422 and "record 1" in bad.json()["message"]
+        assert as_city.post(f"{url}/identities", content=b"not json").status_code == 422
+
+
+def test_only_the_city_itself_may_report_its_records(served: dict[str, Any]) -> None:
+    """Another city's (or the center's) network certificate cannot move a person on juki."""
+    url, holder = served["url"], served["holder"]
+    client = served["client"]
+    assert _held(client, url, served["rows"]) == served["rows"]
+    before = client.get(f"{url}/residents/{holder.resident_code}").json()
+    moved = identity_report(holder, CITY, 99) | {"state": "moved_out", "since": "2026-11-24"}
+    for name in ("city-112186", "center"):
+        other = client_context(network_identity(served["home"], name, "lgwan"))
+        with httpx.Client(verify=other, timeout=10) as impostor:
+            answer = impostor.post(f"{url}/identities", json={"city": CITY, "records": [moved]})
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["reason"] == "caller_not_allowed"
+        assert f"only city-{CITY} may report" in answer.json()["message"]
+        assert name in answer.json()["message"]
+    assert client.get(f"{url}/residents/{holder.resident_code}").json() == before
+    assert int(client.get(f"{url}/health").json()["records"]) == served["rows"]
 
 
 def test_a_client_without_a_network_certificate_is_refused(served: dict[str, Any]) -> None:

@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 
-__all__ = ["answer_of", "ask", "party_app"]
+__all__ = ["answer_of", "ask", "caller", "check_caller", "only", "party_app"]
 
 log = logging.getLogger("kofu")
 
@@ -37,6 +39,44 @@ def party_app(title: str, description: str | None, lifespan: Any = None) -> Fast
         )
 
     return app
+
+
+def caller(request: Request) -> str | None:
+    """The common name on the caller's network certificate; None over plain HTTP.
+
+    The server has already checked the certificate against the network CA
+    (kofu.core.serve passes it on); this only reads whose it is.
+    """
+    tls = request.scope.get("extensions", {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or []
+    if not chain:
+        return None
+    subject = x509.load_pem_x509_certificate(chain[0].encode()).subject
+    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""
+
+
+def check_caller(request: Request, allowed: str, doing: str) -> None:
+    """Refuse (403 ``caller_not_allowed``) any network certificate but ``allowed``'s.
+
+    A service started without mutual TLS has no caller to check: it was
+    started for one machine's own use (tests, a clerk's laptop).
+    """
+    who = caller(request)
+    if who is not None and who != allowed:
+        raise Refused(
+            "caller_not_allowed",
+            f"only {allowed} may {doing}; this network certificate is {who}'s",
+        )
+
+
+def only(allowed: str, doing: str) -> Any:
+    """``check_caller`` as a route dependency: ``dependencies=[only("center", "...")]``."""
+
+    def check(request: Request) -> None:
+        check_caller(request, allowed, doing)
+
+    return Depends(check)
 
 
 _BY_STATUS: dict[int, type[KofuError]] = {404: NotFound, 409: Conflict, 422: InvalidInput}

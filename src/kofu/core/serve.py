@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from kofu.core.network import NetworkIdentity
 
@@ -30,6 +31,28 @@ def free_port() -> int:
 
 
 AppFactory = Callable[[], Any]
+
+
+class _ClientCertificateProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol that also tells the app who is calling.
+
+    uvicorn checks the client's network certificate but does not pass it on;
+    this adds it to every request's scope as the ASGI TLS extension says
+    (``scope["extensions"]["tls"]["client_cert_chain"]``, PEM), so a party
+    can answer only the callers its rules allow (a city's store path only
+    the center, juki a city's report only that city).
+    """
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        tls = transport.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        self.client_pem = ssl.DER_cert_to_PEM_cert(der) if der else None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self.client_pem is not None:
+            self.scope["extensions"] = {"tls": {"client_cert_chain": [self.client_pem]}}
 
 
 def uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvicorn.Config:
@@ -47,7 +70,8 @@ def uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvi
         port=port,
         log_level="warning",
         access_log=False,
-        http="httptools",  # the C parser: h11 in pure Python cost more than the handlers
+        # the C parser (h11 in pure Python cost more than the handlers), naming the caller
+        http=_ClientCertificateProtocol,
         loop="uvloop",
         timeout_graceful_shutdown=5,  # idle keep-alive clients must not hold a stop
         # longer than httpx keeps an idle connection (5 s), so a client never reuses a

@@ -38,7 +38,7 @@ from kofu.city.services.queries import list_residents, show_resident
 from kofu.city.services.store import answer_store_request
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
-from kofu.core.http import party_app
+from kofu.core.http import only, party_app
 
 log = logging.getLogger("kofu")
 
@@ -203,18 +203,20 @@ def create_app(
         }
         return Response(issued.pdf, media_type="application/pdf", headers=headers)
 
-    @app.post("/certificates/store")
+    @app.post("/certificates/store", dependencies=[only("center", "ask for store certificates")])
     def store(body: StoreIn) -> dict[str, Any]:
         return answer_store_request(
             uow=uow(), code=code, rules=rules, clock=clock, request=body.model_dump(by_alias=True)
         )
 
-    @app.post("/identity")
+    @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
     def identity(body: IdentityIn) -> dict[str, str]:
         """本人確認情報 of a valid card's holder, for the center (Juki-net's answer)."""
         return identity_of_card(uow=uow(), auth_serial=body.auth_serial, clock=clock)
 
-    @app.post("/domicile-registrations")
+    @app.post(
+        "/domicile-registrations", dependencies=[only("center", "pass on a domicile registration")]
+    )
     def register_domicile(body: DomicileIn) -> dict[str, Any]:
         made = apply_for_domicile_use(
             uow=uow(),

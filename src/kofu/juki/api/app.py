@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field
 
-from kofu.core.http import party_app
+from kofu.core.http import check_caller, party_app
 from kofu.juki.services.directory import MAX_BATCH, JukiDirectory
 
 __all__ = ["create_app"]
@@ -27,8 +27,13 @@ def create_app(directory: JukiDirectory) -> FastAPI:
     )
 
     @app.post("/identities")
-    def report(body: ReportIn) -> dict[str, int]:
-        """A city's changed records; resending a batch changes nothing (idempotent)."""
+    def report(body: ReportIn, request: Request) -> dict[str, int]:
+        """A city's changed records; resending a batch changes nothing (idempotent).
+
+        Only the city itself may report its records: its network certificate
+        must be ``city-CODE`` for the ``city`` the body names.
+        """
+        check_caller(request, f"city-{body.city}", f"report the records of city {body.city}")
         return directory.receive(body.city, body.records)
 
     @app.get("/residents/{resident_code}")

@@ -41,8 +41,10 @@ from typing import Any
 
 import httpx
 
+from kofu.cli.wiring import wait_for_juki
 from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import start_service, stop, stop_all
+from kofu.core.settings import Settings
 
 __all__ = ["bench_issuance"]
 
@@ -352,20 +354,6 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     return procs[0]
 
 
-def _wait_for_juki(home: Path, juki: str, city: str, seconds: float = 120) -> None:
-    """Until the city has reported every record to juki (it does so by itself, every 2 s)."""
-    from kofu.core.network import client_context, network_identity
-
-    identity = network_identity(home, "bench", "lgwan")
-    with httpx.Client(verify=client_context(identity), timeout=10) as client:
-        expected = len(client.get(f"{city}/residents", params={"limit": 1000}).json())
-        deadline = time.monotonic() + seconds
-        while client.get(f"{juki}/health").json()["records"] < expected:
-            if time.monotonic() > deadline:
-                raise KofuError(f"juki did not receive the city's {expected} records in time")
-            time.sleep(0.5)
-
-
 def _people(env: dict[str, str], count: int) -> list[dict[str, Any]]:
     """Adults in distinct households, so a print naming the holder names nobody else's card."""
     seen: set[str] = set()
@@ -424,7 +412,7 @@ def bench_issuance(
             city_args = ["serve", "city", "--city", CITY, "--mtls", "--juki", juki["url"], *many]
             city_at = len(procs)  # where the city's process is kept, to restart it
             city = start_service(city_args, env, procs, quiet=True)
-            _wait_for_juki(home, juki["url"], city["url"])
+            wait_for_juki(Settings(home, None, ""), juki["url"], [CITY], 120)
             timeout = ["--print-timeout", str(CHAOS_PRINT_TIMEOUT)] if chaos else []
             route = [
                 "--jpki",

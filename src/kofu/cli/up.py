@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from kofu.cli.common import clock, emit, guarded, settings
+from kofu.cli.wiring import wait_for_juki
 from kofu.core.processes import launch, ready, start_service, start_services, stop_all
 
 JPKI_PORT = 8801
@@ -105,7 +106,7 @@ def up(
             starting = launch(["serve", "center", *route], env, procs)  # it starts while …
             cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
             cards.append(_domiciled_card(jpki["url"], env))
-            _wait_for_reports(juki["url"], list(cities))  # … the cities report to juki
+            wait_for_juki(settings(), juki["url"], list(cities), 300, say=True)  # … they report
             center = ready(starting)
             kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
@@ -130,31 +131,6 @@ def up(
         pass
     finally:
         stop_all(procs)
-
-
-def _wait_for_reports(juki_url: str, cities: list[str], seconds: float = 300) -> None:
-    """Until juki holds every demo resident (the cities report on their own, in batches)."""
-    import httpx
-
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.store import city_engine
-    from kofu.core.network import client_context, network_identity
-
-    conf = settings()
-    expected = 0
-    for code in cities:
-        with CityUnitOfWork(city_engine(conf, code)) as uow:
-            expected += uow.registers.count_residents()
-    identity = network_identity(conf.home, "kofu-up", "lgwan")
-    with httpx.Client(verify=client_context(identity), timeout=10) as client:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            held = int(client.get(f"{juki_url}/health").json()["records"])
-            if held >= expected:
-                return
-            print(f"juki: {held:,} of {expected:,} records reported", file=sys.stderr)
-            time.sleep(2)
-    raise SystemExit(f"juki did not receive the cities' {expected:,} records in {seconds:.0f} s")
 
 
 def _domiciled_card(jpki_url: str, env: dict[str, str]) -> dict[str, Any]:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 
-__all__ = ["answer_of", "ask", "caller", "check_caller", "only", "party_app"]
+__all__ = ["answer_of", "ask", "caller", "check_caller", "every", "only", "party_app"]
 
 log = logging.getLogger("kofu")
 
@@ -39,6 +43,33 @@ def party_app(title: str, description: str | None, lifespan: Any = None) -> Fast
         )
 
     return app
+
+
+def every(seconds: float, job: Callable[[], object], *, at_start: bool = True) -> Any:
+    """A lifespan that runs ``job`` every ``seconds`` in the worker, in the thread pool.
+
+    A failing turn (a party down, the store busy) is logged and the job runs
+    again at the next turn; it stops with the app.  ``at_start`` runs the
+    first turn at once rather than after ``seconds``.
+    """
+
+    @asynccontextmanager
+    async def running(_: FastAPI) -> AsyncIterator[None]:
+        async def loop() -> None:
+            if not at_start:
+                await asyncio.sleep(seconds)
+            while True:
+                try:
+                    await run_in_threadpool(job)
+                except Exception:
+                    log.warning("background job failed; it runs again in %s s", seconds)
+                await asyncio.sleep(seconds)
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+
+    return running
 
 
 def caller(request: Request) -> str | None:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -20,7 +15,7 @@ from kofu.center.api.status_page import render_status
 from kofu.center.service import CenterService
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput
-from kofu.core.http import party_app
+from kofu.core.http import every, party_app
 
 __all__ = ["create_app"]
 
@@ -77,18 +72,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     sweeping at once void each job exactly once.
     """
 
-    @asynccontextmanager
-    async def sweeping(_: FastAPI) -> AsyncIterator[None]:
-        async def sweep() -> None:
-            while True:
-                await asyncio.sleep(sweep_every)
-                with contextlib.suppress(Exception):  # a busy store now is swept next time
-                    await run_in_threadpool(service.void_unconfirmed)
-
-        task = asyncio.create_task(sweep())
-        yield
-        task.cancel()
-
+    sweeping = every(sweep_every, service.void_unconfirmed, at_start=False)
     app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions")

@@ -11,15 +11,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -38,9 +34,7 @@ from kofu.city.services.queries import list_residents, show_resident
 from kofu.city.services.store import answer_store_request
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
-from kofu.core.http import only, party_app
-
-log = logging.getLogger("kofu")
+from kofu.core.http import every, only, party_app
 
 __all__ = ["create_app"]
 
@@ -120,42 +114,21 @@ def _date(text: str | None) -> date | None:
         ) from exc
 
 
-def _every(every: tuple[float, Callable[[], object]] | None) -> Any:
-    @asynccontextmanager
-    async def running(_: FastAPI) -> AsyncIterator[None]:
-        if every is None:
-            yield
-            return
-        seconds, job = every
-
-        async def loop() -> None:
-            while True:
-                try:
-                    await run_in_threadpool(job)
-                except Exception:  # juki or the store busy now: the same records next turn
-                    log.warning("background job failed; it runs again in %s s", seconds)
-                await asyncio.sleep(seconds)
-
-        task = asyncio.create_task(loop())
-        yield
-        task.cancel()
-
-    return running
-
-
 def create_app(
     engine: Engine,
     code: str,
     clock: Clock,
     rules: StoreRules,
-    every: tuple[float, Callable[[], object]] | None = None,
+    background: tuple[float, Callable[[], object]] | None = None,
 ) -> FastAPI:
-    """The city ``code``'s app over its store; ``every`` (seconds, job) runs in the background.
+    """The city ``code``'s app over its store; ``background`` (seconds, job) runs every so often.
 
     The job is the report to juki: a failure (juki down) is logged and the
     same records go at the next turn.
     """
-    app = party_app(f"kofu city {code}", __doc__, lifespan=_every(every))
+    app = party_app(
+        f"kofu city {code}", __doc__, lifespan=every(*background) if background else None
+    )
 
     def uow() -> CityUnitOfWork:
         return CityUnitOfWork(engine, today=clock.today())

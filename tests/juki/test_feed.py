@@ -35,6 +35,11 @@ class InProcessJuki:
         self.sent += len(records)
         return self.directory.receive(city, records)
 
+    def store_id(self) -> str:
+        if self.down:
+            raise Refused("juki_unavailable", "juki could not answer just now")
+        return self.directory.store_id()
+
 
 @pytest.fixture(params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, InProcessJuki]]:
@@ -123,3 +128,21 @@ def test_a_resend_after_a_lost_answer_stores_nothing_twice(
     assert _report(city, juki) == sent
     assert juki.directory.count() == sent
     assert date.fromisoformat(juki.directory.whereabouts(_someone(city))["since"]) <= NOON.date()
+
+
+def test_a_juki_store_restored_empty_gets_every_record_again(
+    world: tuple[Any, InProcessJuki], request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The city's bookmarks are about one store: juki's replacement hears everything anew."""
+    city, juki = world
+    sent = _report(city, juki)
+    assert sent > 0 and _report(city, juki) == 0
+    backend = request.node.callspec.params["world"]
+    with fresh_store(backend, tmp_path, "juki_restored") as empty:
+        restored = InProcessJuki(JukiDirectory(empty, FixedClock(NOON)))
+        assert restored.directory.store_id() != juki.directory.store_id()
+        assert _report(city, restored) == sent
+        assert restored.directory.count() == sent
+        assert _report(city, restored) == 0
+        leaver = _someone(city)
+        assert restored.directory.whereabouts(leaver)["city"] == CITY

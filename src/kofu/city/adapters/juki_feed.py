@@ -34,6 +34,17 @@ class SqlJukiFeed:
     def __init__(self, conn: Connection, registers: SqlRegisters) -> None:
         self.conn, self.registers = conn, registers
 
+    def reported_to(self) -> str | None:
+        """The juki store the bookmarks are about (None before the first report)."""
+        found = self.conn.execute(select(t.juki_store.c.store_id)).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    def start_over(self, store_id: str) -> None:
+        """Forget every bookmark: ``store_id`` has heard nothing from this city yet."""
+        self.conn.execute(delete(t.juki_reported))
+        self.conn.execute(delete(t.juki_store))
+        self.conn.execute(insert(t.juki_store).values(store_id=store_id))
+
     def unreported(self, limit: int) -> list[Unreported]:
         r, b = t.residents, t.juki_reported
         rows = self.conn.execute(

@@ -24,3 +24,8 @@ class HttpJuki:
             self.client, "POST", f"{self.base}/identities", unavailable, json=body
         )
         return answer
+
+    def store_id(self) -> str:
+        unavailable = Refused("juki_unavailable", "juki could not answer just now")
+        answer: dict[str, Any] = ask(self.client, "GET", f"{self.base}/health", unavailable)
+        return str(answer["store_id"])

@@ -210,6 +210,12 @@ issuance_log = Table(
     Column("detail", Text, nullable=False),
 )
 
+juki_store = Table(  # the juki store juki_reported was reported to (one row, once known)
+    "juki_store",
+    metadata,
+    Column("store_id", String(36), primary_key=True),
+)
+
 juki_reported = Table(  # what juki last heard of each resident from this city
     "juki_reported",
     metadata,

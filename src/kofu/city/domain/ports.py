@@ -121,3 +121,7 @@ class IdentityDirectory(Protocol):
     def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
         """Store these records; a record juki already has is ignored (idempotent)."""
         ...
+
+    def store_id(self) -> str:
+        """The identity of juki's store; another one than last time has none of our reports."""
+        ...

@@ -20,10 +20,18 @@ def report_to_juki(
 ) -> dict[str, int]:
     """Report up to ``batches`` × ``batch`` changed records; the rest wait for the next call.
 
+    The bookmarks are about one juki store: a store with another identity
+    (restored empty after a loss, or replaced) gets every record again.
+
     Reading, reporting and bookmarking are three steps: a failure after juki
     stored a batch leaves it unmarked here, so it is reported again and juki
     ignores what it already has.  Nothing is lost and nothing doubles.
     """
+    store = juki.store_id()
+    with uow:
+        if uow.juki.reported_to() != store:  # juki restored empty or replaced: all again
+            uow.juki.start_over(store)
+            uow.commit()
     reported = 0
     for _ in range(batches):
         with uow:

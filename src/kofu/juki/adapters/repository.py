@@ -18,6 +18,9 @@ class SqlIdentities:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def store_id(self) -> str:
+        return str(self.conn.execute(select(t.store.c.store_id)).scalar_one())
+
     def of_person(self, resident_code: str) -> list[IdentityRecord]:
         rows = self.conn.execute(
             select(t.identities.c.data).where(t.identities.c.resident_code == resident_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, DateTime, Integer, MetaData, String, Table, Text
 
-__all__ = ["identities", "metadata"]
+__all__ = ["identities", "metadata", "store"]
 
 metadata = MetaData()
 
@@ -19,4 +19,10 @@ identities = Table(
     Column("since", Date, nullable=False),
     Column("data", Text, nullable=False),  # the whole report as JSON
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+store = Table(  # one row: this store's identity, made with it (migration 0002)
+    "store",
+    metadata,
+    Column("store_id", String(36), primary_key=True),
 )

@@ -43,6 +43,6 @@ def create_app(directory: JukiDirectory) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {"service": "juki", "records": directory.count()}
+        return {"service": "juki", "records": directory.count(), "store_id": directory.store_id()}
 
     return app

@@ -78,6 +78,11 @@ class JukiDirectory:
         with self.engine.connect() as conn:
             return SqlIdentities(conn).count()
 
+    def store_id(self) -> str:
+        """This store's identity: a city that reported to another store reports everything again."""
+        with self.engine.connect() as conn:
+            return SqlIdentities(conn).store_id()
+
 
 def _parsed(number: int, raw: Any, sender: str) -> IdentityRecord:
     """One report, checked; the error names the record by its place in the batch."""

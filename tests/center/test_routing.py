@@ -28,6 +28,9 @@ class FedJuki:
     def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
         return self.directory.receive(city, records)
 
+    def store_id(self) -> str:
+        return self.directory.store_id()
+
     def whereabouts(self, resident_code: str) -> dict[str, Any]:
         return self.directory.whereabouts(resident_code)
 

@@ -50,3 +50,10 @@ def test_only_confirmed_prints_are_charged_and_each_once(run: dict[str, Any]) ->
 def test_timeouts_and_failures_void_uncharged(run: dict[str, Any]) -> None:
     assert run["abandoned"] > 0 and run["print_failures"] > 0 and run["retried_requests"] > 0
     assert run["late_confirmations_accepted"] == 0
+
+
+def test_the_cpu_each_party_spent_is_counted(run: dict[str, Any]) -> None:
+    cpu = run["cpu_ms_per_issuance"]
+    assert cpu["center"] > 0 and cpu["juki"] > 0 and cpu["kiosks"] > 0
+    assert cpu["jpki"] >= 0
+    assert cpu["city"] is None and cpu["all"] is None  # restarted mid-run: no figure for it

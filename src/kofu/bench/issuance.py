@@ -441,10 +441,13 @@ def bench_issuance(
                 th.start()
             run.ready.wait()
             start = run.began
+            services = {"jpki": 0, "juki": 1, "city": city_at, "center": len(procs) - 1}
+            before = _cpu(procs, services)
             for th in threads:
                 th.join()
             elapsed = time.perf_counter() - start
             run.finished = time.monotonic()
+            spent = _spent(before, _cpu(procs, services), sum(k.issued for k in lanes))
             if restart is not None:
                 restart.join()
             _read_back(lanes)
@@ -454,9 +457,49 @@ def bench_issuance(
             stop_all(procs)
     return (
         _summary(lanes, elapsed, workers)
-        | {"offered_per_second": rate, "per_visit": per_visit}
+        | {"offered_per_second": rate, "per_visit": per_visit, "cpu_ms_per_issuance": spent}
         | ledger
     )
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a service and every worker it forked; None off Linux."""
+    ticks, total, pids = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
+    try:
+        while pids:
+            at = pids.pop()
+            fields = Path(f"/proc/{at}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            for task in Path(f"/proc/{at}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def _cpu(procs: list[subprocess.Popen[str]], services: dict[str, int]) -> dict[str, Any]:
+    """Each service's CPU seconds so far (with its process id) and the kiosks' (this process)."""
+    taken: dict[str, Any] = {
+        n: (procs[i].pid, _cpu_seconds(procs[i].pid)) for n, i in services.items()
+    }
+    return taken | {"kiosks": (os.getpid(), time.process_time())}
+
+
+def _spent(before: dict[str, Any], after: dict[str, Any], issued: int) -> dict[str, Any]:
+    """Milliseconds of CPU per issuance in the timed window, by party and in all.
+
+    A service restarted in the window (the city, with chaos) has no figure.
+    """
+    spent: dict[str, Any] = {}
+    for name, (pid, seconds) in before.items():
+        pid_after, seconds_after = after[name]
+        same = pid == pid_after and seconds is not None and seconds_after is not None
+        spent[name] = (
+            round((seconds_after - seconds) * 1000 / issued, 1) if same and issued else None
+        )
+    known = [v for v in spent.values() if v is not None]
+    spent["all"] = round(sum(known), 1) if len(known) == len(before) else None
+    return spent
 
 
 def _ledger(run: _Run, lanes: list[_Kiosk]) -> dict[str, Any]:

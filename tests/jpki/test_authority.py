@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -485,3 +487,35 @@ def test_ocsp_malformed_request(service: JpkiService) -> None:
     for body in (b"", b"not an OCSP request", b"\x30\x03\x02\x01\x01"):
         response = ocsp.load_der_ocsp_response(service.ocsp_response(CertKind.AUTH, body))
         assert response.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+def _crl_number(service: JpkiService, kind: CertKind, tmp_path: Path) -> int:
+    """The CRL number as openssl reads it (an independent parser), checked against ours."""
+    der = service.crl_der(kind)
+    path = tmp_path / f"{kind.value}.crl"
+    path.write_bytes(der)
+    shown = subprocess.run(
+        ["openssl", "crl", "-inform", "DER", "-in", str(path), "-noout", "-crlnumber"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # crlNumber=0x…
+    number = int(shown.strip().split("=", 1)[1], 16)
+    ours = x509.load_der_x509_crl(der).extensions.get_extension_for_class(x509.CRLNumber)
+    assert ours.value.crl_number == number
+    return number
+
+
+def test_crl_numbers_grow_with_every_crl_even_when_the_clock_stands_still(
+    service: JpkiService, card_keys: CardKeys, tmp_path: Path
+) -> None:
+    """RFC 5280 §5.2.3: a counter in the store, per CA; a timestamp repeats under a fixed clock."""
+    first = _crl_number(service, CertKind.AUTH, tmp_path)
+    assert _crl_number(service, CertKind.AUTH, tmp_path) == first  # the same CRL, cached
+    _issue(service, card_keys)
+    service.revoke_card("CARD-0001", RevocationCause.LOSS)
+    after = _crl_number(service, CertKind.AUTH, tmp_path)
+    assert after > first
+    assert _crl_number(service, CertKind.SIGN, tmp_path) >= 1  # each CA counts on its own
+    service.revoke_card("CARD-0001", RevocationCause.DEATH)  # nothing new: same CRL
+    assert _crl_number(service, CertKind.AUTH, tmp_path) == after

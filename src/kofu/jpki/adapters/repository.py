@@ -78,10 +78,13 @@ class SqlCertificates:
         return int(value or 0)
 
     def bump(self) -> None:
-        done = self.conn.execute(
-            update(t.revision)
-            .where(t.revision.c.name == "revocations")
-            .values(value=t.revision.c.value + 1)
-        )
+        self.next_value("revocations")
+
+    def next_value(self, name: str) -> int:
+        """Count ``name`` up by one and return the new value (1 the first time)."""
+        r = t.revision
+        done = self.conn.execute(update(r).where(r.c.name == name).values(value=r.c.value + 1))
         if done.rowcount == 0:
-            self.conn.execute(insert(t.revision).values(name="revocations", value=1))
+            self.conn.execute(insert(r).values(name=name, value=1))
+            return 1
+        return int(self.conn.execute(select(r.c.value).where(r.c.name == name)).scalar_one())

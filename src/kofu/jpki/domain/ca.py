@@ -223,8 +223,13 @@ class Authority:
         revoked: Iterable[tuple[int, datetime, x509.ReasonFlags]],
         now: datetime,
         next_update: datetime,
+        number: int,
     ) -> x509.CertificateRevocationList:
-        """The CRL of one issuing CA (RFC 5280 §5), signed now, valid until ``next_update``."""
+        """The CRL of one issuing CA (RFC 5280 §5), signed now, valid until ``next_update``.
+
+        ``number`` is the CRL number, which must grow with every CRL the CA signs
+        (§5.2.3): a counter in the store, never the clock (a demo clock stands still).
+        """
         ca_cert = self.cas.issuing[kind]
         builder = (
             x509.CertificateRevocationListBuilder()
@@ -237,7 +242,7 @@ class Authority:
                 ),
                 critical=False,
             )
-            .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+            .add_extension(x509.CRLNumber(number), critical=False)
         )
         for serial, when, reason in revoked:
             builder = builder.add_revoked_certificate(

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound
@@ -167,11 +168,25 @@ class JpkiService:
                 for s, at, c in repo.revoked(kind.value)
             ]
         next_update = now + CRL_LIFETIME
-        crl = self.authority.crl(kind, revoked, now.astimezone(UTC), next_update.astimezone(UTC))
+        number = self._next_crl_number(kind)
+        crl = self.authority.crl(
+            kind, revoked, now.astimezone(UTC), next_update.astimezone(UTC), number
+        )
         der = crl.public_bytes(serialization.Encoding.DER)
         with self._lock:
             self._crl[kind] = (rev, next_update, der)
         return der
+
+    def _next_crl_number(self, kind: CertKind) -> int:
+        """The next CRL number of ``kind``'s CA, shared by every worker through the store."""
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    return SqlCertificates(conn).next_value(f"crl-{kind.value}")
+            except IntegrityError:  # another worker made the counter at the same moment
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def _current_revision(self) -> int:
         """The store's revocation counter, re-read at most every REVISION_TTL seconds."""

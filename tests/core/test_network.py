@@ -84,6 +84,7 @@ def test_only_the_center_may_ask_the_store_certificate_server(
             assert refused.status_code == 403, refused.text
             assert refused.json()["reason"] == "caller_not_allowed"
             assert f"is {name}'s" in refused.json()["message"]
+            assert "係員" in refused.json()["message_ja"]  # what a kiosk would show
     center = client_context(network_identity(home, "center", "lgwan"))
     with httpx.Client(verify=center, timeout=30) as client:
         answered = client.post(f"{url}/certificates/store", json=ask)

@@ -98,6 +98,7 @@ def check_caller(request: Request, allowed: str, doing: str) -> None:
         raise Refused(
             "caller_not_allowed",
             f"only {allowed} may {doing}; this network certificate is {who}'s",
+            message_ja="システムの接続設定に誤りがあるため、現在交付できません。係員にお知らせください。",
         )
 
 

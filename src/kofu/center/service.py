@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cryptography import x509
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kofu.center import tables as t
@@ -66,6 +66,20 @@ _REMOVED = {  # juki's state of the holding record → what the kiosk says
     "moved_out": "転出により住民登録がありません。転入先の市区町村で手続きをしてください。",
     "deceased": "この住民票は消除されています。市区町村の窓口にお問い合わせください。",
 }
+
+
+# The statements of every issuance, built once: SQLAlchemy then reuses each
+# compiled form instead of building and caching the statement anew every time.
+_i = t.issuances
+_ROW = select(_i).where(_i.c.request_id == bindparam("b_request_id"))
+_INSERT = insert(_i)
+_FINISH = update(_i).where(_i.c.request_id == bindparam("b_request_id"))  # SET: the keys given
+_SETTLE = update(_i).where(
+    _i.c.request_id == bindparam("b_request_id"),
+    _i.c.state == "rendered",
+    _i.c.updated_at >= bindparam("b_fresh_since"),
+)
+_ALARMS = select(func.count()).select_from(t.alarms).where(t.alarms.c.city == bindparam("b_city"))
 
 
 @dataclass(frozen=True)
@@ -133,9 +147,7 @@ class CenterService:
 
     def _row(self, request_id: str) -> Any:
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(t.issuances).where(t.issuances.c.request_id == request_id)
-            ).first()
+            return conn.execute(_ROW, {"b_request_id": request_id}).first()
 
     def request(
         self,
@@ -332,27 +344,28 @@ class CenterService:
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                insert(t.issuances).values(
-                    request_id=request_id,
-                    state="requested",
-                    auth_serial=serial,
-                    city=city,
-                    certificate=certificate,
-                    copies=copies,
-                    fee=0,
-                    store=store,
-                    chain=chain,
-                    created_at=now,
-                    updated_at=now,
-                )
+                _INSERT,
+                {
+                    "request_id": request_id,
+                    "state": "requested",
+                    "auth_serial": serial,
+                    "city": city,
+                    "certificate": certificate,
+                    "copies": copies,
+                    "fee": 0,
+                    "store": store,
+                    "chain": chain,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
 
     def _finish(self, request_id: str, state: str, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                update(t.issuances)
-                .where(t.issuances.c.request_id == request_id)
-                .values(state=state, updated_at=self.clock.now(), **values)
+                _FINISH,
+                {"b_request_id": request_id, "state": state, "updated_at": self.clock.now()}
+                | values,
             )
 
     def _mis_issuance(self, city: str, request_id: str, answer: dict[str, Any]) -> None:
@@ -375,9 +388,7 @@ class CenterService:
 
     def _check_city_open(self, city: str) -> None:
         with self.engine.connect() as conn:
-            stopped = conn.execute(
-                select(func.count()).select_from(t.alarms).where(t.alarms.c.city == city)
-            ).scalar_one()
+            stopped = conn.execute(_ALARMS, {"b_city": city}).scalar_one()
         if stopped:
             raise Refused(
                 "service_stopped",
@@ -427,17 +438,12 @@ class CenterService:
         confirmation after the timeout finds the job expired and voids it,
         whether or not the sweep has come by yet.
         """
-        i = t.issuances
-        fresh_since = self.clock.now() - self.print_timeout
+        now = self.clock.now()
+        changes = {"state": state, "print_job": None, "updated_at": now} | values
         with self.engine.begin() as conn:
             moved = conn.execute(
-                update(i)
-                .where(
-                    i.c.request_id == request_id,
-                    i.c.state == "rendered",
-                    i.c.updated_at >= fresh_since,
-                )
-                .values(state=state, print_job=None, updated_at=self.clock.now(), **values)
+                _SETTLE,
+                {"b_request_id": request_id, "b_fresh_since": now - self.print_timeout} | changes,
             ).rowcount
         if moved:
             return

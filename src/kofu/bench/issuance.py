@@ -43,7 +43,7 @@ import httpx
 
 from kofu.cli.wiring import wait_for_juki
 from kofu.core.errors import Conflict, KofuError, Refused
-from kofu.core.processes import start_service, stop, stop_all
+from kofu.core.processes import launch, ready, start_service, stop, stop_all
 from kofu.core.settings import Settings
 
 __all__ = ["bench_issuance"]
@@ -341,17 +341,12 @@ def _restart_city_midway(
             time.sleep(0.1)
         stop(procs[at], grace=30)
         time.sleep(1.0)  # kiosks meet a city that is down
-        procs[at] = _start(args, env)
+        procs[at] = launch(args, env, [], quiet=True)
+        ready(procs[at])
 
     thread = threading.Thread(target=restart, name="restart-city")
     thread.start()
     return thread
-
-
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    procs: list[subprocess.Popen[str]] = []
-    start_service(args, env, procs, quiet=True)
-    return procs[0]
 
 
 def _people(env: dict[str, str], count: int) -> list[dict[str, Any]]:

@@ -27,5 +27,5 @@ class HttpJuki:
 
     def store_id(self) -> str:
         unavailable = Refused("juki_unavailable", "juki could not answer just now")
-        answer: dict[str, Any] = ask(self.client, "GET", f"{self.base}/health", unavailable)
+        answer: dict[str, Any] = ask(self.client, "GET", f"{self.base}/store", unavailable)
         return str(answer["store_id"])

@@ -43,6 +43,11 @@ def create_app(directory: JukiDirectory) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {"service": "juki", "records": directory.count(), "store_id": directory.store_id()}
+        return {"service": "juki", "records": directory.count()}
+
+    @app.get("/store")
+    def store() -> dict[str, str]:
+        """This store's identity, asked by every city at every report turn (so no counting)."""
+        return {"store_id": directory.store_id()}
 
     return app

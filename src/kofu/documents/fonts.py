@@ -2,20 +2,26 @@
 
 Parsing a CJK TrueType font costs far more than drawing a page, so each face
 is parsed and registered once per process; every document then embeds only
-the subset of glyphs it uses.
+the subset of glyphs it uses.  What reportlab would redo for every document
+on top of that is kept per face too (``_keep_work``), and ``reserve_first``
+lets a document put the characters every certificate prints in a first
+subset of their own, the same bytes from one document to the next.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import threading
+from collections.abc import Callable
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from kofu.core.errors import KofuError
 
-__all__ = ["GOTHIC", "MINCHO", "font_path", "register_fonts"]
+__all__ = ["GOTHIC", "MINCHO", "font_path", "register_fonts", "reserve_first"]
 
 MINCHO = "IPAexMincho"
 GOTHIC = "IPAexGothic"
@@ -24,6 +30,8 @@ _FILES = {
     GOTHIC: "ipaexfont-gothic/ipaexg.ttf",
 }
 _DIRS = (Path("/usr/share/fonts/opentype"), Path("/usr/share/fonts/truetype"))
+_SUBSET = 256  # codes in one embedded subset (a simple TrueType font in the PDF)
+_KEPT = 32  # subsets kept per face: the form words of every type, and a few more
 
 
 def font_path(face: str) -> Path:
@@ -37,9 +45,56 @@ def font_path(face: str) -> Path:
     )
 
 
+def _keep_work(face: Any) -> None:
+    """Keep what reportlab would rebuild for every document, per parsed face.
+
+    ``get_table`` slices the font file for each table a subset copies: the
+    7 MB glyph table twice a document, a fifth of a render.  ``makeSubset``
+    builds the same font program whenever a document uses the same
+    characters in the same order (a form's labels; the characters reserved
+    first), and it walks the font with a shared read position, so two
+    threads drawing at once must not run it together.
+    """
+    tables: dict[str, bytes] = {}
+    read_table: Callable[[str], bytes] = face.get_table
+    make_subset: Callable[[list[int]], bytes] = face.makeSubset
+    lock = threading.Lock()
+
+    def get_table(tag: str) -> bytes:
+        if tag not in tables:
+            tables[tag] = read_table(tag)
+        return tables[tag]
+
+    @lru_cache(maxsize=_KEPT)
+    def subset_of(codes: tuple[int, ...]) -> bytes:
+        with lock:
+            return make_subset(list(codes))
+
+    face.get_table = get_table
+    face.makeSubset = lambda subset: subset_of(tuple(subset))
+
+
 @cache
 def register_fonts() -> tuple[str, str]:
     """Parse and register both faces once; returns their names (mincho, gothic)."""
     for face in (MINCHO, GOTHIC):
-        pdfmetrics.registerFont(TTFont(face, str(font_path(face))))
+        font = TTFont(face, str(font_path(face)), asciiReadable=False)
+        _keep_work(font.face)
+        pdfmetrics.registerFont(font)
     return MINCHO, GOTHIC
+
+
+def reserve_first(doc: Any, face: str, chars: str) -> None:
+    """Assign ``chars`` the face's first codes in this document, then close that subset.
+
+    reportlab numbers characters in the order a document first draws them, so
+    one person's name among the form's own words would make every embedded
+    subset different.  Reserved first and closed, the form's words make the
+    same subset in every document (built and compressed once, see
+    ``_keep_work`` and ``sheet._QuickFlate``); the person's characters go to
+    a small subset of their own.
+    """
+    font = pdfmetrics.getFont(face)
+    state = font._assignState(doc)
+    font.splitString("".join(dict.fromkeys(chars)), doc)
+    state.nextCode = -(-state.nextCode // _SUBSET) * _SUBSET

@@ -25,9 +25,26 @@ from kofu.core.era import wareki, wareki_year
 from kofu.documents.seals import resident_seal_png
 from kofu.documents.sheet import LEFT, Sheet
 
-__all__ = ["draw"]
+__all__ = ["common_words", "draw"]
 
 _PER_SHEET = 4  # 世帯連記式: four members a sheet
+
+# What the value column prints in Mincho whoever the person is: dates in the
+# era, the foot of the page, each form's fixed words.  Reserved first in
+# every document (fonts.reserve_first) so that their embedded subset is the
+# same bytes; only what a form really prints, since each costs every copy.
+_EVERY = "明治大正昭和平成令和元年月日0123456789 /　、。（）第号発行番"
+_FIXED_WORDS = {
+    ResidenceCertificate: "生男女届出",
+    SealCertificate: "生男女",
+    TaxCertificate: "度中の所得円人なし非課税,",
+    FamilyRegisterCertificate: "【】名生父母続柄編製事由除籍以下余白",
+}
+
+
+def common_words(doc: Document) -> str:
+    """The characters ``doc``'s form prints in Mincho for anyone (fonts.reserve_first)."""
+    return _EVERY + _FIXED_WORDS[type(doc.content)]
 
 
 def _yen(amount: int) -> str:

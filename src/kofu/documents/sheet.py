@@ -24,6 +24,8 @@ from reportlab.pdfbase.pdfdoc import PDFImageXObject
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from kofu.documents.fonts import reserve_first
+
 __all__ = ["LEFT", "RIGHT", "WIDTH", "Sheet", "wrap"]
 
 PAGE_W, PAGE_H = A4
@@ -37,16 +39,23 @@ BOTTOM = 62.0  # room kept on every page for the certification block
 rl_config.useA85 = 0
 
 
+@lru_cache(maxsize=64)  # two faces' kept subsets (fonts._KEPT) and their ToUnicode maps
+def _deflate(data: bytes) -> bytes:
+    return zlib.compress(data, 1)
+
+
 class _QuickFlate(pdfdoc.PDFStreamFilterZCompress):  # type: ignore[misc]
-    """Flate at zlib's fastest level rather than its default (6).
+    """Flate at zlib's fastest level rather than its default (6), each distinct stream once.
 
     The embedded glyph subsets are most of a certificate's bytes; compressing
-    them at level 6 cost a fifth of the render for 3 % fewer bytes.  reportlab
+    them at level 6 cost a fifth of the render for 3 % fewer bytes.  The
+    subsets of a form's own words are the same bytes in every document
+    (fonts.reserve_first), so their compressed form is kept.  reportlab
     looks the filter up by this module-level name each time it writes a stream.
     """
 
     def encode(self, text: str | bytes) -> bytes:
-        return zlib.compress(text.encode("utf8") if isinstance(text, str) else text, 1)
+        return _deflate(text.encode("utf8") if isinstance(text, str) else text)
 
 
 pdfdoc.PDFZCompress = _QuickFlate()
@@ -147,7 +156,10 @@ def wrap(text: str, font: str, size: float, width_mm: float) -> list[str]:
 class Sheet:
     """One document being drawn: pages, a cursor, and the faces to draw with."""
 
-    def __init__(self, title: str, mincho: str, gothic: str, *, subject: str = "") -> None:
+    def __init__(
+        self, title: str, mincho: str, gothic: str, *, subject: str = "", common: str = ""
+    ) -> None:
+        """``common``: the characters every document of its kind prints (fonts.reserve_first)."""
         self.buffer = io.BytesIO()
         self.canvas = Canvas(
             self.buffer, pagesize=A4, pageCompression=1, invariant=1, initialFontName=mincho
@@ -155,6 +167,8 @@ class Sheet:
         self.canvas.setTitle(title)
         self.canvas.setSubject(subject)
         self.canvas.setCreator("kofu")
+        if common:
+            reserve_first(self.canvas._doc, mincho, common)
         self.mincho, self.gothic = mincho, gothic
         self.title = title
         self.y = 0.0

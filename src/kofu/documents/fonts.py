@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from kofu.core.errors import KofuError
@@ -74,11 +74,42 @@ def _keep_work(face: Any) -> None:
     face.makeSubset = lambda subset: subset_of(tuple(subset))
 
 
+class _Formatted(pdfdoc.PDFObject):  # type: ignore[misc]
+    """A PDF value already written out."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: Any) -> bytes:
+        return self.data
+
+
+@lru_cache(maxsize=256)
+def _widths(widths: tuple[float, ...]) -> _Formatted:
+    return _Formatted(pdfdoc.PDFArray(widths).format(None))
+
+
+class _KeptFont(TTFont):  # type: ignore[misc]
+    """A TrueType face whose subsets' width arrays are written out once per distinct subset.
+
+    A subset's /Widths is a number for each of up to 256 codes, each formatted
+    on its own; the subset of a form's words has the same array in every
+    document (``reserve_first``).
+    """
+
+    def addObjects(self, doc: Any) -> None:  # noqa: N802  (reportlab's name)
+        super().addObjects(doc)
+        for font in doc.idToObject["BasicFonts"].dict.values():
+            widths = getattr(font, "Widths", None)
+            if isinstance(widths, pdfdoc.PDFArray):
+                font.Widths = _widths(tuple(widths.sequence))
+
+
 @cache
 def register_fonts() -> tuple[str, str]:
     """Parse and register both faces once; returns their names (mincho, gothic)."""
     for face in (MINCHO, GOTHIC):
-        font = TTFont(face, str(font_path(face)), asciiReadable=False)
+        font = _KeptFont(face, str(font_path(face)), asciiReadable=False)
         _keep_work(font.face)
         pdfmetrics.registerFont(font)
     return MINCHO, GOTHIC

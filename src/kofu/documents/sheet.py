@@ -59,6 +59,21 @@ class _QuickFlate(pdfdoc.PDFStreamFilterZCompress):  # type: ignore[misc]
 
 
 pdfdoc.PDFZCompress = _QuickFlate()
+_pdfdoc_encode = pdfdoc.pdfdocEnc
+
+
+def _encode(text: str | bytes) -> bytes:
+    """reportlab's PDFDocEncoding, with printable ASCII (every name and number) taken directly.
+
+    A page's objects format a few hundred names and numbers, each through a
+    Python-level codec; for printable ASCII that codec is the identity.
+    """
+    if isinstance(text, str) and text.isascii() and text.isprintable():
+        return text.encode("ascii")
+    return _pdfdoc_encode(text)  # type: ignore[no-any-return]
+
+
+pdfdoc.pdfdocEnc = _encode
 
 
 @dataclass(frozen=True)

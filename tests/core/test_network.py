@@ -6,15 +6,21 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
-from kofu.core.errors import InvalidInput
+from kofu.core.errors import InvalidInput, Refused
+from kofu.core.http import ask
+from kofu.core.link import Link, LinkError
 from kofu.core.network import client_context, network_identity
+from kofu.core.serve import free_port
 from services import running, seeded_city_home
 
 CITY = "032051"
@@ -90,6 +96,57 @@ def test_only_the_center_may_ask_the_store_certificate_server(
         answered = client.post(f"{url}/certificates/store", json=ask)
     assert answered.status_code == 200, answered.text
     assert answered.json()["request_id"] == "req-00000001"
+
+
+def test_the_issuance_links_keep_one_connection_a_thread(served: tuple[str, Path]) -> None:
+    """core.link: answers read back whole, one kept-alive connection per thread, never shared."""
+    url, home = served
+    with Link(client_context(network_identity(home, "center", "lgwan"))) as link:
+        for _ in range(3):
+            assert link.get(f"{url}/health").json()["city"] == CITY
+        assert link.opened == 1
+        answered = link.post(f"{url}/identity", json={"auth_serial": "c0ffee", "名": "ä"})
+        assert answered.status_code == 200 and link.opened == 1
+        assert len(link.get(f"{url}/residents", params={"limit": "3"}).json()) == 3
+        assert link.get(f"{url}/residents", params={"limit": "0"}).status_code == 422
+        barrier = threading.Barrier(4)
+
+        def health(_: int) -> str:
+            barrier.wait(timeout=30)
+            return str(link.get(f"{url}/health").json()["city"])
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            assert list(pool.map(health, range(4))) == [CITY] * 4
+        assert link.opened == 1 + 4  # this thread's, and one for each of the four
+
+
+def test_an_idle_link_connects_afresh(
+    served: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection idle longer than the link allows is replaced, not reused."""
+    url, home = served
+    monkeypatch.setattr("kofu.core.link._IDLE", 0.0)
+    with Link(client_context(network_identity(home, "center", "lgwan"))) as link:
+        link.get(f"{url}/health")
+        time.sleep(0.01)
+        assert link.get(f"{url}/health").status_code == 200
+        assert link.opened == 2
+
+
+def test_a_link_refused_or_unreached_says_so(served: tuple[str, Path]) -> None:
+    url, home = served
+    import ssl
+
+    anonymous = ssl.create_default_context(cafile=str(home / "network" / "lgwan" / "ca.pem"))
+    with Link(anonymous) as link, pytest.raises(LinkError):
+        link.get(f"{url}/health")
+    unavailable = Refused("city_unavailable", "the city could not answer just now")
+    with Link(client_context(network_identity(home, "center", "lgwan")), timeout=5) as link:
+        with pytest.raises(Refused) as raised:
+            ask(link, "GET", f"https://127.0.0.1:{free_port()}/health", unavailable)
+        assert raised.value.reason == "city_unavailable"
+        with pytest.raises(LinkError, match="not an http"):
+            link.get("ftp://127.0.0.1/x")
 
 
 def _openssl_get(url: str, *extra: str) -> str:

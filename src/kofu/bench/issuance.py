@@ -39,8 +39,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from kofu.cli.wiring import wait_for_juki
 from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import launch, ready, start_service, stop, stop_all
@@ -143,11 +141,12 @@ class _Run:
 @contextmanager
 def _kiosk_client(home: Path, center: str) -> Iterator[Any]:
     """A kiosk's link to the center with its own network certificate, closed after use."""
+    from kofu.core.link import Link
     from kofu.core.network import client_context, network_identity
     from kofu.kiosk.client import KioskClient
 
     identity = network_identity(home, f"kiosk-{uuid.uuid4().hex[:8]}")
-    with httpx.Client(verify=client_context(identity), timeout=60) as http:
+    with Link(client_context(identity), timeout=60) as http:
         yield KioskClient(center, http)
 
 

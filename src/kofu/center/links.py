@@ -12,6 +12,7 @@ from kofu.center.auth import ocsp_answer
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
+from kofu.core.link import Link, LinkError
 from kofu.core.network import NetworkIdentity, client_context
 
 __all__ = ["HttpCities", "HttpDirectory", "HttpJuki"]
@@ -84,7 +85,7 @@ class HttpCities:
         self, urls: dict[str, str], identity: NetworkIdentity, timeout: float = 30
     ) -> None:
         self.urls = {code: url.rstrip("/") for code, url in urls.items()}
-        self.client = httpx.Client(verify=client_context(identity), timeout=timeout)
+        self.client = Link(client_context(identity), timeout=timeout)
 
     def connected(self) -> list[dict[str, str]]:
         """Every connected city with its name (from its /health), in code order."""
@@ -92,7 +93,7 @@ class HttpCities:
         for code, url in sorted(self.urls.items()):
             try:
                 name = str(self.client.get(f"{url}/health").json().get("name", code))
-            except (httpx.HTTPError, ValueError):
+            except (LinkError, ValueError):
                 name = code  # a city down now is still connected; its name comes back with it
             out.append({"code": code, "name": name})
         return out
@@ -131,7 +132,7 @@ class HttpJuki:
 
     def __init__(self, base_url: str, identity: NetworkIdentity) -> None:
         self.base = base_url.rstrip("/")
-        self.client = httpx.Client(verify=client_context(identity), timeout=10)
+        self.client = Link(client_context(identity), timeout=10)
 
     def whereabouts(self, resident_code: str) -> dict[str, Any]:
         unavailable = Refused(

@@ -52,10 +52,9 @@ def kiosk(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Get a certificate as at a store: PIN on the card, challenge signed, print, confirm."""
-    import httpx
-
     from kofu.cli.wiring import card_master_key
     from kofu.core.errors import InvalidInput
+    from kofu.core.link import Link
     from kofu.core.network import client_context, network_identity
     from kofu.kiosk.client import KioskClient
 
@@ -71,9 +70,7 @@ def kiosk(
             raise InvalidInput("give --type and --out (or --register to register)", field="type")
         if register is not None and not (domicile_city and head):
             raise InvalidInput("--register needs --domicile-city and --head", field="register")
-        http = httpx.Client(
-            verify=client_context(network_identity(settings().home, "kiosk")), timeout=60
-        )
+        http = Link(client_context(network_identity(settings().home, "kiosk")), timeout=60)
         center_client = KioskClient(url, http)
         session = center_client.sign_in(card, card_master_key(settings()), pin)
         if register is not None:

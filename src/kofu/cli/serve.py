@@ -248,17 +248,14 @@ def kiosk(
     port: Port = 0,
 ) -> None:
     """The kiosk page (the store's multi-copy machine) for a browser on this machine."""
-    import httpx
-
     from kofu.cli.wiring import card_master_key
+    from kofu.core.link import Link
     from kofu.core.network import client_context
     from kofu.kiosk.web import create_kiosk_app
 
     with guarded():
         conf = settings()
-        client = httpx.Client(
-            verify=client_context(network_identity(conf.home, "kiosk-web")), timeout=60
-        )
+        client = Link(client_context(network_identity(conf.home, "kiosk-web")), timeout=60)
         app_ = create_kiosk_app(
             center_url=center.rstrip("/"),
             cards=conf.home / "cards",

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
+from kofu.core.link import Link, LinkError, Reply
 
 __all__ = ["answer_of", "ask", "caller", "check_caller", "every", "only", "party_app"]
 
@@ -115,7 +116,7 @@ _BY_STATUS: dict[int, type[KofuError]] = {404: NotFound, 409: Conflict, 422: Inv
 
 
 def ask(
-    client: httpx.Client,
+    client: httpx.Client | Link,
     method: str,
     url: str,
     unavailable: Refused,
@@ -128,13 +129,13 @@ def ask(
     """
     try:
         response = client.request(method, url, **request)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, LinkError) as exc:
         raise unavailable from exc
     return answer_of(response, unavailable, shape)
 
 
 def answer_of(
-    response: httpx.Response,
+    response: httpx.Response | Reply,
     unavailable: Refused,
     shape: type[dict[str, Any]] | type[list[Any]] = dict,
 ) -> Any:

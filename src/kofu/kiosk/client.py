@@ -12,13 +12,12 @@ import base64
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
 from kofu.core.certkinds import CertKind
 from kofu.core.errors import Refused
 from kofu.core.http import ask
+from kofu.core.link import Link
 
 __all__ = ["KioskClient"]
 
@@ -34,7 +33,7 @@ def _center_unavailable() -> Refused:
 class KioskClient:
     """Calls to the issuance center over the kiosk's mTLS client."""
 
-    def __init__(self, center_url: str, http: httpx.Client) -> None:
+    def __init__(self, center_url: str, http: Link) -> None:
         self.url = center_url.rstrip("/")
         self.http = http
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kofu.core.errors import KofuError
+from kofu.core.link import Link
 from kofu.kiosk.client import KioskClient
 
 __all__ = ["create_kiosk_app"]
@@ -113,9 +113,7 @@ button{{font-size:1.4em;margin:.2em;min-width:3em}} .error{{color:#b00}}
     )
 
 
-def create_kiosk_app(
-    *, center_url: str, cards: Path, master_key: bytes, client: httpx.Client
-) -> FastAPI:
+def create_kiosk_app(*, center_url: str, cards: Path, master_key: bytes, client: Link) -> FastAPI:
     """The kiosk's pages; ``cards`` holds the demo card files the machine can read."""
     app = FastAPI(title="kofu kiosk")
     visits: dict[str, Visit] = {}

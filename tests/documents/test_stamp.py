@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import random
 import subprocess
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from reportlab.pdfgen.canvas import Canvas
@@ -45,6 +48,24 @@ def test_every_page_gets_the_layer_and_the_first_the_code(pages: int, tmp_path: 
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert text.count("複写") >= 36 * pages and f"{pages}頁" in text
     assert read_codes(path) == ["KF1:TEST-PAYLOAD-0123456789"]
+
+
+@pytest.mark.parametrize("length", [60, 333, 358])
+def test_the_code_has_the_chosen_mask_and_reads_from_a_150_dpi_scan(
+    length: int, tmp_path: Path
+) -> None:
+    """Level M and mask pattern 3 as asked, and a scan of the printed page still decodes."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+    text = "KF1:" + "".join(random.Random(length).choice(alphabet) for _ in range(length - 4))
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(stamp(_city_pdf(1), text))
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(path), str(tmp_path / "scan")],
+        check=True,
+    )
+    found = zxingcpp.read_barcodes(Image.open(tmp_path / "scan.png"))
+    assert [code.text for code in found] == [text]
+    assert found[0].extra["ECLevel"] == "M" and found[0].extra["DataMask"] == 3
 
 
 def test_a_truncated_pdf_is_not_stamped() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,12 +23,23 @@ KOFU = Path(sys.executable).with_name("kofu")
 
 
 @contextmanager
-def running(args: list[str], home: Path, now: str) -> Iterator[dict[str, Any]]:
-    """``kofu ARGS`` with KOFU_HOME and KOFU_NOW; yields its ready line; stops it afterwards."""
+def running(
+    args: list[str], home: Path, now: str, ctrl_c: bool = False
+) -> Iterator[dict[str, Any]]:
+    """``kofu ARGS`` with KOFU_HOME and KOFU_NOW; yields its ready line; stops it afterwards.
+
+    With ``ctrl_c`` it runs in a process group of its own and is stopped as a
+    terminal's Ctrl-C would: SIGINT to every process of the group; otherwise SIGTERM.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
     env |= {"KOFU_HOME": str(home), "KOFU_NOW": now}
     proc = subprocess.Popen(
-        [str(KOFU), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+        [str(KOFU), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=ctrl_c,
     )
     try:
         assert proc.stdout is not None
@@ -35,7 +47,10 @@ def running(args: list[str], home: Path, now: str) -> Iterator[dict[str, Any]]:
         assert line, f"kofu {' '.join(args)} exited before it was ready"
         yield json.loads(line)
     finally:
-        proc.terminate()
+        if ctrl_c and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.domain.card_desk import CardApplication, CardRecord, IssuanceSlot
 
 __all__ = ["SqlCardDesk"]
+
+# every store issuance starts here, so the statement is built once
+_BY_AUTH_SERIAL = select(t.cards.c.data).where(t.cards.c.auth_serial == bindparam("b_serial"))
 
 
 class SqlCardDesk:
@@ -98,9 +101,7 @@ class SqlCardDesk:
         return [CardRecord.model_validate_json(d) for d in rows]
 
     def card_by_auth_serial(self, serial: str) -> CardRecord | None:
-        data = self.conn.execute(
-            select(t.cards.c.data).where(t.cards.c.auth_serial == serial)
-        ).scalar_one_or_none()
+        data = self.conn.execute(_BY_AUTH_SERIAL, {"b_serial": serial}).scalar_one_or_none()
         return CardRecord.model_validate_json(data) if data else None
 
     def save_card(self, card: CardRecord) -> None:

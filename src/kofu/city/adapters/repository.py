@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
@@ -57,6 +57,31 @@ def resident_row(resident: Resident, version: int) -> dict[str, Any]:
     }
 
 
+# The statements every store issuance runs, built once: SQLAlchemy then only
+# binds the values instead of building and hashing a new statement each time.
+_r = t.residents
+_PROFILE = select(t.profile.c.data)
+_COUNT_ON = (
+    update(t.counters)
+    .where(t.counters.c.name == bindparam("b_name"))
+    .values(value=t.counters.c.value + bindparam("b_count"))
+    .returning(t.counters.c.value)
+)
+_RECORD = select(_r.c.resident_code, _r.c.data, _r.c.version, _r.c.next_change_on)
+_RESIDENT = _RECORD.where(_r.c.resident_code == bindparam("b_code"))
+_HOUSEHOLD = _RECORD.where(
+    _r.c.household_id == bindparam("b_household"),
+    (_r.c.status == "resident") | _r.c.next_change_on.is_not(None),
+)
+_SUPPORT = select(t.support_measures.c.data).where(
+    t.support_measures.c.resident_code == bindparam("b_code")
+)
+_BLOCKS = select(t.issuance_blocks.c.data).where(
+    t.issuance_blocks.c.resident_code == bindparam("b_code")
+)
+_LOG = insert(t.issuance_log)
+
+
 class SqlRegisters:
     """Every register of one city, read and written on one connection."""
 
@@ -71,7 +96,7 @@ class SqlRegisters:
     # --- the city itself ---------------------------------------------------------------
 
     def profile(self) -> CityProfile | None:
-        data = self.conn.execute(select(t.profile.c.data)).scalar_one_or_none()
+        data = self.conn.execute(_PROFILE).scalar_one_or_none()
         return CityProfile.model_validate_json(data) if data else None
 
     def save_profile(self, city: CityProfile) -> None:
@@ -86,12 +111,7 @@ class SqlRegisters:
 
     def next_number(self, name: str, count: int = 1) -> int:
         """Reserve ``count`` numbers of a named sequence; returns the first."""
-        row = self.conn.execute(
-            update(t.counters)
-            .where(t.counters.c.name == name)
-            .values(value=t.counters.c.value + count)
-            .returning(t.counters.c.value)
-        ).scalar_one_or_none()
+        row = self.conn.execute(_COUNT_ON, {"b_name": name, "b_count": count}).scalar_one_or_none()
         if row is None:
             self.conn.execute(insert(t.counters).values(name=name, value=count))
             return 1
@@ -116,22 +136,13 @@ class SqlRegisters:
         )
         return now.record
 
-    def _one(self, where: Any) -> Resident | None:
-        row = self.conn.execute(
-            select(
-                t.residents.c.resident_code,
-                t.residents.c.data,
-                t.residents.c.version,
-                t.residents.c.next_change_on,
-            ).where(where)
-        ).first()
+    def resident(self, resident_code: str) -> Resident | None:
+        row = self.conn.execute(_RESIDENT, {"b_code": resident_code}).first()
         return self._current(row) if row else None
 
-    def resident(self, resident_code: str) -> Resident | None:
-        return self._one(t.residents.c.resident_code == resident_code)
-
     def resident_by_number(self, individual_number: str) -> Resident | None:
-        return self._one(t.residents.c.individual_number == individual_number)
+        row = self.conn.execute(_RECORD.where(_r.c.individual_number == individual_number)).first()
+        return self._current(row) if row else None
 
     def history(self, resident_code: str) -> list[StoredVersion]:
         """Every stored version, in the order they were recorded (future ones included)."""
@@ -184,13 +195,7 @@ class SqlRegisters:
 
     def household(self, household_id: str) -> list[Resident]:
         """Live members of a household today, head first, then by date of birth."""
-        r = t.residents
-        rows = self.conn.execute(
-            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).where(
-                r.c.household_id == household_id,
-                (r.c.status == "resident") | r.c.next_change_on.is_not(None),
-            )
-        )
+        rows = self.conn.execute(_HOUSEHOLD, {"b_household": household_id})
         members = [m for m in (self._current(row) for row in rows) if m.is_resident]
         members = [m for m in members if m.household_id == household_id]
         return sorted(members, key=lambda m: (m.relationship != "世帯主", m.birth_date))
@@ -408,11 +413,7 @@ class SqlRegisters:
         )
 
     def support_measures(self, resident_code: str) -> list[SupportMeasure]:
-        rows = self.conn.execute(
-            select(t.support_measures.c.data).where(
-                t.support_measures.c.resident_code == resident_code
-            )
-        ).scalars()
+        rows = self.conn.execute(_SUPPORT, {"b_code": resident_code}).scalars()
         return [SupportMeasure.model_validate_json(d) for d in rows]
 
     def save_support_measure(self, measure: SupportMeasure) -> None:
@@ -424,11 +425,7 @@ class SqlRegisters:
         self._upsert(t.support_measures, "measure_id", row)
 
     def issuance_blocks(self, resident_code: str) -> list[IssuanceBlock]:
-        rows = self.conn.execute(
-            select(t.issuance_blocks.c.data).where(
-                t.issuance_blocks.c.resident_code == resident_code
-            )
-        ).scalars()
+        rows = self.conn.execute(_BLOCKS, {"b_code": resident_code}).scalars()
         return [IssuanceBlock.model_validate_json(d) for d in rows]
 
     def save_issuance_block(self, block: IssuanceBlock) -> None:
@@ -468,15 +465,16 @@ class SqlRegisters:
     ) -> None:
         """交付履歴: every issued certificate with its number and content digest."""
         self.conn.execute(
-            insert(t.issuance_log).values(
-                issue_number=issue_number,
-                issued_at=at,
-                channel=channel,
-                certificate=certificate,
-                resident_code=resident_code,
-                content_digest=digest,
-                detail=json.dumps(detail, ensure_ascii=False),
-            )
+            _LOG,
+            {
+                "issue_number": issue_number,
+                "issued_at": at,
+                "channel": channel,
+                "certificate": certificate,
+                "resident_code": resident_code,
+                "content_digest": digest,
+                "detail": json.dumps(detail, ensure_ascii=False),
+            },
         )
 
     # --- helpers -------------------------------------------------------------------------

@@ -72,8 +72,9 @@ def qr_image(text: str) -> tuple[bytes, bytes]:
     grey = Image.frombytes("L", (size, size), bytes(memoryview(modules)))  # type: ignore[arg-type]
     one_bit = grey.convert("1", dither=Image.Dither.NONE)
     pixels = size * _PIXELS_PER_MODULE
-    # 1 light, 0 dark, rows byte-aligned; nearest neighbour keeps every module square
-    bits = zlib.compress(one_bit.resize((pixels, pixels), Image.Resampling.NEAREST).tobytes())
+    # 1 light, 0 dark, rows byte-aligned; nearest neighbour keeps every module square.
+    # zlib's fastest level: a quarter of the time of its default for 15 % more of a kilobyte
+    bits = zlib.compress(one_bit.resize((pixels, pixels), Image.Resampling.NEAREST).tobytes(), 1)
     head = (
         b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
         b" /BitsPerComponent 1 /Interpolate false /Filter /FlateDecode /Length %d >>"

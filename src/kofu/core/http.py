@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -81,9 +82,12 @@ def caller(request: Request) -> str | None:
     """
     tls = request.scope.get("extensions", {}).get("tls") or {}
     chain = tls.get("client_cert_chain") or []
-    if not chain:
-        return None
-    subject = x509.load_pem_x509_certificate(chain[0].encode()).subject
+    return _common_name(chain[0]) if chain else None
+
+
+@lru_cache(maxsize=64)  # a party has a handful of callers, each on one certificate for months
+def _common_name(pem: str) -> str:
+    subject = x509.load_pem_x509_certificate(pem.encode()).subject
     names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else ""
 
@@ -104,9 +108,13 @@ def check_caller(request: Request, allowed: str, doing: str) -> None:
 
 
 def only(allowed: str, doing: str) -> Any:
-    """``check_caller`` as a route dependency: ``dependencies=[only("center", "...")]``."""
+    """``check_caller`` as a route dependency: ``dependencies=[only("center", "...")]``.
 
-    def check(request: Request) -> None:
+    It never waits for anything, so it runs on the event loop: as a plain
+    function FastAPI would send it to the thread pool first, on every request.
+    """
+
+    async def check(request: Request) -> None:
         check_caller(request, allowed, doing)
 
     return Depends(check)

@@ -1,4 +1,11 @@
-"""The issuance center over HTTP: the kiosks' only door.  Thin: parse, call the service, answer."""
+"""The issuance center over HTTP: the kiosks' only door.  Thin: parse, call the service, answer.
+
+Endpoints that may wait for another party (the issuance asks juki and the
+city; a sign-in may ask jpki for a fresh OCSP answer) are plain functions,
+run in FastAPI's thread pool.  Opening a session and confirming a print
+touch only the center's own store and are ``async``, answered on the event
+loop: the trip to the thread pool and back cost more than their work.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +83,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions")
-    def open_session() -> dict[str, str]:
+    async def open_session() -> dict[str, str]:
         session, challenge = service.open_session()
         return {"session": session, "challenge_b64": base64.b64encode(challenge).decode()}
 
@@ -123,7 +130,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
         )
 
     @app.post("/issuances/{request_id}/printed")
-    def printed(request_id: str) -> dict[str, str]:
+    async def printed(request_id: str) -> dict[str, str]:
         service.printed(request_id)
         return {"request_id": request_id, "state": "printed"}
 

@@ -133,6 +133,19 @@ def test_an_idle_link_connects_afresh(
         assert link.opened == 2
 
 
+def test_a_closed_link_connects_afresh_and_closes_that_too(served: tuple[str, Path]) -> None:
+    """After close() a request opens a new connection that the next close() reaches."""
+    url, home = served
+    link = Link(client_context(network_identity(home, "center", "lgwan")))
+    link.get(f"{url}/health")
+    link.close()
+    assert link.get(f"{url}/health").status_code == 200 and link.opened == 2
+    kept = link._pool()[("https", "127.0.0.1", int(url.rsplit(":", 1)[1]))]
+    assert kept.sock is not None
+    link.close()
+    assert kept.sock is None  # closed by close(), not left open by http.client
+
+
 def test_a_link_refused_or_unreached_says_so(served: tuple[str, Path]) -> None:
     url, home = served
     import ssl

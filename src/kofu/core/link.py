@@ -65,6 +65,7 @@ class Link:
         self._local = threading.local()
         self._all: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
+        self._closings = 0  # a thread's pool from before the last close() is stale
         self.opened = 0  # connections made so far, for tests and the curious
 
     def __enter__(self) -> Link:
@@ -113,17 +114,24 @@ class Link:
         return Reply(answer.status, data, found)
 
     def close(self) -> None:
-        """Close every connection this link made, in any thread."""
+        """Close every connection this link made, in any thread.
+
+        The link stays usable: each thread then starts a new pool, since
+        http.client would otherwise reopen a closed connection by itself,
+        where no later close() could find it.
+        """
         with self._lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+            self._closings += 1
 
     def _pool(self) -> dict[_Origin, http.client.HTTPConnection]:
         pool: dict[_Origin, http.client.HTTPConnection] | None = getattr(self._local, "pool", None)
-        if pool is None:
+        if pool is None or self._local.closings != self._closings:
             pool = self._local.pool = {}
             self._local.used = {}
+            self._local.closings = self._closings
         return pool
 
     def _connection(self, origin: _Origin) -> http.client.HTTPConnection:

@@ -3,7 +3,7 @@
 Parsing a CJK TrueType font costs far more than drawing a page, so each face
 is parsed and registered once per process; every document then embeds only
 the subset of glyphs it uses.  What reportlab would redo for every document
-on top of that is kept per face too (``_keep_work``), and ``reserve_first``
+on top of that is kept per face too (``_KeptFont``), and ``reserve_first``
 lets a document put the characters every certificate prints in a first
 subset of their own, the same bytes from one document to the next.
 """
@@ -90,12 +90,17 @@ def _widths(widths: tuple[float, ...]) -> _Formatted:
 
 
 class _KeptFont(TTFont):  # type: ignore[misc]
-    """A TrueType face whose subsets' width arrays are written out once per distinct subset.
+    """A TrueType font that keeps per process what reportlab redoes for every document.
 
-    A subset's /Widths is a number for each of up to 256 codes, each formatted
-    on its own; the subset of a form's words has the same array in every
-    document (``reserve_first``).
+    The parsed face keeps its tables and subsets (``_keep_work``).  A subset's
+    /Widths is a number for each of up to 256 codes, each formatted on its
+    own; the subset of a form's words has the same array in every document
+    (``reserve_first``), so each distinct array is written out once.
     """
+
+    def __init__(self, name: str, path: str) -> None:
+        super().__init__(name, path, asciiReadable=False)
+        _keep_work(self.face)
 
     def addObjects(self, doc: Any) -> None:  # noqa: N802  (reportlab's name)
         super().addObjects(doc)
@@ -109,9 +114,7 @@ class _KeptFont(TTFont):  # type: ignore[misc]
 def register_fonts() -> tuple[str, str]:
     """Parse and register both faces once; returns their names (mincho, gothic)."""
     for face in (MINCHO, GOTHIC):
-        font = _KeptFont(face, str(font_path(face)), asciiReadable=False)
-        _keep_work(font.face)
-        pdfmetrics.registerFont(font)
+        pdfmetrics.registerFont(_KeptFont(face, str(font_path(face))))
     return MINCHO, GOTHIC
 
 

@@ -107,8 +107,6 @@ def test_the_issuance_links_keep_one_connection_a_thread(served: tuple[str, Path
         assert link.opened == 1
         answered = link.post(f"{url}/identity", json={"auth_serial": "c0ffee", "名": "ä"})
         assert answered.status_code == 200 and link.opened == 1
-        assert len(link.get(f"{url}/residents", params={"limit": "3"}).json()) == 3
-        assert link.get(f"{url}/residents", params={"limit": "0"}).status_code == 422
         barrier = threading.Barrier(4)
 
         def health(_: int) -> str:
@@ -118,6 +116,41 @@ def test_the_issuance_links_keep_one_connection_a_thread(served: tuple[str, Path
         with ThreadPoolExecutor(max_workers=4) as pool:
             assert list(pool.map(health, range(4))) == [CITY] * 4
         assert link.opened == 1 + 4  # this thread's, and one for each of the four
+
+
+def test_a_link_sends_query_parameters(served: tuple[str, Path]) -> None:
+    url, home = served
+    with Link(client_context(network_identity(home, f"city-{CITY}-desk", "lgwan"))) as link:
+        assert len(link.get(f"{url}/residents", params={"limit": "3"}).json()) == 3
+        assert link.get(f"{url}/residents", params={"limit": "0"}).status_code == 422
+
+
+@pytest.mark.parametrize("name", ["center", "juki", "city-112186", "city-112186-counter"])
+def test_the_registers_and_desks_answer_only_the_citys_own_staff(
+    served: tuple[str, Path], name: str
+) -> None:
+    """Another LGWAN party (even another city's clerk) is refused the register and the desks."""
+    url, home = served
+    asks = [
+        ("GET", "/residents", None),
+        ("GET", "/domicile-registrations", None),
+        ("POST", "/events", [{"kind": "birth"}]),
+        ("POST", "/certificates/counter", {"resident": "00000000000", "type": "juminhyo"}),
+        ("POST", "/card/notices", None),
+    ]
+    other = client_context(network_identity(home, name, "lgwan"))
+    with httpx.Client(verify=other, timeout=30) as client:
+        for method, path, body in asks:
+            refused = client.request(method, f"{url}{path}", json=body)
+            assert refused.status_code == 403, (path, refused.text)
+            assert refused.json()["reason"] == "caller_not_allowed"
+            assert f"only city-{CITY} and its staff" in refused.json()["message"]
+    for own in (f"city-{CITY}", f"city-{CITY}-counter"):
+        mine = client_context(network_identity(home, own, "lgwan"))
+        with httpx.Client(verify=mine, timeout=30) as client:
+            assert len(client.get(f"{url}/residents", params={"limit": 2}).json()) == 2
+            missing = client.post(f"{url}/certificates/counter", json=asks[3][2])
+            assert missing.status_code == 404, missing.text  # past the check, to the register
 
 
 def test_an_idle_link_connects_afresh(

@@ -92,22 +92,27 @@ def _common_name(pem: str) -> str:
     return str(names[0].value) if names else ""
 
 
-def check_caller(request: Request, allowed: str, doing: str) -> None:
+def check_caller(request: Request, allowed: str, doing: str, staff: bool = False) -> None:
     """Refuse (403 ``caller_not_allowed``) any network certificate but ``allowed``'s.
 
-    A service started without mutual TLS has no caller to check: it was
-    started for one machine's own use (tests, a clerk's laptop).
+    With ``staff``, the party's own people and machines get in too: network
+    names ``allowed-…`` (``city-112186-counter``), which only whoever keeps
+    the network CA can make.  A service started without mutual TLS has no
+    caller to check: it was started for one machine's own use (tests, a
+    clerk's laptop).
     """
     who = caller(request)
-    if who is not None and who != allowed:
-        raise Refused(
-            "caller_not_allowed",
-            f"only {allowed} may {doing}; this network certificate is {who}'s",
-            message_ja="システムの接続設定に誤りがあるため、現在交付できません。係員にお知らせください。",
-        )
+    if who is None or who == allowed or (staff and who.startswith(f"{allowed}-")):
+        return
+    whose = f"{allowed} and its staff" if staff else allowed
+    raise Refused(
+        "caller_not_allowed",
+        f"only {whose} may {doing}; this network certificate is {who}'s",
+        message_ja="システムの接続設定に誤りがあるため、現在交付できません。係員にお知らせください。",
+    )
 
 
-def only(allowed: str, doing: str) -> Any:
+def only(allowed: str, doing: str, staff: bool = False) -> Any:
     """``check_caller`` as a route dependency: ``dependencies=[only("center", "...")]``.
 
     It never waits for anything, so it runs on the event loop: as a plain
@@ -115,7 +120,7 @@ def only(allowed: str, doing: str) -> Any:
     """
 
     async def check(request: Request) -> None:
-        check_caller(request, allowed, doing)
+        check_caller(request, allowed, doing, staff)
 
     return Depends(check)
 

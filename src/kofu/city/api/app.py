@@ -8,6 +8,11 @@
   refusal whose reason a kiosk can show
 - ``/card/...``: the card desk's applications, slots, notices and bookings
 
+Over mutual TLS the register, counter, card desk and domicile decisions
+answer only the city's own network names (``city-CODE`` and its staff,
+``city-CODE-…``); the store path, identity and domicile registrations only
+the center; ``/health`` and ``/store/rules`` anyone on LGWAN.
+
 Most endpoints are plain functions, which FastAPI runs in its thread pool.
 The store endpoint is ``async`` and runs on the event loop instead: it asks
 no other party, only the city's own store and renderer, and under load the
@@ -139,6 +144,9 @@ def create_app(
     def uow() -> CityUnitOfWork:
         return CityUnitOfWork(engine, today=clock.today())
 
+    # the registers and desks answer the city's own people and machines only
+    staff = [only(f"city-{code}", "use the city's registers and desks", staff=True)]
+
     @app.get("/health")
     def health() -> dict[str, str]:
         with uow() as u:
@@ -146,17 +154,17 @@ def create_app(
         name = f"{profile.prefecture}{profile.name}"
         return {"city": code, "name": name, "status": "ok", "now": clock.now().isoformat()}
 
-    @app.get("/residents")
+    @app.get("/residents", dependencies=staff)
     def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         if not 1 <= limit <= 1000 or offset < 0:
             raise InvalidInput("limit is 1 to 1000 and offset is not negative", field="limit")
         return list_residents(uow=uow(), limit=limit, offset=offset)
 
-    @app.get("/residents/{resident}")
+    @app.get("/residents/{resident}", dependencies=staff)
     def resident(resident: str, as_of: str | None = None) -> dict[str, Any]:
         return show_resident(uow=uow(), resident_code=resident, as_of=_date(as_of))
 
-    @app.post("/events")
+    @app.post("/events", dependencies=staff)
     def events(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not body:
             raise InvalidInput("no events", field="events")
@@ -164,7 +172,7 @@ def create_app(
             c.model_dump(mode="json") for c in apply_events(uow=uow(), events=body, clock=clock)
         ]
 
-    @app.post("/certificates/counter")
+    @app.post("/certificates/counter", dependencies=staff)
     def counter(body: CounterIn) -> Response:
         request = IssueRequest.parse(
             type=body.type,
@@ -210,12 +218,12 @@ def create_app(
         )
         return made.model_dump(mode="json")
 
-    @app.get("/domicile-registrations")
+    @app.get("/domicile-registrations", dependencies=staff)
     def domicile_registrations(state: str | None = None) -> list[dict[str, Any]]:
         with uow() as u:
             return [r.model_dump(mode="json") for r in u.registers.domicile_registrations(state)]
 
-    @app.post("/domicile-registrations/{registration_id}/decision")
+    @app.post("/domicile-registrations/{registration_id}/decision", dependencies=staff)
     def decide_domicile(registration_id: str, body: DecisionIn) -> dict[str, Any]:
         decided = decide_registration(
             uow=uow(),
@@ -230,12 +238,14 @@ def create_app(
     def store_rules() -> dict[str, Any]:
         return rules.model_dump(mode="json")
 
-    _card_routes(app, uow, clock)
+    _card_routes(app, uow, clock, staff)
     return app
 
 
-def _card_routes(app: FastAPI, uow: Callable[[], CityUnitOfWork], clock: Clock) -> None:
-    @app.post("/card/applications")
+def _card_routes(
+    app: FastAPI, uow: Callable[[], CityUnitOfWork], clock: Clock, staff: list[Any]
+) -> None:
+    @app.post("/card/applications", dependencies=staff)
     def apply(body: ApplicationIn) -> dict[str, Any]:
         made = desk.apply_for_card(
             uow=uow(),
@@ -247,7 +257,7 @@ def _card_routes(app: FastAPI, uow: Callable[[], CityUnitOfWork], clock: Clock) 
         )
         return made.model_dump(mode="json")
 
-    @app.post("/card/slots")
+    @app.post("/card/slots", dependencies=staff)
     def add_slot(body: SlotIn) -> dict[str, Any]:
         slot = desk.add_slot(
             uow=uow(),
@@ -259,24 +269,24 @@ def _card_routes(app: FastAPI, uow: Callable[[], CityUnitOfWork], clock: Clock) 
         )
         return slot.model_dump(mode="json")
 
-    @app.put("/card/slots/{slot_id}/capacity")
+    @app.put("/card/slots/{slot_id}/capacity", dependencies=staff)
     def capacity(slot_id: str, body: CapacityIn) -> dict[str, Any]:
         return desk.set_capacity(uow=uow(), slot_id=slot_id, capacity=body.capacity).model_dump(
             mode="json"
         )
 
-    @app.post("/card/notices")
+    @app.post("/card/notices", dependencies=staff)
     def notices() -> list[dict[str, Any]]:
         return [a.model_dump(mode="json") for a in desk.send_notices(uow=uow(), clock=clock)]
 
-    @app.post("/card/bookings")
+    @app.post("/card/bookings", dependencies=staff)
     def book(body: BookingIn) -> dict[str, Any]:
         booked = desk.book_slot(
             uow=uow(), application_id=body.application, slot_id=body.slot, clock=clock
         )
         return booked.model_dump(mode="json")
 
-    @app.post("/card/{card_id}/lost")
+    @app.post("/card/{card_id}/lost", dependencies=staff)
     def lost(card_id: str) -> dict[str, Any]:
         record = desk.report_lost(uow=uow(), card_id=card_id, clock=clock)
         return record.model_dump(mode="json", exclude={"issuer_secret"})

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -145,7 +145,9 @@ def create_app(
         return CityUnitOfWork(engine, today=clock.today())
 
     # the registers and desks answer the city's own people and machines only
-    staff = [only(f"city-{code}", "use the city's registers and desks", staff=True)]
+    desks = APIRouter(
+        dependencies=[only(f"city-{code}", "use the city's registers and desks", staff=True)]
+    )
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -154,17 +156,17 @@ def create_app(
         name = f"{profile.prefecture}{profile.name}"
         return {"city": code, "name": name, "status": "ok", "now": clock.now().isoformat()}
 
-    @app.get("/residents", dependencies=staff)
+    @desks.get("/residents")
     def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         if not 1 <= limit <= 1000 or offset < 0:
             raise InvalidInput("limit is 1 to 1000 and offset is not negative", field="limit")
         return list_residents(uow=uow(), limit=limit, offset=offset)
 
-    @app.get("/residents/{resident}", dependencies=staff)
+    @desks.get("/residents/{resident}")
     def resident(resident: str, as_of: str | None = None) -> dict[str, Any]:
         return show_resident(uow=uow(), resident_code=resident, as_of=_date(as_of))
 
-    @app.post("/events", dependencies=staff)
+    @desks.post("/events")
     def events(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not body:
             raise InvalidInput("no events", field="events")
@@ -172,7 +174,7 @@ def create_app(
             c.model_dump(mode="json") for c in apply_events(uow=uow(), events=body, clock=clock)
         ]
 
-    @app.post("/certificates/counter", dependencies=staff)
+    @desks.post("/certificates/counter")
     def counter(body: CounterIn) -> Response:
         request = IssueRequest.parse(
             type=body.type,
@@ -218,12 +220,12 @@ def create_app(
         )
         return made.model_dump(mode="json")
 
-    @app.get("/domicile-registrations", dependencies=staff)
+    @desks.get("/domicile-registrations")
     def domicile_registrations(state: str | None = None) -> list[dict[str, Any]]:
         with uow() as u:
             return [r.model_dump(mode="json") for r in u.registers.domicile_registrations(state)]
 
-    @app.post("/domicile-registrations/{registration_id}/decision", dependencies=staff)
+    @desks.post("/domicile-registrations/{registration_id}/decision")
     def decide_domicile(registration_id: str, body: DecisionIn) -> dict[str, Any]:
         decided = decide_registration(
             uow=uow(),
@@ -238,14 +240,13 @@ def create_app(
     def store_rules() -> dict[str, Any]:
         return rules.model_dump(mode="json")
 
-    _card_routes(app, uow, clock, staff)
+    _card_routes(desks, uow, clock)
+    app.include_router(desks)
     return app
 
 
-def _card_routes(
-    app: FastAPI, uow: Callable[[], CityUnitOfWork], clock: Clock, staff: list[Any]
-) -> None:
-    @app.post("/card/applications", dependencies=staff)
+def _card_routes(desks: APIRouter, uow: Callable[[], CityUnitOfWork], clock: Clock) -> None:
+    @desks.post("/card/applications")
     def apply(body: ApplicationIn) -> dict[str, Any]:
         made = desk.apply_for_card(
             uow=uow(),
@@ -257,7 +258,7 @@ def _card_routes(
         )
         return made.model_dump(mode="json")
 
-    @app.post("/card/slots", dependencies=staff)
+    @desks.post("/card/slots")
     def add_slot(body: SlotIn) -> dict[str, Any]:
         slot = desk.add_slot(
             uow=uow(),
@@ -269,24 +270,24 @@ def _card_routes(
         )
         return slot.model_dump(mode="json")
 
-    @app.put("/card/slots/{slot_id}/capacity", dependencies=staff)
+    @desks.put("/card/slots/{slot_id}/capacity")
     def capacity(slot_id: str, body: CapacityIn) -> dict[str, Any]:
         return desk.set_capacity(uow=uow(), slot_id=slot_id, capacity=body.capacity).model_dump(
             mode="json"
         )
 
-    @app.post("/card/notices", dependencies=staff)
+    @desks.post("/card/notices")
     def notices() -> list[dict[str, Any]]:
         return [a.model_dump(mode="json") for a in desk.send_notices(uow=uow(), clock=clock)]
 
-    @app.post("/card/bookings", dependencies=staff)
+    @desks.post("/card/bookings")
     def book(body: BookingIn) -> dict[str, Any]:
         booked = desk.book_slot(
             uow=uow(), application_id=body.application, slot_id=body.slot, clock=clock
         )
         return booked.model_dump(mode="json")
 
-    @app.post("/card/{card_id}/lost", dependencies=staff)
+    @desks.post("/card/{card_id}/lost")
     def lost(card_id: str) -> dict[str, Any]:
         record = desk.report_lost(uow=uow(), card_id=card_id, clock=clock)
         return record.model_dump(mode="json", exclude={"issuer_secret"})

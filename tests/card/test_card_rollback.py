@@ -9,13 +9,18 @@ reader of this process.
 from __future__ import annotations
 
 import json
+import socket
 import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from kofu.card.device import SocketReader, insert_card, open_card
+from kofu.card.device import CardServer, SocketReader, insert_card, open_card
+from kofu.card.element import SecureElement
 from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard, PinError
 from kofu.card.storage import load_card
@@ -192,3 +197,46 @@ def test_the_device_process_keeps_the_lock_through_a_restored_copy(
     assert not sock.exists()
     status = _kofu(home, "card", "status", "--card", str(card_path))
     assert status.get("reason") == "card_rolled_back", status
+
+
+@contextmanager
+def _serving(element: SecureElement, sock: Path) -> Iterator[CardServer]:
+    """A card device on a thread of this process (the protocol, without a process start)."""
+    server = CardServer(element, sock)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_each_connection_is_a_new_insertion(
+    personalised: SecureElement, tmp_path: Path, kit
+) -> None:
+    with _serving(personalised, tmp_path / "c.sock"):
+        with SocketReader(tmp_path / "c.sock") as reader:
+            JpkiCard(reader).verify_pin(CertKind.AUTH, kit.auth_pin)
+            assert personalised._session.verified == {CertKind.AUTH}
+        with SocketReader(tmp_path / "c.sock") as reader:
+            JpkiCard(reader).select_jpki()
+            assert personalised._session.verified == set()  # the next client starts unverified
+
+
+def test_a_live_device_keeps_its_socket_and_a_dead_ones_is_replaced(
+    personalised: SecureElement, tmp_path: Path
+) -> None:
+    sock = tmp_path / "c.sock"
+    with _serving(personalised, sock), pytest.raises(Conflict, match="another card device"):
+        CardServer(personalised, sock)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(sock))  # bound, never listening: what a killed device leaves
+    dead.close()
+    with _serving(personalised, sock), SocketReader(sock) as reader:
+        assert JpkiCard(reader).tries_left(CertKind.AUTH) == 3
+    assert not sock.exists()
+    sock.write_text("not a socket")
+    with pytest.raises(Conflict, match="not a socket"):
+        CardServer(personalised, sock)

@@ -31,6 +31,7 @@ from services import running
 
 WRONG = "0000"
 NOW = "2026-12-07T10:00:00+09:00"
+CENTER = "https://127.0.0.1:9"  # never reached: the card refuses first
 
 
 @pytest.fixture
@@ -55,8 +56,7 @@ def _kofu(home: Path, *args: str) -> dict[str, object]:
 def _kiosk(home: Path, card: Path, pin: str) -> dict[str, object]:
     """The store's machine with a card file; the PIN is checked before the center is asked."""
     out = str(card.with_suffix(".pdf"))
-    center = "https://127.0.0.1:9"  # never reached: the card refuses first
-    return _kofu(home, "kiosk", "--card", str(card), "--pin", pin, "--center", center,
+    return _kofu(home, "kiosk", "--card", str(card), "--pin", pin, "--center", CENTER,
                  "--type", "juminhyo", "--out", out)  # fmt: skip
 
 
@@ -240,3 +240,18 @@ def test_a_live_device_keeps_its_socket_and_a_dead_ones_is_replaced(
     sock.write_text("not a socket")
     with pytest.raises(Conflict, match="not a socket"):
         CardServer(personalised, sock)
+
+
+def test_the_kiosk_command_line_takes_a_reader_socket(
+    card_path: Path, home: Path, tmp_path: Path, kit
+) -> None:
+    sock = tmp_path / "r.sock"
+    with open_card(card_path, kit.master_key, CardLedger.under(home)) as element:
+        with _serving(element, sock):
+            answer = _kofu(home, "kiosk", "--reader", str(sock), "--pin", WRONG, "--center",
+                           CENTER, "--type", "juminhyo", "--out", "x.pdf")  # fmt: skip
+        assert answer.get("reason") == "wrong_pin", answer
+    assert load_card(card_path, kit.master_key)._image().tries_left[CertKind.AUTH] == 2
+    both = _kofu(home, "kiosk", "--reader", str(sock), "--card", str(card_path), "--pin", WRONG,
+                 "--center", CENTER)  # fmt: skip
+    assert both.get("field") == "card"

@@ -35,7 +35,9 @@ MAC answers 6982.
 
 The session — selected AP and EF, which PINs were verified, an outstanding
 challenge or response — lasts until ``reset()`` (the card is pulled out and put
-back); it is never saved.  Retry counters, PINs, keys and certificates persist.
+back); it is never saved.  Retry counters, PINs, keys and certificates persist: bound to
+its file (``kofu.card.device.open_card``) the element writes each change before
+it answers, and VERIFY writes the spent try before it compares the PIN.
 
 No command returns a private key.  They live in ``kofu.card._vault`` closures;
 ``kofu.card.storage`` writes them only encrypted.

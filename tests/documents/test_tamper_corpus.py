@@ -38,6 +38,7 @@ from kofu.center.signing import center_signer, published_certificates, published
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.issuance import compose
+from kofu.city.services.layout import certificate_of
 from kofu.city.services.seeding import seed_city
 from kofu.core.clock import JST
 from kofu.core.db import make_engine, migrate
@@ -88,7 +89,7 @@ def genuine(home: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Genuin
         for number, person in enumerate(people, start=1):
             req = IssueRequest.parse(type="juminhyo", resident_code=person.resident_code)
             doc = compose(uow.registers, city, req, now=NOW, issue_number=number)
-            city_pdf = render(doc)
+            city_pdf = render(certificate_of(doc))
             store = folder / f"store-{number}.pdf"
             store.write_bytes(
                 protect(

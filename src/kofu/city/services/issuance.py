@@ -10,6 +10,7 @@ from datetime import datetime
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import Document, Holder, IssueRequest
 from kofu.city.domain.issuance import compose
+from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
 from kofu.documents.render import content_digest, render
 
@@ -70,7 +71,7 @@ def issue_certificate(
         number = uow.registers.next_number("issue")
         uow.commit()
     doc = replace(doc, issuer=replace(doc.issuer, issue_number=number))
-    pdf = render(doc)
+    pdf = render(certificate_of(doc))
     digest = content_digest(pdf)
     with uow:
         uow.registers.log_issuance(

@@ -50,7 +50,7 @@ def ca_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("ca_keys")
     store = FileKeyStore(directory)
     for name in CA_NAMES:
-        store.private_key(name)
+        store.ensure(name)
     return directory
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound
-from kofu.jpki.adapters.keys import FileKeyStore, load_or_create_hierarchy
+from kofu.core.keys import KeyStore
+from kofu.jpki.adapters.keys import load_or_create_hierarchy
 from kofu.jpki.adapters.repository import CertificateRecord, SqlCertificates
 from kofu.jpki.domain.ca import RSA_BITS, Authority, Urls, end_of_day
 from kofu.jpki.domain.profiles import BasicFacts, CertKind, certificate_validity_end
@@ -46,7 +47,7 @@ class IssuedPair:
 class JpkiService:
     """One authority over one store; safe to share between request threads."""
 
-    def __init__(self, engine: Engine, keys: FileKeyStore, urls: Urls, clock: Clock) -> None:
+    def __init__(self, engine: Engine, keys: KeyStore, urls: Urls, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
         self.authority = Authority(keys, load_or_create_hierarchy(keys, clock.now()), urls)
@@ -262,7 +263,7 @@ class JpkiService:
             .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
             .certificates([issuer])
         )
-        response = builder.sign(self.authority.keys.private_key(kind.value), hashes.SHA256())
+        response = self.authority.keys.sign_with(kind.value, builder)
         return response.public_bytes(serialization.Encoding.DER)
 
 

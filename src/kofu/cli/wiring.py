@@ -94,18 +94,23 @@ def _rsa(pem: str) -> rsa.RSAPublicKey:
     return key
 
 
-def authority(settings: Settings) -> CertificateAuthority:
-    """KOFU_JPKI_URL when set (a running authority), else the authority in-process."""
+def authority(settings: Settings, city: str) -> CertificateAuthority:
+    """KOFU_JPKI_URL when set (a running authority's private https URL), else in-process.
+
+    Over the network the desk speaks as the city: its LGWAN certificate ``city-CODE``.
+    """
     url = os.environ.get("KOFU_JPKI_URL")
     if url:
-        return _remote(url)
+        return _remote(url, settings.home, city)
     return _local(settings, DEFAULT_JPKI_URL)
 
 
 @cache
-def _remote(url: str) -> HttpAuthority:
-    """One client (and its connections) per authority for the whole process."""
-    return HttpAuthority(url)
+def _remote(url: str, home: Path, city: str) -> HttpAuthority:
+    """One client (and its connections) per authority and city for the whole process."""
+    from kofu.core.network import network_identity
+
+    return HttpAuthority(url, network_identity(home, f"city-{city}", "lgwan"))
 
 
 @cache

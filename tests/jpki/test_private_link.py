@@ -282,3 +282,21 @@ def test_openssl_s_client_sees_the_same_rules(
     status = _s_client(jpki_server, _http("GET", f"/status/{card['auth_serial']}"), "center")
     assert status.stdout.startswith(b"HTTP/1.1 200"), status.stdout
     assert b'"status":"good"' in status.stdout
+
+
+def test_pre_forked_workers_keep_both_listeners_apart(
+    two_workers: Server, card_keys: CardKeys
+) -> None:
+    """Each worker serves both sockets, each with its own TLS setting."""
+    assert two_workers.ready["workers"] == 2
+    with (
+        httpx.Client(base_url=two_workers.url, timeout=30) as anyone,
+        two_workers.client(f"city-{VICTIM_CITY}") as city,
+    ):
+        for _ in range(6):  # new connections, spread over the workers
+            assert anyone.get("/ca/root.der", headers={"connection": "close"}).status_code == 200
+            _refused(anyone.post("/certificates", json=_request(card_keys, "PLAIN")))
+            answer = city.get("/status/1234", headers={"connection": "close"})
+            assert answer.status_code == 200 and answer.json()["status"] == "unknown"
+        issued = city.post("/certificates", json=_request(card_keys, "PREFORK-1"))
+        assert issued.status_code == 200, issued.text

@@ -31,8 +31,9 @@ from jpki_support import CardKeys, Server, public_pem
 
 from kofu.center.auth import verify_response
 from kofu.center.links import HttpDirectory
+from kofu.city.adapters.jpki_http import HttpAuthority
 from kofu.core.clock import FixedClock
-from kofu.core.errors import NotFound, Refused
+from kofu.core.errors import InvalidInput, NotFound, Refused
 
 VICTIM_CITY = "112186"
 
@@ -300,3 +301,31 @@ def test_pre_forked_workers_keep_both_listeners_apart(
             assert answer.status_code == 200 and answer.json()["status"] == "unknown"
         issued = city.post("/certificates", json=_request(card_keys, "PREFORK-1"))
         assert issued.status_code == 200, issued.text
+
+
+def test_the_city_desk_link_speaks_as_its_city(jpki_server: Server, card_keys: CardKeys) -> None:
+    """The city's adapter: https with its own certificate; a plain URL is refused up front."""
+    with pytest.raises(InvalidInput, match="https"):
+        HttpAuthority(jpki_server.url, jpki_server.identity(f"city-{VICTIM_CITY}"))
+    desk = HttpAuthority(jpki_server.private, jpki_server.identity(f"city-{VICTIM_CITY}"))
+    other = HttpAuthority(jpki_server.private, jpki_server.identity("city-132012"))
+    card_id = f"DESK-{secrets.token_hex(6)}"
+    body = _request(card_keys, card_id)
+    issued = desk.issue_pair(
+        city=VICTIM_CITY,
+        resident_code=body["resident_code"],
+        card_id=card_id,
+        birth_date=datetime(1990, 5, 10).date(),
+        card_expiry=datetime(2036, 5, 10).date(),
+        facts=body["facts"],
+        auth_public_key_pem=body["auth_public_key_pem"],
+        sign_public_key_pem=body["sign_public_key_pem"],
+    )
+    with pytest.raises(Refused) as refused:
+        other.revoke_card(card_id, "loss")
+    assert refused.value.reason == "card_of_another_city"
+    assert sorted(desk.revoke_card(card_id, "loss")) == sorted(
+        [issued.auth_serial, issued.sign_serial]
+    )
+    for client in (desk.client, other.client):
+        client.close()

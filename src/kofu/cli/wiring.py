@@ -122,10 +122,10 @@ def card_master_key(settings: Settings) -> bytes:
     """The key card files are sealed with on this installation (made on first use, owner-only)."""
     path: Path = settings.home / "card" / "master.key"
     if not path.exists():
+        from kofu.core.keys import write_new
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(32))
+        write_new(path, secrets.token_bytes(32))  # False: another process made it first
     return path.read_bytes()
 
 

@@ -1,4 +1,4 @@
-"""The center's links: to the authority (status, OCSP) and to the cities (LGWAN, mutual TLS)."""
+"""The center's links over LGWAN (mutual TLS): the authority (status, OCSP), the cities, juki."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ __all__ = ["HttpCities", "HttpDirectory", "HttpJuki"]
 
 
 class HttpDirectory:
-    """The authority's /status and OCSP responder."""
+    """The authority's /status and OCSP responder, on its private link (LGWAN, mutual TLS)."""
 
-    def __init__(self, base_url: str, issuer: x509.Certificate, clock: Clock) -> None:
+    def __init__(
+        self, base_url: str, issuer: x509.Certificate, clock: Clock, identity: NetworkIdentity
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.issuer, self.clock = issuer, clock
-        self.client = httpx.Client(timeout=10)
+        self.client = httpx.Client(verify=client_context(identity), timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
         self._people: dict[str, dict[str, Any]] = {}  # serial -> the certificate's person
 

@@ -63,7 +63,7 @@ def _deliver(code: str) -> None:
     from kofu.city.services.outbox import deliver_to_jpki
     from kofu.cli.wiring import authority
 
-    deliver_to_jpki(uow=city_uow(code), authority=authority(settings()), clock=clock())
+    deliver_to_jpki(uow=city_uow(code), authority=authority(settings(), code), clock=clock())
 
 
 @app.command("apply")
@@ -227,7 +227,7 @@ def issue(
             documents=documents.split(","),
             pin=pin,
             password=password,
-            authority=authority(settings()),
+            authority=authority(settings(), city),
             card_path=out,
             master_key=card_master_key(settings()),
             clock=clock(),
@@ -311,7 +311,7 @@ def renew(
             documents=documents.split(","),
             pin=pin,
             password=password,
-            authority=authority(settings()),
+            authority=authority(settings(), city),
             master_key=card_master_key(settings()),
             clock=clock(),
             force=force,
@@ -395,7 +395,9 @@ def deliver(city: City, as_json: Json = False) -> None:
     from kofu.cli.wiring import authority
 
     with guarded(as_json):
-        result = deliver_to_jpki(uow=city_uow(city), authority=authority(settings()), clock=clock())
+        result = deliver_to_jpki(
+            uow=city_uow(city), authority=authority(settings(), city), clock=clock()
+        )
         _out(
             result,
             as_json,

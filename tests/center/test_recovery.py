@@ -28,12 +28,14 @@ from sqlalchemy import select
 
 from kofu.center import tables as ct
 from kofu.center.service import CenterService
+from kofu.center.signing import published_certificates, published_folder
 from kofu.city.adapters import tables as cityt
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.store import answer_store_request
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, Refused
+from kofu.documents.verify import verify_file
 from stores import BACKENDS, fresh_store
 
 MONTH = (datetime(2026, 11, 1, tzinfo=JST), datetime(2026, 12, 1, tzinfo=JST))
@@ -177,7 +179,7 @@ def test_a_retry_within_the_lease_waits_and_past_it_recovers(world: dict[str, An
     assert count_rows(world["city"], cityt.issuance_log) == 1
 
 
-def test_the_sweep_completes_what_the_city_issued(world: dict[str, Any]) -> None:
+def test_the_sweep_completes_what_the_city_issued(world: dict[str, Any], tmp_path: Path) -> None:
     center = center_for(world, DiesAfterTheCityCity)
     session = sign_in(center, world)
     with pytest.raises(WorkerKilled):
@@ -191,6 +193,10 @@ def test_the_sweep_completes_what_the_city_issued(world: dict[str, Any]) -> None
     assert row.fee == 200 and row.content_digest == hashlib.sha256(city_pdf).hexdigest()
     job = first.request(**_args(session, "req-swept-001"))  # the kiosk comes back for it
     assert job.pdf == bytes(row.print_job)
+    printed = tmp_path / "swept.pdf"
+    printed.write_bytes(job.pdf)
+    verified = verify_file(printed, published_certificates(published_folder(world["home"])))
+    assert verified.content_checked and verified.claims.issued_at == NOON.now()  # when asked
     first.printed("req-swept-001")
     assert first.settlement(*MONTH)[0]["fees"] == 200
     assert count_rows(world["city"], cityt.issuance_log) == 1

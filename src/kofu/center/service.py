@@ -36,7 +36,7 @@ from kofu.center.anti_forgery import protect
 from kofu.center.auth import Authenticated, ChallengeBook, verify_response
 from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
-from kofu.core.clock import Clock
+from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
 
@@ -138,9 +138,9 @@ class _Asked:
 
     @classmethod
     def of(cls, row: Any) -> _Asked:
-        return cls(
-            row.request_id, row.city, row.certificate, row.copies, row.holder_digest, row.created_at
-        )
+        at = row.created_at  # SQLite keeps the clock's wall time (JST) without its zone
+        at = at if at.tzinfo is not None else at.replace(tzinfo=JST)
+        return cls(row.request_id, row.city, row.certificate, row.copies, row.holder_digest, at)
 
 
 class CenterService:

@@ -237,3 +237,30 @@ def test_the_sweep_voids_what_the_city_never_saw_and_closes_the_id(
     assert count_rows(world["city"], cityt.issuance_log) == 0
     with pytest.raises(Conflict, match="voided"):
         _later(world, 2).request(**_args(session, "req-unseen-01"))
+
+
+class DownCity(InProcessCity):
+    """A city that cannot answer at all; counts how often it was asked."""
+
+    asked = 0
+
+    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        raise WorkerKilled
+
+    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+        type(self).asked += 1
+        raise Refused("city_unavailable", "city could not answer just now")
+
+
+def test_a_city_down_is_asked_once_a_turn_and_its_issuances_wait(world: dict[str, Any]) -> None:
+    center = center_for(world, DownCity)
+    session = sign_in(center, world)
+    for request_id in ("req-down-0001", "req-down-0002"):
+        with pytest.raises(WorkerKilled):
+            center.request(**_args(session, request_id))
+    DownCity.asked = 0
+    later = center_for(world, DownCity, clock=FixedClock(NOON.now() + timedelta(minutes=1)))
+    assert later.recover_stuck() == 0
+    assert DownCity.asked == 1  # the second issuance of that city waits for the next turn
+    assert {_issuance(world, r).state for r in ("req-down-0001", "req-down-0002")} == {"requested"}
+    assert _later(world, 2).recover_stuck() == 2  # the city is back: both end

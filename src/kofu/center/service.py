@@ -459,19 +459,24 @@ class CenterService:
         checked and the issuance completes, the print timeout then running
         from now), refused, or nothing — then the id is closed at the city
         first, so it can never issue under it, and the issuance is voided.
-        A city that cannot answer is asked again at the next turn.
+        A city that cannot answer is asked again at the next turn, and not
+        again in this one: the print-timeout sweep waits for this turn.
         """
         limit = self.clock.now() - self.request_lease
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(_i).where(_i.c.state == "requested", _i.c.updated_at < limit).limit(100)
             ).all()
-        moved = 0
+        moved, unreachable = 0, set()
         for row in rows:
-            if not self._claim(row.request_id):
-                continue  # another worker took it
+            if row.city in unreachable or not self._claim(row.request_id):
+                continue  # its city is down, or another worker took it
             try:
                 self._recover(_Asked.of(row))
+            except Refused as exc:
+                if exc.reason in ("city_unavailable", "city_not_connected"):
+                    unreachable.add(row.city)
+                log.warning("recovering %s: %s", row.request_id, exc.message)
             except KofuError as exc:
                 log.warning("recovering %s: %s", row.request_id, exc.message)
             final = self._row(row.request_id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from cryptography import x509
 
 from kofu.center.auth import ocsp_answer
+from kofu.contracts import Contract
+from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
@@ -16,6 +18,8 @@ from kofu.core.link import Link, LinkError
 from kofu.core.network import NetworkIdentity, client_context
 
 __all__ = ["HttpCities", "HttpDirectory", "HttpJuki"]
+
+M = TypeVar("M", bound=Contract)
 
 
 class HttpDirectory:
@@ -100,9 +104,9 @@ class HttpCities:
             out.append({"code": code, "name": name})
         return out
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer:
         """The city's certificate server: the rendered document or a refusal."""
-        return self._post(city, "/certificates/store", body)
+        return self._read(StoreAnswer, city, "POST", "/certificates/store", request)
 
     def identity(self, city: str, auth_serial: str) -> dict[str, Any]:
         """本人確認情報 of the card's holder from the city that keeps the resident record."""
@@ -112,13 +116,20 @@ class HttpCities:
         """An application for 本籍地利用登録 to the domicile city."""
         return self._post(city, "/domicile-registrations", body)
 
-    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+    def outcome(self, city: str, request_id: str) -> StoreOutcome:
         """What the city did under a request id: issued (with its answer), refused, unknown."""
-        return self._call(city, "GET", f"/certificates/store/{request_id}")
+        return self._read(StoreOutcome, city, "GET", f"/certificates/store/{request_id}")
 
-    def abandon(self, city: str, request_id: str) -> dict[str, Any]:
+    def abandon(self, city: str, request_id: str) -> StoreOutcome:
         """Close a request id the city never answered; its outcome either way."""
-        return self._call(city, "POST", f"/certificates/store/{request_id}/abandon")
+        return self._read(StoreOutcome, city, "POST", f"/certificates/store/{request_id}/abandon")
+
+    def _read(
+        self, shape: type[M], city: str, method: str, path: str, body: Contract | None = None
+    ) -> M:
+        """One exchange whose answer must be the contract ``shape``; anything else: unavailable."""
+        sent = {} if body is None else {"json": body.model_dump(mode="json")}
+        return shape.read(self._call(city, method, path, **sent), _unavailable(city))
 
     def _post(self, city: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call(city, "POST", path, json=body)
@@ -131,13 +142,18 @@ class HttpCities:
                 f"city {city} does not take part in store issuance",
                 message_ja="この市区町村はコンビニ交付を実施していません。",
             )
-        unavailable = Refused(
-            "city_unavailable",
-            f"city {city} could not answer just now",
-            message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
+        answer: dict[str, Any] = ask(
+            self.client, method, f"{url}{path}", _unavailable(city), **request
         )
-        answer: dict[str, Any] = ask(self.client, method, f"{url}{path}", unavailable, **request)
         return answer
+
+
+def _unavailable(city: str) -> Refused:
+    return Refused(
+        "city_unavailable",
+        f"city {city} could not answer just now",
+        message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
+    )
 
 
 class HttpJuki:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cryptography import x509
+from pydantic import ValidationError
 from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +37,7 @@ from kofu.center.anti_forgery import protect
 from kofu.center.auth import Authenticated, ChallengeBook, verify_response
 from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
+from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
@@ -55,15 +57,15 @@ log = logging.getLogger("kofu")
 class CityLink(Protocol):
     """The LGWAN link to a city's certificate server."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer: ...
 
     def identity(self, city: str, auth_serial: str) -> dict[str, Any]: ...
 
     def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def outcome(self, city: str, request_id: str) -> dict[str, Any]: ...
+    def outcome(self, city: str, request_id: str) -> StoreOutcome: ...
 
-    def abandon(self, city: str, request_id: str) -> dict[str, Any]: ...
+    def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
 
     def connected(self) -> list[dict[str, str]]: ...
 
@@ -205,7 +207,7 @@ class CenterService:
         session: str,
         request_id: str,
         certificate: str,
-        options: dict[str, Any],
+        options: IssueOptions,
         copies: int,
         store: str,
         chain: str,
@@ -220,13 +222,7 @@ class CenterService:
         if not 1 <= copies <= 10:
             raise InvalidInput("copies is 1 to 10", field="copies")
         who = self._subject(session)
-        body = {
-            **options,
-            "request_id": request_id,
-            "auth_serial": who.serial,
-            "type": certificate,
-            "route": "residence" if domicile_city is None else "domicile",
-        }
+        body = _store_request(request_id, who.serial, certificate, options, domicile_city)
         existing = self._row(request_id)
         if existing is not None:
             return self._again(existing, who, body, copies, domicile_city)
@@ -239,7 +235,7 @@ class CenterService:
             return self._again(self._row(request_id), who, body, copies, domicile_city)
         return self._ask_city(asked, body)
 
-    def _ask_city(self, asked: _Asked, body: dict[str, Any]) -> PrintJob:
+    def _ask_city(self, asked: _Asked, body: StoreRequest) -> PrintJob:
         """Send the request under its id and complete the issuance with the city's answer.
 
         A refusal voids it.  A lost answer (the city unavailable) may hide an
@@ -260,15 +256,15 @@ class CenterService:
             raise
         return self._complete(asked, answer)
 
-    def _complete(self, asked: _Asked, answer: dict[str, Any]) -> PrintJob:
+    def _complete(self, asked: _Asked, answer: StoreAnswer) -> PrintJob:
         """The city's answer checked (holder, content), stamped and kept: requested → rendered."""
         request_id, city = asked.request_id, asked.city
-        if answer.get("request_id") != request_id or answer.get("holder_digest") != asked.expected:
-            detail = f"request {request_id}: returned {answer.get('request_id')}"
+        if answer.request_id != request_id or answer.holder_digest != asked.expected:
+            detail = f"request {request_id}: returned {answer.request_id}"
             self._mis_issuance(city, request_id, "holder_mismatch", detail)
         with self._voided_on_failure(request_id):
-            pdf = base64.b64decode(str(answer["pdf_base64"]), validate=True)
-        if hashlib.sha256(pdf).hexdigest() != answer.get("content_digest"):
+            pdf = base64.b64decode(answer.pdf_base64, validate=True)
+        if hashlib.sha256(pdf).hexdigest() != answer.content_digest:
             detail = f"request {request_id}: the document's bytes do not match its content digest"
             self._mis_issuance(city, request_id, "content_mismatch", detail)
         with self._voided_on_failure(request_id):
@@ -278,7 +274,7 @@ class CenterService:
             "rendered",
             fee=job.fee,
             holder_digest=job.holder_digest,
-            content_digest=str(answer["content_digest"]),
+            content_digest=answer.content_digest,
             print_job=job.pdf,
         )
         if not done:  # a retry or the sweep settled it first: its outcome stands
@@ -297,7 +293,7 @@ class CenterService:
             self._finish(request_id, "voided", reason="center_error")
             raise
 
-    def _stamped_job(self, asked: _Asked, pdf: bytes, answer: dict[str, Any]) -> PrintJob:
+    def _stamped_job(self, asked: _Asked, pdf: bytes, answer: StoreAnswer) -> PrintJob:
         """The city's PDF with the anti-forgery layer, as the print job the kiosk receives."""
         stamped = protect(
             pdf,
@@ -305,9 +301,9 @@ class CenterService:
             city=asked.city,
             type=asked.certificate,
             issued_at=asked.at,
-            holder_digest=str(answer["holder_digest"]),
-            holder_name=str(answer.get("holder_name", "")),
-            issue_number=int(answer["issue_number"]),
+            holder_digest=answer.holder_digest,
+            holder_name=answer.holder_name,
+            issue_number=answer.issue_number,
             signer=self.signer,
         )
         return PrintJob(
@@ -315,10 +311,10 @@ class CenterService:
             asked.certificate,
             asked.city,
             asked.copies,
-            int(answer["fee"]) * asked.copies,
+            answer.fee * asked.copies,
             stamped,
             "rendered",
-            str(answer["holder_digest"]),
+            answer.holder_digest,
         )
 
     def _route(self, serial: str, domicile_city: str | None) -> tuple[str, str, str]:
@@ -392,7 +388,7 @@ class CenterService:
         self,
         row: Any,
         who: Authenticated,
-        body: dict[str, Any],
+        body: StoreRequest,
         copies: int,
         domicile_city: str | None,
     ) -> PrintJob:
@@ -405,7 +401,7 @@ class CenterService:
         if row.auth_serial != who.serial:
             raise Conflict("this request id belongs to another card", field="request_id")
         if (
-            row.certificate != body["type"]
+            row.certificate != body.certificate
             or row.copies != copies
             or (domicile_city is not None and domicile_city != row.city)
         ):
@@ -485,17 +481,17 @@ class CenterService:
 
     def _recover(self, asked: _Asked) -> None:
         told = self.cities.outcome(asked.city, asked.request_id)
-        if told.get("state") == "unknown":
+        if told.state == "unknown":
             told = self.cities.abandon(asked.city, asked.request_id)
-        state = told.get("state")
+        state = told.state
         if self._stopped(asked.city):
             self._finish(asked.request_id, "voided", reason="service_stopped")
         elif state == "issued" and asked.expected is None:  # asked before digests were kept
             self._finish(asked.request_id, "voided", reason="holder_unverifiable")
-        elif state == "issued":
-            self._complete(asked, dict(told["answer"]))
+        elif state == "issued" and told.answer is not None:
+            self._complete(asked, told.answer)
         elif state == "refused":
-            self._finish(asked.request_id, "voided", reason=str(told.get("reason")))
+            self._finish(asked.request_id, "voided", reason=str(told.reason))
         elif state == "abandoned":
             self._finish(asked.request_id, "voided", reason="city_never_issued")
 
@@ -650,6 +646,28 @@ class CenterService:
             "per_city": per_city,
             "print_timeout_seconds": int(self.print_timeout.total_seconds()),
         }
+
+
+def _store_request(
+    request_id: str,
+    serial: str,
+    certificate: str,
+    options: IssueOptions,
+    domicile_city: str | None,
+) -> StoreRequest:
+    """What the city is asked: the card (never a person), the certificate, the options."""
+    try:
+        return StoreRequest(
+            request_id=request_id,
+            auth_serial=serial,
+            certificate=certificate,  # checked here: an unknown one is 422 before any row
+            options=options,
+            route="residence" if domicile_city is None else "domicile",
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise InvalidInput(f"{field}: {error['msg']}", field=field) from exc
 
 
 def settlement(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:

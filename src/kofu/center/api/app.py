@@ -16,10 +16,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from kofu.center.api.status_page import render_status
 from kofu.center.service import CenterService
+from kofu.contracts.store import IssueOptions
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput
 from kofu.core.http import every, party_app
@@ -63,6 +64,20 @@ def _b64(text: str, field: str) -> bytes:
         raise InvalidInput(f"{field} is not base64", field=field) from exc
 
 
+def _options(given: dict[str, Any]) -> IssueOptions:
+    """The kiosk's options as the store request carries them (``with`` → items, ``year``)."""
+    renamed = {_KIOSK_NAMES.get(k, k): v for k, v in given.items()}
+    try:
+        return IssueOptions.model_validate(renamed)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(["options", *(str(part) for part in error["loc"])])
+        raise InvalidInput(f"{field}: {error['msg']}", field=field) from exc
+
+
+_KIOSK_NAMES = {"with": "items", "year": "fiscal_year"}
+
+
 def _month(text: str) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(text, "%Y-%m").replace(tzinfo=JST)
@@ -104,7 +119,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             session=body.session,
             request_id=body.request_id,
             certificate=body.certificate,
-            options=body.options,
+            options=_options(body.options),
             copies=body.copies,
             store=body.store,
             chain=body.chain,

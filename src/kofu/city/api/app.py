@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from pydantic import BaseModel, Field
@@ -50,6 +50,7 @@ from kofu.city.services.store import (
     answer_store_request,
     store_request_outcome,
 )
+from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.core.http import every, only, party_app
@@ -65,17 +66,6 @@ class CounterIn(BaseModel):
     items: list[str] = Field(default_factory=list, alias="with")
     history: bool = False
     year: int | None = None
-
-
-class StoreIn(BaseModel):
-    request_id: str = Field(min_length=8, max_length=64)
-    auth_serial: str = Field(min_length=1, max_length=40)
-    type: str
-    household: str | None = None
-    members: list[str] = Field(default_factory=list)
-    items: list[str] = Field(default_factory=list, alias="with")
-    year: int | None = None
-    route: Literal["residence", "domicile"] = "residence"
 
 
 class IdentityIn(BaseModel):
@@ -206,16 +196,14 @@ def create_app(
         return Response(issued.pdf, media_type="application/pdf", headers=headers)
 
     @app.post("/certificates/store", dependencies=[only("center", "ask for store certificates")])
-    async def store(body: StoreIn) -> dict[str, Any]:
-        return answer_store_request(
-            uow=uow(), code=code, rules=rules, clock=clock, request=body.model_dump(by_alias=True)
-        )
+    async def store(body: StoreRequest) -> StoreAnswer:
+        return answer_store_request(uow=uow(), code=code, rules=rules, clock=clock, request=body)
 
     @app.get(
         "/certificates/store/{request_id}",
         dependencies=[only("center", "ask what was done under a store request id")],
     )
-    async def store_outcome(request_id: str) -> dict[str, Any]:
+    async def store_outcome(request_id: str) -> StoreOutcome:
         """issued (with the same answer), refused, abandoned or unknown: the center's recovery."""
         return store_request_outcome(uow=uow(), request_id=_request_id(request_id))
 
@@ -223,7 +211,7 @@ def create_app(
         "/certificates/store/{request_id}/abandon",
         dependencies=[only("center", "give up a store request id")],
     )
-    async def store_abandon(request_id: str) -> dict[str, Any]:
+    async def store_abandon(request_id: str) -> StoreOutcome:
         """Close an id never answered, so nothing is issued under it; its outcome either way."""
         return abandon_store_request(uow=uow(), request_id=_request_id(request_id), clock=clock)
 

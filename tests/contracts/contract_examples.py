@@ -1,0 +1,108 @@
+"""One valid message of every contract, and one field of it given a value of the wrong type."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from kofu.contracts import Contract
+from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+
+DIGEST = "ab" * 32
+
+
+@dataclass(frozen=True)
+class Example:
+    """A valid message, and a field with a value of the wrong type for it."""
+
+    message: Contract
+    field: str
+    wrong: Any
+
+    @property
+    def name(self) -> str:
+        return type(self.message).__name__
+
+
+_ANSWER = StoreAnswer(
+    request_id="req-00000001",
+    city="112186",
+    certificate="juminhyo",
+    issue_number=7,
+    content_digest=DIGEST,
+    holder_digest=DIGEST,
+    holder_name="山田　太郎",
+    fee=200,
+    pdf_base64="JVBERi0=",
+)
+
+EXAMPLES = [
+    Example(
+        IssueOptions(household="all", items=("head",), fiscal_year=None), "fiscal_year", "2025"
+    ),
+    Example(
+        StoreRequest(
+            request_id="req-00000001",
+            auth_serial="c0ffee",
+            certificate="kazei",
+            options=IssueOptions(fiscal_year=2025),
+        ),
+        "certificate",
+        7,
+    ),
+    Example(_ANSWER, "fee", "200"),
+    Example(StoreOutcome(request_id="req-00000001", state="issued", answer=_ANSWER), "state", 1),
+    Example(
+        StoreOutcome(request_id="req-00000001", state="refused", reason="r", message="m"),
+        "reason",
+        ["r"],
+    ),
+]
+
+
+def call(app: FastAPI, method: str, path: str, body: Any = None) -> httpx.Response:
+    """One request to ``app`` in this process (no socket, no TLS: no caller to check)."""
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://in-process") as client:
+            return await client.request(method, path, json=body)
+
+    return asyncio.run(send())
+
+
+def schema_of(model: type[Contract], mode: str) -> dict[str, Any]:
+    """The contract's JSON schema as OpenAPI components carry it (refs, and defs apart)."""
+    schema = model.model_json_schema(
+        ref_template="#/components/schemas/{model}",
+        mode=mode,  # type: ignore[arg-type]
+    )
+    return _plain(schema)  # type: ignore[no-any-return]
+
+
+def published(app: FastAPI, name: str) -> dict[str, Any]:
+    """The app's OpenAPI component ``name``, spelt as ``schema_of`` spells it."""
+    return _plain(app.openapi()["components"]["schemas"][name])  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    """FastAPI writes bounds as floats and leaves nulls out of defaults; neither changes meaning."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def check_published(app: FastAPI, model: type[Contract], mode: str) -> None:
+    """The app's component for ``model`` (and each it refers to) is the contract's schema."""
+    expected = schema_of(model, mode)
+    for name, schema in expected.pop("$defs", {}).items():
+        assert published(app, name) == schema, name
+    assert published(app, model.__name__) == expected, model.__name__

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from kofu.contracts import Contract
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 
 DIGEST = "ab" * 32
@@ -60,6 +62,44 @@ EXAMPLES = [
         StoreOutcome(request_id="req-00000001", state="refused", reason="r", message="m"),
         "reason",
         ["r"],
+    ),
+    Example(IdentityRequest(auth_serial="c0ffee"), "auth_serial", 12648430),
+    Example(
+        Identity(
+            resident_code="12345678901",
+            name="山田　太郎",
+            kana="ヤマダ　タロウ",
+            birth_date=date(1980, 4, 1),
+            sex="male",
+            address="埼玉県深谷市仲町１－１",
+        ),
+        "birth_date",
+        "1 April 1980",
+    ),
+    Example(
+        DomicileApplication(
+            auth_serial="c0ffee",
+            domicile="岩手県花巻市花城町９番地",
+            head_name="山田　一郎",
+            name="山田　太郎",
+            birth_date=date(1980, 4, 1),
+            sex="female",
+        ),
+        "sex",
+        "f",
+    ),
+    Example(
+        DomicileAnswer(
+            registration_id="D-1",
+            auth_serial="c0ffee",
+            register_id="R-1",
+            member_name="山田　太郎",
+            member_birth_date=date(1980, 4, 1),
+            applied_at=datetime(2026, 11, 24, 12, 0),
+            state="pending",
+        ),
+        "state",
+        True,
     ),
 ]
 

@@ -10,6 +10,7 @@ from cryptography import x509
 
 from kofu.center.auth import ocsp_answer
 from kofu.contracts import Contract
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
@@ -108,13 +109,13 @@ class HttpCities:
         """The city's certificate server: the rendered document or a refusal."""
         return self._read(StoreAnswer, city, "POST", "/certificates/store", request)
 
-    def identity(self, city: str, auth_serial: str) -> dict[str, Any]:
+    def identity(self, city: str, request: IdentityRequest) -> Identity:
         """本人確認情報 of the card's holder from the city that keeps the resident record."""
-        return self._post(city, "/identity", {"auth_serial": auth_serial})
+        return self._read(Identity, city, "POST", "/identity", request)
 
-    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer:
         """An application for 本籍地利用登録 to the domicile city."""
-        return self._post(city, "/domicile-registrations", body)
+        return self._read(DomicileAnswer, city, "POST", "/domicile-registrations", application)
 
     def outcome(self, city: str, request_id: str) -> StoreOutcome:
         """What the city did under a request id: issued (with its answer), refused, unknown."""
@@ -130,9 +131,6 @@ class HttpCities:
         """One exchange whose answer must be the contract ``shape``; anything else: unavailable."""
         sent = {} if body is None else {"json": body.model_dump(mode="json")}
         return shape.read(self._call(city, method, path, **sent), _unavailable(city))
-
-    def _post(self, city: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call(city, "POST", path, json=body)
 
     def _call(self, city: str, method: str, path: str, **request: Any) -> dict[str, Any]:
         url = self.urls.get(city)

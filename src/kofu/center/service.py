@@ -37,6 +37,7 @@ from kofu.center.anti_forgery import protect
 from kofu.center.auth import Authenticated, ChallengeBook, verify_response
 from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
@@ -59,9 +60,9 @@ class CityLink(Protocol):
 
     def issue(self, city: str, request: StoreRequest) -> StoreAnswer: ...
 
-    def identity(self, city: str, auth_serial: str) -> dict[str, Any]: ...
+    def identity(self, city: str, request: IdentityRequest) -> Identity: ...
 
-    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer: ...
 
     def outcome(self, city: str, request_id: str) -> StoreOutcome: ...
 
@@ -328,33 +329,29 @@ class CenterService:
             city, digest = self._residence(serial)
             return city, digest, "residence"
         person = self._identity(serial)
-        expected = identity_digest(
-            str(person["name"]), str(person["birth_date"]), str(person["sex"])
-        )
+        expected = identity_digest(person.name, person.birth_date.isoformat(), person.sex)
         return domicile_city, expected, "domicile"
 
     def register_domicile(
         self, *, session: str, city: str, domicile: str, head_name: str
-    ) -> dict[str, Any]:
+    ) -> DomicileAnswer:
         """本籍地利用登録 at a kiosk: the domicile city reviews it; the answer says pending."""
         who = self._subject(session)
         self._check_city_open(city)
         person = self._identity(who.serial)
-        return self.cities.register_domicile(
-            city,
-            {
-                "auth_serial": who.serial,
-                "domicile": domicile,
-                "head_name": head_name,
-                "name": person["name"],
-                "birth_date": person["birth_date"],
-                "sex": person["sex"],
-            },
+        application = DomicileApplication(
+            auth_serial=who.serial,
+            domicile=domicile,
+            head_name=head_name,
+            name=person.name,
+            birth_date=person.birth_date,
+            sex=person.sex,
         )
+        return self.cities.register_domicile(city, application)
 
-    def _identity(self, serial: str) -> dict[str, Any]:
+    def _identity(self, serial: str) -> Identity:
         """本人確認情報 of the certificate's holder, from the city that holds the record."""
-        return self.cities.identity(self._residence(serial)[0], serial)
+        return self.cities.identity(self._residence(serial)[0], IdentityRequest(auth_serial=serial))
 
     def _residence(self, serial: str) -> tuple[str, str]:
         """The city holding the holder's record now, and the holder digest its answer must carry.

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kofu.center.api.status_page import render_status
 from kofu.center.service import CenterService
+from kofu.contracts.identity import DomicileAnswer
 from kofu.contracts.store import IssueOptions
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput
@@ -141,7 +142,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
         return service.cities.connected()
 
     @app.post("/domicile-registrations")
-    def register_domicile(body: DomicileIn) -> dict[str, Any]:
+    def register_domicile(body: DomicileIn) -> DomicileAnswer:
         return service.register_domicile(
             session=body.session, city=body.city, domicile=body.domicile, head_name=body.head_name
         )

@@ -50,6 +50,7 @@ from kofu.city.services.store import (
     answer_store_request,
     store_request_outcome,
 )
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
@@ -66,21 +67,6 @@ class CounterIn(BaseModel):
     items: list[str] = Field(default_factory=list, alias="with")
     history: bool = False
     year: int | None = None
-
-
-class IdentityIn(BaseModel):
-    auth_serial: str = Field(min_length=1, max_length=40)
-
-
-class DomicileIn(BaseModel):
-    """An application for 本籍地利用登録, with the facts the residence city vouched for."""
-
-    auth_serial: str = Field(min_length=1, max_length=40)
-    domicile: str = Field(min_length=1, max_length=128)  # 本籍 as the applicant typed it
-    head_name: str = Field(min_length=1, max_length=64)  # 筆頭者
-    name: str = Field(min_length=1, max_length=64)
-    birth_date: date
-    sex: str
 
 
 class DecisionIn(BaseModel):
@@ -216,14 +202,14 @@ def create_app(
         return abandon_store_request(uow=uow(), request_id=_request_id(request_id), clock=clock)
 
     @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
-    def identity(body: IdentityIn) -> dict[str, str]:
+    def identity(body: IdentityRequest) -> Identity:
         """本人確認情報 of a valid card's holder, for the center (Juki-net's answer)."""
         return identity_of_card(uow=uow(), auth_serial=body.auth_serial, clock=clock)
 
     @app.post(
         "/domicile-registrations", dependencies=[only("center", "pass on a domicile registration")]
     )
-    def register_domicile(body: DomicileIn) -> dict[str, Any]:
+    def register_domicile(body: DomicileApplication) -> DomicileAnswer:
         made = apply_for_domicile_use(
             uow=uow(),
             auth_serial=body.auth_serial,
@@ -235,7 +221,7 @@ def create_app(
             rules=rules,
             clock=clock,
         )
-        return made.model_dump(mode="json")
+        return DomicileAnswer.model_validate(made.model_dump())
 
     @desks.get("/domicile-registrations")
     def domicile_registrations(state: str | None = None) -> list[dict[str, Any]]:

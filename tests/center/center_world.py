@@ -23,6 +23,7 @@ from kofu.city.services.store import (
     store_request_outcome,
 )
 from kofu.cli.wiring import LocalAuthority
+from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock, FixedClock
@@ -65,16 +66,18 @@ class InProcessDirectory:
     def __init__(self, authority: LocalAuthority) -> None:
         self.service = authority.service
 
-    def lookup(self, serial: str) -> dict[str, Any]:
+    def lookup(self, serial: str) -> CertificateStatus:
         from kofu.core.holder import holder_digest
 
         record = self.service.status(int(serial, 16))
         assert record is not None
-        return {
-            "city": record.city,
-            "holder_digest": holder_digest(record.city, record.resident_code),
-            "resident_code": record.resident_code,
-        }
+        return CertificateStatus(
+            serial=serial,
+            status="good",
+            city=record.city,
+            holder_digest=holder_digest(record.city, record.resident_code),
+            resident_code=record.resident_code,
+        )
 
     def status_of(self, cert: x509.Certificate) -> str:
         issuer = self.service.authority.cas.issuing[CertKind.AUTH]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from kofu.center.service import CenterService
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.services.events import apply_events
 from kofu.city.services.juki_feed import report_to_juki
+from kofu.contracts.juki import IdentityReport, ReportCounts
 from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
 from kofu.juki.services.directory import JukiDirectory
@@ -26,14 +27,15 @@ class FedJuki:
     def __init__(self, directory: JukiDirectory) -> None:
         self.directory = directory
 
-    def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
-        return self.directory.receive(city, records)
+    def report(self, city: str, records: Sequence[IdentityReport]) -> ReportCounts:
+        sent = [r.model_dump(mode="json", exclude={"v"}) for r in records]
+        return ReportCounts.model_validate(self.directory.receive(city, sent))
 
     def store_id(self) -> str:
         return self.directory.store_id()
 
-    def whereabouts(self, resident_code: str) -> dict[str, Any]:
-        return self.directory.whereabouts(resident_code)
+    def whereabouts(self, resident_code: str) -> IdentityReport:
+        return IdentityReport.model_validate(self.directory.whereabouts(resident_code))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,7 +12,17 @@ from fastapi import FastAPI
 
 from kofu.contracts import Contract
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import (
+    BasicFacts,
+    CertificateRequest,
+    CertificatesIssued,
+    CertificateStatus,
+    RevocationRequest,
+    Revoked,
+)
+from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 
 DIGEST = "ab" * 32
 
@@ -40,6 +50,19 @@ _ANSWER = StoreAnswer(
     holder_name="山田　太郎",
     fee=200,
     pdf_base64="JVBERi0=",
+)
+
+_REPORT = IdentityReport(
+    resident_code=str(ResidentCode.from_base("1234567890")),
+    individual_number=str(IndividualNumber.from_base("12345678901")),
+    name="深谷　花子",
+    birth_date=date(1990, 5, 10),
+    sex="female",
+    address="埼玉県深谷市仲町11番1号",
+    city=str(LocalGovernmentCode.from_base("11218")),
+    state="resident",
+    version=3,
+    since=date(2020, 4, 1),
 )
 
 EXAMPLES = [
@@ -101,6 +124,50 @@ EXAMPLES = [
         "state",
         True,
     ),
+    Example(
+        CertificateRequest(
+            city="112186",
+            resident_code="12345678901",
+            card_id="112186-1",
+            birth_date=date(1990, 5, 10),
+            card_expiry=date(2036, 5, 10),
+            auth_public_key_pem="-----BEGIN PUBLIC KEY-----",
+            sign_public_key_pem="-----BEGIN PUBLIC KEY-----",
+            facts=BasicFacts(
+                name="深谷　花子", sex="2", birth_date=date(1990, 5, 10), address="深谷市仲町"
+            ),
+        ),
+        "card_expiry",
+        20360510,
+    ),
+    Example(
+        BasicFacts(name="深谷　花子", sex="2", birth_date=date(1990, 5, 10), address="深谷市"),
+        "sex",
+        2,
+    ),
+    Example(
+        CertificatesIssued(auth_pem="-----BEGIN CERTIFICATE-----", auth_serial="1a2b"),
+        "auth_serial",
+        6699,
+    ),
+    Example(RevocationRequest(card_id="112186-1", cause="move"), "cause", "moved house"),
+    Example(Revoked(revoked=("1a2b", "3c4d")), "revoked", "1a2b"),
+    Example(
+        CertificateStatus(
+            serial="1a2b",
+            status="good",
+            city="112186",
+            kind="auth",
+            holder_digest=DIGEST,
+            resident_code="12345678901",
+        ),
+        "status",
+        None,
+    ),
+    Example(_REPORT, "version", "3"),
+    Example(IdentityReports(city="112186", records=(_REPORT,)), "records", _REPORT.name),
+    Example(ReportCounts(stored=1, replaced=0, unchanged=2), "stored", 1.5),
+    Example(JukiStore(store_id="0f3c"), "store_id", 15),
 ]
 
 
@@ -146,3 +213,12 @@ def check_published(app: FastAPI, model: type[Contract], mode: str) -> None:
     for name, schema in expected.pop("$defs", {}).items():
         assert published(app, name) == schema, name
     assert published(app, model.__name__) == expected, model.__name__
+
+
+def named_fields(answer: httpx.Response) -> set[str]:
+    """Every name a 422 gives for where the problem is (FastAPI's ``loc`` or kofu's ``field``)."""
+    body = answer.json()
+    names = {str(part) for error in body.get("detail", []) for part in error.get("loc", [])}
+    for error in [body, *body.get("errors", [])]:
+        names |= set(str(error.get("field") or "").split("."))
+    return names - {""}

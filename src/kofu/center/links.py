@@ -11,6 +11,8 @@ from cryptography import x509
 from kofu.center.auth import ocsp_answer
 from kofu.contracts import Contract
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.juki import IdentityReport
 from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
@@ -33,9 +35,9 @@ class HttpDirectory:
         self.issuer, self.clock = issuer, clock
         self.client = httpx.Client(verify=client_context(identity), timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
-        self._people: dict[str, dict[str, Any]] = {}  # serial -> the certificate's person
+        self._people: dict[str, CertificateStatus] = {}  # serial -> the certificate's person
 
-    def lookup(self, serial: str) -> dict[str, Any]:
+    def lookup(self, serial: str) -> CertificateStatus:
         """The issuing city, the holder digest and the person of a certificate.
 
         Who a certificate was issued to never changes, so the answer is kept
@@ -49,14 +51,16 @@ class HttpDirectory:
         )
         known = self._people.get(serial)
         if known is not None:
-            return dict(known)
-        answer = ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable)
-        if answer.get("status") != "good" or not answer.get("city"):
+            return known
+        answer = CertificateStatus.read(
+            ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable), unavailable
+        )
+        if answer.status != "good" or not answer.city:
             raise NotFound("the authority does not know this certificate", field="serial")
         if len(self._people) > 100_000:
             self._people.clear()
-        self._people[serial] = {k: answer[k] for k in ("city", "holder_digest", "resident_code")}
-        return dict(answer)
+        self._people[serial] = answer
+        return answer
 
     def status_of(self, cert: x509.Certificate) -> str:
         """OCSP, reusing a good signed answer for half its freshness, as relying parties may.
@@ -161,13 +165,11 @@ class HttpJuki:
         self.base = base_url.rstrip("/")
         self.client = Link(client_context(identity), timeout=10)
 
-    def whereabouts(self, resident_code: str) -> dict[str, Any]:
+    def whereabouts(self, resident_code: str) -> IdentityReport:
         unavailable = Refused(
             "juki_unavailable",
             "the national directory could not answer just now",
             message_ja="住民登録の確認ができません。しばらくしてからお試しください。",
         )
-        answer: dict[str, Any] = ask(
-            self.client, "GET", f"{self.base}/residents/{resident_code}", unavailable
-        )
-        return answer
+        answer = ask(self.client, "GET", f"{self.base}/residents/{resident_code}", unavailable)
+        return IdentityReport.read(answer, unavailable)

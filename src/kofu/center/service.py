@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cryptography import x509
-from pydantic import ValidationError
 from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +37,8 @@ from kofu.center.auth import Authenticated, ChallengeBook, verify_response
 from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.juki import IdentityReport
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
@@ -74,7 +75,7 @@ class CityLink(Protocol):
 class Directory(Protocol):
     """What the authority knows of a certificate: status, issuing city, holder digest."""
 
-    def lookup(self, serial: str) -> dict[str, Any]: ...
+    def lookup(self, serial: str) -> CertificateStatus: ...
 
     def status_of(self, cert: x509.Certificate) -> str: ...
 
@@ -82,7 +83,7 @@ class Directory(Protocol):
 class Whereabouts(Protocol):
     """juki: the record of the city that holds a person's resident record now."""
 
-    def whereabouts(self, resident_code: str) -> dict[str, Any]: ...
+    def whereabouts(self, resident_code: str) -> IdentityReport: ...
 
 
 _REMOVED = {  # juki's state of the holding record → what the kiosk says
@@ -362,8 +363,8 @@ class CenterService:
         """
         facts = self.directory.lookup(serial)
         if self.juki is None:
-            return str(facts["city"]), str(facts["holder_digest"])
-        code = str(facts["resident_code"])
+            return str(facts.city), str(facts.holder_digest)
+        code = str(facts.resident_code)
         try:
             held = self.juki.whereabouts(code)
         except NotFound as exc:
@@ -372,14 +373,14 @@ class CenterService:
                 "no city has reported the holder's resident record to juki",
                 message_ja="住民登録の確認ができません。市区町村の窓口にお問い合わせください。",
             ) from exc
-        if held["state"] != "resident":
+        if held.state != "resident":
             raise Refused(
-                f"record_{held['state']}",
-                f"the holder's last resident record (city {held['city']}) is removed: "
-                f"{held['state']} since {held['since']}",
-                message_ja=_REMOVED.get(str(held["state"]), _REMOVED["deceased"]),
+                f"record_{held.state}",
+                f"the holder's last resident record (city {held.city}) is removed: "
+                f"{held.state} since {held.since}",
+                message_ja=_REMOVED.get(held.state, _REMOVED["deceased"]),
             )
-        return str(held["city"]), holder_digest(str(held["city"]), code)
+        return held.city, holder_digest(held.city, code)
 
     def _again(
         self,
@@ -653,18 +654,15 @@ def _store_request(
     domicile_city: str | None,
 ) -> StoreRequest:
     """What the city is asked: the card (never a person), the certificate, the options."""
-    try:
-        return StoreRequest(
-            request_id=request_id,
-            auth_serial=serial,
-            certificate=certificate,  # checked here: an unknown one is 422 before any row
-            options=options,
-            route="residence" if domicile_city is None else "domicile",
-        )
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"])
-        raise InvalidInput(f"{field}: {error['msg']}", field=field) from exc
+    return StoreRequest.checked(  # an unknown certificate is 422 here, before any row
+        {
+            "request_id": request_id,
+            "auth_serial": serial,
+            "certificate": certificate,
+            "options": options,
+            "route": "residence" if domicile_city is None else "domicile",
+        }
+    )
 
 
 def settlement(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ a receiver refuses a version it does not know (422 naming ``v``).  Adding an
 optional field keeps the version.
 
 This package imports no party and nothing but pydantic, the standard
-library and kofu.core's identifiers (import-linter checks it).
+library and kofu.core's identifiers and errors (import-linter checks it).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from kofu.core.errors import InvalidInput
 
 __all__ = ["AuthSerial", "CityCode", "Contract", "Digest", "RequestId", "ResidentCodeText"]
 
@@ -37,6 +39,20 @@ class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: Literal[1] = 1
+
+    @classmethod
+    def checked(cls, data: Any, within: str = "") -> Self:
+        """This message made of values of ours, or a 422 (InvalidInput) naming the wrong field.
+
+        ``within`` prefixes the field's name where the message sits inside
+        another (``options`` of a kiosk's request).
+        """
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join([*([within] if within else []), *map(str, error["loc"])])
+            raise InvalidInput(f"{field}: {error['msg']}", field=field) from exc
 
     @classmethod
     def read(cls, data: Any, unavailable: Exception) -> Self:

@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from kofu.center.api.status_page import render_status
 from kofu.center.service import CenterService
@@ -68,12 +68,7 @@ def _b64(text: str, field: str) -> bytes:
 def _options(given: dict[str, Any]) -> IssueOptions:
     """The kiosk's options as the store request carries them (``with`` → items, ``year``)."""
     renamed = {_KIOSK_NAMES.get(k, k): v for k, v in given.items()}
-    try:
-        return IssueOptions.model_validate(renamed)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(["options", *(str(part) for part in error["loc"])])
-        raise InvalidInput(f"{field}: {error['msg']}", field=field) from exc
+    return IssueOptions.checked(renamed, within="options")
 
 
 _KIOSK_NAMES = {"with": "items", "year": "fiscal_year"}

@@ -21,7 +21,7 @@ from kofu.contracts.jpki import (
     Revoked,
 )
 from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
-from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import CityHealth, IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 
 DIGEST = "ab" * 32
@@ -87,6 +87,11 @@ EXAMPLES = [
         ["r"],
     ),
     Example(IdentityRequest(auth_serial="c0ffee"), "auth_serial", 12648430),
+    Example(
+        CityHealth(city="112186", name="埼玉県深谷市", status="ok", now=datetime(2026, 11, 24, 12)),
+        "name",
+        None,
+    ),
     Example(
         Identity(
             resident_code="12345678901",

@@ -16,7 +16,14 @@ from kofu.city.api.app import create_app
 from kofu.city.domain.certificates import CertificateType, Item
 from kofu.city.domain.store_rules import StoreRules
 from kofu.contracts import Contract
-from kofu.contracts.store import Certificate, IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    Certificate,
+    CityHealth,
+    IssueOptions,
+    StoreAnswer,
+    StoreOutcome,
+    StoreRequest,
+)
 from kofu.contracts.store import Item as ItemName
 from kofu.core.clock import JST, FixedClock
 
@@ -32,7 +39,12 @@ def city_app(tmp_path: Path) -> FastAPI:
 
 @pytest.mark.parametrize(
     ("model", "mode"),
-    [(StoreRequest, "validation"), (StoreAnswer, "serialization"), (StoreOutcome, "serialization")],
+    [
+        (StoreRequest, "validation"),
+        (StoreAnswer, "serialization"),
+        (StoreOutcome, "serialization"),
+        (CityHealth, "serialization"),
+    ],
 )
 def test_the_city_publishes_the_contracts_schema(
     city_app: FastAPI, model: type[Contract], mode: str

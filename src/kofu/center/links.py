@@ -13,7 +13,7 @@ from kofu.contracts import Contract
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
-from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
@@ -103,8 +103,8 @@ class HttpCities:
         out = []
         for code, url in sorted(self.urls.items()):
             try:
-                name = str(self.client.get(f"{url}/health").json().get("name", code))
-            except (LinkError, ValueError):
+                name = CityHealth.model_validate(self.client.get(f"{url}/health").json()).name
+            except (LinkError, ValueError):  # a ValidationError is a ValueError too
                 name = code  # a city down now is still connected; its name comes back with it
             out.append({"code": code, "name": name})
         return out

@@ -3,10 +3,12 @@
 ``POST /certificates/store``: ``StoreRequest`` → ``StoreAnswer`` (or a 403
 refusal with a reason).  ``GET /certificates/store/{request_id}`` and
 ``POST …/abandon``: → ``StoreOutcome``, what the city did under the id.
+``GET /health``: → ``CityHealth``, whose name the center shows kiosks.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
@@ -15,6 +17,7 @@ from kofu.contracts import AuthSerial, CityCode, Contract, Digest, RequestId, Re
 
 __all__ = [
     "Certificate",
+    "CityHealth",
     "IssueOptions",
     "Item",
     "StoreAnswer",
@@ -92,3 +95,12 @@ class StoreOutcome(Contract):
         if self.state == "refused" and not self.reason:
             raise ValueError("a refused outcome names its reason")
         return self
+
+
+class CityHealth(Contract):
+    """A city's server is up: its code, its name (prefecture and municipality), its clock."""
+
+    city: CityCode
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    status: Literal["ok"]
+    now: datetime

@@ -51,7 +51,7 @@ from kofu.city.services.store import (
     store_request_outcome,
 )
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
-from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.core.http import every, only, party_app
@@ -139,11 +139,11 @@ def create_app(
     )
 
     @app.get("/health")
-    def health() -> dict[str, str]:
+    def health() -> CityHealth:
         with uow() as u:
             profile = u.city()
         name = f"{profile.prefecture}{profile.name}"
-        return {"city": code, "name": name, "status": "ok", "now": clock.now().isoformat()}
+        return CityHealth(city=code, name=name, status="ok", now=clock.now())
 
     @desks.get("/residents")
     def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:

@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from kofu.center import tables as t
 from kofu.center.anti_forgery import protect
-from kofu.center.auth import Authenticated, ChallengeBook, verify_response
-from kofu.center.sessions import SqlSessions
+from kofu.center.auth import CLOCK_SKEW, Authenticated, other_kiosk
+from kofu.center.sessions import SessionDesk, SqlSessions
 from kofu.center.signing import Signer
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
@@ -32,7 +32,6 @@ from kofu.core.holder import holder_digest, identity_digest
 
 __all__ = ["CenterService", "CityLink", "Directory", "Whereabouts", "settlement"]
 
-SESSION_LIFE = timedelta(minutes=10)
 PRINT_TIMEOUT = timedelta(minutes=5)  # a print job not confirmed by then is voided whole
 
 
@@ -53,7 +52,9 @@ class Directory(Protocol):
 
     def lookup(self, serial: str) -> dict[str, Any]: ...
 
-    def status_of(self, cert: x509.Certificate) -> str: ...
+    def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
+        """OCSP; ``fresh`` asks the authority now, past any answer kept for a few seconds."""
+        ...
 
 
 class Whereabouts(Protocol):
@@ -78,6 +79,7 @@ _SETTLE = update(_i).where(
     _i.c.request_id == bindparam("b_request_id"),
     _i.c.state == "rendered",
     _i.c.updated_at >= bindparam("b_fresh_since"),
+    _i.c.kiosk == bindparam("b_kiosk"),
 )
 _ALARMS = select(func.count()).select_from(t.alarms).where(t.alarms.c.city == bindparam("b_city"))
 
@@ -107,41 +109,27 @@ class CenterService:
         cities: CityLink,
         print_timeout: timedelta = PRINT_TIMEOUT,
         juki: Whereabouts | None = None,
+        clock_skew: timedelta = CLOCK_SKEW,
     ) -> None:
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
         self.directory, self.cities, self.juki = directory, cities, juki
         self.print_timeout = print_timeout
         self.sessions = SqlSessions(engine)
-        self.challenges = ChallengeBook(self.sessions)
+        self.desk = SessionDesk(self.sessions, clock, issuer, directory.status_of, clock_skew)
 
-    # --- sessions --------------------------------------------------------------------------
+    # --- sessions: ``kiosk`` is the caller's network name, "" without mutual TLS ------------
 
-    def open_session(self) -> tuple[str, bytes]:
-        return self.challenges.issue(self.clock.now())
+    def open_session(self, kiosk: str = "") -> tuple[str, bytes]:
+        return self.desk.open(kiosk)
 
-    def authenticate(self, session: str, certificate_der: bytes, signature: bytes) -> Authenticated:
-        now = self.clock.now()
-        challenge = self.challenges.take(session, now)
-        who = verify_response(
-            certificate_der=certificate_der,
-            signature=signature,
-            challenge=challenge,
-            issuer=self.issuer,
-            now=now,
-            status_of=self.directory.status_of,
-        )
-        self.sessions.bind(session, who, now + SESSION_LIFE)
-        return who
+    def authenticate(
+        self, session: str, certificate_der: bytes, signature: bytes, kiosk: str = ""
+    ) -> Authenticated:
+        return self.desk.authenticate(session, certificate_der, signature, kiosk)
 
-    def _subject(self, session: str) -> Authenticated:
-        entry = self.sessions.subject(session)
-        if entry is None or self.clock.now() >= entry[1]:
-            raise Refused(
-                "session_unknown",
-                "the session is not authenticated or has ended",
-                message_ja="もう一度カードを置いて、最初からやり直してください。",
-            )
-        return entry[0]
+    def _subject(self, session: str, kiosk: str, spent_on: str) -> Authenticated:
+        """The session's card; the session is spent on ``spent_on`` and on nothing else."""
+        return self.desk.spend(session, kiosk, spent_on)
 
     # --- issuance --------------------------------------------------------------------------
 
@@ -160,6 +148,7 @@ class CenterService:
         store: str,
         chain: str,
         domicile_city: str | None = None,
+        kiosk: str = "",
     ) -> PrintJob:
         """Issue once per request id; a retry returns the same print job, never a second one.
 
@@ -169,7 +158,7 @@ class CenterService:
         """
         if not 1 <= copies <= 10:
             raise InvalidInput("copies is 1 to 10", field="copies")
-        who = self._subject(session)
+        who = self._subject(session, kiosk, request_id)
         existing = self._row(request_id)
         if existing is not None:
             return self._replay(existing, who)
@@ -177,7 +166,9 @@ class CenterService:
         self._check_city_open(city)
         now = self.clock.now()
         try:
-            self._insert(request_id, who.serial, city, certificate, copies, store, chain, now)
+            self._insert(
+                request_id, who.serial, city, certificate, copies, store, chain, now, kiosk
+            )
         except IntegrityError:  # the same request id twice at once: the first one issues
             return self._replay(self._row(request_id), who)
         with self._voided_on_failure(request_id):
@@ -266,10 +257,10 @@ class CenterService:
         return domicile_city, expected, "domicile"
 
     def register_domicile(
-        self, *, session: str, city: str, domicile: str, head_name: str
+        self, *, session: str, city: str, domicile: str, head_name: str, kiosk: str = ""
     ) -> dict[str, Any]:
         """本籍地利用登録 at a kiosk: the domicile city reviews it; the answer says pending."""
-        who = self._subject(session)
+        who = self._subject(session, kiosk, "domicile-registration")
         self._check_city_open(city)
         person = self._identity(who.serial)
         return self.cities.register_domicile(
@@ -341,6 +332,7 @@ class CenterService:
         store: str,
         chain: str,
         now: datetime,
+        kiosk: str = "",
     ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -357,6 +349,7 @@ class CenterService:
                     "chain": chain,
                     "created_at": now,
                     "updated_at": now,
+                    "kiosk": kiosk,
                 },
             )
 
@@ -396,13 +389,13 @@ class CenterService:
                 message_ja="この市区町村の証明書は、現在交付を停止しています。",
             )
 
-    def printed(self, request_id: str) -> None:
+    def printed(self, request_id: str, kiosk: str = "") -> None:
         """The kiosk printed every copy: charge it, drop the print job. Idempotent."""
-        self._settle_state(request_id, "printed")
+        self._settle_state(request_id, "printed", kiosk)
 
-    def voided(self, request_id: str, reason: str) -> None:
+    def voided(self, request_id: str, reason: str, kiosk: str = "") -> None:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""
-        self._settle_state(request_id, "voided", reason=reason[:200], fee=0)
+        self._settle_state(request_id, "voided", kiosk, reason=reason[:200], fee=0)
 
     def void_unconfirmed(self, request_id: str | None = None) -> int:
         """Void every print job (or this one) unconfirmed past the print timeout: whole, uncharged.
@@ -429,21 +422,27 @@ class CenterService:
             )
         return int(done.rowcount or 0)
 
-    def _settle_state(self, request_id: str, state: str, **values: Any) -> None:
+    def _settle_state(self, request_id: str, state: str, kiosk: str, **values: Any) -> None:
         """rendered → printed or voided, once: the state is checked in the same UPDATE.
 
         Two workers (a kiosk's confirmation and another's timeout sweep) can
         race for one issuance; only one of them moves it, the other sees the
         outcome, so a voided issuance can never be charged afterwards.  A
         confirmation after the timeout finds the job expired and voids it,
-        whether or not the sweep has come by yet.
+        whether or not the sweep has come by yet.  Only the kiosk that asked
+        for the job may confirm or void it.
         """
         now = self.clock.now()
         changes = {"state": state, "print_job": None, "updated_at": now} | values
         with self.engine.begin() as conn:
             moved = conn.execute(
                 _SETTLE,
-                {"b_request_id": request_id, "b_fresh_since": now - self.print_timeout} | changes,
+                {
+                    "b_request_id": request_id,
+                    "b_fresh_since": now - self.print_timeout,
+                    "b_kiosk": kiosk,
+                }
+                | changes,
             ).rowcount
         if moved:
             return
@@ -451,6 +450,8 @@ class CenterService:
         row = self._row(request_id)
         if row is None:
             raise NotFound(f"no issuance {request_id}", field="request_id")
+        if row.kiosk != kiosk:
+            raise other_kiosk()
         if row.state != state:
             why = f" ({row.reason})" if row.reason else ""
             raise Conflict(f"issuance {request_id} is {row.state}{why}", field="request_id")
@@ -481,7 +482,7 @@ class CenterService:
         return {
             "now": self.clock.now().isoformat(),
             "alarms": alarm_rows,
-            "stopped_cities": sorted({r["city"] for r in alarm_rows}),
+            "stopped_cities": sorted({r["city"] for r in alarm_rows if r["city"]}),
             "issuances": states,
             "per_city": per_city,
             "print_timeout_seconds": int(self.print_timeout.total_seconds()),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from center_world import center_for, make_world
+from center_world import CITY, center_for, make_world
 
 from kofu.card.reader import JpkiCard
 from kofu.center.api.app import create_app
@@ -21,6 +24,7 @@ from kofu.core.link import Link
 from kofu.core.network import client_context, network_identity
 from kofu.core.serve import free_port, uvicorn_config
 from kofu.kiosk.client import KioskClient
+from services import KOFU
 
 
 @pytest.fixture
@@ -110,3 +114,29 @@ def test_operators_read_the_books_and_cannot_sign_in(served: tuple[str, dict[str
             assert "稼働状況" in operator.get(f"{url}/").text
             opened = operator.post(f"{url}/sessions", json={})
             assert opened.status_code == 403 and opened.json()["reason"] == "caller_not_allowed"
+
+
+def test_kofu_settle_asks_the_center_as_operator(served: tuple[str, dict[str, Any]]) -> None:
+    url, world = served
+    with Link(client_context(network_identity(world["home"], "kiosk-a"))) as link:
+        kiosk = KioskClient(url, link)
+        job = kiosk.call(
+            "/issuances", _issue_body(kiosk.authenticate(_reader(world)), "settle-0001")
+        )
+        kiosk.printed(job["request_id"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
+    env["KOFU_HOME"] = str(world["home"])
+    done = subprocess.run(
+        [str(KOFU), "settle", "--month", "2026-11", "--center", url, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "month": "2026-11",
+        "rows": [{"city": CITY, "chain": "seven", "issuances": 1, "copies": 1, "fees": 200}],
+        "total": {"issuances": 1, "fees": 200},
+    }
+    assert (world["home"] / "network" / "operator.pem").exists()

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from center_world import CITY, center_for, count_rows, make_world, sign_in
+from center_world import CITY, NOON, InProcessCity, center_for, count_rows, make_world, sign_in
 
 from kofu.card.reader import JpkiCard
 from kofu.center import tables as ct
 from kofu.center.service import CenterService
+from kofu.center.signing import center_signer
 from kofu.city.adapters import tables as cityt
 from kofu.core.certkinds import CertKind
+from kofu.core.clock import FixedClock
 from kofu.core.errors import Refused
 from kofu.jpki.domain.revocation import RevocationCause
 from stores import BACKENDS, fresh_store
@@ -127,3 +132,39 @@ def test_a_few_failures_do_not_hold_a_card(world: dict[str, Any]) -> None:
         with pytest.raises(Refused):
             center.authenticate(session, _answer(world, challenge)[0], b"\0" * 256)
     assert _ask(center, sign_in(center, world), "store-few-00001").fee == 200
+
+
+def test_one_session_is_spent_once_under_a_race(world: dict[str, Any]) -> None:
+    """Eight workers spend one session on eight requests at once: exactly one wins."""
+    center = center_for(world)
+    session = sign_in(center, world)
+    barrier = threading.Barrier(8)
+
+    def spend(n: int) -> bool:
+        barrier.wait()
+        return center.sessions.spend(session, f"store-race-{n:04d}")
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(spend, range(8))) == [False] * 7 + [True]
+
+
+def test_ended_sessions_and_old_failures_are_swept(world: dict[str, Any]) -> None:
+    center = center_for(world)
+    session = sign_in(center, world)
+    opened, challenge = center.open_session()
+    with pytest.raises(Refused):
+        center.authenticate(opened, _answer(world, challenge)[0], b"\0" * 256)
+    assert center.desk.forget_old() == 0
+    later = CenterService(
+        world["center"],
+        FixedClock(NOON.now() + timedelta(minutes=16)),
+        center_signer(world["home"]),
+        world["issuer"],
+        world["directory"],
+        InProcessCity(world["city"]),
+    )
+    assert later.desk.forget_old() == 2  # the session and the failed sign-in
+    assert count_rows(world["center"], ct.sessions) == 0
+    with pytest.raises(Refused) as gone:
+        _ask(center, session, "store-swept-001")
+    assert gone.value.reason == "session_unknown"

@@ -154,6 +154,17 @@ class SqlSessions:
         with self.engine.begin() as conn:
             conn.execute(_FAILED, {"at": at, "auth_serial": serial, "reason": reason})
 
+    def forget(self, sessions_before: datetime, failures_before: datetime) -> int:
+        """Drop sessions past their life and failures past the window; how many rows went."""
+        ended = or_(
+            _s.c.expires < sessions_before,
+            and_(_s.c.expires.is_(None), _s.c.challenge_expires < sessions_before),
+        )
+        with self.engine.begin() as conn:
+            gone = conn.execute(delete(_s).where(ended)).rowcount or 0
+            gone += conn.execute(delete(_f).where(_f.c.at < failures_before)).rowcount or 0
+        return int(gone)
+
     def failures_since(self, serial: str, since: datetime) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(_FAILURES, {"b_serial": serial, "b_since": since}).scalar_one())
@@ -238,6 +249,11 @@ class SessionDesk:
             check_validity(cert, self.clock.now(), self.skew)
             check_status(self.status_of(cert, True))
         return entry.who
+
+    def forget_old(self) -> int:
+        """Ended sessions and failures older than the window leave the store (the sweep)."""
+        now = self.clock.now()
+        return self.store.forget(now, now - FAILURE_WINDOW)
 
     def _count_failure(self, certificate_der: bytes, reason: str, now: datetime) -> None:
         """Count it against the card, if the certificate is one the authority really issued."""

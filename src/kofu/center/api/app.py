@@ -111,7 +111,11 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     sweeping at once void each job exactly once.
     """
 
-    sweeping = every(sweep_every, service.void_unconfirmed, at_start=False)
+    def sweep() -> None:
+        service.void_unconfirmed()
+        service.desk.forget_old()  # ended sessions, failed sign-ins past their window
+
+    sweeping = every(sweep_every, sweep, at_start=False)
     app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions", dependencies=[KIOSKS])

@@ -85,6 +85,9 @@ def test_a_session_and_its_print_job_stay_with_their_kiosk(world: dict[str, Any]
         _ask(center, session, "store-kiosk-0001", kiosk="kiosk-b")
     assert used_elsewhere.value.reason == "session_other_kiosk"
     job = _ask(center, session, "store-kiosk-0001", kiosk="kiosk-a")
+    with pytest.raises(Refused) as fetched_elsewhere:  # the same card signed in at kiosk-b
+        _ask(center, _sign_in_at(center, world, "kiosk-b"), "store-kiosk-0001", kiosk="kiosk-b")
+    assert fetched_elsewhere.value.reason == "session_other_kiosk"
     for other in (center.printed, lambda rid, kiosk: center.voided(rid, "jam", kiosk)):
         with pytest.raises(Refused) as foreign:
             other(job.request_id, kiosk="kiosk-b")

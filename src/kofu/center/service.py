@@ -161,7 +161,7 @@ class CenterService:
         who = self._subject(session, kiosk, request_id)
         existing = self._row(request_id)
         if existing is not None:
-            return self._replay(existing, who)
+            return self._replay(existing, who, kiosk)
         city, expected, route = self._route(who.serial, domicile_city)
         self._check_city_open(city)
         now = self.clock.now()
@@ -170,7 +170,7 @@ class CenterService:
                 request_id, who.serial, city, certificate, copies, store, chain, now, kiosk
             )
         except IntegrityError:  # the same request id twice at once: the first one issues
-            return self._replay(self._row(request_id), who)
+            return self._replay(self._row(request_id), who, kiosk)
         with self._voided_on_failure(request_id):
             answer = self.cities.issue(
                 city,
@@ -307,9 +307,11 @@ class CenterService:
             )
         return str(held["city"]), holder_digest(str(held["city"]), code)
 
-    def _replay(self, row: Any, who: Authenticated) -> PrintJob:
+    def _replay(self, row: Any, who: Authenticated, kiosk: str = "") -> PrintJob:
         if row.auth_serial != who.serial:
             raise Conflict("this request id belongs to another card", field="request_id")
+        if row.kiosk != kiosk:
+            raise other_kiosk()
         if row.state != "rendered":
             raise Conflict(f"request {row.request_id} is already {row.state}", field="request_id")
         return PrintJob(

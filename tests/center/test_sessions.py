@@ -128,6 +128,20 @@ def test_a_card_signing_in_after_a_run_of_failures_is_refused_and_alarmed(
     assert status["stopped_cities"] == [] and CITY not in status["stopped_cities"]
 
 
+def test_a_card_signing_in_after_a_run_of_abandoned_sessions_is_refused(
+    world: dict[str, Any],
+) -> None:
+    """Signed in five times and never asked for anything: the sixth sign-in raises the alarm."""
+    center = center_for(world)
+    for _ in range(5):
+        sign_in(center, world)
+    with pytest.raises(Refused) as held:
+        sign_in(center, world)
+    assert held.value.reason == "sign_in_suspended"
+    assert "abandoned" in held.value.message
+    assert count_rows(world["center"], ct.alarms, ct.alarms.c.kind == "sign_in_failures") == 1
+
+
 def test_a_few_failures_do_not_hold_a_card(world: dict[str, Any]) -> None:
     center = center_for(world)
     for _ in range(4):

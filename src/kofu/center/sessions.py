@@ -33,7 +33,7 @@ __all__ = ["SESSION_LIFE", "SessionDesk", "SessionEntry", "SqlSessions"]
 
 SESSION_LIFE = timedelta(minutes=10)
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5  # failed sign-ins of one card within the window before a good one is refused
+MAX_FAILURES = 5  # failed or abandoned sign-ins of one card in the window before one is refused
 # What a failed answer tells of the one who gave it; the card's own state (revoked, expired) is
 # not an attempt at it and is not counted.
 _ATTEMPTS = {"signature_invalid", "challenge_expired", "challenge_unknown", "session_other_kiosk"}
@@ -64,6 +64,15 @@ _FAILURES = (
     select(func.count())
     .select_from(_f)
     .where(and_(_f.c.auth_serial == bindparam("b_serial"), _f.c.at >= bindparam("b_since")))
+)
+_ABANDONED = (  # signed in, never spent on a request: opened within the window (expires − life)
+    select(func.count())
+    .select_from(_s)
+    .where(
+        _s.c.auth_serial == bindparam("b_serial"),
+        _s.c.request_id.is_(None),
+        _s.c.expires >= bindparam("b_opened_since"),
+    )
 )
 
 
@@ -166,8 +175,13 @@ class SqlSessions:
         return int(gone)
 
     def failures_since(self, serial: str, since: datetime) -> int:
+        """Failed answers of the card since then, and its sessions signed in but never used."""
         with self.engine.connect() as conn:
-            return int(conn.execute(_FAILURES, {"b_serial": serial, "b_since": since}).scalar_one())
+            failed = conn.execute(_FAILURES, {"b_serial": serial, "b_since": since}).scalar_one()
+            abandoned = conn.execute(
+                _ABANDONED, {"b_serial": serial, "b_opened_since": since + SESSION_LIFE}
+            ).scalar_one()
+        return int(failed) + int(abandoned)
 
 
 class SessionDesk:
@@ -215,7 +229,7 @@ class SessionDesk:
             self._alarm(who.serial, failures, kiosk, now)
             raise Refused(
                 "sign_in_suspended",
-                f"{failures} failed sign-ins of this card in the last "
+                f"{failures} failed or abandoned sign-ins of this card in the last "
                 f"{int(FAILURE_WINDOW.total_seconds() // 60)} minutes; store sign-in is suspended",
                 message_ja="このカードは現在ご利用いただけません。市区町村の窓口にお問い合わせください。",
             )
@@ -273,6 +287,6 @@ class SessionDesk:
                     city="",
                     kind="sign_in_failures",
                     detail=f"card certificate {serial}: signed in at kiosk {kiosk or '-'} after "
-                    f"{failures} failed sign-ins within {FAILURE_WINDOW}; refused",
+                    f"{failures} failed or abandoned sign-ins within {FAILURE_WINDOW}; refused",
                 )
             )

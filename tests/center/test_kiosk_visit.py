@@ -44,8 +44,9 @@ def serving(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def kiosk(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """The kiosk page before a center, with the world's card in its reader and a hand-set clock."""
+    monkeypatch.setenv("KOFU_HOME", str(tmp_path))  # the kiosk's state (its card ledger) here
     world = make_world(tmp_path)
     (tmp_path / "cards").mkdir()
     save_card(world["card"], tmp_path / "cards" / "resident.json", MASTER)

@@ -22,23 +22,24 @@ from kofu.center.signing import center_signer
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import FixedClock
 from kofu.core.errors import Refused
+from kofu.core.network import NetworkIdentity, network_identity
 from kofu.core.serve import free_port, uvicorn_config
 from kofu.jpki.api.app import create_app as jpki_app
 from kofu.jpki.domain.revocation import RevocationCause
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """The app on a free loopback port in a thread, stopped afterwards."""
+def serving(app: Any, identity: NetworkIdentity) -> Iterator[str]:
+    """The app over mutual TLS on a free loopback port in a thread, stopped afterwards."""
     port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, port, None))
+    server = uvicorn.Server(uvicorn_config(app, port, identity))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"https://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
@@ -47,7 +48,8 @@ def serving(app: Any) -> Iterator[str]:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     world = make_world(tmp_path)
-    with serving(jpki_app(world["directory"].service)) as url:
+    jpki = network_identity(tmp_path, "jpki", "lgwan")  # the authority's private listener
+    with serving(jpki_app(world["directory"].service), jpki) as url:
         yield world | {"jpki": url}
 
 
@@ -61,7 +63,8 @@ def _certificate(world: dict[str, Any]) -> x509.Certificate:
 
 @contextmanager
 def directory_at(world: dict[str, Any], **keep: timedelta) -> Iterator[HttpDirectory]:
-    directory = HttpDirectory(world["jpki"], world["issuer"], NOON, **keep)
+    center = network_identity(world["home"], "center", "lgwan")
+    directory = HttpDirectory(world["jpki"], world["issuer"], NOON, center, **keep)
     with directory.client:
         yield directory
 

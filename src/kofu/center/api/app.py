@@ -108,14 +108,12 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     """The center's API; every ``sweep_every`` seconds unconfirmed print jobs past the timeout void.
 
     The sweep runs in every worker; it is one conditional UPDATE, so workers
-    sweeping at once void each job exactly once.
+    sweeping at once void each job exactly once.  The same turn recovers
+    issuances stuck ``requested`` past their lease (a worker died mid
+    request), each taken by one worker only.
     """
 
-    def sweep() -> None:
-        service.void_unconfirmed()
-        service.desk.forget_old()  # ended sessions, failed sign-ins past their window
-
-    sweeping = every(sweep_every, sweep, at_start=False)
+    sweeping = every(sweep_every, service.sweep, at_start=False)
     app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions", dependencies=[KIOSKS])

@@ -98,10 +98,17 @@ def test_a_killed_center_worker_leaves_no_issuance_stuck(home: Path) -> None:
             home,
             *("card", "issue", "--city", CITY, "--resident", resident),
             *("--pin", "1234", "--out", str(card)),
-            KOFU_JPKI_URL=jpki["url"],
+            KOFU_JPKI_URL=jpki["private"],
         )
         assert made.returncode == 0, made.stderr
-        center_args = ["serve", "center", "--jpki", jpki["url"], "--city", f"{CITY}={city['url']}"]
+        center_args = [
+            "serve",
+            "center",
+            "--jpki",
+            jpki["private"],
+            "--city",
+            f"{CITY}={city['url']}",
+        ]
         kiosk_tls = client_context(network_identity(home, "kiosk"))
         job_args = ("juminhyo", {}, 1, "7-0001", "seven")
         with _service([*center_args, "--port", "0"], home, NOW) as (center_proc, center):

@@ -1,0 +1,116 @@
+"""Every party's HTTP app built in-process over stores under one folder, and a way to call them.
+
+For the tests of what every service answers to bad input (tests/core): the
+city (a small seeded register), the authority, juki and the center.  The
+center's links to the other parties are in-memory fakes that find no card
+and no city, so a request that gets past the center's own checks ends in
+the refusal a kiosk would show, never in another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography import x509
+from fastapi import FastAPI
+
+from kofu.center.api.app import create_app as center_app
+from kofu.center.service import CenterService
+from kofu.center.signing import center_signer
+from kofu.city.api.app import create_app as city_app
+from kofu.city.domain.store_rules import StoreRules
+from kofu.city.services.seeding import seed_city
+from kofu.core.certkinds import CertKind
+from kofu.core.clock import JST, FixedClock
+from kofu.core.db import make_engine, migrate
+from kofu.core.errors import NotFound, Refused
+from kofu.core.settings import Settings
+from kofu.jpki.api.app import create_app as jpki_app
+from kofu.jpki.bootstrap import build_jpki
+from kofu.juki.api.app import create_app as juki_app
+from kofu.juki.services.directory import JukiDirectory
+
+CITY = "032051"
+NOW = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))
+PARTIES = ["city", "center", "jpki", "juki"]
+
+
+def _unavailable() -> Refused:
+    return Refused("city_unavailable", "no city is connected in this test")
+
+
+class NoCities:
+    """The center's LGWAN link with one city listed and none answering."""
+
+    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        raise _unavailable()
+
+    def identity(self, city: str, auth_serial: str) -> dict[str, Any]:
+        raise _unavailable()
+
+    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+        raise _unavailable()
+
+    def connected(self) -> list[dict[str, str]]:
+        return [{"code": CITY, "name": "岩手県花巻市"}]
+
+
+class NoCards:
+    """The authority as the center sees it, knowing no certificate."""
+
+    def lookup(self, serial: str) -> dict[str, Any]:
+        raise NotFound(f"no certificate {serial}", field="serial")
+
+    def status_of(self, cert: x509.Certificate) -> str:
+        return "unknown"
+
+
+def party_apps(home: Path) -> dict[str, FastAPI]:
+    """The four services' apps over SQLite stores under ``home`` (background jobs not started)."""
+    city_engine = make_engine(f"sqlite:///{home / f'city_{CITY}.sqlite'}")
+    migrate(city_engine, "city")
+    seed_city(engine=city_engine, code=CITY, residents=40, seed=5, today=date(2026, 11, 24))
+    authority = build_jpki(Settings(home, None, ""), "http://127.0.0.1:8801", NOW)
+    juki_engine = make_engine(f"sqlite:///{home / 'juki.sqlite'}")
+    migrate(juki_engine, "juki")
+    center_engine = make_engine(f"sqlite:///{home / 'center.sqlite'}")
+    migrate(center_engine, "center")
+    center = CenterService(
+        center_engine,
+        NOW,
+        center_signer(home),
+        authority.authority.cas.issuing[CertKind.AUTH],
+        NoCards(),
+        NoCities(),
+    )
+    return {
+        "city": city_app(city_engine, CITY, NOW, StoreRules()),
+        "center": center_app(center),
+        "jpki": jpki_app(authority),
+        "juki": juki_app(JukiDirectory(juki_engine, NOW)),
+    }
+
+
+def calling(app: FastAPI) -> Callable[..., httpx.Response]:
+    """``call(method, url, **httpx_options)``: one request to ``app`` in-process, its response."""
+
+    def call(method: str, url: str, **options: Any) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://kofu.test") as c:
+                return await c.request(method, url, **options)
+
+        return asyncio.run(go())
+
+    return call
+
+
+async def chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """``body`` in pieces, sent without a Content-Length (chunked)."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]

@@ -23,6 +23,7 @@ from kofu.center.service import CenterService
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput
 from kofu.core.http import every, party_app
+from kofu.core.text import PlainText
 
 __all__ = ["create_app"]
 
@@ -48,8 +49,8 @@ class DomicileIn(BaseModel):
 
     session: str
     city: str = Field(pattern=r"^[0-9]{6}$")
-    domicile: str = Field(min_length=1, max_length=128)
-    head_name: str = Field(min_length=1, max_length=64)
+    domicile: PlainText = Field(min_length=1, max_length=128)
+    head_name: PlainText = Field(min_length=1, max_length=64)
 
 
 class VoidIn(BaseModel):

@@ -38,6 +38,7 @@ from kofu.city.domain.ports import Registers
 from kofu.city.domain.support import extend_measure, measure_end
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.core.identifiers import IndividualNumber, ResidentCode
+from kofu.core.text import first_unplain
 
 __all__ = ["EVENT_KINDS", "Change", "Event", "apply_event", "event_kinds", "parse_event"]
 
@@ -305,7 +306,19 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
 
 
 def parse_event(data: Any) -> Event:
-    """Validate one event object; the error names the field and what is wrong."""
+    """Validate one event object; the error names the field and what is wrong.
+
+    No text of an event (names, kana, addresses, 本籍, 筆頭者, reasons) may
+    carry a control or bidirectional-override character: it would be stored
+    and printed on certificates as given (see ``kofu.core.text``).
+    """
+    unplain = first_unplain(data)
+    if unplain is not None:
+        where, bad = unplain
+        raise InvalidInput(
+            f"{where} may not contain control or bidirectional-override characters: {bad}",
+            field=where,
+        )
     try:
         return _EVENT.validate_python(data)
     except ValidationError as exc:

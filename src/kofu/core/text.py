@@ -1,0 +1,81 @@
+"""Text a register keeps and a certificate prints: no control or bidirectional-override characters.
+
+A name holding NUL, an escape sequence (ESC, the C0 and C1 controls) or a
+right-to-left override (U+202E) would be stored and printed as given: a
+certificate whose name reads differently from what the register compares,
+or a terminal that obeys what a clerk's listing shows.  Every text field a
+person or a clerk types is checked here before it reaches a register
+(Unicode TR #9 names the bidirectional formatting characters refused).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+from kofu.core.errors import InvalidInput
+
+__all__ = ["PlainText", "check_plain", "first_unplain", "unplain_character"]
+
+# C0 and DEL, C1, the bidi marks and embeddings/overrides/isolates (TR #9), the line and
+# paragraph separators, and lone surrogates (no encoding can store them)
+_REFUSED = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def unplain_character(text: str) -> str | None:
+    """The first refused character of ``text`` as ``U+202E (RIGHT-TO-LEFT OVERRIDE)``, or None."""
+    found = _REFUSED.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, "a control character")
+    return f"U+{ord(char):04X} ({name})"
+
+
+def _plain(value: str) -> str:
+    bad = unplain_character(value)
+    if bad is not None:
+        raise ValueError(f"may not contain control or bidirectional-override characters: {bad}")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]
+"""A ``str`` field refusing what ``unplain_character`` finds (a 422 naming the field)."""
+
+
+def check_plain(**fields: str | None) -> None:
+    """Refuse (``InvalidInput`` naming the field) the first of ``fields`` that is not plain text."""
+    for field, value in fields.items():
+        bad = unplain_character(value) if value is not None else None
+        if bad is not None:
+            raise InvalidInput(
+                f"{field} may not contain control or bidirectional-override characters: {bad}",
+                field=field,
+            )
+
+
+def first_unplain(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(JSON path, character) of the first text in ``value`` (keys too) that is not plain."""
+    if isinstance(value, str):
+        bad = unplain_character(value)
+        return (path or "value", bad) if bad else None
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            bad = unplain_character(str(key))
+            if bad:
+                return (path or "value", bad)
+            items.append((where, item))
+    elif isinstance(value, list | tuple):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    for where, item in items:
+        found = first_unplain(item, where)
+        if found:
+            return found
+    return None

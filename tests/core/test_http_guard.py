@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from cryptography.x509 import ocsp
 from fastapi import FastAPI
 
 from apps import PARTIES, calling, chunks, party_apps
@@ -159,3 +160,15 @@ def test_safe_text_escapes_and_caps() -> None:
     assert safe_text("a\ud800b") == "a\\ud800b"
     assert safe_text("名" * 1000, cap=10) == "名" * 9 + "…"
     assert safe_text("\U0001f600") == "\U0001f600"
+
+
+def test_an_ocsp_get_with_a_character_no_base64_has_is_a_malformed_request(
+    apps: dict[str, FastAPI],
+) -> None:
+    """RFC 6960 §2.3: a request the responder cannot read is answered malformedRequest, not 500."""
+    response = calling(apps["jpki"])("GET", "/ocsp/auth/%C3%A9")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/ocsp-response"
+    assert ocsp.load_der_ocsp_response(response.content).response_status == (
+        ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    )

@@ -15,7 +15,8 @@ from cryptography.x509.oid import NameOID
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
@@ -23,8 +24,11 @@ from kofu.core.guard import MiB, RequestGuard
 from kofu.core.link import Link, LinkError, Reply
 
 __all__ = [
+    "ERROR_RESPONSES",
+    "ErrorOut",
     "answer_of",
     "ask",
+    "binary",
     "caller",
     "check_caller",
     "every",
@@ -38,6 +42,44 @@ log = logging.getLogger("kofu")
 TEXT_CAP = 500  # characters of any one text an error answer carries (a message, a field's name)
 PROBLEMS_CAP = 10  # validation problems listed in one answer
 _ERROR_NAMES = {400: "InvalidInput", 404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict"}
+
+
+class ErrorOut(BaseModel):
+    """kofu's answer to a request it does not carry out: what went wrong, in words and codes."""
+
+    error: str = Field(description="InvalidInput, NotFound, Conflict, Refused, TooLarge …")
+    message: str = Field(description="what is wrong, in English")
+    field: str | None = Field(None, description="the field at fault (``facts.name``)")
+    reason: str | None = Field(None, description="a stable code: card_unknown, body_too_large …")
+    message_ja: str | None = Field(None, description="words a kiosk shows the resident")
+    limit: int | None = Field(None, description="with body_too_large: the most bytes taken")
+    detail: Any = Field(None, description="request validation: each problem's loc, msg, type")
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# what every route may answer besides its own success (in each party's OpenAPI)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("the body could not be read as JSON text (not UTF-8)"),
+    403: _documented("refused by a rule, or a caller the route does not answer; see reason"),
+    404: _documented("the thing named does not exist"),
+    409: _documented("the request contradicts the current state"),
+    413: _documented("body_too_large: the body is over the path's limit (1 MiB unless said)"),
+    422: _documented(
+        "invalid input, named by field: the request's shape, text with NUL or a lone "
+        "surrogate (unstorable_text), or a rule of the domain (check digits, dates)"
+    ),
+}
+
+
+def binary(media_type: str, description: str) -> dict[str, Any]:
+    """Route keywords for a 200 answered as ``media_type`` bytes (a PDF, a CRL), so documented."""
+    return {
+        "response_class": Response,
+        "responses": {200: {"content": {media_type: {}}, "description": description}},
+    }
 
 
 def party_app(
@@ -54,7 +96,9 @@ def party_app(
     surrogate, megabytes of input), and bodies are capped at 1 MiB, or at
     ``larger_bodies[path]`` for a path that truly takes more.
     """
-    app = FastAPI(title=title, description=description or "", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description or "", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.add_middleware(RequestGuard, limit=MiB, larger=larger_bodies)
 
     @app.exception_handler(KofuError)

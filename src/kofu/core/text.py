@@ -14,17 +14,17 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from kofu.core.errors import InvalidInput
 
-__all__ = ["PlainText", "check_plain", "first_unplain", "unplain_character"]
+__all__ = ["PLAIN_PATTERN", "PlainText", "check_plain", "first_unplain", "unplain_character"]
 
 # C0 and DEL, C1, the bidi marks and embeddings/overrides/isolates (TR #9), the line and
-# paragraph separators, and lone surrogates (no encoding can store them)
-_REFUSED = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# paragraph separators; as escapes both Python and the OpenAPI document's readers take
+_REFUSED_CLASS = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_REFUSED = re.compile(f"[{_REFUSED_CLASS}\ud800-\udfff]")  # and lone surrogates: unstorable
+PLAIN_PATTERN = f"^[^{_REFUSED_CLASS}]*$"
 
 
 def unplain_character(text: str) -> str | None:
@@ -44,7 +44,9 @@ def _plain(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_plain)]
+PlainText = Annotated[
+    str, AfterValidator(_plain), Field(json_schema_extra={"pattern": PLAIN_PATTERN})
+]
 """A ``str`` field refusing what ``unplain_character`` finds (a 422 naming the field)."""
 
 

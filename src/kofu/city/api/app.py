@@ -45,7 +45,7 @@ from kofu.city.services.queries import list_residents, show_resident
 from kofu.city.services.store import answer_store_request
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
-from kofu.core.http import every, only, party_app
+from kofu.core.http import binary, every, only, party_app
 
 __all__ = ["create_app"]
 
@@ -177,7 +177,7 @@ def create_app(
             c.model_dump(mode="json") for c in apply_events(uow=uow(), events=body, clock=clock)
         ]
 
-    @desks.post("/certificates/counter")
+    @desks.post("/certificates/counter", **binary("application/pdf", "the certificate, PDF"))
     def counter(body: CounterIn) -> Response:
         request = IssueRequest.parse(
             type=body.type,

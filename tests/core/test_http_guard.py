@@ -172,3 +172,23 @@ def test_an_ocsp_get_with_a_character_no_base64_has_is_a_malformed_request(
     assert ocsp.load_der_ocsp_response(response.content).response_status == (
         ocsp.OCSPResponseStatus.MALFORMED_REQUEST
     )
+
+
+def test_numbers_and_dates_past_any_calendar_or_store_are_refused(apps: dict[str, FastAPI]) -> None:
+    """Each of these was a 500 (an overflowing date or integer); now a 422 naming the field."""
+    city, center = calling(apps["city"]), calling(apps["center"])
+    resident = city("GET", "/residents?limit=1").json()[0]["resident_code"]
+    tax = {"kind": "tax_assessment", "resident": resident, "effective": "2026-11-24"}
+    tax |= {"fiscal_year": 2027, "municipal_tax": 1, "prefectural_tax": 1}
+    kazei = {"resident": resident, "type": "kazei"}
+    for (method, path, body), field in [
+        (("GET", "/settlement?month=9999-12", None), "month"),
+        (("POST", "/card/slots", {"starts_at": "9999-12-31T23:59:00-12:00"}), "starts_at"),
+        (("POST", "/card/slots", {"starts_at": "9999-12-31T23:59:00+09:00"}), "starts_at"),
+        (("POST", "/certificates/counter", kazei | {"year": 10**30}), "year"),
+        (("POST", "/events", [tax | {"municipal_tax": 10**30}]), "municipal_tax"),
+        (("POST", "/events", [tax | {"incomes": {"給与": -(10**30)}}]), "incomes.給与"),
+    ]:
+        call = center if path.startswith("/settlement") else city
+        error = small_json_error(call(method, path, json=body), 422)
+        assert error["field"] == field, (path, error)

@@ -67,9 +67,9 @@ def _b64(text: str, field: str) -> bytes:
 def _month(text: str) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(text, "%Y-%m").replace(tzinfo=JST)
-    except ValueError as exc:
+        end = (start + timedelta(days=32)).replace(day=1)
+    except (ValueError, OverflowError) as exc:  # 9999-12 has no month after it
         raise InvalidInput("month is YYYY-MM", field="month") from exc
-    end = (start + timedelta(days=32)).replace(day=1)
     return start, end
 
 

@@ -200,17 +200,21 @@ class SealAbolish(_OnResident):
     kind: Literal["seal_abolish"]
 
 
+MAX_YEN = 10**12  # 1兆円: past any person's income or tax, within every store and layout
+Yen = Annotated[int, Field(ge=-MAX_YEN, le=MAX_YEN)]
+
+
 class TaxAssessmentEvent(_OnResident):
     """課税決定: the fiscal year's assessment, made from the previous year's income."""
 
     kind: Literal["tax_assessment"]
     fiscal_year: int = Field(ge=2000, le=2100)
-    incomes: dict[str, int] = Field(default_factory=dict)
-    revenues: dict[str, int] = Field(default_factory=dict)
-    deductions: dict[str, int] = Field(default_factory=dict)
-    dependents: int = Field(0, ge=0)
-    municipal_tax: int = Field(ge=0)
-    prefectural_tax: int = Field(ge=0)
+    incomes: dict[str, Yen] = Field(default_factory=dict)  # a loss is negative
+    revenues: dict[str, Yen] = Field(default_factory=dict)
+    deductions: dict[str, Yen] = Field(default_factory=dict)
+    dependents: int = Field(0, ge=0, le=99)
+    municipal_tax: int = Field(ge=0, le=MAX_YEN)
+    prefectural_tax: int = Field(ge=0, le=MAX_YEN)
 
 
 class SupportMeasureStart(_OnResident):

@@ -192,3 +192,20 @@ def test_numbers_and_dates_past_any_calendar_or_store_are_refused(apps: dict[str
         call = center if path.startswith("/settlement") else city
         error = small_json_error(call(method, path, json=body), 422)
         assert error["field"] == field, (path, error)
+
+
+def test_juki_refuses_a_version_no_store_can_keep(apps: dict[str, FastAPI]) -> None:
+    city, juki = calling(apps["city"]), calling(apps["juki"])
+    code = city("GET", "/residents?limit=1").json()[0]["resident_code"]
+    person = city("GET", f"/residents/{code}").json()["record"]
+    record = {k: person[k] for k in ("resident_code", "individual_number", "name", "birth_date")}
+    record |= {"sex": person["sex"], "address": "岩手県花巻市", "city": "032051"}
+    record |= {"state": "resident", "since": "2020-01-01"}
+
+    def report(version: int) -> httpx.Response:
+        body = {"city": "032051", "records": [record | {"version": version}]}
+        return juki("POST", "/identities", json=body)
+
+    for version in (10**30, 2**31):  # past SQLite's integers; past PostgreSQL's INTEGER
+        assert small_json_error(report(version), 422)["field"] == "records"
+    assert report(2**31 - 1).json() == {"stored": 1, "replaced": 0, "unchanged": 0}

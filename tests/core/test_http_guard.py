@@ -117,6 +117,12 @@ def test_a_long_refused_input_is_not_echoed_whole(party: tuple[str, Call]) -> No
     assert error["field"] == POSTS[name][2], error
 
 
+def test_a_body_that_is_not_json_names_the_body(party: tuple[str, Call]) -> None:
+    name, call = party
+    error = small_json_error(call("POST", POSTS[name][0], content=b"{not json", headers=JSON), 422)
+    assert error["field"] == "body" and error["message"].startswith("body: not JSON ("), error
+
+
 def test_a_body_that_is_not_json_is_a_small_4xx(party: tuple[str, Call]) -> None:
     name, call = party
     path = POSTS[name][0]

@@ -20,7 +20,9 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["MiB", "RequestGuard", "first_unstorable", "json_answer"]
+from kofu.core.text import first_text
+
+__all__ = ["MiB", "RequestGuard", "json_answer", "unstorable_character"]
 
 MiB = 1024 * 1024
 DRAIN = 16 * MiB  # a refused body is read (and dropped) up to this, so the client sees the 413
@@ -42,24 +44,13 @@ def json_answer(status: int, content: dict[str, Any]) -> tuple[dict[str, Any], b
     return {"type": "http.response.start", "status": status, "headers": headers}, body
 
 
-def first_unstorable(value: Any, path: str = "") -> str | None:
-    """The JSON path (``records[0].name``) of the first text holding NUL or a lone surrogate."""
-    if isinstance(value, str):
-        return (path or "body") if _UNSTORABLE.search(value) else None
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = first_unstorable(item, f"{path}[{i}]")
-            if found:
-                return found
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if _UNSTORABLE.search(key):
-                return path or "body"
-            found = first_unstorable(item, where)
-            if found:
-                return found
-    return None
+def unstorable_character(text: str) -> str | None:
+    """``NUL`` or ``a lone surrogate`` when ``text`` holds one (no store keeps either)."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return "NUL (\\u0000)" if char == "\x00" else f"a lone surrogate (\\u{ord(char):04x})"
 
 
 def _is_json(scope: Scope) -> bool:
@@ -156,22 +147,25 @@ def _unstorable(scope: Scope, body: bytes) -> dict[str, str] | None:
     """kofu's 422 for NUL or a lone surrogate in the path, query or JSON body; else None."""
     if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
         where = "path" if "\x00" in scope["path"] else "query"
-        return _refusal(where)
+        return _refusal(where, "NUL (%00)")
     if not _is_json(scope) or not _SUSPECT.search(body):
         return None
     try:
         data = json.loads(body)
     except ValueError:
         return None  # not JSON: the app's own validation answers it
-    found = first_unstorable(data)
-    return _refusal(found) if found else None
+    found = first_text(data, unstorable_character)
+    if found is None:
+        return None
+    where, what = found
+    return _refusal("body" if where == "value" else where, what)  # "value": the body is text
 
 
-def _refusal(field: str) -> dict[str, str]:
+def _refusal(field: str, what: str) -> dict[str, str]:
     return {
         "error": "InvalidInput",
         "reason": "unstorable_text",
-        "message": f"{field}: text may not contain NUL (\\u0000) or a lone surrogate (\\ud800)",
+        "message": f"{field}: text may not contain {what}; no store can keep it",
         "field": field,
     }
 

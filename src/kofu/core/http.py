@@ -163,6 +163,9 @@ def _validation_answer(errors: Sequence[Any]) -> dict[str, Any]:
     ]
     first: dict[str, Any] = problems[0] if problems else {"loc": [], "msg": "invalid request"}
     field = _field(first["loc"])
+    if first.get("type") == "json_invalid":  # its loc is ("body", the offset)
+        field = "body"
+        first["msg"] = f"not JSON ({errors[0].get('ctx', {}).get('error', 'unreadable')})"
     more = len(errors) - 1
     message = f"{field}: {first['msg']}" + (f" (and {more} more)" if more > 0 else "")
     return {"error": "InvalidInput", "message": message, "field": field, "detail": problems}

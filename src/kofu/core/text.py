@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
 from kofu.core.errors import InvalidInput
 
-__all__ = ["PLAIN_PATTERN", "PlainText", "check_plain", "first_unplain", "unplain_character"]
+__all__ = [
+    "PLAIN_PATTERN",
+    "PlainText",
+    "check_plain",
+    "first_text",
+    "first_unplain",
+    "unplain_character",
+]
 
 # C0 and DEL, C1, the bidi marks and embeddings/overrides/isolates (TR #9), the line and
 # paragraph separators; as escapes both Python and the OpenAPI document's readers take
@@ -61,23 +69,33 @@ def check_plain(**fields: str | None) -> None:
             )
 
 
-def first_unplain(value: Any, path: str = "") -> tuple[str, str] | None:
-    """(JSON path, character) of the first text in ``value`` (keys too) that is not plain."""
+def first_text(
+    value: Any, bad: Callable[[str], str | None], path: str = ""
+) -> tuple[str, str] | None:
+    """(JSON path, what ``bad`` says) of the first text in ``value`` (keys too) it finds bad.
+
+    The path names the field as a caller wrote it: ``records[1].name``; a bad
+    key is named by the object holding it.
+    """
     if isinstance(value, str):
-        bad = unplain_character(value)
-        return (path or "value", bad) if bad else None
+        found = bad(value)
+        return (path or "value", found) if found else None
     items: list[tuple[str, Any]] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            bad = unplain_character(str(key))
-            if bad:
-                return (path or "value", bad)
-            items.append((where, item))
+            found = bad(str(key))
+            if found:
+                return (path or "value", found)
+            items.append((f"{path}.{key}" if path else str(key), item))
     elif isinstance(value, list | tuple):
         items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
     for where, item in items:
-        found = first_unplain(item, where)
-        if found:
-            return found
+        inner = first_text(item, bad, where)
+        if inner:
+            return inner
     return None
+
+
+def first_unplain(value: Any) -> tuple[str, str] | None:
+    """(JSON path, character) of the first text in ``value`` that is not plain."""
+    return first_text(value, unplain_character)

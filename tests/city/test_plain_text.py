@@ -188,3 +188,21 @@ def test_domicile_registrations_refuse_it(apps: dict[str, FastAPI], field: str) 
     at_city |= {"auth_serial": "c0ffee", "name": "花巻　花子", "birth_date": "1990-01-01"}
     answer = calling(apps["city"])("POST", "/domicile-registrations", json=at_city | {"sex": "2"})
     assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
+
+
+def test_the_authority_refuses_such_facts_for_a_certificate(apps: dict[str, FastAPI]) -> None:
+    """The signature certificate carries name and address for years (基本4情報)."""
+    facts = {"name": ATTACKS["rlo"], "sex": "1", "birth_date": "1990-05-05", "address": "花巻市"}
+    body = {"city": "032051", "resident_code": "1" * 11, "card_id": "c-1"}
+    body |= {"birth_date": "1990-05-05", "card_expiry": "2036-05-05", "facts": facts}
+    body |= {"auth_public_key_pem": "-----BEGIN PUBLIC KEY-----"}
+    answer = calling(apps["jpki"])("POST", "/certificates", json=body)
+    assert answer.status_code == 422 and answer.json()["field"] == "name", answer.text
+
+
+def test_a_card_application_refuses_such_a_facility(apps: dict[str, FastAPI]) -> None:
+    call = calling(apps["city"])
+    resident = call("GET", "/residents?limit=1").json()[0]["resident_code"]
+    body = {"resident": resident, "channel": "group_outreach", "facility": ATTACKS["escape"]}
+    answer = call("POST", "/card/applications", json=body)
+    assert answer.status_code == 422 and answer.json()["field"] == "facility", answer.text

@@ -44,6 +44,7 @@ from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.identifiers import ResidentCode
+from kofu.core.text import check_plain
 
 __all__ = [
     "add_slot",
@@ -126,6 +127,7 @@ def apply_for_card(
         raise InvalidInput("a group application names its facility", field="facility")
     if reason not in ("new", "reissue"):
         raise InvalidInput("reason is new or reissue", field="reason")
+    check_plain(facility=facility)  # kept with the application, printed on its notice
     with uow:
         application = _new_application(
             uow, _resident(uow, resident_code), how, clock.today(), facility, reason

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from cryptography import x509
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from kofu.center.api.app import create_app as center_app
 from kofu.center.service import CenterService
@@ -70,16 +71,26 @@ class NoCards:
         return "unknown"
 
 
-def party_apps(home: Path) -> dict[str, FastAPI]:
-    """The four services' apps over SQLite stores under ``home`` (background jobs not started)."""
-    city_engine = make_engine(f"sqlite:///{home / f'city_{CITY}.sqlite'}")
-    migrate(city_engine, "city")
+STORES = [f"city_{CITY}", "jpki", "juki", "center"]  # each party's database or schema
+
+
+def _store(settings: Settings, name: str) -> Engine:
+    engine = make_engine(*settings.database_for(name))
+    migrate(engine, name.split("_")[0])
+    return engine
+
+
+def party_apps(home: Path, settings: Settings | None = None) -> dict[str, FastAPI]:
+    """The four services' apps (background jobs not started) over SQLite under ``home``.
+
+    With ``settings`` naming a PostgreSQL database, each party has its schema
+    there (``settings.schema_prefix`` + one of ``STORES``).
+    """
+    settings = settings or Settings(home, None, "")
+    city_engine = _store(settings, f"city_{CITY}")
     seed_city(engine=city_engine, code=CITY, residents=40, seed=5, today=date(2026, 11, 24))
-    authority = build_jpki(Settings(home, None, ""), "http://127.0.0.1:8801", NOW)
-    juki_engine = make_engine(f"sqlite:///{home / 'juki.sqlite'}")
-    migrate(juki_engine, "juki")
-    center_engine = make_engine(f"sqlite:///{home / 'center.sqlite'}")
-    migrate(center_engine, "center")
+    authority = build_jpki(settings, "http://127.0.0.1:8801", NOW)
+    juki_engine, center_engine = _store(settings, "juki"), _store(settings, "center")
     center = CenterService(
         center_engine,
         NOW,

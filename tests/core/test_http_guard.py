@@ -9,7 +9,8 @@ what a store can hold.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from apps import PARTIES, calling, chunks, party_apps
 from kofu.core.guard import MiB
 from kofu.core.http import safe_text
+from services import running
 
 Call = Callable[..., httpx.Response]
 
@@ -215,3 +217,18 @@ def test_juki_refuses_a_version_no_store_can_keep(apps: dict[str, FastAPI]) -> N
     for version in (10**30, 2**31):  # past SQLite's integers; past PostgreSQL's INTEGER
         assert small_json_error(report(version), 422)["field"] == "records"
     assert report(2**31 - 1).json() == {"stored": 1, "replaced": 0, "unchanged": 0}
+
+
+@pytest.mark.slow  # a real jpki process: its start is most of the time
+def test_a_real_server_answers_413_to_a_large_upload(tmp_path: Path) -> None:
+    """Over a socket the client is still sending when the guard refuses: it must hear the 413."""
+    with running(["serve", "jpki", "--port", "0"], tmp_path, "2026-11-24T12:00:00+09:00") as ready:
+        body = b'{"card_id": "' + b"x" * 5_000_000 + b'", "cause": "lost"}'
+        for content in (body, _pieces(body)):
+            answer = httpx.post(f"{ready['url']}/revocations", content=content, headers=JSON)
+            assert small_json_error(answer, 413, 1024)["reason"] == "body_too_large"
+
+
+def _pieces(body: bytes) -> Iterator[bytes]:
+    for start in range(0, len(body), 64 * 1024):
+        yield body[start : start + 64 * 1024]

@@ -1,7 +1,8 @@
 """Every party's HTTP app built in-process over stores under one folder, and a way to call them.
 
 For the tests of what every service answers to bad input (tests/core): the
-city (a small seeded register), the authority, juki and the center.  The
+city (a small seeded register), the authority (called as the city, whose
+network certificate its private routes ask for), juki and the center.  The
 center's links to the other parties are in-memory fakes that find no card
 and no city, so a request that gets past the center's own checks ends in
 the refusal a kiosk would show, never in another process.
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -80,6 +84,41 @@ def _store(settings: Settings, name: str) -> Engine:
     return engine
 
 
+def _certificate(name: str) -> str:
+    """A network certificate (PEM) with ``name`` as its common name, as a client shows it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+class AsCaller:
+    """ASGI middleware: every request comes with ``name``'s network certificate.
+
+    What ``kofu.core.serve`` passes on once the TLS server has checked the
+    client's certificate (the ASGI TLS extension), so a party's own caller
+    rules (jpki's: only a city issues and revokes) let the request through.
+    """
+
+    def __init__(self, app: Any, name: str) -> None:
+        self.app, self.pem = app, _certificate(name)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "extensions": {"tls": {"client_cert_chain": [self.pem]}}}
+        await self.app(scope, receive, send)
+
+
 def party_apps(home: Path, settings: Settings | None = None) -> dict[str, FastAPI]:
     """The four services' apps (background jobs not started) over SQLite under ``home``.
 
@@ -99,10 +138,12 @@ def party_apps(home: Path, settings: Settings | None = None) -> dict[str, FastAP
         NoCards(),
         NoCities(),
     )
+    jpki = jpki_app(authority)
+    jpki.add_middleware(AsCaller, name=f"city-{CITY}")  # issuance and revocation: a city's
     return {
         "city": city_app(city_engine, CITY, NOW, StoreRules()),
         "center": center_app(center),
-        "jpki": jpki_app(authority),
+        "jpki": jpki,
         "juki": juki_app(JukiDirectory(juki_engine, NOW)),
     }
 

@@ -17,10 +17,14 @@ from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.card_desk import personalise
 from kofu.city.services.seeding import seed_city
-from kofu.city.services.store import answer_store_request
+from kofu.city.services.store import (
+    abandon_store_request,
+    answer_store_request,
+    store_request_outcome,
+)
 from kofu.cli.wiring import LocalAuthority
 from kofu.core.certkinds import CertKind
-from kofu.core.clock import JST, FixedClock
+from kofu.core.clock import JST, Clock, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.core.settings import Settings
 
@@ -37,6 +41,14 @@ class InProcessCity:
     def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
         return answer_store_request(
             uow=CityUnitOfWork(self.engine), code=city, rules=StoreRules(), clock=NOON, request=body
+        )
+
+    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+        return store_request_outcome(uow=CityUnitOfWork(self.engine), request_id=request_id)
+
+    def abandon(self, city: str, request_id: str) -> dict[str, Any]:
+        return abandon_store_request(
+            uow=CityUnitOfWork(self.engine), request_id=request_id, clock=NOON
         )
 
 
@@ -108,10 +120,12 @@ def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
     }
 
 
-def center_for(world: dict[str, Any], link: type[InProcessCity] = InProcessCity) -> CenterService:
+def center_for(
+    world: dict[str, Any], link: type[InProcessCity] = InProcessCity, clock: Clock = NOON
+) -> CenterService:
     return CenterService(
         world["center"],
-        NOON,
+        clock,
         center_signer(world["home"]),
         world["issuer"],
         world["directory"],

@@ -91,6 +91,25 @@ def test_store_certificate_server(city: tuple[str, str]) -> None:
     assert code.status_code == 403 and code.json()["reason"] == "item_not_at_store"
 
 
+def test_store_request_ids_are_kept(city: tuple[str, str]) -> None:
+    base, _ = city
+    body = {"request_id": "req-kept-000001", "auth_serial": "c0ffee", "type": "juminhyo"}
+    first = post(f"{base}/certificates/store", body).json()
+    again = post(f"{base}/certificates/store", body).json()
+    assert again == first
+    reused = post(f"{base}/certificates/store", body | {"type": "koseki"})
+    assert reused.status_code == 409 and reused.json()["reason"] == "request_id_reused"
+    told = httpx.get(f"{base}/certificates/store/req-kept-000001").json()
+    assert told == {"request_id": "req-kept-000001", "state": "issued", "answer": first}
+    never = httpx.get(f"{base}/certificates/store/req-never-00001").json()
+    assert never["state"] == "unknown"
+    closed = httpx.post(f"{base}/certificates/store/req-never-00001/abandon").json()
+    assert closed["state"] == "abandoned"
+    late = post(f"{base}/certificates/store", body | {"request_id": "req-never-00001"})
+    assert late.status_code == 403 and late.json()["reason"] == "request_abandoned"
+    assert httpx.get(f"{base}/certificates/store/short").status_code == 422
+
+
 @pytest.mark.parametrize(
     "body",
     [b"not json", b"[]", b'{"kind": "death"}', b'[{"kind": "death", "resident": "1"}]'],

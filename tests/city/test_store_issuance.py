@@ -9,14 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
+from kofu.city.adapters import tables as t
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.card_desk import CardRecord, CardState
 from kofu.city.domain.model import Resident
+from kofu.city.domain.store_requests import RequestIdReused
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.events import apply_events
-from kofu.city.services.store import issue_for_store
+from kofu.city.services.store import (
+    abandon_store_request,
+    answer_store_request,
+    issue_for_store,
+    store_request_outcome,
+)
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Refused
 from kofu.core.holder import holder_digest
@@ -124,3 +131,96 @@ def test_a_temporary_release_never_reaches_the_store(seeded_engine: Engine) -> N
             clock=NOON,
         )
     assert info.value.reason == "issuance_blocked"
+
+
+def _ask(engine: Engine, request_id: str, **body: Any) -> dict[str, Any]:
+    request = {"request_id": request_id, "auth_serial": "5eed", "type": "juminhyo"} | body
+    return answer_store_request(
+        uow=CityUnitOfWork(engine), code="112186", rules=StoreRules(), clock=NOON, request=request
+    )
+
+
+def _log_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.issuance_log)).scalar_one())
+
+
+def test_a_retried_request_id_gets_the_same_document_once(seeded_engine: Engine) -> None:
+    _give_card(seeded_engine, _holder(seeded_engine))
+    first = _ask(seeded_engine, "req-again-0001")
+    again = _ask(seeded_engine, "req-again-0001")
+    assert again == first  # the same bytes, the same issue number: nothing issued twice
+    assert _log_rows(seeded_engine) == 1
+    other = _ask(seeded_engine, "req-again-0002")
+    assert other["issue_number"] == first["issue_number"] + 1
+    told = store_request_outcome(uow=CityUnitOfWork(seeded_engine), request_id="req-again-0001")
+    assert told == {"request_id": "req-again-0001", "state": "issued", "answer": first}
+
+
+def test_a_request_id_reused_for_another_request_is_refused(seeded_engine: Engine) -> None:
+    _give_card(seeded_engine, _holder(seeded_engine))
+    _ask(seeded_engine, "req-reuse-0001")
+    with pytest.raises(RequestIdReused) as info:
+        _ask(seeded_engine, "req-reuse-0001", household="all")
+    assert info.value.status == 409 and info.value.to_dict()["reason"] == "request_id_reused"
+    assert _log_rows(seeded_engine) == 1
+
+
+def test_a_refusal_is_kept_and_answered_again(seeded_engine: Engine) -> None:
+    _give_card(seeded_engine, _holder(seeded_engine))
+    with pytest.raises(Refused) as first:
+        _ask(seeded_engine, "req-refused-01", **{"with": ["resident_code"]})
+    with pytest.raises(Refused) as again:
+        _ask(seeded_engine, "req-refused-01", **{"with": ["resident_code"]})
+    assert first.value.reason == again.value.reason == "item_not_at_store"
+    told = store_request_outcome(uow=CityUnitOfWork(seeded_engine), request_id="req-refused-01")
+    assert told["state"] == "refused" and told["reason"] == "item_not_at_store"
+    assert _log_rows(seeded_engine) == 0
+
+
+def test_an_abandoned_request_id_never_issues(seeded_engine: Engine) -> None:
+    _give_card(seeded_engine, _holder(seeded_engine))
+    unknown = store_request_outcome(uow=CityUnitOfWork(seeded_engine), request_id="req-gone-0001")
+    assert unknown == {"request_id": "req-gone-0001", "state": "unknown"}
+    closed = abandon_store_request(
+        uow=CityUnitOfWork(seeded_engine), request_id="req-gone-0001", clock=NOON
+    )
+    assert closed["state"] == "abandoned"
+    with pytest.raises(Refused) as info:
+        _ask(seeded_engine, "req-gone-0001")
+    assert info.value.reason == "request_abandoned"
+    assert _log_rows(seeded_engine) == 0
+    issued = _ask(seeded_engine, "req-kept-0001")
+    kept = abandon_store_request(
+        uow=CityUnitOfWork(seeded_engine), request_id="req-kept-0001", clock=NOON
+    )
+    assert kept == {"request_id": "req-kept-0001", "state": "issued", "answer": issued}
+
+
+class _AbandonedMidway(CityUnitOfWork):
+    """Fault injection: the center gives the request up while the city is still issuing it."""
+
+    entered = 0  # transactions opened by this unit of work (the same one serves the request)
+
+    def __enter__(self) -> _AbandonedMidway:
+        self.entered += 1
+        if self.entered == 3:  # after the composition, before the number and the log
+            abandon_store_request(
+                uow=CityUnitOfWork(self._engine), request_id="req-midway-01", clock=NOON
+            )
+        return super().__enter__()
+
+
+def test_an_issuance_under_way_when_abandoned_leaves_nothing(seeded_engine: Engine) -> None:
+    _give_card(seeded_engine, _holder(seeded_engine))
+    request = {"request_id": "req-midway-01", "auth_serial": "5eed", "type": "juminhyo"}
+    with pytest.raises(Refused) as info:
+        answer_store_request(
+            uow=_AbandonedMidway(seeded_engine),
+            code="112186",
+            rules=StoreRules(),
+            clock=NOON,
+            request=request,
+        )
+    assert info.value.reason == "request_abandoned"
+    assert _log_rows(seeded_engine) == 0  # the log and the kept answer go together or not at all

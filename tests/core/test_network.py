@@ -82,11 +82,13 @@ def test_only_the_center_may_ask_the_store_certificate_server(
     other = client_context(network_identity(home, name, "lgwan"))
     with httpx.Client(verify=other, timeout=30) as client:
         assert client.get(f"{url}/health").status_code == 200
-        for path, body in (
-            ("/certificates/store", ask),
-            ("/identity", {"auth_serial": "c0ffee"}),
+        for method, path, body in (
+            ("POST", "/certificates/store", ask),
+            ("GET", "/certificates/store/req-00000001", None),
+            ("POST", "/certificates/store/req-00000001/abandon", None),
+            ("POST", "/identity", {"auth_serial": "c0ffee"}),
         ):
-            refused = client.post(f"{url}{path}", json=body)
+            refused = client.request(method, f"{url}{path}", json=body)
             assert refused.status_code == 403, refused.text
             assert refused.json()["reason"] == "caller_not_allowed"
             assert f"is {name}'s" in refused.json()["message"]
@@ -94,8 +96,14 @@ def test_only_the_center_may_ask_the_store_certificate_server(
     center = client_context(network_identity(home, "center", "lgwan"))
     with httpx.Client(verify=center, timeout=30) as client:
         answered = client.post(f"{url}/certificates/store", json=ask)
+        told = client.get(f"{url}/certificates/store/req-00000001")
     assert answered.status_code == 200, answered.text
     assert answered.json()["request_id"] == "req-00000001"
+    assert told.json() == {
+        "request_id": "req-00000001",
+        "state": "issued",
+        "answer": answered.json(),
+    }
 
 
 def test_the_issuance_links_keep_one_connection_a_thread(served: tuple[str, Path]) -> None:

@@ -20,12 +20,31 @@ from pypdf import PdfReader
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import Document, IssueRequest
 from kofu.city.domain.issuance import compose
+from kofu.city.services.layout import certificate_of
 from kofu.city.services.seeding import seed_city
 from kofu.core.clock import JST
 from kofu.core.db import make_engine, migrate
-from kofu.documents.render import render, render_plain
+from kofu.documents.model import (
+    Certificate,
+    Certification,
+    Household,
+    Paragraph,
+    SealImpression,
+    Table,
+)
+from kofu.documents.render import render as draw_certificate
+from kofu.documents.render import render_plain as draw_plain
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
+
+
+def render(doc: Document) -> bytes:
+    """The city's document as the city draws it: mapped to the renderer's own model first."""
+    return draw_certificate(certificate_of(doc))
+
+
+def render_plain(doc: Document) -> bytes:
+    return draw_plain(certificate_of(doc))
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +115,37 @@ def test_reserving_the_forms_words_costs_the_file_little(certificates: list[Docu
     """Only the words a form prints are reserved: within a fifth of drawing without reserving."""
     for doc in certificates[:4]:
         assert len(render(doc)) < 1.2 * len(render_plain(doc))
+
+
+def test_the_renderer_draws_its_own_model_without_any_register(tmp_path: Path) -> None:
+    """A certificate made by hand, no city behind it: every kind of block prints what it says."""
+    members = tuple(
+        Table((("氏名", f"見本　{given}"), ("生年月日", "令和元年5月1日生")), label_w=42, size=9)
+        for given in ("一郎", "二郎", "三郎", "四郎", "五郎")
+    )
+    cert = Certificate(
+        title="見本証明書",
+        form_words="生",
+        body=(
+            Paragraph("見本の段落"),
+            SealImpression("見本"),
+            Household(Table((("住所", "見本県見本市1番地"),)), members),
+            Table((("備考", "以下余白"),), label_w=60, caption="見出し"),
+        ),
+        certification=Certification(
+            statement="これは見本である。",
+            issued_on=date(2026, 11, 23),
+            prefecture="見本県",
+            mayor_title="見本市長",
+            mayor_name="見本　花子",
+            city_code="999999",
+            issue_number=12,
+        ),
+    )
+    pdf = draw_certificate(cert)
+    text = "".join(_text(pdf, tmp_path).split())
+    for words in ("見本証明書", "見本の段落", "印影", "見本五郎", "見出し", "これは見本である。"):
+        assert words in text, words
+    assert "第0000012号" in text and "令和8年11月23日" in text
+    assert text.count("見本県見本市1番地") == 2  # the fifth member on a second sheet, header again
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2

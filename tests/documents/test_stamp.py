@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,24 @@ def test_the_load_runs_read_back_finds_the_holder_and_only_the_holder(tmp_path: 
         path.write_bytes(stamped)
         assert _names_holder(path, name) is expected
         assert not path.exists()
+
+
+def test_the_layer_is_the_same_in_a_fresh_process_as_after_rendering(tmp_path: Path) -> None:
+    """The verifier draws the layer again to compare it, so what ran before must not change it.
+
+    The renderer gives reportlab its own faster compressor; a process that
+    rendered a certificate first (the demo, a bench) once drew a different layer.
+    """
+    from kofu.documents import sheet  # noqa: F401  (installs the renderer's compressor)
+
+    original = tmp_path / "city.pdf"
+    original.write_bytes(_city_pdf(1))
+    here = stamp(original.read_bytes(), "KF1:SAME-EVERYWHERE")
+    fresh = tmp_path / "fresh.pdf"
+    script = (
+        "import sys, pathlib; from kofu.documents.stamp import stamp; "
+        "p = pathlib.Path(sys.argv[1]); "
+        "pathlib.Path(sys.argv[2]).write_bytes(stamp(p.read_bytes(), 'KF1:SAME-EVERYWHERE'))"
+    )
+    subprocess.run([sys.executable, "-c", script, str(original), str(fresh)], check=True)
+    assert fresh.read_bytes() == here

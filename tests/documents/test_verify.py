@@ -136,6 +136,31 @@ def test_verify_a_genuine_pdf_and_its_scan(home: Path, stamped: Path, tmp_path: 
     )
 
 
+def _whiteout(stamped: bytes) -> bytes:
+    """The stamped PDF with a white box and another name drawn over the holder's, appended."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfgen.canvas import Canvas
+
+    from kofu.documents.fonts import register_fonts
+
+    mincho, _ = register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.setFillGray(1)
+    canvas.rect(95, 690, 300, 30, stroke=0, fill=1)
+    canvas.setFillGray(0)
+    canvas.setFont(mincho, 14)
+    canvas.drawString(100, 700, "住民票の写し　偽造　次郎")
+    canvas.save()
+    writer = PdfWriter(io.BytesIO(stamped), incremental=True)
+    writer.pages[0].merge_page(PdfReader(buffer).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def test_verify_refuses_what_is_not_genuine(home: Path, stamped: Path, tmp_path: Path) -> None:
     data = stamped.read_bytes()
     altered = tmp_path / "altered.pdf"
@@ -146,9 +171,12 @@ def test_verify_refuses_what_is_not_genuine(home: Path, stamped: Path, tmp_path:
     plain = tmp_path / "plain.png"
     segno.make("hello", mask=0, micro=False).save(str(plain), scale=6)
     other_home = tmp_path / "other"
+    whiteout = tmp_path / "whiteout.pdf"  # an incremental update after the center's layer
+    whiteout.write_bytes(_whiteout(data))
     cases = {
+        whiteout: ("modified_after_stamp", home),
         altered: ("content_altered", home),
-        truncated: ("unreadable", home),
+        truncated: ("truncated", home),
         plain: ("not_kofu", home),
         stamped: ("unknown_key", other_home),
     }

@@ -44,7 +44,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         )
         links = ["--city", f"{CITY}={city['url']}"]
         center = stack.enter_context(
-            running(["serve", "center", "--jpki", jpki["url"], *links, "--port", "0"], home, NOW)
+            running(
+                ["serve", "center", "--jpki", jpki["private"], *links, "--port", "0"], home, NOW
+            )
         )
         listed = kofu_cli(home, "residents", "--city", CITY, "--json", "--limit", "60").stdout
         adults = [r for r in map(json.loads, listed.splitlines()) if r["birth_date"] < "2000-01-01"]
@@ -68,7 +70,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
                 "1234",
                 "--out",
                 str(path),
-                KOFU_JPKI_URL=jpki["url"],
+                KOFU_JPKI_URL=jpki["private"],
             )
             assert done.returncode == 0, done.stderr
             cards[label] = (str(path), person["name"])
@@ -92,5 +94,5 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             "name": cards["resident"][1],
             "spare": cards["spare"][0],
             "kiosk": kiosk["url"],
-            "jpki": jpki["url"],
+            "jpki": jpki["private"],
         }

@@ -54,7 +54,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         }
         links = [arg for code, url in urls.items() for arg in ("--city", f"{code}={url}")]
         center = stack.enter_context(
-            running(["serve", "center", "--jpki", jpki["url"], *links], home, NOW)
+            running(["serve", "center", "--jpki", jpki["private"], *links], home, NOW)
         )
         card = home / "cards" / "domiciled.json"
         card.parent.mkdir()
@@ -62,7 +62,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             home,
             *("card", "issue", "--city", RESIDENCE, "--resident", person.resident_code),
             *("--pin", "1234", "--out", str(card)),
-            KOFU_JPKI_URL=jpki["url"],
+            KOFU_JPKI_URL=jpki["private"],
         )
         assert issued.returncode == 0, issued.stderr
         kiosk = stack.enter_context(
@@ -72,7 +72,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             "kiosk": kiosk["url"],
             "home": str(home),
             "center": center["url"],
-            "jpki": jpki["url"],
+            "jpki": jpki["private"],
             "card": str(card),
             "name": person.name,
             "domicile": register.domicile,

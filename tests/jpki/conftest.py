@@ -22,6 +22,7 @@ import select
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def ca_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("ca_keys")
     store = FileKeyStore(directory)
     for name in CA_NAMES:
-        store.private_key(name)
+        store.ensure(name)
     return directory
 
 
@@ -146,10 +147,21 @@ def jpki_server(
         schema = f"{prefix}jpki"
         env["KOFU_DATABASE_URL"] = POSTGRES_URL
         env["KOFU_DATABASE_SCHEMA_PREFIX"] = prefix
+    try:
+        with _serving(home, env, backend) as server:
+            yield server
+    finally:
+        if schema:
+            drop_schema(schema)
+
+
+@contextmanager
+def _serving(home: Path, env: dict[str, str], backend: str, *args: str) -> Iterator[Server]:
+    """``kofu serve jpki --port 0 ARGS`` until the block ends, then stopped by its PID."""
     stderr_path = home / "serve.stderr"
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(
-            [str(KOFU), "serve", "jpki", "--port", "0"],
+            [str(KOFU), "serve", "jpki", "--port", "0", *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -157,9 +169,18 @@ def jpki_server(
             cwd=home,
         )
     try:
-        ready = json.loads(_read_ready_line(proc, stderr_path, timeout=30))
+        ready = json.loads(_read_ready_line(proc, stderr_path, timeout=60))
         yield Server(url=ready["url"], ready=ready, home=home, backend=backend)
     finally:
         _stop(proc)
-        if schema:
-            drop_schema(schema)
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path, ca_key_dir: Path) -> Iterator[Server]:
+    """``kofu serve jpki --workers 2`` on SQLite: both listeners shared by pre-forked workers."""
+    home = tmp_path / "home"
+    copy_ca_keys(ca_key_dir, home / "jpki")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
+    env["KOFU_HOME"] = str(home)
+    with _serving(home, env, "sqlite", "--workers", "2") as server:
+        yield server

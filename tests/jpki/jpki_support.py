@@ -9,10 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from kofu.core.clock import JST
+from kofu.core.network import NetworkIdentity, client_context, network_identity
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 BASE_URL = "http://127.0.0.1:8765"
@@ -61,3 +63,17 @@ class Server:
     ready: dict[str, Any]
     home: Path
     backend: str
+
+    @property
+    def private(self) -> str:
+        """The mutual-TLS listener: issuance, revocation, status."""
+        return str(self.ready["private"])
+
+    def identity(self, name: str, network: str = "lgwan") -> NetworkIdentity:
+        """A network certificate of ``name`` from the server's own network CA."""
+        return network_identity(self.home, name, network)
+
+    def client(self, name: str, network: str = "lgwan") -> httpx.Client:
+        """An httpx client on the private listener, presenting ``name``'s network certificate."""
+        context = client_context(self.identity(name, network))
+        return httpx.Client(base_url=self.private, verify=context, timeout=30)

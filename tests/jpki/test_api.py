@@ -1,5 +1,8 @@
 """Bad input to the live authority's HTTP API: a 4xx JSON error naming the problem, never a 500.
 
+Issuance, revocation and status are asked on the private listener as city
+112186 (mutual TLS); CA certificates, CRLs and OCSP on the public one.
+
 OCSP is the exception by design: a malformed request gets an OCSP response
 (status malformedRequest) with HTTP 200, as RFC 6960 clients expect.
 """
@@ -22,7 +25,15 @@ from kofu.core.holder import holder_digest
 
 @pytest.fixture
 def http(jpki_server: Server) -> Iterator[httpx.Client]:
+    """The public listener, plain HTTP: CA certificates, CRLs, OCSP."""
     with httpx.Client(base_url=jpki_server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def city(jpki_server: Server) -> Iterator[httpx.Client]:
+    """The private listener as city 112186 (mutual TLS, its LGWAN certificate)."""
+    with jpki_server.client("city-112186") as client:
         yield client
 
 
@@ -131,37 +142,37 @@ def test_unknown_crl(http: httpx.Client) -> None:
     ],
     ids=["empty", "text", "bad-base64-body", "wrong-label"],
 )
-def test_bad_pem_public_key(http: httpx.Client, card_keys: CardKeys, pem: str) -> None:
-    answer = http.post("/certificates", json=_body(card_keys, auth_public_key_pem=pem))
+def test_bad_pem_public_key(city: httpx.Client, card_keys: CardKeys, pem: str) -> None:
+    answer = city.post("/certificates", json=_body(card_keys, auth_public_key_pem=pem))
     assert answer.status_code == 422, answer.text
     _names(answer, "public_key")
 
 
-def test_bad_sign_pem_public_key(http: httpx.Client, card_keys: CardKeys) -> None:
-    answer = http.post("/certificates", json=_body(card_keys, sign_public_key_pem="garbage"))
+def test_bad_sign_pem_public_key(city: httpx.Client, card_keys: CardKeys) -> None:
+    answer = city.post("/certificates", json=_body(card_keys, sign_public_key_pem="garbage"))
     assert answer.status_code == 422, answer.text
     _names(answer, "public_key")
 
 
-def test_not_an_rsa_key(http: httpx.Client, card_keys: CardKeys) -> None:
+def test_not_an_rsa_key(city: httpx.Client, card_keys: CardKeys) -> None:
     ec_pem = public_pem(ec.generate_private_key(ec.SECP256R1()))
-    answer = http.post("/certificates", json=_body(card_keys, auth_public_key_pem=ec_pem))
+    answer = city.post("/certificates", json=_body(card_keys, auth_public_key_pem=ec_pem))
     assert answer.status_code == 422, answer.text
     _names(answer, "public_key")
 
 
 def test_rsa_key_of_the_wrong_size(
-    http: httpx.Client, card_keys: CardKeys, small_key: rsa.RSAPrivateKey
+    city: httpx.Client, card_keys: CardKeys, small_key: rsa.RSAPrivateKey
 ) -> None:
     for field in ("auth_public_key_pem", "sign_public_key_pem"):
-        answer = http.post("/certificates", json=_body(card_keys, **{field: public_pem(small_key)}))
+        answer = city.post("/certificates", json=_body(card_keys, **{field: public_pem(small_key)}))
         assert answer.status_code == 422, answer.text
         _names(answer, "public_key")
         assert "2048" in answer.json()["message"]
 
 
-def test_signature_key_without_facts(http: httpx.Client, card_keys: CardKeys) -> None:
-    answer = http.post("/certificates", json=_body(card_keys, facts=None))
+def test_signature_key_without_facts(city: httpx.Client, card_keys: CardKeys) -> None:
+    answer = city.post("/certificates", json=_body(card_keys, facts=None))
     assert answer.status_code == 422, answer.text
     _names(answer, "facts")
 
@@ -182,27 +193,27 @@ def test_signature_key_without_facts(http: httpx.Client, card_keys: CardKeys) ->
     ],
 )
 def test_bad_issue_fields(
-    http: httpx.Client, card_keys: CardKeys, changes: dict[str, Any], field: str
+    city: httpx.Client, card_keys: CardKeys, changes: dict[str, Any], field: str
 ) -> None:
-    _names(http.post("/certificates", json=_body(card_keys, **changes)), field)
+    _names(city.post("/certificates", json=_body(card_keys, **changes)), field)
 
 
-def test_missing_field(http: httpx.Client, card_keys: CardKeys) -> None:
+def test_missing_field(city: httpx.Client, card_keys: CardKeys) -> None:
     body = _body(card_keys)
     del body["card_id"]
-    _names(http.post("/certificates", json=body), "card_id")
+    _names(city.post("/certificates", json=body), "card_id")
 
 
-def test_not_json(http: httpx.Client) -> None:
-    answer = http.post(
+def test_not_json(city: httpx.Client) -> None:
+    answer = city.post(
         "/certificates", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"]
 
 
-def test_card_already_expired(http: httpx.Client, card_keys: CardKeys) -> None:
-    answer = http.post("/certificates", json=_body(card_keys, card_expiry="2001-01-01"))
+def test_card_already_expired(city: httpx.Client, card_keys: CardKeys) -> None:
+    answer = city.post("/certificates", json=_body(card_keys, card_expiry="2001-01-01"))
     assert answer.status_code == 422, answer.text
     _names(answer, "card_expiry")
 
@@ -212,14 +223,14 @@ def test_card_already_expired(http: httpx.Client, card_keys: CardKeys) -> None:
     [("card_id", "C" * 33), ("city", "1121860"), ("resident_code", "1" * 12)],
 )
 def test_too_long_identifiers(
-    http: httpx.Client, card_keys: CardKeys, field: str, value: str
+    city: httpx.Client, card_keys: CardKeys, field: str, value: str
 ) -> None:
     """Longer than the register's columns: refused on every backend, not a database error."""
-    _names(http.post("/certificates", json=_body(card_keys, **{field: value})), field)
+    _names(city.post("/certificates", json=_body(card_keys, **{field: value})), field)
 
 
-def test_child_without_signature_certificate(http: httpx.Client, card_keys: CardKeys) -> None:
-    answer = http.post(
+def test_child_without_signature_certificate(city: httpx.Client, card_keys: CardKeys) -> None:
+    answer = city.post(
         "/certificates",
         json=_body(
             card_keys,
@@ -239,37 +250,37 @@ def test_child_without_signature_certificate(http: httpx.Client, card_keys: Card
 
 
 @pytest.mark.parametrize("cause", ["", "lost", "MOVE", 3, None])
-def test_bad_cause(http: httpx.Client, card_keys: CardKeys, cause: object) -> None:
+def test_bad_cause(city: httpx.Client, card_keys: CardKeys, cause: object) -> None:
     card_id = _body(card_keys)["card_id"]
-    answer = http.post("/revocations", json={"card_id": card_id, "cause": cause})
+    answer = city.post("/revocations", json={"card_id": card_id, "cause": cause})
     assert answer.status_code == 422, answer.text
     _names(answer, "cause")
 
 
-def test_revocation_without_card(http: httpx.Client) -> None:
-    _names(http.post("/revocations", json={"cause": "death"}), "card_id")
+def test_revocation_without_card(city: httpx.Client) -> None:
+    _names(city.post("/revocations", json={"cause": "death"}), "card_id")
 
 
-def test_unknown_card(http: httpx.Client) -> None:
-    answer = http.post("/revocations", json={"card_id": "NO-SUCH-CARD", "cause": "death"})
+def test_unknown_card(city: httpx.Client) -> None:
+    answer = city.post("/revocations", json={"card_id": "NO-SUCH-CARD", "cause": "death"})
     assert answer.status_code == 404, answer.text
     _names(answer, "card_id")
 
 
 @pytest.mark.parametrize("serial", ["zz", "12g4", "0x", "-", "1.5"])
-def test_bad_serial(http: httpx.Client, serial: str) -> None:
-    answer = http.get(f"/status/{serial}")
+def test_bad_serial(city: httpx.Client, serial: str) -> None:
+    answer = city.get(f"/status/{serial}")
     assert answer.status_code == 422, answer.text
     _names(answer, "serial")
 
 
-def test_status_follows_revocation(http: httpx.Client, card_keys: CardKeys) -> None:
+def test_status_follows_revocation(city: httpx.Client, card_keys: CardKeys) -> None:
     body = _body(card_keys)
-    issued = http.post("/certificates", json=body)
+    issued = city.post("/certificates", json=body)
     assert issued.status_code == 200, issued.text
     pair = issued.json()
     for kind in ("sign", "auth"):
-        status = http.get(f"/status/{pair[f'{kind}_serial']}").json()
+        status = city.get(f"/status/{pair[f'{kind}_serial']}").json()
         assert {k: status[k] for k in ("serial", "status", "cause", "kind", "city")} == {
             "serial": pair[f"{kind}_serial"],
             "status": "good",
@@ -278,19 +289,19 @@ def test_status_follows_revocation(http: httpx.Client, card_keys: CardKeys) -> N
             "city": body["city"],
         }
         assert status["holder_digest"] == holder_digest(body["city"], body["resident_code"])
-    revoked = http.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
+    revoked = city.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
     assert revoked.json() == {"revoked": [pair["sign_serial"]]}
-    assert http.get(f"/status/{pair['sign_serial']}").json()["cause"] == "move"
-    assert http.get(f"/status/{pair['auth_serial']}").json()["status"] == "good"
-    again = http.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
+    assert city.get(f"/status/{pair['sign_serial']}").json()["cause"] == "move"
+    assert city.get(f"/status/{pair['auth_serial']}").json()["status"] == "good"
+    again = city.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
     assert again.json() == {"revoked": []}
     # upper-case hex is the same serial
-    upper = http.get(f"/status/{pair['sign_serial'].upper()}").json()
+    upper = city.get(f"/status/{pair['sign_serial'].upper()}").json()
     assert upper["status"] == "revoked"
 
 
-def test_status_of_unknown_serial(http: httpx.Client) -> None:
-    answer = http.get("/status/1234")
+def test_status_of_unknown_serial(city: httpx.Client) -> None:
+    answer = city.get("/status/1234")
     assert answer.status_code == 200
     assert answer.json() == {
         "serial": "1234",

@@ -1,6 +1,7 @@
 """The live authority (``kofu serve jpki``) checked by an independent client: the openssl CLI.
 
-Certificates are issued over HTTP with fresh card keys; ``openssl verify``
+Certificates are issued on the private listener (mutual TLS, as city
+112186) with fresh card keys; ``openssl verify``
 checks the chain and the CRL, ``openssl ocsp`` asks the responder.  A move
 revokes only the signature certificate, so the auth certificate stays good.
 """
@@ -36,7 +37,8 @@ class Pki:
     def __init__(self, server: Server, directory: Path) -> None:
         self.server = server
         self.dir = directory
-        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.http = httpx.Client(base_url=server.url, timeout=30)  # the public listener
+        self.city = server.client("city-112186")  # the private one
         self.ca: dict[str, x509.Certificate] = {}
         for name in ("root", "sign", "auth"):
             answer = self.http.get(f"/ca/{name}.der")
@@ -47,6 +49,7 @@ class Pki:
 
     def close(self) -> None:
         self.http.close()
+        self.city.close()
 
     def write(self, name: str, data: bytes) -> Path:
         path = self.dir / name
@@ -54,7 +57,7 @@ class Pki:
         return path
 
     def issue(self, keys: CardKeys, card_id: str) -> dict[str, Any]:
-        answer = self.http.post(
+        answer = self.city.post(
             "/certificates",
             json={
                 "city": "112186",
@@ -81,7 +84,7 @@ class Pki:
         return body
 
     def revoke(self, card_id: str, cause: str) -> list[str]:
-        answer = self.http.post("/revocations", json={"card_id": card_id, "cause": cause})
+        answer = self.city.post("/revocations", json={"card_id": card_id, "cause": cause})
         assert answer.status_code == 200, answer.text
         revoked: list[str] = answer.json()["revoked"]
         return revoked
@@ -149,6 +152,8 @@ def test_ready_line_names_the_urls(jpki_server: Server) -> None:
     assert ready["crl"] == {"sign": f"{url}/crl/sign.crl", "auth": f"{url}/crl/auth.crl"}
     assert ready["ocsp"] == {"sign": f"{url}/ocsp/sign", "auth": f"{url}/ocsp/auth"}
     assert ready["ca"]["root"] == f"{url}/ca/root.der"
+    assert ready["private"].startswith("https://127.0.0.1:") and ready["private"] != url
+    assert Path(ready["tls"]["ca"]) == jpki_server.home / "network" / "lgwan" / "ca.pem"
 
 
 def test_issued_certificates_carry_the_live_urls(pki: Pki, card_keys: CardKeys) -> None:

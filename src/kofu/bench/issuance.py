@@ -410,14 +410,14 @@ def bench_issuance(
             timeout = ["--print-timeout", str(CHAOS_PRINT_TIMEOUT)] if chaos else []
             route = [
                 "--jpki",
-                jpki["url"],
+                jpki["private"],
                 "--juki",
                 juki["url"],
                 "--city",
                 f"{CITY}={city['url']}",
             ]
             center = start_service(["serve", "center", *route, *many, *timeout], env, procs)
-            desk_env = env | {"KOFU_JPKI_URL": jpki["url"]}
+            desk_env = env | {"KOFU_JPKI_URL": jpki["private"]}
             lanes = _issue_cards(desk_env, _people(env, kiosks), home)
             run = _Run(
                 home, center["url"], time.monotonic() + seconds, requests, chaos, rate, per_visit

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.certificates import CertificateType, Document, IssueRequest
+from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.domain.issuance import compose
 from kofu.city.services.events import apply_events
+from kofu.city.services.layout import certificate_of
 from kofu.city.services.seeding import seed_city
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.core.errors import KofuError
+from kofu.documents.model import Certificate
 from kofu.documents.render import render, render_plain
 
 __all__ = ["bench_render"]
@@ -31,7 +33,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 _PEOPLE = 100  # different people per type, drawn in turn: more than the renderer keeps
 
 
-def _documents(tmp: Path, kinds: list[CertificateType]) -> dict[str, list[Document]]:
+def _documents(tmp: Path, kinds: list[CertificateType]) -> dict[str, list[Certificate]]:
     """Up to ``_PEOPLE`` different people's documents of each type.
 
     Different people, because a renderer may keep what documents share (the
@@ -49,7 +51,7 @@ def _documents(tmp: Path, kinds: list[CertificateType]) -> dict[str, list[Docume
         if p.is_resident
     ]
     apply_events(uow=CityUnitOfWork(engine), events=leave, clock=FixedClock(NOW))
-    docs: dict[str, list[Document]] = {kind.value: [] for kind in kinds}
+    docs: dict[str, list[Certificate]] = {kind.value: [] for kind in kinds}
     with CityUnitOfWork(engine) as uow:
         city = uow.city()
         for kind in kinds:
@@ -61,17 +63,16 @@ def _documents(tmp: Path, kinds: list[CertificateType]) -> dict[str, list[Docume
                     type=kind.value, resident_code=person.resident_code, household=household
                 )
                 try:
-                    docs[kind.value].append(
-                        compose(uow.registers, city, req, now=NOW, issue_number=1)
-                    )
+                    doc = compose(uow.registers, city, req, now=NOW, issue_number=1)
                 except KofuError:  # no seal, no tax record, register kept elsewhere...
                     continue
+                docs[kind.value].append(certificate_of(doc))
     engine.dispose()
     return docs
 
 
 def _rate(
-    fn: Callable[[Document], bytes], docs: list[Document], seconds: float, at_least: int
+    fn: Callable[[Certificate], bytes], docs: list[Certificate], seconds: float, at_least: int
 ) -> float:
     count, start = 0, time.perf_counter()
     while count < at_least or time.perf_counter() - start < seconds:

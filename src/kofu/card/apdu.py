@@ -36,6 +36,7 @@ __all__ = [
     "SW_INCORRECT_DATA",
     "SW_INCORRECT_P1P2",
     "SW_INS_NOT_SUPPORTED",
+    "SW_MEMORY_FAILURE",
     "SW_NOT_ENOUGH_MEMORY",
     "SW_OK",
     "SW_SECURITY_NOT_SATISFIED",
@@ -53,6 +54,7 @@ SW_OK = 0x9000  # normal processing
 SW_BYTES_REMAINING = 0x6100  # 61xx: xx more response bytes wait for GET RESPONSE (00 = 256+)
 SW_END_OF_FILE = 0x6282  # warning: end of file reached before reading Ne bytes
 SW_TRIES_LEFT = 0x63C0  # 63Cx: verification failed, x tries left
+SW_MEMORY_FAILURE = 0x6581  # memory failure: the card could not write its state
 SW_WRONG_LENGTH = 0x6700  # wrong length (Lc, Le or the APDU itself)
 SW_SECURITY_NOT_SATISFIED = 0x6982  # security status not satisfied (PIN or issuer MAC)
 SW_AUTH_METHOD_BLOCKED = 0x6983  # authentication method blocked (PIN locked)

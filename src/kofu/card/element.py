@@ -35,7 +35,9 @@ MAC answers 6982.
 
 The session — selected AP and EF, which PINs were verified, an outstanding
 challenge or response — lasts until ``reset()`` (the card is pulled out and put
-back); it is never saved.  Retry counters, PINs, keys and certificates persist.
+back); it is never saved.  Retry counters, PINs, keys and certificates persist: bound to
+its file (``kofu.card.device.open_card``) the element writes each change before
+it answers, and VERIFY writes the spent try before it compares the PIN.
 
 No command returns a private key.  They live in ``kofu.card._vault`` closures;
 ``kofu.card.storage`` writes them only encrypted.
@@ -70,6 +72,7 @@ from kofu.card.apdu import (
     SW_INCORRECT_DATA,
     SW_INCORRECT_P1P2,
     SW_INS_NOT_SUPPORTED,
+    SW_MEMORY_FAILURE,
     SW_NOT_ENOUGH_MEMORY,
     SW_OK,
     SW_SECURITY_NOT_SATISFIED,
@@ -92,7 +95,7 @@ from kofu.card.jpki_ap import (
     check_issuer_secret,
 )
 from kofu.core.certkinds import CertKind
-from kofu.core.errors import InvalidInput
+from kofu.core.errors import InvalidInput, KofuError
 
 __all__ = ["CARD_STATES", "MAX_CERT_SIZE", "CardImage", "SecureElement"]
 
@@ -148,6 +151,8 @@ class CardImage:
     issuer_digest: str
     certificates: dict[CertKind, bytes]
     tries_left: dict[CertKind, int]
+    generation: int = 0
+    """How many times this card's state has been written: it only ever rises."""
 
 
 def _sw(sw: int) -> ResponseAPDU:
@@ -184,7 +189,17 @@ Handler = Callable[["SecureElement", CommandAPDU], ResponseAPDU]
 class SecureElement:
     """The card's chip.  Make one with ``blank`` or ``kofu.card.storage.load_card``."""
 
-    __slots__ = ("_card_id", "_certs", "_expires_on", "_session", "_state", "_tries", "_vault")
+    __slots__ = (
+        "_card_id",
+        "_certs",
+        "_expires_on",
+        "_generation",
+        "_persist",
+        "_session",
+        "_state",
+        "_tries",
+        "_vault",
+    )
     _COMMANDS: ClassVar[dict[int, tuple[int, Handler]]]
 
     def __init__(self, image: CardImage, vault: Vault) -> None:
@@ -202,6 +217,8 @@ class SecureElement:
             self._tries[kind] = tries
         self._vault = vault
         self._session = _Session()
+        self._generation = image.generation
+        self._persist: Callable[[], None] | None = None
 
     @classmethod
     def blank(
@@ -286,10 +303,33 @@ class SecureElement:
             issuer_digest=self._vault.issuer_digest,
             certificates={k: v for k, v in self._certs.items() if v},
             tries_left=dict(self._tries),
+            generation=self._generation,
         )
 
     def _seal(self, key: bytes, aad: bytes) -> tuple[bytes, bytes]:
         return self._vault.seal(key, aad)
+
+    def _written(self, generation: int) -> None:
+        """Storage wrote this state as ``generation``."""
+        self._generation = generation
+
+    def _bind(self, persist: Callable[[], None] | None) -> None:
+        """Have every change of the card's lasting state written through ``persist`` at once.
+
+        Like a chip's non-volatile memory: a command that changes a counter, a
+        PIN, a key or a certificate answers only after ``persist`` returned.
+        """
+        self._persist = persist
+
+    def _commit(self) -> bool:
+        """Write the lasting state now; False when it could not be written (answer 6581)."""
+        if self._persist is None:
+            return True
+        try:
+            self._persist()
+        except (OSError, KofuError):
+            return False
+        return True
 
     # -- dispatch -------------------------------------------------------------------
 
@@ -379,13 +419,19 @@ class SecureElement:
             return _sw(SW_AUTH_METHOD_BLOCKED)
         if not apdu.data:  # a question, not a try
             return _sw(sw_tries_left(tries))
-        if self._vault.pin_matches(kind, apdu.data):
-            self._tries[kind] = PIN_RULES[kind].max_tries
-            self._session.verified.add(kind)
-            return _sw(SW_OK)
+        # The try is counted and written before the PIN is compared, as a chip does:
+        # pulling the card (or killing the reader) mid-check cannot save the try.
         self._tries[kind] = tries - 1
         self._session.verified.discard(kind)
-        return _sw(sw_tries_left(tries - 1))
+        if not self._commit():
+            self._tries[kind] = tries
+            return _sw(SW_MEMORY_FAILURE)
+        if not self._vault.pin_matches(kind, apdu.data):
+            return _sw(sw_tries_left(tries - 1))
+        self._tries[kind] = PIN_RULES[kind].max_tries
+        self._session.verified.add(kind)
+        self._commit()  # if this write fails, the file keeps one try fewer: the safe side
+        return _sw(SW_OK)
 
     def _compute_signature(self, apdu: CommandAPDU) -> ResponseAPDU:
         if (apdu.p1, apdu.p2) != (0x00, 0x80):
@@ -431,7 +477,8 @@ class SecureElement:
             return payload
         if payload:
             return _sw(SW_INCORRECT_DATA)
-        return ResponseAPDU(self._vault.generate_key(ef.kind), SW_OK)
+        public_key = self._vault.generate_key(ef.kind)
+        return ResponseAPDU(public_key, SW_OK) if self._commit() else _sw(SW_MEMORY_FAILURE)
 
     def _change_reference_data(self, apdu: CommandAPDU) -> ResponseAPDU:
         if (apdu.p1, apdu.p2) != (0x01, 0x80):
@@ -461,7 +508,7 @@ class SecureElement:
         if offset + len(payload) > MAX_CERT_SIZE:
             return _sw(SW_NOT_ENOUGH_MEMORY)
         self._certs[ef.kind] = content[:offset] + payload
-        return _sw(SW_OK)
+        return _sw(SW_OK) if self._commit() else _sw(SW_MEMORY_FAILURE)
 
     def _reset_retry_counter(self, apdu: CommandAPDU) -> ResponseAPDU:
         if apdu.p1 not in (0x02, 0x03) or apdu.p2 != 0x80:
@@ -480,7 +527,7 @@ class SecureElement:
             return _sw(SW_CONDITIONS_NOT_SATISFIED)
         self._tries[ef.kind] = PIN_RULES[ef.kind].max_tries
         self._session.verified.discard(ef.kind)
-        return _sw(SW_OK)
+        return _sw(SW_OK) if self._commit() else _sw(SW_MEMORY_FAILURE)
 
     def _install_pin(self, kind: CertKind, value: bytes) -> ResponseAPDU:
         """Set a PIN whose format the card checks itself; the counter starts full."""
@@ -494,7 +541,7 @@ class SecureElement:
         self._vault.set_pin(kind, value)
         self._tries[kind] = rule.max_tries
         self._session.verified.discard(kind)
-        return _sw(SW_OK)
+        return _sw(SW_OK) if self._commit() else _sw(SW_MEMORY_FAILURE)
 
     _COMMANDS = {  # noqa: RUF012 - a ClassVar declared above
         INS_SELECT: (0x00, _select),

@@ -12,6 +12,7 @@ reader) or, later, a PC/SC reader holding a real My Number card.
     6982 on a PIN'd op   Refused "pin_not_verified"
     6982 on issuance     Refused "issuer_auth_failed"
     6A82 reading a cert  NotFound (nothing written yet)
+    6581                 Conflict: the card could not write its state, so it did nothing
     anything unexpected  CardError carrying the status word
 
 PINs are checked on the host before they are sent, so a mistyped format never
@@ -35,6 +36,7 @@ from kofu.card.apdu import (
     SW_END_OF_FILE,
     SW_FILE_NOT_FOUND,
     SW_INCORRECT_DATA,
+    SW_MEMORY_FAILURE,
     SW_NOT_ENOUGH_MEMORY,
     SW_SECURITY_NOT_SATISFIED,
     SW_WRONG_P1P2_OFFSET,
@@ -101,6 +103,13 @@ class PinError(Refused):
             )
         self.kind = kind
         self.tries_left = tries_left
+
+
+def _not_written() -> Conflict:
+    return Conflict(
+        "the card could not record its state (its file or the installation's card ledger "
+        "cannot be written), so it did not carry out the command"
+    )
 
 
 def _kind(kind: CertKind | str) -> CertKind:
@@ -290,6 +299,8 @@ class JpkiCard:
             raise InvalidInput("the certificate does not fit the card's file")
         if response.sw == SW_CONDITIONS_NOT_SATISFIED:
             raise Conflict("the card has no PIN to unlock yet")
+        if response.sw == SW_MEMORY_FAILURE:
+            raise _not_written()
         self._expect_ok(response, f"command {ins:02X}")
         return response
 
@@ -301,6 +312,8 @@ class JpkiCard:
             return PinError(kind, 0)
         if response.sw == SW_CONDITIONS_NOT_SATISFIED:
             return Conflict(f"the card's {PIN_RULES[kind].name} has not been set yet")
+        if response.sw == SW_MEMORY_FAILURE:
+            return _not_written()
         return CardError(operation, response.sw)
 
     @staticmethod

@@ -4,7 +4,7 @@ The file is JSON a person can read::
 
     {
       "format": "kofu-card", "version": 1,
-      "card_id": "…", "state": "active", "expires_on": "2036-05-01",
+      "card_id": "…", "generation": 7, "state": "active", "expires_on": "2036-05-01",
       "issuer_key_digest": "<SHA-256 of the issuer secret, hex>",
       "jpki": {"auth": {"certificate": "<PEM>", "tries_left": 3},
                "sign": {"certificate": "<PEM>", "tries_left": 5}},
@@ -22,6 +22,12 @@ So any change to the file's content — a flipped byte, a retry counter set back
 to full, a swapped certificate, an added field — fails authentication and the
 card does not load.  PIN verifiers are sealed too, not merely hashed, because a
 4-digit PIN falls to an offline search of ten thousand guesses whatever the hash.
+
+``generation`` counts the writes of the card's state (authenticated like the
+rest).  Given a ``CardLedger``, saving records each new generation there and
+loading refuses a file older than the newest one recorded, as
+``card_rolled_back``: copying the file back does not copy tries back.  A file
+written before generations existed reads as generation 0.
 
 The sealing key is HKDF-SHA256 of the caller's ``card_master_key`` (the
 installation keeps it under KOFU_HOME) with a fresh random salt per save;
@@ -48,6 +54,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kofu.card._vault import open_vault
 from kofu.card.element import CardImage, SecureElement
+from kofu.card.ledger import CardLedger
 from kofu.core.certkinds import CertKind
 from kofu.core.errors import InvalidInput, NotFound
 
@@ -57,6 +64,7 @@ __all__ = [
     "TAMPERED",
     "VERSION",
     "WRONG_MASTER_KEY",
+    "card_id_of",
     "certificates_on",
     "load_card",
     "save_card",
@@ -75,19 +83,43 @@ SEALED_CONTENTS = ["issuer secret", "private keys", "PIN verifiers (scrypt)"]
 PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
 
 
-def save_card(element: SecureElement, path: str | os.PathLike[str], master_key: bytes) -> None:
-    """Write the card to ``path`` (atomically, mode 0600), secrets sealed under the master key."""
+def save_card(
+    element: SecureElement,
+    path: str | os.PathLike[str],
+    master_key: bytes,
+    ledger: CardLedger | None = None,
+) -> None:
+    """Write the card to ``path`` (atomically, durably, mode 0600) as its next generation.
+
+    The file is on disk before the ledger records the generation, so a crash
+    between the two leaves a file newer than the ledger, which loads.
+    """
     master = _check_master_key(master_key)
     salt = os.urandom(SALT_SIZE)
     key = _derive(master, salt)
-    doc = _document(element._image(), salt, key)
+    image = element._image()
+    generation = image.generation + 1
+    doc = _document(image, salt, key) | {"generation": generation}
     nonce, ciphertext = element._seal(key, _aad(doc))
     doc["seal"] |= {"nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
     _write_atomic(Path(path), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    if ledger is not None:
+        ledger.advance(image.card_id, generation)
+    element._written(generation)
 
 
-def load_card(path: str | os.PathLike[str], master_key: bytes) -> SecureElement:
-    """Read a card written by ``save_card``; refuses a changed file or a wrong master key."""
+def load_card(
+    path: str | os.PathLike[str], master_key: bytes, ledger: CardLedger | None = None
+) -> SecureElement:
+    """Read a card written by ``save_card``; refuses a changed file, a wrong master key and,
+    given the ledger, a copy older than the newest state seen (``card_rolled_back``)."""
+    element = _open(path, master_key)
+    if ledger is not None:
+        ledger.check(element.card_id, element._image().generation)
+    return element
+
+
+def _open(path: str | os.PathLike[str], master_key: bytes) -> SecureElement:
     master = _check_master_key(master_key)
     doc = _read(Path(path))
     if doc.get("format") != FORMAT:
@@ -172,14 +204,15 @@ def _image(doc: dict[str, Any]) -> CardImage:
             issuer_digest=doc["issuer_key_digest"],
             certificates={k: _unpem(jpki[k.value]["certificate"]) for k in CertKind},
             tries_left={k: _count(jpki[k.value]["tries_left"]) for k in CertKind},
+            generation=_count(doc.get("generation", 0)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput(f"the card file is malformed: {exc}") from None
 
 
 def _count(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"a retry counter is an integer, not {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"a counter is a whole number, not {value!r}")
     return value
 
 
@@ -203,6 +236,8 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+            out.flush()
+            os.fsync(out.fileno())  # a counted PIN try must survive a power cut
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
@@ -237,12 +272,25 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def certificates_on(path: str | os.PathLike[str], master_key: bytes) -> dict[CertKind, bytes]:
+def certificates_on(
+    path: str | os.PathLike[str], master_key: bytes, ledger: CardLedger | None = None
+) -> dict[CertKind, bytes]:
     """The certificates a card file holds (DER; empty when none), once the file proves intact.
 
     This is the holder's own view of their card file, as ``kofu card status``
     shows it; reading the signature certificate from the chip itself still
     needs the password.
     """
-    load_card(path, master_key)
+    load_card(path, master_key, ledger)
     return dict(_image(_read(Path(path))).certificates)
+
+
+def card_id_of(path: str | os.PathLike[str]) -> str:
+    """The card id a card file names, read before it is opened (to take the card's lock).
+
+    Not yet authenticated: ``load_card`` proves it, and the caller checks the two agree.
+    """
+    card_id = _read(Path(path)).get("card_id")
+    if not isinstance(card_id, str):
+        raise InvalidInput(TAMPERED)
+    return card_id

@@ -1,4 +1,4 @@
-"""The center's links: to the authority (status, OCSP) and to the cities (LGWAN, mutual TLS)."""
+"""The center's links over LGWAN (mutual TLS): the authority (status, OCSP), the cities, juki."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ __all__ = ["HttpCities", "HttpDirectory", "HttpJuki"]
 
 
 class HttpDirectory:
-    """The authority's /status and OCSP responder."""
+    """The authority's /status and OCSP responder, on its private link (LGWAN, mutual TLS)."""
 
-    def __init__(self, base_url: str, issuer: x509.Certificate, clock: Clock) -> None:
+    def __init__(
+        self, base_url: str, issuer: x509.Certificate, clock: Clock, identity: NetworkIdentity
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.issuer, self.clock = issuer, clock
-        self.client = httpx.Client(timeout=10)
+        self.client = httpx.Client(verify=client_context(identity), timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
         self._people: dict[str, dict[str, Any]] = {}  # serial -> the certificate's person
 
@@ -110,7 +112,18 @@ class HttpCities:
         """An application for 本籍地利用登録 to the domicile city."""
         return self._post(city, "/domicile-registrations", body)
 
+    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+        """What the city did under a request id: issued (with its answer), refused, unknown."""
+        return self._call(city, "GET", f"/certificates/store/{request_id}")
+
+    def abandon(self, city: str, request_id: str) -> dict[str, Any]:
+        """Close a request id the city never answered; its outcome either way."""
+        return self._call(city, "POST", f"/certificates/store/{request_id}/abandon")
+
     def _post(self, city: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call(city, "POST", path, json=body)
+
+    def _call(self, city: str, method: str, path: str, **request: Any) -> dict[str, Any]:
         url = self.urls.get(city)
         if url is None:
             raise Refused(
@@ -123,7 +136,7 @@ class HttpCities:
             f"city {city} could not answer just now",
             message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
         )
-        answer: dict[str, Any] = ask(self.client, "POST", f"{url}{path}", unavailable, json=body)
+        answer: dict[str, Any] = ask(self.client, method, f"{url}{path}", unavailable, **request)
         return answer
 
 

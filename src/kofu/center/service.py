@@ -5,12 +5,22 @@ request never issues twice or charges twice; only a confirmed print is
 charged.  Before a print job leaves, the holder digest the city returned
 must equal the one the authority gives for the authenticated certificate:
 a mismatch stops issuance for that city, raises an alarm and is counted
-(the failure at Yokohama, Kawasaki and Takamatsu, made impossible).
+(the failure at Yokohama, Kawasaki and Takamatsu, made impossible).  So
+must the content digest the city declares equal the digest of the bytes
+that came.
+
+Every state leads somewhere.  An issuance whose city answer was lost (the
+link failed, or the worker died) stays ``requested``; past a short lease,
+a retry of the same request id sends it again, and the city, which keeps
+its answer under every request id, answers the same document; the sweep
+asks the city what it did under the id and completes or voids it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cryptography import x509
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kofu.center import tables as t
@@ -26,14 +36,20 @@ from kofu.center.anti_forgery import protect
 from kofu.center.auth import Authenticated, ChallengeBook, verify_response
 from kofu.center.sessions import SqlSessions
 from kofu.center.signing import Signer
-from kofu.core.clock import Clock
-from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
+from kofu.core.clock import JST, Clock
+from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
 
 __all__ = ["CenterService", "CityLink", "Directory", "Whereabouts", "settlement"]
 
 SESSION_LIFE = timedelta(minutes=10)
 PRINT_TIMEOUT = timedelta(minutes=5)  # a print job not confirmed by then is voided whole
+# A request still ``requested`` this long after its last step has lost its worker (longer
+# than the link waits for a city); a retry or the sweep then recovers it from the city.
+REQUEST_LEASE = timedelta(seconds=45)
+UNANSWERED = "city_unanswered"  # reason kept on a requested issuance whose answer was lost
+
+log = logging.getLogger("kofu")
 
 
 class CityLink(Protocol):
@@ -44,6 +60,10 @@ class CityLink(Protocol):
     def identity(self, city: str, auth_serial: str) -> dict[str, Any]: ...
 
     def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def outcome(self, city: str, request_id: str) -> dict[str, Any]: ...
+
+    def abandon(self, city: str, request_id: str) -> dict[str, Any]: ...
 
     def connected(self) -> list[dict[str, str]]: ...
 
@@ -73,7 +93,18 @@ _REMOVED = {  # juki's state of the holding record → what the kiosk says
 _i = t.issuances
 _ROW = select(_i).where(_i.c.request_id == bindparam("b_request_id"))
 _INSERT = insert(_i)
-_FINISH = update(_i).where(_i.c.request_id == bindparam("b_request_id"))  # SET: the keys given
+_FINISH = update(_i).where(  # SET: the keys given; only a requested issuance moves on
+    _i.c.request_id == bindparam("b_request_id"), _i.c.state == "requested"
+)
+_CLAIM = (  # a requested issuance whose worker is gone (or gave up waiting) is taken over
+    update(_i)
+    .where(
+        _i.c.request_id == bindparam("b_request_id"),
+        _i.c.state == "requested",
+        or_(_i.c.reason == UNANSWERED, _i.c.updated_at < bindparam("b_lease_since")),
+    )
+    .values(updated_at=bindparam("b_now"), reason=None)
+)
 _SETTLE = update(_i).where(
     _i.c.request_id == bindparam("b_request_id"),
     _i.c.state == "rendered",
@@ -94,6 +125,24 @@ class PrintJob:
     holder_digest: str = ""
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What the center asked a city under a request id, and what the answer must carry."""
+
+    request_id: str
+    city: str
+    certificate: str
+    copies: int
+    expected: str | None  # the holder digest the answer must carry (None: a row from before)
+    at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> _Asked:
+        at = row.created_at  # SQLite keeps the clock's wall time (JST) without its zone
+        at = at if at.tzinfo is not None else at.replace(tzinfo=JST)
+        return cls(row.request_id, row.city, row.certificate, row.copies, row.holder_digest, at)
+
+
 class CenterService:
     """One center worker; every state it keeps is in the store, so workers can be many."""
 
@@ -107,10 +156,11 @@ class CenterService:
         cities: CityLink,
         print_timeout: timedelta = PRINT_TIMEOUT,
         juki: Whereabouts | None = None,
+        request_lease: timedelta = REQUEST_LEASE,
     ) -> None:
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
         self.directory, self.cities, self.juki = directory, cities, juki
-        self.print_timeout = print_timeout
+        self.print_timeout, self.request_lease = print_timeout, request_lease
         self.sessions = SqlSessions(engine)
         self.challenges = ChallengeBook(self.sessions)
 
@@ -170,32 +220,60 @@ class CenterService:
         if not 1 <= copies <= 10:
             raise InvalidInput("copies is 1 to 10", field="copies")
         who = self._subject(session)
+        body = {
+            **options,
+            "request_id": request_id,
+            "auth_serial": who.serial,
+            "type": certificate,
+            "route": "residence" if domicile_city is None else "domicile",
+        }
         existing = self._row(request_id)
         if existing is not None:
-            return self._replay(existing, who)
-        city, expected, route = self._route(who.serial, domicile_city)
+            return self._again(existing, who, body, copies, domicile_city)
+        city, expected, _ = self._route(who.serial, domicile_city)
         self._check_city_open(city)
-        now = self.clock.now()
+        asked = _Asked(request_id, city, certificate, copies, expected, self.clock.now())
         try:
-            self._insert(request_id, who.serial, city, certificate, copies, store, chain, now)
+            self._insert(asked, who.serial, store, chain)
         except IntegrityError:  # the same request id twice at once: the first one issues
-            return self._replay(self._row(request_id), who)
+            return self._again(self._row(request_id), who, body, copies, domicile_city)
+        return self._ask_city(asked, body)
+
+    def _ask_city(self, asked: _Asked, body: dict[str, Any]) -> PrintJob:
+        """Send the request under its id and complete the issuance with the city's answer.
+
+        A refusal voids it.  A lost answer (the city unavailable) may hide an
+        issuance, so it stays requested and a retry of the same id asks again.
+        """
+        try:
+            answer = self.cities.issue(asked.city, body)
+        except Refused as refusal:
+            if refusal.reason == "city_unavailable":
+                self._finish(asked.request_id, "requested", reason=UNANSWERED)
+            else:
+                self._finish(asked.request_id, "voided", reason=refusal.reason)
+            raise
+        except Conflict:  # the city kept another request under this id: nothing moves here
+            raise
+        except Exception:
+            self._finish(asked.request_id, "voided", reason="center_error")
+            raise
+        return self._complete(asked, answer)
+
+    def _complete(self, asked: _Asked, answer: dict[str, Any]) -> PrintJob:
+        """The city's answer checked (holder, content), stamped and kept: requested → rendered."""
+        request_id, city = asked.request_id, asked.city
+        if answer.get("request_id") != request_id or answer.get("holder_digest") != asked.expected:
+            detail = f"request {request_id}: returned {answer.get('request_id')}"
+            self._mis_issuance(city, request_id, "holder_mismatch", detail)
         with self._voided_on_failure(request_id):
-            answer = self.cities.issue(
-                city,
-                {
-                    **options,
-                    "request_id": request_id,
-                    "auth_serial": who.serial,
-                    "type": certificate,
-                    "route": route,
-                },
-            )
-        if answer.get("request_id") != request_id or answer.get("holder_digest") != expected:
-            self._mis_issuance(city, request_id, answer)
+            pdf = base64.b64decode(str(answer["pdf_base64"]), validate=True)
+        if hashlib.sha256(pdf).hexdigest() != answer.get("content_digest"):
+            detail = f"request {request_id}: the document's bytes do not match its content digest"
+            self._mis_issuance(city, request_id, "content_mismatch", detail)
         with self._voided_on_failure(request_id):
-            job = self._stamped_job(request_id, certificate, city, copies, now, answer)
-        self._finish(
+            job = self._stamped_job(asked, pdf, answer)
+        done = self._finish(
             request_id,
             "rendered",
             fee=job.fee,
@@ -203,6 +281,8 @@ class CenterService:
             content_digest=str(answer["content_digest"]),
             print_job=job.pdf,
         )
+        if not done:  # a retry or the sweep settled it first: its outcome stands
+            return self._job_of(self._row(request_id))
         return job
 
     @contextmanager
@@ -217,33 +297,25 @@ class CenterService:
             self._finish(request_id, "voided", reason="center_error")
             raise
 
-    def _stamped_job(
-        self,
-        request_id: str,
-        certificate: str,
-        city: str,
-        copies: int,
-        now: datetime,
-        answer: dict[str, Any],
-    ) -> PrintJob:
+    def _stamped_job(self, asked: _Asked, pdf: bytes, answer: dict[str, Any]) -> PrintJob:
         """The city's PDF with the anti-forgery layer, as the print job the kiosk receives."""
         stamped = protect(
-            base64.b64decode(answer["pdf_base64"]),
-            document_id=request_id,
-            city=city,
-            type=certificate,
-            issued_at=now,
+            pdf,
+            document_id=asked.request_id,
+            city=asked.city,
+            type=asked.certificate,
+            issued_at=asked.at,
             holder_digest=str(answer["holder_digest"]),
             holder_name=str(answer.get("holder_name", "")),
             issue_number=int(answer["issue_number"]),
             signer=self.signer,
         )
         return PrintJob(
-            request_id,
-            certificate,
-            city,
-            copies,
-            int(answer["fee"]) * copies,
+            asked.request_id,
+            asked.certificate,
+            asked.city,
+            asked.copies,
+            int(answer["fee"]) * asked.copies,
             stamped,
             "rendered",
             str(answer["holder_digest"]),
@@ -316,9 +388,43 @@ class CenterService:
             )
         return str(held["city"]), holder_digest(str(held["city"]), code)
 
-    def _replay(self, row: Any, who: Authenticated) -> PrintJob:
+    def _again(
+        self,
+        row: Any,
+        who: Authenticated,
+        body: dict[str, Any],
+        copies: int,
+        domicile_city: str | None,
+    ) -> PrintJob:
+        """A retry of a request id: the same print job, or the lost answer asked for again.
+
+        An issuance still requested past its lease (or whose answer was lost)
+        is sent to the city again under the same id: the city answers what it
+        kept, so the retry gets the same document and never a second one.
+        """
         if row.auth_serial != who.serial:
             raise Conflict("this request id belongs to another card", field="request_id")
+        if (
+            row.certificate != body["type"]
+            or row.copies != copies
+            or (domicile_city is not None and domicile_city != row.city)
+        ):
+            raise Conflict(
+                f"request id {row.request_id} was used for another request; "
+                "a new request needs a new request id",
+                field="request_id",
+            )
+        if row.state == "requested":
+            self._check_city_open(row.city)
+            if self._claim(row.request_id):
+                return self._ask_city(_Asked.of(row), body)
+        return self._job_of(row)
+
+    def _job_of(self, row: Any) -> PrintJob:
+        if row.state == "requested":
+            raise Conflict(
+                f"request {row.request_id} is in progress; ask again shortly", field="request_id"
+            )
         if row.state != "rendered":
             raise Conflict(f"request {row.request_id} is already {row.state}", field="request_id")
         return PrintJob(
@@ -329,67 +435,125 @@ class CenterService:
             row.fee,
             bytes(row.print_job),
             row.state,
+            row.holder_digest or "",
         )
 
-    def _insert(
-        self,
-        request_id: str,
-        serial: str,
-        city: str,
-        certificate: str,
-        copies: int,
-        store: str,
-        chain: str,
-        now: datetime,
-    ) -> None:
+    def _claim(self, request_id: str) -> bool:
+        """Take over a requested issuance whose worker is gone; one taker wins."""
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                _CLAIM,
+                {
+                    "b_request_id": request_id,
+                    "b_now": now,
+                    "b_lease_since": now - self.request_lease,
+                },
+            ).rowcount
+        return bool(moved)
+
+    def recover_stuck(self) -> int:
+        """Resolve every issuance requested past its lease by asking its city; how many moved.
+
+        The city says what it did under the request id: issued (the answer is
+        checked and the issuance completes, the print timeout then running
+        from now), refused, or nothing — then the id is closed at the city
+        first, so it can never issue under it, and the issuance is voided.
+        A city that cannot answer is asked again at the next turn, and not
+        again in this one: the print-timeout sweep waits for this turn.
+        """
+        limit = self.clock.now() - self.request_lease
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_i).where(_i.c.state == "requested", _i.c.updated_at < limit).limit(100)
+            ).all()
+        moved, unreachable = 0, set()
+        for row in rows:
+            if row.city in unreachable or not self._claim(row.request_id):
+                continue  # its city is down, or another worker took it
+            try:
+                self._recover(_Asked.of(row))
+            except Refused as exc:
+                if exc.reason in ("city_unavailable", "city_not_connected"):
+                    unreachable.add(row.city)
+                log.warning("recovering %s: %s", row.request_id, exc.message)
+            except KofuError as exc:
+                log.warning("recovering %s: %s", row.request_id, exc.message)
+            final = self._row(row.request_id)
+            moved += final is not None and final.state != "requested"
+        return moved
+
+    def _recover(self, asked: _Asked) -> None:
+        told = self.cities.outcome(asked.city, asked.request_id)
+        if told.get("state") == "unknown":
+            told = self.cities.abandon(asked.city, asked.request_id)
+        state = told.get("state")
+        if self._stopped(asked.city):
+            self._finish(asked.request_id, "voided", reason="service_stopped")
+        elif state == "issued" and asked.expected is None:  # asked before digests were kept
+            self._finish(asked.request_id, "voided", reason="holder_unverifiable")
+        elif state == "issued":
+            self._complete(asked, dict(told["answer"]))
+        elif state == "refused":
+            self._finish(asked.request_id, "voided", reason=str(told.get("reason")))
+        elif state == "abandoned":
+            self._finish(asked.request_id, "voided", reason="city_never_issued")
+
+    def sweep(self) -> None:
+        """The background turn: void unconfirmed print jobs, recover stuck requests."""
+        self.void_unconfirmed()
+        self.recover_stuck()
+
+    def _insert(self, asked: _Asked, serial: str, store: str, chain: str) -> None:
+        """The issuance, requested, with the holder digest the city's answer must carry."""
         with self.engine.begin() as conn:
             conn.execute(
                 _INSERT,
                 {
-                    "request_id": request_id,
+                    "request_id": asked.request_id,
                     "state": "requested",
                     "auth_serial": serial,
-                    "city": city,
-                    "certificate": certificate,
-                    "copies": copies,
+                    "city": asked.city,
+                    "certificate": asked.certificate,
+                    "copies": asked.copies,
                     "fee": 0,
                     "store": store,
                     "chain": chain,
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": asked.at,
+                    "updated_at": asked.at,
+                    "holder_digest": asked.expected,
                 },
             )
 
-    def _finish(self, request_id: str, state: str, **values: Any) -> None:
+    def _finish(self, request_id: str, state: str, **values: Any) -> bool:
+        """requested → ``state`` (or requested again, with new values); False if it had moved."""
         with self.engine.begin() as conn:
-            conn.execute(
+            moved = conn.execute(
                 _FINISH,
                 {"b_request_id": request_id, "state": state, "updated_at": self.clock.now()}
                 | values,
-            )
+            ).rowcount
+        return bool(moved)
 
-    def _mis_issuance(self, city: str, request_id: str, answer: dict[str, Any]) -> None:
-        """Another person's certificate came back: void, alarm, and stop that city."""
-        self._finish(request_id, "voided", reason="holder_mismatch")
+    def _mis_issuance(self, city: str, request_id: str, kind: str, detail: str) -> None:
+        """Another person's certificate, or bytes not the city's: void, alarm, stop that city."""
+        self._finish(request_id, "voided", reason=kind)
         with self.engine.begin() as conn:
             conn.execute(
-                insert(t.alarms).values(
-                    at=self.clock.now(),
-                    city=city,
-                    kind="holder_mismatch",
-                    detail=f"request {request_id}: returned {answer.get('request_id')}",
-                )
+                insert(t.alarms).values(at=self.clock.now(), city=city, kind=kind, detail=detail)
             )
         raise Refused(
             "service_stopped",
-            "the city's answer was for someone else; issuance stopped",
+            f"the city's answer failed the center's check ({kind}); issuance stopped",
             message_ja="システムの異常を検知したため、交付を停止しました。",
         )
 
-    def _check_city_open(self, city: str) -> None:
+    def _stopped(self, city: str) -> bool:
         with self.engine.connect() as conn:
-            stopped = conn.execute(_ALARMS, {"b_city": city}).scalar_one()
-        if stopped:
+            return bool(conn.execute(_ALARMS, {"b_city": city}).scalar_one())
+
+    def _check_city_open(self, city: str) -> None:
+        if self._stopped(city):
             raise Refused(
                 "service_stopped",
                 f"issuance for {city} is stopped after an alarm",

@@ -1,7 +1,10 @@
-"""``kofu card``: the card desk — apply, slots, notices, schedule, issue, status, renew, lost."""
+"""``kofu card``: the card desk — apply, slots, notices, schedule, issue, status, renew, lost —
+and ``serve``, the card as a device of its own."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,7 +16,7 @@ from kofu.core.clock import parse_instant
 from kofu.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    pass
+    from kofu.card.ledger import CardLedger
 
 app = typer.Typer(help="The My Number card desk.", no_args_is_help=True)
 
@@ -38,12 +41,29 @@ def _out(obj: Any, as_json: bool, line: str) -> None:
         typer.echo(line)
 
 
+def _ledger() -> CardLedger:
+    """This installation's record of every card's newest state (under KOFU_HOME)."""
+    from kofu.card.ledger import CardLedger
+
+    return CardLedger.under(settings().home)
+
+
+@contextlib.contextmanager
+def _held(card: Path) -> Iterator[CardLedger]:
+    """The card taken into the desk's reader: refused while a device or kiosk holds it."""
+    from kofu.card.storage import card_id_of
+
+    ledger = _ledger()
+    with ledger.hold(card_id_of(card)):
+        yield ledger
+
+
 def _deliver(code: str) -> None:
     """Send queued revocations to the authority right away (they stay queued if it is down)."""
     from kofu.city.services.outbox import deliver_to_jpki
     from kofu.cli.wiring import authority
 
-    deliver_to_jpki(uow=city_uow(code), authority=authority(settings()), clock=clock())
+    deliver_to_jpki(uow=city_uow(code), authority=authority(settings(), code), clock=clock())
 
 
 @app.command("apply")
@@ -207,10 +227,11 @@ def issue(
             documents=documents.split(","),
             pin=pin,
             password=password,
-            authority=authority(settings()),
+            authority=authority(settings(), city),
             card_path=out,
             master_key=card_master_key(settings()),
             clock=clock(),
+            ledger=_ledger(),
         )
         _out(
             {**record.model_dump(mode="json", exclude={"issuer_secret"}), "file": str(out)},
@@ -258,7 +279,7 @@ def status(card: Card, as_json: Json = False) -> None:
     from kofu.cli.wiring import card_master_key
 
     with guarded(as_json):
-        info = desk.card_status(card, card_master_key(settings()))
+        info = desk.card_status(card, card_master_key(settings()), _ledger())
         _out(
             info,
             as_json,
@@ -283,17 +304,18 @@ def renew(
     from kofu.city.services import card_desk as desk
     from kofu.cli.wiring import authority, card_master_key
 
-    with guarded(as_json):
+    with guarded(as_json), _held(card) as ledger:
         record = desk.renew_certificates(
             uow=city_uow(city),
             card_path=card,
             documents=documents.split(","),
             pin=pin,
             password=password,
-            authority=authority(settings()),
+            authority=authority(settings(), city),
             master_key=card_master_key(settings()),
             clock=clock(),
             force=force,
+            ledger=ledger,
         )
         _deliver(city)
         _out(
@@ -349,7 +371,7 @@ def reset_pin(
     from kofu.city.services import card_desk as desk
     from kofu.cli.wiring import card_master_key
 
-    with guarded(as_json):
+    with guarded(as_json), _held(card) as ledger:
         record = desk.reset_pin(
             uow=city_uow(city),
             card_path=card,
@@ -357,6 +379,7 @@ def reset_pin(
             kind=kind,
             new_value=new,
             master_key=card_master_key(settings()),
+            ledger=ledger,
         )
         _out(
             {"card_id": record.card_id, "kind": kind, "reset": True},
@@ -372,9 +395,52 @@ def deliver(city: City, as_json: Json = False) -> None:
     from kofu.cli.wiring import authority
 
     with guarded(as_json):
-        result = deliver_to_jpki(uow=city_uow(city), authority=authority(settings()), clock=clock())
+        result = deliver_to_jpki(
+            uow=city_uow(city), authority=authority(settings(), city), clock=clock()
+        )
         _out(
             result,
             as_json,
             f"sent {result['sent']}, failed {result['failed']}, waiting {result['waiting']}",
         )
+
+
+@app.command("serve")
+def serve(
+    card: Card,
+    socket_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--socket", help="the Unix socket to listen on (default KOFU_HOME/card/readers/ID.sock)"
+        ),
+    ] = None,
+) -> None:
+    """The card as a device of its own: APDUs in, responses out, on an owner-only Unix socket.
+
+    It holds the card (no other reader may open it) and writes every change of
+    its state before answering; prints one JSON line when ready; runs until
+    stopped (Ctrl-C or SIGTERM).
+    """
+    import signal
+    import sys
+
+    from kofu.card.device import CardServer, device_socket, open_card
+    from kofu.cli.wiring import card_master_key
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with guarded():
+        ledger = _ledger()
+        with open_card(card, card_master_key(settings()), ledger) as element:
+            path = socket_path or device_socket(ledger, element.card_id)
+            server = CardServer(element, path)
+            signal.signal(signal.SIGTERM, stop)
+            try:
+                emit({"service": "card", "card_id": element.card_id, "socket": str(path)})
+                sys.stdout.flush()
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.server_close()

@@ -1,6 +1,7 @@
 """``kofu kiosk``: the store's multi-copy machine from the command line.
 
-Card in, PIN checked on the card, the challenge signed, the certificate
+Card in (a card file, or a card device served by ``kofu card serve`` with
+``--reader``), PIN checked on the card, the challenge signed, the certificate
 chosen, fee shown, printed (the PDF written), then confirmed; a failure
 while printing voids the issuance and nothing is charged.
 """
@@ -19,8 +20,12 @@ from kofu.cli.common import emit, guarded, settings
 
 
 def kiosk(
-    card: Annotated[Path, typer.Option("--card", help="the card file")],
     pin: Annotated[str, typer.Option("--pin", help="the 4-digit authentication PIN")],
+    card: Annotated[Path | None, typer.Option("--card", help="the card file")] = None,
+    reader: Annotated[
+        Path | None,
+        typer.Option("--reader", help="the Unix socket of a card device (kofu card serve)"),
+    ] = None,
     type: Annotated[
         str | None,
         typer.Option("--type", help="juminhyo, inkan, kazei, shotoku, koseki-zenbu, ..."),
@@ -52,6 +57,8 @@ def kiosk(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Get a certificate as at a store: PIN on the card, challenge signed, print, confirm."""
+    from kofu.card.device import SocketReader
+    from kofu.card.ledger import CardLedger
     from kofu.cli.wiring import card_master_key
     from kofu.core.errors import InvalidInput
     from kofu.core.link import Link
@@ -62,6 +69,8 @@ def kiosk(
         url = (center or os.environ.get("KOFU_CENTER_URL") or "").rstrip("/")
         if not url:
             raise InvalidInput("give --center or set KOFU_CENTER_URL", field="center")
+        if (card is None) == (reader is None):
+            raise InvalidInput("give --card FILE or --reader SOCKET (one of them)", field="card")
         if city not in ("residence", "domicile"):
             raise InvalidInput("--city is residence or domicile", field="city")
         if city == "domicile" and not domicile_city:
@@ -71,8 +80,13 @@ def kiosk(
         if register is not None and not (domicile_city and head):
             raise InvalidInput("--register needs --domicile-city and --head", field="register")
         http = Link(client_context(network_identity(settings().home, "kiosk")), timeout=60)
-        center_client = KioskClient(url, http)
-        session = center_client.sign_in(card, card_master_key(settings()), pin)
+        center_client = KioskClient(url, http, CardLedger.under(settings().home))
+        if card is not None:
+            session = center_client.sign_in(card, card_master_key(settings()), pin)
+        else:
+            assert reader is not None
+            with SocketReader(reader) as device:
+                session = center_client.sign_in_with(device, pin)
         if register is not None:
             assert domicile_city is not None and head is not None
             made = center_client.register_domicile(session, domicile_city, register, head)

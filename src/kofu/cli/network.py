@@ -33,6 +33,7 @@ def cert(
 ) -> None:
     """A client certificate from the network CA (made once, then reused)."""
     from kofu.core.errors import InvalidInput
+    from kofu.core.keys import write_new
     from kofu.core.network import as_pkcs12, network_identity
 
     with guarded(as_json):
@@ -46,8 +47,8 @@ def cert(
             "ca": str(identity.ca),
         }
         if p12 is not None and password is not None:
-            p12.write_bytes(as_pkcs12(identity, password))
-            p12.chmod(0o600)
+            p12.unlink(missing_ok=True)  # a new bundle, owner-only from its first instant
+            write_new(p12, as_pkcs12(identity, password))
             out["p12"] = str(p12)
         if as_json:
             emit(out)

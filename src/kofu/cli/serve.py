@@ -28,16 +28,21 @@ Workers = Annotated[int, typer.Option(min=1, max=16, help="worker processes shar
 def jpki(
     port: Port = 0,
     workers: Workers = 1,
+    private_port: Annotated[
+        int, typer.Option(help="the mutual-TLS port for issuance, revocation, status; 0 picks")
+    ] = 0,
 ) -> None:
-    """The JPKI authority: CA certificates, CRLs, OCSP, issuance and revocation."""
+    """The JPKI authority: CRLs, OCSP, CA certificates public; issuance on mutual TLS (LGWAN)."""
     from kofu.jpki.api.app import create_app
     from kofu.jpki.bootstrap import build_jpki
 
     with guarded():
         port = port or free_port()
-        base = f"http://127.0.0.1:{port}"
+        private_port = private_port or free_port()
+        base, private = f"http://127.0.0.1:{port}", f"https://127.0.0.1:{private_port}"
         conf, clock = settings(), clock_from_env(running=True)
         build_jpki(conf, base, clock).engine.dispose()  # keys and store ready before any worker
+        identity = network_identity(conf.home, "jpki", "lgwan")
         ready = {
             "service": "jpki",
             "url": base,
@@ -45,8 +50,17 @@ def jpki(
             "ocsp": {k: f"{base}/ocsp/{k}" for k in ("sign", "auth")},
             "ca": {k: f"{base}/ca/{k}.der" for k in ("root", "sign", "auth")},
             "docs": f"{base}/docs",
+            "private": private,  # cities (issuance, revocation) and the center (status)
+            "tls": {"ca": str(identity.ca)},
         }
-        serve_forever(lambda: create_app(build_jpki(conf, base, clock)), port, ready, None, workers)
+        serve_forever(
+            lambda: create_app(build_jpki(conf, base, clock)),
+            port,
+            ready,
+            None,
+            workers,
+            also=(private_port, identity),
+        )
 
 
 @app.command("juki")
@@ -169,7 +183,8 @@ def _juki_report(
 @app.command("center")
 def center(
     jpki: Annotated[
-        str, typer.Option("--jpki", help="the authority's URL, e.g. http://127.0.0.1:8801")
+        str,
+        typer.Option("--jpki", help="the authority's private https URL (its ready line's private)"),
     ],
     cities: Annotated[list[str], typer.Option("--city", help="CODE=URL of a city (repeat)")],
     port: Port = 0,
@@ -192,6 +207,7 @@ def center(
     from kofu.center.signing import center_signer, published_folder
     from kofu.core.db import make_engine, migrate
     from kofu.core.errors import InvalidInput
+    from kofu.core.network import client_context
     from kofu.documents.stamp import prepare as prepare_stamp
 
     with guarded():
@@ -202,14 +218,19 @@ def center(
             if not sep or not url.startswith("https://"):
                 raise InvalidInput(f"--city takes CODE=https://..., not {item!r}", field="city")
             urls[code] = url
-        issuer = x509.load_der_x509_certificate(
-            httpx.get(f"{jpki.rstrip('/')}/ca/auth.der", timeout=10).content
-        )
+        if not jpki.startswith("https://"):
+            raise InvalidInput(
+                f"--jpki takes the authority's private https URL, not {jpki!r}", field="jpki"
+            )
+        identity = network_identity(conf.home, "center")  # the kiosks' side
+        lgwan = network_identity(conf.home, "center", "lgwan")  # the cities' and jpki's side
+        with httpx.Client(verify=client_context(lgwan), timeout=10) as link:  # the trust anchor
+            issuer = x509.load_der_x509_certificate(
+                link.get(f"{jpki.rstrip('/')}/ca/auth.der").raise_for_status().content
+            )
         db_url, schema = conf.database_for("center")
         engine = make_engine(db_url, schema)
         migrate(engine, "center")
-        identity = network_identity(conf.home, "center")  # the kiosks' side
-        lgwan = network_identity(conf.home, "center", "lgwan")  # the cities' side
         clock, signer = clock_from_env(running=True), center_signer(conf.home)
         prepare_stamp()  # fonts and the fixed layer once here, shared by the forked workers
 
@@ -220,7 +241,7 @@ def center(
                 clock,
                 signer,
                 issuer,
-                HttpDirectory(jpki, issuer, clock),
+                HttpDirectory(jpki, issuer, clock, lgwan),
                 HttpCities(urls, lgwan),
                 timedelta(seconds=print_timeout),
                 HttpJuki(juki, lgwan) if juki else None,

@@ -1,8 +1,9 @@
 """``kofu up``: the whole system on this machine, one process per party, on 127.0.0.1.
 
-The authority (plain HTTP for CRLs and OCSP, as relying parties expect), the
-two demo cities and the issuance center (mutual TLS with certificates from the
-private network CA made on first start).  The demo cities are seeded and each
+The authority (plain HTTP for CRLs and OCSP, as relying parties expect;
+issuance and status on mutual TLS), the two demo cities and the issuance
+center (mutual TLS with certificates from the private network CA made on
+first start).  The demo cities are seeded and each
 gets a demo card on the first start; a second start reuses everything under
 KOFU_HOME.  Ctrl-C (or SIGTERM) stops every process by its PID.
 """
@@ -102,16 +103,17 @@ def up(
             started = start_services([[*city_args, "--city", c] for c in DEMO_CITIES], env, procs)
             cities = dict(zip(DEMO_CITIES, started, strict=True))
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
-            route = ["--jpki", jpki["url"], "--juki", juki["url"], *links]
+            route = ["--jpki", jpki["private"], "--juki", juki["url"], *links]
             starting = launch(["serve", "center", *route], env, procs)  # it starts while …
-            cards = [_demo_card(c, jpki["url"], env) for c in DEMO_CITIES]
-            cards.append(_domiciled_card(jpki["url"], env))
+            cards = [_demo_card(c, jpki["private"], env) for c in DEMO_CITIES]
+            cards.append(_domiciled_card(jpki["private"], env))
             wait_for_juki(settings(), juki["url"], list(cities), 300, say=True)  # … they report
             center = ready(starting)
             kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
             emit(
                 {
                     "jpki": jpki["url"],
+                    "jpki_private": jpki["private"],
                     "juki": juki["url"],
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],

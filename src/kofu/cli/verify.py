@@ -17,7 +17,7 @@ def verify(
         Path | None, typer.Option(help="folder of the center's published certificates")
     ] = None,
 ) -> None:
-    """Decode the QR code, check the signature (and a PDF's content), say what the page shows."""
+    """Decode the QR code, check the signature (and all of a PDF), say what the page shows."""
     from kofu.center.signing import published_certificates, published_folder
     from kofu.documents.payload import InvalidPayload
     from kofu.documents.verify import verify_file

@@ -94,18 +94,23 @@ def _rsa(pem: str) -> rsa.RSAPublicKey:
     return key
 
 
-def authority(settings: Settings) -> CertificateAuthority:
-    """KOFU_JPKI_URL when set (a running authority), else the authority in-process."""
+def authority(settings: Settings, city: str) -> CertificateAuthority:
+    """KOFU_JPKI_URL when set (a running authority's private https URL), else in-process.
+
+    Over the network the desk speaks as the city: its LGWAN certificate ``city-CODE``.
+    """
     url = os.environ.get("KOFU_JPKI_URL")
     if url:
-        return _remote(url)
+        return _remote(url, settings.home, city)
     return _local(settings, DEFAULT_JPKI_URL)
 
 
 @cache
-def _remote(url: str) -> HttpAuthority:
-    """One client (and its connections) per authority for the whole process."""
-    return HttpAuthority(url)
+def _remote(url: str, home: Path, city: str) -> HttpAuthority:
+    """One client (and its connections) per authority and city for the whole process."""
+    from kofu.core.network import network_identity
+
+    return HttpAuthority(url, network_identity(home, f"city-{city}", "lgwan"))
 
 
 @cache
@@ -117,10 +122,10 @@ def card_master_key(settings: Settings) -> bytes:
     """The key card files are sealed with on this installation (made on first use, owner-only)."""
     path: Path = settings.home / "card" / "master.key"
     if not path.exists():
+        from kofu.core.keys import write_new
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(32))
+        write_new(path, secrets.token_bytes(32))  # False: another process made it first
     return path.read_bytes()
 
 

@@ -12,7 +12,6 @@ network's CA, so a kiosk can reach the center but never a city directly.
 
 from __future__ import annotations
 
-import os
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,16 +19,17 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kofu.core.errors import InvalidInput
+from kofu.core.keys import KeyAlgorithm, KeyStore, write_new
 
 __all__ = [
     "NETWORKS",
     "NetworkIdentity",
     "as_pkcs12",
+    "certify",
     "client_context",
     "network_identity",
     "server_context",
@@ -48,16 +48,17 @@ class NetworkIdentity:
     ca: Path
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
+def _keys(directory: Path) -> KeyStore:
+    """The network's keys: ``ca.key`` for its CA, ``<name>.key`` for each party."""
+    return KeyStore(directory, KeyAlgorithm.EC_P256, ".key")
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+def _publish(path: Path, cert: x509.Certificate) -> x509.Certificate:
+    """Write a certificate once; when another process was first, theirs is the one."""
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    if write_new(path, pem, 0o644):
+        return cert
+    return x509.load_pem_x509_certificate(path.read_bytes())
 
 
 def _name(cn: str) -> x509.Name:
@@ -69,32 +70,43 @@ def _name(cn: str) -> x509.Name:
     )
 
 
-def _ensure_ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    cert_path, key_path = directory / "ca.pem", directory / "ca.key"
-    if not cert_path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.now(UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name("kofu network CA"))
-            .issuer_name(_name("kofu network CA"))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                critical=True,
-            )
-            .sign(key, hashes.SHA256())
+def _ensure_ca(directory: Path) -> x509.Certificate:
+    cert_path = directory / "ca.pem"
+    if cert_path.exists():
+        return x509.load_pem_x509_certificate(cert_path.read_bytes())
+    keys = _keys(directory)
+    public = keys.ensure("ca")
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name("kofu network CA"))
+        .issuer_name(_name("kofu network CA"))
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
-        _write_private(key_path, _key_pem(key))
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    ca_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    return x509.load_pem_x509_certificate(cert_path.read_bytes()), ca_key
+    )
+    return _publish(cert_path, keys.sign_with("ca", builder))
+
+
+def _directory(home: Path, network: str) -> Path:
+    if network not in NETWORKS:
+        raise InvalidInput(f"the network is store or lgwan, not {network!r}", field="network")
+    return home / "network" if network == "store" else home / "network" / network
+
+
+def certify(
+    home: Path, builder: x509.CertificateBuilder, network: str = "store"
+) -> x509.Certificate:
+    """``builder``'s certificate, issued by ``network``'s CA (made on first use)."""
+    directory = _directory(home, network)
+    ca_cert = _ensure_ca(directory)
+    return _keys(directory).sign_with("ca", builder.issuer_name(ca_cert.subject))
 
 
 NETWORKS = ("store", "lgwan")  # the stores' dedicated line; the cities' LGWAN
@@ -102,21 +114,18 @@ NETWORKS = ("store", "lgwan")  # the stores' dedicated line; the cities' LGWAN
 
 def network_identity(home: Path, name: str, network: str = "store") -> NetworkIdentity:
     """The party's certificate from the CA of ``network``, made on first use."""
-    if not name or not set(name) <= _NAME_CHARS or len(name) > 48:
+    if not name or not set(name) <= _NAME_CHARS or len(name) > 48 or name == "ca":
         raise InvalidInput(f"a network name is lower-case letters, digits and '-', not {name!r}")
-    if network not in NETWORKS:
-        raise InvalidInput(f"the network is store or lgwan, not {network!r}", field="network")
-    directory = home / "network" if network == "store" else home / "network" / network
-    ca_cert, ca_key = _ensure_ca(directory)
-    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    directory = _directory(home, network)
+    _ensure_ca(directory)
+    keys = _keys(directory)
+    cert_path = directory / f"{name}.pem"
     if not cert_path.exists():
-        key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.now(UTC)
-        cert = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(_name(name))
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
+            .public_key(keys.ensure(name))
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + timedelta(days=825))
@@ -133,11 +142,9 @@ def network_identity(home: Path, name: str, network: str = "store") -> NetworkId
                 critical=False,
             )
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(ca_key, hashes.SHA256())
         )
-        _write_private(key_path, _key_pem(key))
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return NetworkIdentity(name, cert_path, key_path, directory / "ca.pem")
+        _publish(cert_path, certify(home, builder, network))
+    return NetworkIdentity(name, cert_path, keys.path(name), directory / "ca.pem")
 
 
 def server_context(identity: NetworkIdentity) -> ssl.SSLContext:
@@ -159,14 +166,9 @@ def client_context(identity: NetworkIdentity) -> ssl.SSLContext:
 
 def as_pkcs12(identity: NetworkIdentity, password: str) -> bytes:
     """The identity's key, certificate and the CA as PKCS#12, the form browsers import."""
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    key = serialization.load_pem_private_key(identity.key.read_bytes(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return pkcs12.serialize_key_and_certificates(
-        identity.name.encode(),
-        key,
+    return _keys(identity.key.parent).pkcs12(
+        identity.name,
         x509.load_pem_x509_certificate(identity.cert.read_bytes()),
         [x509.load_pem_x509_certificate(identity.ca.read_bytes())],
-        serialization.BestAvailableEncryption(password.encode()),
+        password,
     )

@@ -31,6 +31,8 @@ def free_port() -> int:
 
 
 AppFactory = Callable[[], Any]
+Listener = tuple[int, NetworkIdentity | None]  # a port, and the TLS identity it answers with
+_Bound = tuple[socket.socket, NetworkIdentity | None]  # the same, bound (pre-forked workers)
 
 
 class _ClientCertificateProtocol(HttpToolsProtocol):
@@ -92,60 +94,90 @@ def serve_forever(
     ready: dict[str, Any],
     identity: NetworkIdentity | None = None,
     workers: int = 1,
+    also: Listener | None = None,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening.
 
     With ``identity`` the server speaks TLS and requires a client certificate
-    from the network CA (mutual TLS).  ``build`` makes the app; with more
-    than one worker each worker process calls it after the fork, so no
-    connection, pool or thread is ever shared between workers.
+    from the network CA (mutual TLS).  ``also`` serves the same app on a
+    second port with its own setting (jpki: CRLs and OCSP public in plain
+    HTTP, issuance on mutual TLS; the app's routes decide what each caller
+    gets).  ``build`` makes the app; with more than one worker each worker
+    process calls it after the fork, so no connection, pool or thread is ever
+    shared between workers.
     """
+    listeners = [(port, identity), *([also] if also else [])]
     if workers > 1:
-        _prefork(build, port, ready, identity, workers)
+        _prefork(build, listeners, ready, workers)
         return
-    server = uvicorn.Server(uvicorn_config(build(), port, identity))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
+    app = build()
+    servers = [_server(app, p, tls, first=i == 0) for i, (p, tls) in enumerate(listeners)]
+    threads = [threading.Thread(target=s.run, name="uvicorn", daemon=True) for s in servers]
+    for thread in threads:
+        thread.start()
     deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+    while not all(s.started for s in servers):
+        if not all(t.is_alive() for t in threads) or time.monotonic() > deadline:
+            _stop_servers(servers, threads)
             raise SystemExit(f"the server did not start on 127.0.0.1:{port}")
         time.sleep(0.02)
-    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+    signal.signal(signal.SIGTERM, lambda *_: _stop_servers(servers, []))
     _say_ready(ready | {"workers": 1})
     try:
-        while thread.is_alive():
-            thread.join(0.5)
+        while all(t.is_alive() for t in threads):
+            threads[0].join(0.5)
     except KeyboardInterrupt:
+        pass
+    _stop_servers(servers, threads)
+
+
+def _server(app: Any, port: int, identity: NetworkIdentity | None, first: bool) -> uvicorn.Server:
+    """One listener's server; only the first runs the app's lifespan (its background jobs)."""
+    config = uvicorn_config(app, port, identity)
+    if not first:
+        config.lifespan = "off"
+    return uvicorn.Server(config)
+
+
+def _stop_servers(servers: list[uvicorn.Server], threads: list[threading.Thread]) -> None:
+    for server in servers:
         server.should_exit = True
+    for thread in threads:
         thread.join(10)
 
 
-def _worker(
-    build: AppFactory, sock: socket.socket, identity: NetworkIdentity | None, started: int
-) -> int:
-    """One worker process: its own app over the shared listening socket."""
+def _worker(build: AppFactory, sockets: list[_Bound], started: int) -> int:
+    """One worker process: its own app over the shared listening sockets."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    server = uvicorn.Server(uvicorn_config(build(), sock.getsockname()[1], identity))
+    app = build()
+    servers = [
+        _server(app, sock.getsockname()[1], tls, first=i == 0)
+        for i, (sock, tls) in enumerate(sockets)
+    ]
 
     def tell_when_started() -> None:
-        while not server.started and not server.should_exit:
+        while not all(s.started for s in servers) and not servers[0].should_exit:
             time.sleep(0.02)
         os.write(started, b"1")
 
     threading.Thread(target=tell_when_started, daemon=True).start()
-    server.run(sockets=[sock])  # uvicorn handles SIGTERM/SIGINT here: a graceful stop
+    others = [
+        threading.Thread(target=s.run, kwargs={"sockets": [sock]}, daemon=True)
+        for s, (sock, _) in zip(servers[1:], sockets[1:], strict=True)
+    ]
+    for thread in others:
+        thread.start()
+    servers[0].run(sockets=[sockets[0][0]])  # uvicorn handles SIGTERM/SIGINT here: a graceful stop
+    _stop_servers(servers[1:], others)
     return 0
 
 
 class _Workers:
     """The parent of a pre-forked service: starts workers, replaces any that dies, stops them."""
 
-    def __init__(
-        self, build: AppFactory, sock: socket.socket, identity: NetworkIdentity | None
-    ) -> None:
-        self.build, self.sock, self.identity = build, sock, identity
+    def __init__(self, build: AppFactory, sockets: list[_Bound]) -> None:
+        self.build, self.sockets = build, sockets
         self.read_fd, self.write_fd = os.pipe()
         self.pids: set[int] = set()
         self.stopping = False
@@ -157,7 +189,7 @@ class _Workers:
             code = 1
             try:
                 os.close(self.read_fd)
-                code = _worker(self.build, self.sock, self.identity, self.write_fd)
+                code = _worker(self.build, self.sockets, self.write_fd)
             finally:
                 os._exit(code)
         self.pids.add(pid)
@@ -202,18 +234,18 @@ def _signal(pid: int, sig: int) -> None:
 
 
 def _prefork(
-    build: AppFactory,
-    port: int,
-    ready: dict[str, Any],
-    identity: NetworkIdentity | None,
-    workers: int,
+    build: AppFactory, listeners: list[Listener], ready: dict[str, Any], workers: int
 ) -> None:
-    """Bind once, fork ``workers`` processes that accept on the same socket, supervise them."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(2048)
-    pool = _Workers(build, sock, identity)
+    """Bind once, fork ``workers`` processes that accept on the same sockets, supervise them."""
+    sockets: list[_Bound] = []
+    for port, identity in listeners:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+        sockets.append((sock, identity))
+    port = listeners[0][0]
+    pool = _Workers(build, sockets)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -228,4 +260,5 @@ def _prefork(
         pass
     finally:
         pool.stop()
-        sock.close()
+        for sock, _ in sockets:
+            sock.close()

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import base45
 import cbor2
@@ -100,7 +100,15 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
-def seal_payload(claims: Claims, key: ec.EllipticCurvePrivateKey, kid: bytes) -> str:
+class EcdsaSigner(Protocol):
+    """An ECDSA key, or a key store's handle to one (kofu.core.keys.StoredKey)."""
+
+    def sign(
+        self, data: bytes, signature_algorithm: ec.EllipticCurveSignatureAlgorithm, /
+    ) -> bytes: ...
+
+
+def seal_payload(claims: Claims, key: EcdsaSigner, kid: bytes) -> str:
     """The QR text: KF1: + Base45(zlib(COSE_Sign1(CBOR claims)))."""
     protected = cbor2.dumps({_ALG: _ES256, _KID: kid})
     payload = cbor2.dumps(claims.to_cbor_map())

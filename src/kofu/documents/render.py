@@ -18,47 +18,47 @@ import hashlib
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from kofu.city.domain.certificates import Document
 from kofu.core.era import wareki
 from kofu.documents.fonts import GOTHIC, MINCHO, font_path, register_fonts
 from kofu.documents.layouts import common_words, draw
+from kofu.documents.model import Certificate
 from kofu.documents.seals import mayor_seal_png
 from kofu.documents.sheet import Sheet, prepared_image
 
 __all__ = ["content_digest", "render", "render_plain"]
 
 
-def _render(doc: Document, mincho: str, gothic: str, *, reserve: bool) -> bytes:
-    city = doc.issuer.city
-    signed = f"{city.prefecture}{city.mayor_title}{city.mayor_name}"
-    common = f"{common_words(doc)}{doc.certification}{signed}"
+def _render(doc: Certificate, mincho: str, gothic: str, *, reserve: bool) -> bytes:
+    c = doc.certification
+    signed = f"{c.prefecture}{c.mayor_title}{c.mayor_name}"
+    common = f"{common_words(doc)}{c.statement}{signed}"
     sheet = Sheet(
-        doc.type.label,
+        doc.title,
         mincho,
         gothic,
-        subject=f"{city.code}:{doc.issuer.issue_number}",
+        subject=f"{c.city_code}:{c.issue_number}",
         common=common if reserve else "",
     )
-    sheet.heading(doc.type.label)
+    sheet.heading(doc.title)
     draw(sheet, doc)
     sheet.certify(
-        doc.certification,
-        wareki(doc.issuer.issued_at.date()),
-        f"{city.prefecture}{city.mayor_title}",
-        city.mayor_name,
-        mayor_seal_png(city.mayor_title),
-        f"発行番号　第{doc.issuer.issue_number:07d}号",
+        c.statement,
+        wareki(c.issued_on),
+        f"{c.prefecture}{c.mayor_title}",
+        c.mayor_name,
+        mayor_seal_png(c.mayor_title),
+        f"発行番号　第{c.issue_number:07d}号",
     )
     return sheet.finish()
 
 
-def render(doc: Document) -> bytes:
+def render(doc: Certificate) -> bytes:
     """The certificate as an A4 PDF with an embedded IPAex subset."""
     mincho, gothic = register_fonts()
     return _render(doc, mincho, gothic, reserve=True)
 
 
-def render_plain(doc: Document) -> bytes:
+def render_plain(doc: Certificate) -> bytes:
     """The same PDF the naive way: the fonts parsed and registered anew for this document."""
     suffix = f"-plain-{id(doc)}"
     for face in (MINCHO, GOTHIC):

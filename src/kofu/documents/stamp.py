@@ -169,6 +169,16 @@ def prepare() -> None:
     _template()
 
 
+def _canonical(data: bytes) -> bytes:
+    """A stream's bytes compressed by us, whatever compressor reportlab was given in this process.
+
+    The verifier draws the layer again and compares it byte for byte, so the
+    layer must not depend on what else the process rendered first (the
+    renderer installs its own faster Flate in reportlab, see ``sheet``).
+    """
+    return zlib.compress(data, 9)
+
+
 @cache
 def _template() -> _Template:
     """The background and caption forms and everything they use (the font subset), once."""
@@ -181,8 +191,10 @@ def _template() -> _Template:
         obj = queue[len(objects)]
         data = None
         if isinstance(obj, StreamObject):
-            data = obj._data  # already encoded, as its /Filter says
+            data = _canonical(obj.get_data())
             head = DictionaryObject({NameObject(k): v for k, v in obj.items()})
+            head.pop(NameObject("/DecodeParms"), None)
+            head[NameObject("/Filter")] = NameObject("/FlateDecode")
             head[NameObject("/Length")] = NumberObject(len(data))
             text = _serialize(_relabel(head, local, queue))
         else:

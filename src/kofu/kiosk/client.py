@@ -1,7 +1,8 @@
 """The kiosk's side of the center: sign in with the card, ask, confirm or void.
 
 One flow for the page and the command line: the PIN is checked by the card
-(the card file keeps its retry counter, right or wrong), the card signs the
+(its device writes the counted try before it answers, and a restored older copy
+of the card file is refused as ``card_rolled_back``), the card signs the
 center's one-time challenge, and the center's refusals come back as
 ``Refused`` with the words a resident reads.
 """
@@ -12,12 +13,14 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from kofu.card.reader import JpkiCard
-from kofu.card.storage import load_card, save_card
+from kofu.card.device import insert_card
+from kofu.card.ledger import CardLedger
+from kofu.card.reader import CardReader, JpkiCard
 from kofu.core.certkinds import CertKind
 from kofu.core.errors import Refused
 from kofu.core.http import ask
 from kofu.core.link import Link
+from kofu.core.settings import Settings
 
 __all__ = ["KioskClient"]
 
@@ -33,9 +36,11 @@ def _center_unavailable() -> Refused:
 class KioskClient:
     """Calls to the issuance center over the kiosk's mTLS client."""
 
-    def __init__(self, center_url: str, http: Link) -> None:
+    def __init__(self, center_url: str, http: Link, ledger: CardLedger | None = None) -> None:
+        """``ledger`` defaults to the one under KOFU_HOME, where the card master key lives."""
         self.url = center_url.rstrip("/")
         self.http = http
+        self.ledger = ledger if ledger is not None else CardLedger.under(Settings.from_env().home)
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer: dict[str, Any] = ask(
@@ -44,15 +49,16 @@ class KioskClient:
         return answer
 
     def sign_in(self, card_path: Path, master_key: bytes, pin: str) -> str:
-        """The card checks the PIN and signs the center's challenge; returns the session."""
-        element = load_card(card_path, master_key)
-        reader = JpkiCard(element)
-        reader.select_jpki()
-        try:
-            reader.verify_pin(CertKind.AUTH, pin)
-        finally:
-            save_card(element, card_path, master_key)  # the retry counter lives on the card
-        return self.authenticate(reader)
+        """The card file in a reader (its device's, or this process's); returns the session."""
+        with insert_card(card_path, master_key, self.ledger) as reader:
+            return self.sign_in_with(reader, pin)
+
+    def sign_in_with(self, reader: CardReader, pin: str) -> str:
+        """The card in ``reader`` checks the PIN and signs the center's challenge."""
+        card = JpkiCard(reader)
+        card.select_jpki()
+        card.verify_pin(CertKind.AUTH, pin)
+        return self.authenticate(card)
 
     def authenticate(self, reader: JpkiCard) -> str:
         """A card whose PIN is verified signs a fresh challenge; returns the session."""

@@ -77,10 +77,12 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     """The center's API; every ``sweep_every`` seconds unconfirmed print jobs past the timeout void.
 
     The sweep runs in every worker; it is one conditional UPDATE, so workers
-    sweeping at once void each job exactly once.
+    sweeping at once void each job exactly once.  The same turn recovers
+    issuances stuck ``requested`` past their lease (a worker died mid
+    request), each taken by one worker only.
     """
 
-    sweeping = every(sweep_every, service.void_unconfirmed, at_start=False)
+    sweeping = every(sweep_every, service.sweep, at_start=False)
     app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions")

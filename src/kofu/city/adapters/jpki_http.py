@@ -1,4 +1,8 @@
-"""The JPKI authority reached over HTTP (the city's side of the link)."""
+"""The JPKI authority reached over its private link (the city's side): LGWAN, mutual TLS.
+
+The city presents its own network certificate (``city-CODE``); the authority
+certifies and revokes only that city's cards.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound
+from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
+from kofu.core.network import NetworkIdentity, client_context
 
 __all__ = ["HttpAuthority", "Issued"]
 
@@ -29,16 +34,23 @@ def _raise_for(response: httpx.Response) -> None:
     except ValueError:
         body = {"message": response.text[:200]}
     message = body.get("message") or str(body.get("detail") or body)
+    if response.status_code == 403:
+        raise Refused(str(body.get("reason", "refused")), f"jpki: {message}")
     kind = {404: NotFound, 409: Conflict, 422: InvalidInput}.get(response.status_code, KofuError)
     raise kind(f"jpki: {message}")
 
 
 class HttpAuthority:
-    """Calls the authority's /certificates and /revocations endpoints."""
+    """Calls the authority's /certificates and /revocations endpoints as the city ``identity``."""
 
-    def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+    def __init__(self, base_url: str, identity: NetworkIdentity) -> None:
+        if not base_url.startswith("https://"):
+            raise InvalidInput(
+                f"the authority's private link is https (mutual TLS), not {base_url!r}",
+                field="jpki_url",
+            )
         self.base_url = base_url.rstrip("/")
-        self.client = client or httpx.Client(timeout=30)
+        self.client = httpx.Client(verify=client_context(identity), timeout=30)
 
     def issue_pair(
         self,

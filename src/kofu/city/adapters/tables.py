@@ -35,6 +35,7 @@ __all__ = [
     "resident_versions",
     "residents",
     "seals",
+    "store_requests",
     "support_measures",
     "tax_assessments",
     "towns",
@@ -223,4 +224,18 @@ juki_reported = Table(  # what juki last heard of each resident from this city
     Column("row_version", Integer, nullable=False),
     Column("due_on", Date),  # a stored future version comes due then: report again
     Column("reported_at", DateTime(timezone=True), nullable=False),
+)
+
+# What the certificate server answered under each of the center's request ids, kept in the
+# same transaction as the issuance, so the same id asked again gets the same answer.
+store_requests = Table(
+    "store_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("request_digest", String(64), nullable=False),  # "" for an abandoned id
+    Column("state", String(16), nullable=False),  # issued, refused, abandoned
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Column("issue_number", Integer),
+    Column("answer", Text, nullable=False),  # the JSON answer without the PDF, or the refusal
+    Column("pdf", LargeBinary),  # the document as answered, byte for byte
 )

@@ -14,6 +14,7 @@ from kofu.city.adapters.card_desk import SqlCardDesk
 from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
 from kofu.city.adapters.repository import SqlRegisters
+from kofu.city.adapters.store_requests import SqlStoreRequests
 from kofu.city.domain.city import CityProfile
 from kofu.core.errors import NotFound
 
@@ -27,6 +28,7 @@ class CityUnitOfWork:
     cards: SqlCardDesk
     outbox: SqlOutbox
     juki: SqlJukiFeed
+    store_requests: SqlStoreRequests
 
     def __init__(
         self, engine: Engine, rng: random.Random | None = None, today: date | None = None
@@ -43,6 +45,7 @@ class CityUnitOfWork:
         self.cards = SqlCardDesk(self._conn)
         self.outbox = SqlOutbox(self._conn)
         self.juki = SqlJukiFeed(self._conn, self.registers)
+        self.store_requests = SqlStoreRequests(self._conn)
         return self
 
     def __exit__(

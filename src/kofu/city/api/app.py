@@ -5,7 +5,10 @@
 - ``/certificates/counter``: 窓口交付, answers the PDF
 - ``/certificates/store``: the certificate issuance server (証明発行サーバ) the issuance
   center calls for an authenticated card; answers the PDF with its digests, or a
-  refusal whose reason a kiosk can show
+  refusal whose reason a kiosk can show; once per request id (a retry gets the
+  same answer, another request under the id 409 ``request_id_reused``)
+- ``/certificates/store/{request_id}``: what the city did under that id (issued with
+  the answer, refused, unknown), and ``…/abandon`` to close an id it never answered
 - ``/card/...``: the card desk's applications, slots, notices and bookings
 
 Over mutual TLS the register, counter, card desk and domicile decisions
@@ -42,7 +45,11 @@ from kofu.city.services.domicile import (
 from kofu.city.services.events import apply_events
 from kofu.city.services.issuance import issue_certificate
 from kofu.city.services.queries import list_residents, show_resident
-from kofu.city.services.store import answer_store_request
+from kofu.city.services.store import (
+    abandon_store_request,
+    answer_store_request,
+    store_request_outcome,
+)
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.core.http import binary, every, only, party_app
@@ -127,6 +134,12 @@ def _date(text: str | None) -> date | None:
         ) from exc
 
 
+def _request_id(text: str) -> str:
+    if not 8 <= len(text) <= 64:
+        raise InvalidInput("a request id is 8 to 64 characters", field="request_id")
+    return text
+
+
 def create_app(
     engine: Engine,
     code: str,
@@ -200,6 +213,22 @@ def create_app(
         return answer_store_request(
             uow=uow(), code=code, rules=rules, clock=clock, request=body.model_dump(by_alias=True)
         )
+
+    @app.get(
+        "/certificates/store/{request_id}",
+        dependencies=[only("center", "ask what was done under a store request id")],
+    )
+    async def store_outcome(request_id: str) -> dict[str, Any]:
+        """issued (with the same answer), refused, abandoned or unknown: the center's recovery."""
+        return store_request_outcome(uow=uow(), request_id=_request_id(request_id))
+
+    @app.post(
+        "/certificates/store/{request_id}/abandon",
+        dependencies=[only("center", "give up a store request id")],
+    )
+    async def store_abandon(request_id: str) -> dict[str, Any]:
+        """Close an id never answered, so nothing is issued under it; its outcome either way."""
+        return abandon_store_request(uow=uow(), request_id=_request_id(request_id), clock=clock)
 
     @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
     def identity(body: IdentityIn) -> dict[str, str]:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kofu.card.element import SecureElement
 from kofu.card.jpki_ap import PIN_RULES
+from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import certificates_on, load_card, save_card
 from kofu.city.adapters.uow import CityUnitOfWork
@@ -468,6 +469,7 @@ def hand_over(
     card_path: Path,
     master_key: bytes,
     clock: Clock,
+    ledger: CardLedger | None = None,
 ) -> CardRecord:
     """交付: identity checked, card personalised, record kept, card file written for its holder."""
     check_secrets(pin, password, documents)
@@ -501,7 +503,7 @@ def hand_over(
         uow.cards.save_application(
             app.model_copy(update={"status": ApplicationStatus.ISSUED, "card_id": card_id})
         )
-        save_card(element, card_path, master_key)
+        save_card(element, card_path, master_key, ledger)
         uow.commit()
     return record
 
@@ -548,9 +550,9 @@ def report_found(*, uow: CityUnitOfWork, card_id: str, clock: Clock) -> CardReco
 
 
 def _open_card(
-    uow: CityUnitOfWork, card_path: Path, master_key: bytes
+    uow: CityUnitOfWork, card_path: Path, master_key: bytes, ledger: CardLedger | None
 ) -> tuple[SecureElement, CardRecord]:
-    element = load_card(card_path, master_key)
+    element = load_card(card_path, master_key, ledger)
     record = _card_record(uow, element.card_id)
     return element, record
 
@@ -566,6 +568,7 @@ def renew_certificates(
     master_key: bytes,
     clock: Clock,
     force: bool = False,
+    ledger: CardLedger | None = None,
 ) -> CardRecord:
     """電子証明書の更新: new keys and certificates on the same card, from 3 months before expiry.
 
@@ -574,7 +577,7 @@ def renew_certificates(
     check_secrets(pin, password, documents)
     check_identity(_documents(documents))
     with uow:
-        element, record = _open_card(uow, card_path, master_key)
+        element, record = _open_card(uow, card_path, master_key, ledger)
         if record.state is not CardState.ACTIVE:
             raise Refused(
                 "card_not_active",
@@ -598,7 +601,7 @@ def renew_certificates(
         )
         record = record.model_copy(update=certified)
         uow.cards.save_card(record)
-        save_card(element, card_path, master_key)
+        save_card(element, card_path, master_key, ledger)
         uow.commit()
     return record
 
@@ -611,6 +614,7 @@ def reset_pin(
     kind: str,
     new_value: str,
     master_key: bytes,
+    ledger: CardLedger | None = None,
 ) -> CardRecord:
     """暗証番号の初期化: at the counter, with identity checked, a locked PIN gets a new value."""
     which = CertKind(kind) if kind in ("auth", "sign") else None
@@ -619,7 +623,7 @@ def reset_pin(
     PIN_RULES[which].check(new_value)
     check_identity(_documents(documents))
     with uow:
-        element, record = _open_card(uow, card_path, master_key)
+        element, record = _open_card(uow, card_path, master_key, ledger)
         if record.state is not CardState.ACTIVE:
             raise Refused(
                 "card_not_active",
@@ -629,14 +633,16 @@ def reset_pin(
         card = JpkiCard(element)
         card.select_jpki()
         card.reset_pin(which, new_value, bytes.fromhex(record.issuer_secret))
-        save_card(element, card_path, master_key)
+        save_card(element, card_path, master_key, ledger)
         uow.commit()
     return record
 
 
-def card_status(card_path: Path, master_key: bytes) -> dict[str, object]:
+def card_status(
+    card_path: Path, master_key: bytes, ledger: CardLedger | None = None
+) -> dict[str, object]:
     """The card as its holder can see it: state, tries left, and both certificates in PEM."""
-    element = load_card(card_path, master_key)
+    element = load_card(card_path, master_key, ledger)
     card = JpkiCard(element)
     card.select_jpki()
     out: dict[str, object] = {

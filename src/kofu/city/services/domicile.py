@@ -22,7 +22,7 @@ from kofu.city.domain.issuance import compose_for_domicile
 from kofu.city.domain.model import FamilyRegister, RegisterMember, Sex
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.store_rules import StoreRules, check_card, check_hours, check_offered
-from kofu.city.services.issuance import IssuedCertificate, issue_certificate
+from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput, NotFound
 from kofu.core.text import check_plain
@@ -132,7 +132,13 @@ def _registered_person(
 
 
 def issue_from_domicile(
-    *, uow: CityUnitOfWork, auth_serial: str, type: str, rules: StoreRules, clock: Clock
+    *,
+    uow: CityUnitOfWork,
+    auth_serial: str,
+    type: str,
+    rules: StoreRules,
+    clock: Clock,
+    keep: Keep | None = None,
 ) -> IssuedCertificate:
     """A 戸籍 or 附票 for the person this certificate's approved registration names."""
     request = IssueRequest.parse(type=type, resident_code="")
@@ -154,4 +160,5 @@ def issue_from_domicile(
         channel="store",
         precheck=store_rules,
         composer=composer,
+        keep=keep,
     )

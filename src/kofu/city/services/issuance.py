@@ -10,6 +10,7 @@ from datetime import datetime
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import Document, Holder, IssueRequest
 from kofu.city.domain.issuance import compose
+from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
 from kofu.documents.render import content_digest, render
 
@@ -33,6 +34,7 @@ class IssuedCertificate:
 
 Precheck = Callable[[CityUnitOfWork, datetime], None]
 Composer = Callable[[CityUnitOfWork, datetime], Document]
+Keep = Callable[[CityUnitOfWork, "IssuedCertificate"], None]
 
 
 def issue_certificate(
@@ -43,6 +45,7 @@ def issue_certificate(
     channel: str = "counter",
     precheck: Precheck | None = None,
     composer: Composer | None = None,
+    keep: Keep | None = None,
 ) -> IssuedCertificate:
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
@@ -51,7 +54,9 @@ def issue_certificate(
     replaces the usual composition (the domicile city's documents).  The number
     is reserved only once the document is sure to be issued, and the PDF is
     drawn outside any transaction, so concurrent issuances wait for each
-    other only for the two short writes, never for a render.
+    other only for the two short writes, never for a render.  ``keep`` writes
+    what the channel keeps of the issuance (the store's answer under its
+    request id) in the same transaction as the log: both or neither.
     """
     now = clock.now()
     with uow:
@@ -70,20 +75,9 @@ def issue_certificate(
         number = uow.registers.next_number("issue")
         uow.commit()
     doc = replace(doc, issuer=replace(doc.issuer, issue_number=number))
-    pdf = render(doc)
+    pdf = render(certificate_of(doc))
     digest = content_digest(pdf)
-    with uow:
-        uow.registers.log_issuance(
-            issue_number=number,
-            at=now,
-            channel=channel,
-            certificate=request.type.value,
-            resident_code=doc.holder.resident_code,
-            digest=digest,
-            detail={"subjects": list(doc.subjects), "items": sorted(request.items)},
-        )
-        uow.commit()
-    return IssuedCertificate(
+    issued = IssuedCertificate(
         pdf=pdf,
         issue_number=number,
         certificate=request.type.value,
@@ -94,3 +88,17 @@ def issue_certificate(
         pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
         holder_identity=doc.holder.identity if isinstance(doc.holder, Holder) else "",
     )
+    with uow:
+        uow.registers.log_issuance(
+            issue_number=number,
+            at=now,
+            channel=channel,
+            certificate=request.type.value,
+            resident_code=doc.holder.resident_code,
+            digest=digest,
+            detail={"subjects": list(doc.subjects), "items": sorted(request.items)},
+        )
+        if keep is not None:
+            keep(uow, issued)
+        uow.commit()
+    return issued

@@ -3,7 +3,8 @@
 The issuance center tells the city which user-authentication certificate
 signed in; the city finds its own card record for it, applies the store
 rules, and issues for that card's holder only — the request cannot name
-anyone else.
+anyone else.  What it answered under each request id is kept with the
+issuance (kofu.city.domain.store_requests), so a retry never issues twice.
 """
 
 from __future__ import annotations
@@ -15,14 +16,27 @@ from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import CertificateType, IssueRequest
+from kofu.city.domain.store_requests import (
+    KeptAnswer,
+    RequestIdTaken,
+    outcome,
+    replay,
+    request_digest,
+)
 from kofu.city.domain.store_rules import StoreRules, check_card, check_store_request
 from kofu.city.services.domicile import issue_from_domicile
-from kofu.city.services.issuance import IssuedCertificate, issue_certificate
+from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
 from kofu.core.clock import Clock
-from kofu.core.errors import NotFound
+from kofu.core.errors import NotFound, Refused
 from kofu.core.holder import holder_digest
 
-__all__ = ["answer_store_request", "holder_digest", "issue_for_store"]
+__all__ = [
+    "abandon_store_request",
+    "answer_store_request",
+    "holder_digest",
+    "issue_for_store",
+    "store_request_outcome",
+]
 
 
 def issue_for_store(
@@ -36,6 +50,7 @@ def issue_for_store(
     fiscal_year: int | None = None,
     rules: StoreRules,
     clock: Clock,
+    keep: Keep | None = None,
 ) -> IssuedCertificate:
     """Issue for the holder of the card whose certificate authenticated, or refuse with a reason."""
     with uow:
@@ -59,7 +74,7 @@ def issue_for_store(
         check_store_request(rules, request, person, household_members, now)
 
     return issue_certificate(
-        uow=uow, request=request, clock=clock, channel="store", precheck=store_rules
+        uow=uow, request=request, clock=clock, channel="store", precheck=store_rules, keep=keep
     )
 
 
@@ -68,31 +83,76 @@ def answer_store_request(
 ) -> dict[str, Any]:
     """The certificate server's answer to the center: the PDF with its digests and fee.
 
+    Once per request id: the answer (or refusal) is kept with the issuance,
+    and the same id asked again gets it back, never a second issue number;
+    the same id with another request is refused (409 ``request_id_reused``).
+    """
+    request_id = str(request["request_id"])
+    digest = request_digest(request)
+    with uow:
+        kept = uow.store_requests.get(request_id)
+    if kept is not None:
+        return replay(kept, digest)
+    answered: list[dict[str, Any]] = []
+
+    def keep(inner: CityUnitOfWork, issued: IssuedCertificate) -> None:
+        answer = _answer(code, rules, request, issued)
+        inner.store_requests.keep(
+            KeptAnswer(request_id, digest, "issued", answer, issued.pdf, issued.issue_number),
+            at=clock.now(),
+        )
+        answered.append(answer)
+
+    try:
+        issued = _issue(uow, rules, clock, request, keep)
+    except Refused as refusal:
+        if _keep_refusal(uow, clock, request_id, digest, refusal):
+            raise
+        return _replay_kept(uow, request_id, digest)  # another answer was kept first
+    except RequestIdTaken:  # the same request id at once: the first one's answer stands
+        return _replay_kept(uow, request_id, digest)
+    return answered[0] | {"pdf_base64": base64.b64encode(issued.pdf).decode()}
+
+
+def _issue(
+    uow: CityUnitOfWork, rules: StoreRules, clock: Clock, request: dict[str, Any], keep: Keep
+) -> IssuedCertificate:
+    """The store's issuance by the residence route, or by the domicile route (本籍地)."""
+    if request.get("route") == "domicile":
+        return issue_from_domicile(
+            uow=uow,
+            auth_serial=str(request["auth_serial"]),
+            type=str(request["type"]),
+            rules=rules,
+            clock=clock,
+            keep=keep,
+        )
+    return issue_for_store(
+        uow=uow,
+        auth_serial=str(request["auth_serial"]),
+        type=str(request["type"]),
+        household=request.get("household"),
+        members=request.get("members") or (),
+        items=request.get("with") or (),
+        fiscal_year=request.get("year"),
+        rules=rules,
+        clock=clock,
+        keep=keep,
+    )
+
+
+def _answer(
+    code: str, rules: StoreRules, request: dict[str, Any], issued: IssuedCertificate
+) -> dict[str, Any]:
+    """The answer without the PDF: what is kept, and sent with the PDF.
+
     From the domicile city (``route: domicile``) the holder is known by the
     family register only, so the holder digest is the identity digest of the
     registered person, which the center compares with the residence city's.
     """
     if request.get("route") == "domicile":
-        issued = issue_from_domicile(
-            uow=uow,
-            auth_serial=str(request["auth_serial"]),
-            type=str(request["type"]),
-            rules=rules,
-            clock=clock,
-        )
         digest = issued.holder_identity
     else:
-        issued = issue_for_store(
-            uow=uow,
-            auth_serial=str(request["auth_serial"]),
-            type=str(request["type"]),
-            household=request.get("household"),
-            members=request.get("members") or (),
-            items=request.get("with") or (),
-            fiscal_year=request.get("year"),
-            rules=rules,
-            clock=clock,
-        )
         digest = holder_digest(code, issued.resident_code)
     return {
         "request_id": request["request_id"],
@@ -103,5 +163,51 @@ def answer_store_request(
         "holder_digest": digest,
         "holder_name": issued.holder_name,
         "fee": rules.fee(CertificateType(issued.certificate)),
-        "pdf_base64": base64.b64encode(issued.pdf).decode(),
     }
+
+
+def _keep_refusal(
+    uow: CityUnitOfWork, clock: Clock, request_id: str, digest: str, refusal: Refused
+) -> bool:
+    """Keep a refusal under its request id; False when another answer was kept first."""
+    words = {"reason": refusal.reason, "message": refusal.message, "message_ja": refusal.message_ja}
+    try:
+        with uow:
+            uow.store_requests.keep(
+                KeptAnswer(request_id, digest, "refused", words), at=clock.now()
+            )
+            uow.commit()
+    except RequestIdTaken:
+        return False
+    return True
+
+
+def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> dict[str, Any]:
+    with uow:
+        kept = uow.store_requests.get(request_id)
+    assert kept is not None, "a request id taken is kept"
+    return replay(kept, digest)
+
+
+def store_request_outcome(*, uow: CityUnitOfWork, request_id: str) -> dict[str, Any]:
+    """What the city did under a request id: issued (with the answer), refused, or unknown."""
+    with uow:
+        return outcome(request_id, uow.store_requests.get(request_id))
+
+
+def abandon_store_request(*, uow: CityUnitOfWork, request_id: str, clock: Clock) -> dict[str, Any]:
+    """Close a request id the city has no answer for, so nothing is ever issued under it.
+
+    The center gives up a request only after asking this; an issuance still
+    under way under the id then fails at its last write (the kept answer and
+    the issuance log go together), so "abandoned" stays true.  An id the
+    city did answer keeps its answer, which is returned.
+    """
+    try:
+        with uow:
+            if uow.store_requests.get(request_id) is None:
+                uow.store_requests.keep(KeptAnswer(request_id, "", "abandoned", {}), at=clock.now())
+                uow.commit()
+    except RequestIdTaken:
+        pass  # answered (or closed) at the same moment: that answer stands
+    return store_request_outcome(uow=uow, request_id=request_id)

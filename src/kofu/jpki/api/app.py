@@ -1,7 +1,13 @@
 """The authority over HTTP: CA certificates, CRLs, OCSP (RFC 6960 §A.1), issuance and revocation.
 
-CRLs and OCSP are plain HTTP as relying parties expect; issuance and
-revocation are the cities' calls.
+The same app answers on two listeners (``kofu serve jpki``).  CA
+certificates, CRLs and OCSP are public, in plain HTTP as relying parties
+expect and as the AIA and CRL distribution point of every certificate say.
+Issuance, revocation and the status register are private: they answer only
+over mutual TLS on LGWAN, issuance and revocation only to a city
+(``city-CODE``, for its own residents' cards), status to the cities and the
+center.  A request without a network certificate (the plain listener) or
+with anyone else's gets 403 ``caller_not_allowed`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +17,12 @@ from datetime import date
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
-from kofu.core.errors import InvalidInput
+from kofu.core.errors import InvalidInput, Refused
 from kofu.core.holder import holder_digest
-from kofu.core.http import binary, party_app
+from kofu.core.http import binary, caller, party_app
 from kofu.jpki.domain.profiles import BasicFacts, CertKind
 from kofu.jpki.domain.revocation import RevocationCause
 from kofu.jpki.services.authority import JpkiService
@@ -74,6 +80,38 @@ def _date(text: str, field: str) -> date:
         raise InvalidInput(f"{field} must be a date like 2026-11-23", field=field) from exc
 
 
+def _city_of(name: str) -> str | None:
+    """The city code of a city's LGWAN name (``city-112186``); None for any other name."""
+    code = name.removeprefix("city-")
+    return code if name.startswith("city-") and len(code) == 6 and code.isdigit() else None
+
+
+def _refuse(who: str | None, whom: str, doing: str) -> Refused:
+    holder = f"this network certificate is {who}'s" if who else "this request came without any"
+    return Refused(
+        "caller_not_allowed",
+        f"only {whom} may {doing}, over mutual TLS on LGWAN; {holder}",
+        message_ja="システムの接続設定に誤りがあるため、現在処理できません。係員にお知らせください。",
+    )
+
+
+async def _a_city(request: Request) -> str:
+    """The calling city's code; anyone else (or no certificate at all) is refused."""
+    who = caller(request)
+    code = _city_of(who) if who else None
+    if code is None:
+        raise _refuse(who, "a city", "ask for or revoke card certificates")
+    return code
+
+
+async def _city_or_center(request: Request) -> str:
+    """The caller's network name, when it is a city or the center."""
+    who = caller(request)
+    if who is None or (who != "center" and _city_of(who) is None):
+        raise _refuse(who, "the cities and the center", "read a certificate's status")
+    return who
+
+
 def create_app(service: JpkiService) -> FastAPI:
     app = party_app("kofu jpki", "The JPKI authority: CAs, CRLs, OCSP, issuance.")
 
@@ -99,7 +137,11 @@ def create_app(service: JpkiService) -> FastAPI:
         return Response(service.ocsp_response(kind, body), media_type="application/ocsp-response")
 
     @app.post("/certificates")
-    def issue(body: IssueIn) -> IssueOut:
+    def issue(body: IssueIn, city: str = Depends(_a_city)) -> IssueOut:
+        if body.city != city:
+            raise _refuse(
+                f"city-{city}", f"city {body.city}", "ask for its residents' certificates"
+            )
         facts = None
         if body.facts is not None:
             f = body.facts
@@ -123,10 +165,11 @@ def create_app(service: JpkiService) -> FastAPI:
         )
 
     @app.post("/revocations")
-    def revoke(body: RevokeIn) -> dict[str, list[str]]:
-        return {"revoked": [f"{s:x}" for s in service.revoke_card(body.card_id, body.cause)]}
+    def revoke(body: RevokeIn, city: str = Depends(_a_city)) -> dict[str, list[str]]:
+        revoked = service.revoke_card(body.card_id, body.cause, city=city)
+        return {"revoked": [f"{s:x}" for s in revoked]}
 
-    @app.get("/status/{serial}")
+    @app.get("/status/{serial}", dependencies=[Depends(_city_or_center)])
     def status(serial: str) -> dict[str, str | None]:
         try:
             number = int(serial, 16)

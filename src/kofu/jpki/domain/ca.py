@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from kofu.core.clock import JST
+from kofu.core.keys import PublicKey, Signable
 from kofu.jpki.domain.profiles import BasicFacts, CertKind, policy_of
 
 __all__ = ["Authority", "CaKeys", "KeyStore", "Urls", "build_hierarchy", "end_of_day"]
@@ -26,10 +26,15 @@ __all__ = ["Authority", "CaKeys", "KeyStore", "Urls", "build_hierarchy", "end_of
 RSA_BITS = 2048
 
 
-class KeyStore(Protocol):
-    """Where CA private keys live."""
+T = TypeVar("T")
 
-    def private_key(self, name: str) -> rsa.RSAPrivateKey: ...
+
+class KeyStore(Protocol):
+    """Where CA private keys live: they sign there and never come out (kofu.core.keys)."""
+
+    def public_key(self, name: str) -> PublicKey: ...
+
+    def sign_with(self, name: str, builder: Signable[T]) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -73,18 +78,19 @@ def end_of_day(day: date) -> datetime:
 
 
 def _ca_cert(
-    subject: x509.Name,
-    issuer: x509.Name,
-    public: rsa.RSAPublicKey,
-    signer: rsa.RSAPrivateKey,
+    keys: KeyStore,
+    subject: tuple[x509.Name, str],
+    issuer: tuple[x509.Name, str],
     now: datetime,
     years: int,
     path_length: int,
 ) -> x509.Certificate:
-    return (
+    """A CA certificate for the key named ``subject[1]``, signed by the key ``issuer[1]``."""
+    public = keys.public_key(subject[1])
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
+        .subject_name(subject[0])
+        .issuer_name(issuer[0])
         .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
@@ -106,27 +112,25 @@ def _ca_cert(
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(keys.public_key(issuer[1])),
+            critical=False,
         )
-        .sign(signer, hashes.SHA256())
     )
+    return keys.sign_with(issuer[1], builder)
 
 
 def build_hierarchy(keys: KeyStore, now: datetime) -> CaKeys:
     """Certificates for the root and both issuing CAs from the keys in ``keys``."""
-    root_key = keys.private_key("root")
-    root_name = _name("JPKI Root CA", "Japan Agency for Local Authority Information Systems")
-    root = _ca_cert(root_name, root_name, root_key.public_key(), root_key, now, 20, 1)
+    root = (_name("JPKI Root CA", "Japan Agency for Local Authority Information Systems"), "root")
+    root_cert = _ca_cert(keys, root, root, now, 20, 1)
     issuing = {}
     for kind, label in (
         (CertKind.SIGN, "JPKI for digital signature"),
         (CertKind.AUTH, "JPKI for user authentication"),
     ):
-        key = keys.private_key(kind.value)
-        issuing[kind] = _ca_cert(
-            _name(f"{label} CA", label), root_name, key.public_key(), root_key, now, 12, 0
-        )
-    return CaKeys(root=root, issuing=issuing)
+        subject = (_name(f"{label} CA", label), kind.value)
+        issuing[kind] = _ca_cert(keys, subject, root, now, 12, 0)
+    return CaKeys(root=root_cert, issuing=issuing)
 
 
 @dataclass
@@ -156,7 +160,6 @@ class Authority:
         if public_key.key_size != RSA_BITS:
             raise ValueError(f"the card's key must be RSA-{RSA_BITS}")
         ca_cert = self.cas.issuing[kind]
-        ca_key = self.keys.private_key(kind.value)
         builder = (
             x509.CertificateBuilder()
             .subject_name(
@@ -180,7 +183,9 @@ class Authority:
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    self.keys.public_key(kind.value)
+                ),
                 critical=False,
             )
             .add_extension(
@@ -215,7 +220,7 @@ class Authority:
             )
         for ext in facts.extensions() if facts else []:
             builder = builder.add_extension(ext, critical=False)
-        return builder.sign(ca_key, hashes.SHA256())
+        return self.keys.sign_with(kind.value, builder)
 
     def crl(
         self,
@@ -238,7 +243,7 @@ class Authority:
             .next_update(next_update)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    self.keys.private_key(kind.value).public_key()
+                    self.keys.public_key(kind.value)
                 ),
                 critical=False,
             )
@@ -252,7 +257,7 @@ class Authority:
                 .add_extension(x509.CRLReason(reason), critical=False)
                 .build()
             )
-        return builder.sign(self.keys.private_key(kind.value), hashes.SHA256())
+        return self.keys.sign_with(kind.value, builder)
 
 
 def _key_usage(kind: CertKind) -> x509.KeyUsage:

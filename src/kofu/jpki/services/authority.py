@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from kofu.core.clock import Clock
-from kofu.core.errors import Conflict, InvalidInput, NotFound
-from kofu.jpki.adapters.keys import FileKeyStore, load_or_create_hierarchy
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
+from kofu.core.keys import KeyStore
+from kofu.jpki.adapters.keys import load_or_create_hierarchy
 from kofu.jpki.adapters.repository import CertificateRecord, SqlCertificates
 from kofu.jpki.domain.ca import RSA_BITS, Authority, Urls, end_of_day
 from kofu.jpki.domain.profiles import BasicFacts, CertKind, certificate_validity_end
@@ -46,7 +47,7 @@ class IssuedPair:
 class JpkiService:
     """One authority over one store; safe to share between request threads."""
 
-    def __init__(self, engine: Engine, keys: FileKeyStore, urls: Urls, clock: Clock) -> None:
+    def __init__(self, engine: Engine, keys: KeyStore, urls: Urls, clock: Clock) -> None:
         self.engine = engine
         self.clock = clock
         self.authority = Authority(keys, load_or_create_hierarchy(keys, clock.now()), urls)
@@ -92,6 +93,7 @@ class JpkiService:
         with self.engine.begin() as conn:
             repo = SqlCertificates(conn)
             for old in repo.for_card(card_id):
+                _check_owner(old, city)
                 if old.status == "good":
                     repo.revoke(old.serial, now, RevocationCause.RENEWAL.value)
             for kind, key in ((CertKind.AUTH, auth_key), (CertKind.SIGN, sign_key)):
@@ -114,8 +116,13 @@ class JpkiService:
 
     # --- revoking -------------------------------------------------------------------------
 
-    def revoke_card(self, card_id: str, cause: RevocationCause) -> list[int]:
-        """Revoke the card's certificates that ``cause`` reaches; returns the serials revoked."""
+    def revoke_card(
+        self, card_id: str, cause: RevocationCause, *, city: str | None = None
+    ) -> list[int]:
+        """Revoke the card's certificates that ``cause`` reaches; returns the serials revoked.
+
+        With ``city`` (the caller on the private link), only a card that city's desk had certified.
+        """
         now = self.clock.now()
         reach = {k.value for k in kinds_revoked(cause)}
         with self.engine.begin() as conn:
@@ -125,6 +132,8 @@ class JpkiService:
                 raise NotFound(f"no certificates for card {card_id}", field="card_id")
             done = []
             for rec in records:
+                if city is not None:
+                    _check_owner(rec, city)
                 if rec.kind in reach and rec.status == "good":
                     repo.revoke(rec.serial, now, cause.value)
                     done.append(rec.serial)
@@ -262,8 +271,18 @@ class JpkiService:
             .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
             .certificates([issuer])
         )
-        response = builder.sign(self.authority.keys.private_key(kind.value), hashes.SHA256())
+        response = self.authority.keys.sign_with(kind.value, builder)
         return response.public_bytes(serialization.Encoding.DER)
+
+
+def _check_owner(record: CertificateRecord, city: str) -> None:
+    """A card's certificates are renewed and revoked only by the city whose desk issued them."""
+    if record.city != city:
+        raise Refused(
+            "card_of_another_city",
+            f"card {record.card_id} was certified for city {record.city}, not city {city}",
+            message_ja="他の市区町村で交付されたカードです。",
+        )
 
 
 def _parse_ocsp_request(der: bytes) -> ocsp.OCSPRequest | None:

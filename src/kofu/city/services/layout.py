@@ -1,0 +1,199 @@
+"""The city's certificates as the renderer's document model: what each prints, in what order.
+
+Residence certificates are household-list style (世帯連記式): up to four
+members a sheet.  Family-register certificates follow the computerised
+format of 戸籍法施行規則 付録第二十二号様式: 本籍 and 氏名, 戸籍事項, then each
+person with 身分事項.  Dates print in the Japanese era.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kofu.city.domain.certificates import (
+    Document,
+    FamilyRegisterCertificate,
+    Item,
+    ResidenceCertificate,
+    SealCertificate,
+    TaxCertificate,
+)
+from kofu.city.domain.model import RegisterMember, Resident
+from kofu.core.era import wareki, wareki_year
+from kofu.documents.model import (
+    Block,
+    Certificate,
+    Certification,
+    Household,
+    Paragraph,
+    SealImpression,
+    Table,
+)
+
+__all__ = ["certificate_of"]
+
+_PER_SHEET = 4  # 世帯連記式: four members a sheet
+
+# Each form's own words, reserved first in every document (fonts.reserve_first).
+_FIXED_WORDS = {
+    ResidenceCertificate: "生男女届出",
+    SealCertificate: "生男女",
+    TaxCertificate: "度中の所得円人なし非課税,",
+    FamilyRegisterCertificate: "【】名生父母続柄編製事由除籍以下余白",
+}
+
+
+def _yen(amount: int) -> str:
+    return f"{amount:,}円"
+
+
+def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
+    rows = [
+        ("氏名", f"{p.name}（{p.kana}）"),
+        ("生年月日・性別", f"{wareki(p.birth_date)}生　{p.sex.ja}"),
+    ]
+    if Item.HEAD in c.items:
+        rows.append(("続柄", p.relationship))
+    if p.foreign is not None:
+        rows.append(("国籍・地域", p.foreign.nationality))
+        if p.foreign.alias:
+            rows.append(("通称", p.foreign.alias))
+        if Item.FOREIGN in c.items:
+            until = (
+                wareki(p.foreign.period_of_stay_until) if p.foreign.period_of_stay_until else "—"
+            )
+            rows.append(("在留資格", p.foreign.residence_status))
+            rows.append(("在留期間等の満了の日", until))
+            rows.append(("在留カード等の番号", p.foreign.residence_card_number))
+    rows.append(("住民となった年月日", wareki(p.became_resident_on)))
+    rows.append(
+        ("住所を定めた年月日", f"{wareki(p.address_set_on)}　届出日 {wareki(p.notified_on)}")
+    )
+    if p.previous_address is not None:
+        rows.append(("転入前住所", p.previous_address.text))
+    if c.history and p.prior_address is not None:
+        rows.append(("異動前住所", p.prior_address.text))
+    if Item.DOMICILE in c.items and p.domicile:
+        rows.append(("本籍", p.domicile))
+        rows.append(("筆頭者", p.domicile_head or ""))
+    if Item.INDIVIDUAL_NUMBER in c.items:
+        rows.append(("個人番号", p.individual_number))
+    if Item.RESIDENT_CODE in c.items:
+        rows.append(("住民票コード", p.resident_code))
+    if c.removed and p.removed_on is not None:
+        rows.append(("消除事由", f"{p.removal_reason}　{wareki(p.removed_on)}"))
+        if p.move_out_destination is not None:
+            rows.append(("転出先", p.move_out_destination.text))
+    return rows
+
+
+def _residence(c: ResidenceCertificate) -> list[Block]:
+    header = [("住所", c.members[0].address.text)]
+    if Item.HEAD in c.items:
+        header.append(("世帯主", c.household_head))
+    members = tuple(Table(tuple(_member_rows(p, c)), label_w=42, size=9) for p in c.members)
+    return [Household(Table(tuple(header)), members, per_sheet=_PER_SHEET)]
+
+
+def _seal(c: SealCertificate) -> list[Block]:
+    p = c.person
+    rows = (
+        ("氏名", p.name),
+        ("生年月日", f"{wareki(p.birth_date)}生"),
+        ("性別", p.sex.ja),
+        ("住所", p.address.text),
+        ("登録番号", c.seal.registration_number),
+    )
+    return [SealImpression(c.seal.impression), Table(rows)]
+
+
+def _tax(c: TaxCertificate) -> list[Block]:
+    a, p = c.assessment, c.person
+    fiscal, income = wareki_year(date(a.fiscal_year, 4, 1)), wareki_year(date(a.income_year, 1, 1))
+    person = (("住所", p.address.text), ("氏名", p.name), ("生年月日", f"{wareki(p.birth_date)}生"))
+    blocks: list[Block] = [Paragraph(f"{fiscal}度（{income}中の所得）"), Table(person)]
+    incomes = [(f"{k}（収入）", _yen(v)) for k, v in a.revenues.items()]
+    incomes += [(k, _yen(v)) for k, v in a.incomes.items()] or [("所得", "なし")]
+    incomes.append(("合計所得金額", _yen(a.total_income)))
+    blocks.append(Table(tuple(incomes), label_w=60, caption="所得の状況"))
+    deductions = [(k, _yen(v)) for k, v in a.deductions.items()]
+    deductions.append(("所得控除の合計", _yen(a.total_deductions)))
+    deductions.append(("扶養親族の数", f"{a.dependents}人"))
+    blocks.append(Table(tuple(deductions), label_w=60, caption="所得控除"))
+    if c.with_tax:
+        tax = [
+            ("課税標準額", _yen(a.taxable_income)),
+            ("市町村民税", _yen(a.municipal_tax)),
+            ("道府県民税", _yen(a.prefectural_tax)),
+            ("年税額合計", _yen(a.municipal_tax + a.prefectural_tax)),
+        ]
+        if a.municipal_tax == 0:
+            tax.append(("備考", "非課税"))
+        blocks.append(Table(tuple(tax), label_w=60, caption="税額"))
+    return blocks
+
+
+def _entry_text(member: RegisterMember) -> list[tuple[str, str]]:
+    rows = []
+    for e in member.entries:
+        details = "　".join(f"【{k}】{v}" for k, v in e.details)
+        rows.append((e.kind, details or wareki(e.on)))
+    return rows
+
+
+def _family(c: FamilyRegisterCertificate) -> list[Block]:
+    reg = c.register
+    blocks: list[Block] = [Table((("本籍", reg.domicile), ("氏名", reg.head_name)), label_w=32)]
+    made = f"【編製日】{wareki(reg.made_on)}　【編製事由】{reg.made_reason}"
+    closed = f"　【除籍】{wareki(reg.closed_on)}　{reg.closed_reason}" if reg.closed_on else ""
+    blocks.append(Table((("戸籍事項", made + closed),), label_w=32))
+    family_name = reg.head_name.split("　", 1)[0]
+    for m in c.members:
+        if c.attachment:
+            lines = [("氏名", f"{family_name}　{m.name}"), ("生年月日", wareki(m.birth_date))]
+            for line in m.attachment:
+                lines.append(("住所", line.address.text))
+                lines.append(("住所を定めた年月日", wareki(line.set_on)))
+            caption = "除かれた者" if m.removed else None
+            blocks.append(Table(tuple(lines), label_w=40, caption=caption))
+            continue
+        person = [
+            ("戸籍に記録されている者", f"【名】{m.name}"),
+            ("", f"【生年月日】{wareki(m.birth_date)}"),
+            ("", f"【父】{m.father or ''}　【母】{m.mother or ''}　【続柄】{m.relationship}"),
+        ]
+        caption = "除　籍" if m.removed else None
+        blocks.append(Table(tuple(person + _entry_text(m)), label_w=44, caption=caption))
+    blocks.append(Paragraph("以下余白"))
+    return blocks
+
+
+def _body(doc: Document) -> list[Block]:
+    c = doc.content
+    if isinstance(c, ResidenceCertificate):
+        return _residence(c)
+    if isinstance(c, SealCertificate):
+        return _seal(c)
+    if isinstance(c, TaxCertificate):
+        return _tax(c)
+    return _family(c)
+
+
+def certificate_of(doc: Document) -> Certificate:
+    """What ``doc`` prints, for the renderer that knows nothing of the registers."""
+    city = doc.issuer.city
+    certification = Certification(
+        statement=doc.certification,
+        issued_on=doc.issuer.issued_at.date(),
+        prefecture=city.prefecture,
+        mayor_title=city.mayor_title,
+        mayor_name=city.mayor_name,
+        city_code=city.code,
+        issue_number=doc.issuer.issue_number,
+    )
+    return Certificate(
+        title=doc.type.label,
+        form_words=_FIXED_WORDS[type(doc.content)],
+        body=tuple(_body(doc)),
+        certification=certification,
+    )

@@ -30,6 +30,7 @@ from kofu.center.service import CenterService
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.http import caller, every, party_app
+from kofu.core.text import PlainText
 
 __all__ = ["create_app"]
 
@@ -55,8 +56,8 @@ class DomicileIn(BaseModel):
 
     session: str
     city: str = Field(pattern=r"^[0-9]{6}$")
-    domicile: str = Field(min_length=1, max_length=128)
-    head_name: str = Field(min_length=1, max_length=64)
+    domicile: PlainText = Field(min_length=1, max_length=128)
+    head_name: PlainText = Field(min_length=1, max_length=64)
 
 
 class VoidIn(BaseModel):
@@ -73,9 +74,9 @@ def _b64(text: str, field: str) -> bytes:
 def _month(text: str) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(text, "%Y-%m").replace(tzinfo=JST)
-    except ValueError as exc:
+        end = (start + timedelta(days=32)).replace(day=1)
+    except (ValueError, OverflowError) as exc:  # 9999-12 has no month after it
         raise InvalidInput("month is YYYY-MM", field="month") from exc
-    end = (start + timedelta(days=32)).replace(day=1)
     return start, end
 
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -52,9 +52,11 @@ from kofu.city.services.store import (
 )
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
-from kofu.core.http import every, only, party_app
+from kofu.core.http import binary, every, only, party_app
 
 __all__ = ["create_app"]
+
+MAX_OFFSET = 10**9  # past any register's size, and within every store's integers
 
 
 class CounterIn(BaseModel):
@@ -170,9 +172,10 @@ def create_app(
         return {"city": code, "name": name, "status": "ok", "now": clock.now().isoformat()}
 
     @desks.get("/residents")
-    def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise InvalidInput("limit is 1 to 1000 and offset is not negative", field="limit")
+    def residents(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> list[dict[str, Any]]:
         return list_residents(uow=uow(), limit=limit, offset=offset)
 
     @desks.get("/residents/{resident}")
@@ -187,7 +190,7 @@ def create_app(
             c.model_dump(mode="json") for c in apply_events(uow=uow(), events=body, clock=clock)
         ]
 
-    @desks.post("/certificates/counter")
+    @desks.post("/certificates/counter", **binary("application/pdf", "the certificate, PDF"))
     def counter(body: CounterIn) -> Response:
         request = IssueRequest.parse(
             type=body.type,

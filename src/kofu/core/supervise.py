@@ -37,6 +37,7 @@ class _Service:
     ready: dict[str, Any] = field(default_factory=dict)
     deaths: list[float] = field(default_factory=list)  # monotonic times within the window
     due: float | None = None  # when to start it again, once dead
+    starting: float | None = None  # since when a restart waits for its ready line
 
 
 def _pinned(args: list[str], url: str) -> list[str]:
@@ -94,13 +95,23 @@ class Supervisor:
         return int(self.services[name].proc.pid)
 
     def check(self) -> None:
-        """One round: note the dead, start again those whose backoff has passed."""
+        """One round, never blocking: note the dead, start again those whose backoff has
+        passed, take the ready line of those starting."""
         now = time.monotonic()
         for service in self.services.values():
-            if service.due is None and service.proc.poll() is not None:
+            if service.due is not None:
+                if now >= service.due:
+                    self._restart(service, now)
+            elif service.proc.poll() is not None:
+                service.starting = None
                 self._died(service, now)
-            elif service.due is not None and now >= service.due:
-                self._restart(service)
+            elif service.starting is not None:
+                self._take_ready(service, now)
+
+    def is_up(self, name: str) -> bool:
+        """Running and, when restarted, ready again."""
+        service = self.services[name]
+        return service.due is None and service.starting is None and service.proc.poll() is None
 
     def watch(self, until: Callable[[], bool] = lambda: False, every: float = 0.25) -> None:
         """Check every ``every`` seconds until ``until()``; raises GaveUp on a crash loop."""
@@ -123,17 +134,22 @@ class Supervisor:
         self.say(f"{service.name} {words}; restart {count} of {self.max_restarts} in {delay:.1f} s")
         service.due = now + delay
 
-    def _restart(self, service: _Service) -> None:
-        service.due = None
+    def _restart(self, service: _Service, now: float) -> None:
+        service.due, service.starting = None, now
         service.proc = launch(service.args, self.env, self.procs, self.quiet, tied=True)
-        try:
-            service.ready = _ready_within(service.proc, self.start_timeout)
-        except SystemExit as exc:  # did not start (its port still held, say): a death too
-            self.say(f"{service.name} did not start again: {exc}")
-            if service.proc.poll() is None:
-                service.proc.kill()
-                service.proc.wait()
+
+    def _take_ready(self, service: _Service, now: float) -> None:
+        assert service.proc.stdout is not None and service.starting is not None
+        waiting, _, _ = select.select([service.proc.stdout], [], [], 0)
+        if not waiting and now - service.starting < self.start_timeout:
             return
+        try:
+            service.ready = _ready_within(service.proc, 0)
+        except SystemExit as exc:  # no ready line (its port still held, say): a death too
+            self.say(f"{service.name} did not start again: {exc}")
+            service.proc.kill()  # noticed as dead in the next round
+            return
+        service.starting = None
         self.restarted.append(service.name)
         self.say(f"{service.name} is back at {service.ready['url']} (pid {service.proc.pid})")
 

@@ -75,8 +75,10 @@ def _back(keeper: Supervisor, name: str, times: int = 1) -> bool:
 
 
 @contextmanager
-def _supervisor(home: Path, max_restarts: int = 5) -> Iterator[Supervisor]:
-    said: list[str] = []
+def _supervisor(
+    home: Path, max_restarts: int = 5, said: list[str] | None = None
+) -> Iterator[Supervisor]:
+    said = [] if said is None else said
     keeper = Supervisor(_env(home), max_restarts=max_restarts, say=said.append, quiet=True)
     try:
         yield keeper
@@ -124,6 +126,26 @@ def test_a_killed_service_comes_back_on_its_port_and_the_others_keep_serving(
         assert keeper.services["jpki"].ready["url"] == jpki["url"]  # the URL the others hold
         assert _port_open(jpki["url"])
         assert keeper.pid("juki") == other and _alive(other) and _port_open(juki["url"])
+
+
+@pytest.mark.slow
+def test_a_restart_that_finds_its_port_taken_is_tried_again_until_the_port_is_free(
+    tmp_path: Path,
+) -> None:
+    said: list[str] = []
+    with _supervisor(tmp_path, said=said) as keeper:
+        (jpki,) = keeper.start([("jpki", ["serve", "jpki"])])
+        port = int(jpki["url"].rsplit(":", 1)[1])
+        os.kill(keeper.pid("jpki"), signal.SIGKILL)
+        with socket.socket() as squatter:
+            assert _until(lambda: not _port_open(jpki["url"]))
+            squatter.bind(("127.0.0.1", port))
+            squatter.listen()
+            tried = lambda: _back(keeper, "jpki") or any("restart 2 of 5" in t for t in said)  # noqa: E731
+            assert _until(tried, 120), said  # it failed to start again, which is a death too
+            assert keeper.restarted == []  # it could not come back while the port was taken
+        assert _until(lambda: _back(keeper, "jpki"), 120)  # the port free again: it is back
+        assert keeper.services["jpki"].ready["url"] == jpki["url"]
 
 
 @pytest.mark.slow

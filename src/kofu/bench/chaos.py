@@ -4,10 +4,12 @@ books of the center, the city and the settlement are reconciled.
 jpki, juki, one seeded city and the center run under the supervisor that
 ``kofu up`` uses (``core/supervise.py``), so a killed service comes back on
 its port.  Kiosk threads (the machinery of ``bench/issuance.py``) issue
-residence certificates for ``seconds`` or ``requests`` issuances, whichever
-ends first, while a schedule drawn from ``seed`` sends SIGKILL once to each
-kind of service (city, center, jpki, juki) and freezes one (SIGSTOP, then
-SIGCONT a few seconds later).  Once every service is back and the print
+residence certificates for ``seconds`` and until the last blow is mended (at
+most three times ``seconds``, at most ``requests`` issuances), while a
+schedule drawn from ``seed`` sends SIGKILL once to each kind of service
+(city, center, jpki, juki) and freezes one (SIGSTOP, then SIGCONT a few
+seconds later), each blow once every service is up again, so that it
+lands on a working system under load.  Once every service is back and the print
 timeout has passed, the books are read:
 
 - **lost**: prints a kiosk had confirmed that the center does not hold as printed;
@@ -91,7 +93,7 @@ def schedule(seed: int, seconds: float) -> list[Event]:
 
 
 def bench_chaos(
-    *, kiosks: int = 2, requests: int = 200, seconds: float = 30, seed: int = 1
+    *, kiosks: int = 2, requests: int = 1000, seconds: float = 30, seed: int = 1
 ) -> dict[str, Any]:
     """Issue under a seeded schedule of kills and a freeze; the reconciliation as counts."""
     events = schedule(seed, seconds)
@@ -145,48 +147,80 @@ def _start(
     return _Run(home, center["url"], time.monotonic() + seconds, requests, False), lanes
 
 
+class _Blows:
+    """The schedule's blows still to come and the service frozen now; each blow waits until
+    every service is up again, so it lands on a working system."""
+
+    def __init__(self, keeper: Supervisor, events: list[Event]) -> None:
+        self.keeper, self.pending = keeper, list(events)
+        self.done: list[dict[str, Any]] = []
+        self.thaw: tuple[int, float] | None = None  # the frozen pid and when to let it go
+
+    def finished(self) -> bool:
+        return not self.pending and self.thaw is None
+
+    def step(self, now: float, under_load: bool) -> None:
+        if self.thaw is not None and now >= self.thaw[1]:
+            self.release()
+        if not self.pending or now < self.pending[0].at or not _whole(self.keeper):
+            return
+        event = self.pending.pop(0)
+        pid = self.keeper.pid(event.service)
+        if event.action == "freeze":
+            _signal(pid, signal.SIGSTOP)
+            self.thaw = (pid, now + event.hold)
+        else:
+            _signal(pid, signal.SIGKILL)
+        dealt = {"at": round(now, 2), "pid": pid, "under_load": under_load}
+        self.done.append(asdict(event) | dealt)
+
+    def release(self) -> None:
+        if self.thaw is not None:
+            _signal(self.thaw[0], signal.SIGCONT)
+            self.thaw = None
+
+
+def _whole(keeper: Supervisor) -> bool:
+    return all(map(keeper.is_up, keeper.services))
+
+
 def _drive(
     keeper: Supervisor, events: list[Event], run: _Run, lanes: list[_Kiosk], seconds: float
 ) -> list[dict[str, Any]]:
-    """Kiosks issue while this thread follows the schedule and keeps the services running."""
+    """Kiosks issue while this thread deals the blows and keeps the services running.
+
+    The kiosks issue for at least ``seconds`` and until the last blow is mended
+    (two seconds with every service up), at most ``3 * seconds`` or the budget.
+    """
     threads = [threading.Thread(target=_kiosk_loop, args=(run, k)) for k in lanes]
-    run.ready = threading.Barrier(len(threads) + 1, run.open_window(seconds), timeout=300)
+    run.ready = threading.Barrier(len(threads) + 1, run.open_window(3 * seconds), timeout=300)
     for thread in threads:
         thread.start()
     run.ready.wait()
-    began, pending, done = time.monotonic(), list(events), []
-    thaw: tuple[int, float] | None = None
+    began, blows, mended = time.monotonic(), _Blows(keeper, events), None
     try:
-        while pending or thaw or any(t.is_alive() for t in threads):
+        while any(t.is_alive() for t in threads) or not blows.finished():
             now = time.monotonic() - began
             keeper.check()
-            if thaw is not None and now >= thaw[1]:
-                _signal(thaw[0], signal.SIGCONT)
-                thaw = None
-            if pending and now >= pending[0].at and keeper.is_up(pending[0].service):
-                event = pending.pop(0)  # (a blow at a service still coming back waits for it)
-                pid = keeper.pid(event.service)
-                if event.action == "freeze":
-                    _signal(pid, signal.SIGSTOP)
-                    thaw = (pid, now + event.hold)
-                else:
-                    _signal(pid, signal.SIGKILL)
-                done.append(asdict(event) | {"at": round(now, 2), "pid": pid})
+            blows.step(now, any(t.is_alive() for t in threads))
+            if blows.finished() and now >= seconds and _whole(keeper):
+                mended = now if mended is None else mended
+                if now - mended >= 2:
+                    run.stop_at = 0.0
             time.sleep(0.1)
     finally:
-        if thaw is not None:
-            _signal(thaw[0], signal.SIGCONT)
+        blows.release()
         run.stop_at = 0.0  # on any way out, the kiosks stop taking work
         for thread in threads:
             thread.join()
     run.finished = time.monotonic()
-    return done
+    return blows.done
 
 
 def _settle(keeper: Supervisor, seconds: float = 120) -> None:
     """Every service up again, then the print timeout and a sweep: nothing may be pending."""
     deadline = time.monotonic() + seconds
-    while not all(map(keeper.is_up, keeper.services)):
+    while not _whole(keeper):
         if time.monotonic() > deadline:
             raise KofuError(f"the services were not all back within {seconds:.0f} s")
         keeper.check()

@@ -135,9 +135,10 @@ def issuance(
 @app.command("chaos")
 def chaos(
     kiosks: Annotated[int, typer.Option(min=1, help="kiosk threads, one card each")] = 2,
-    requests: Annotated[int, typer.Option(min=1, help="issuances in all, at most")] = 200,
+    requests: Annotated[int, typer.Option(min=1, help="issuances in all, at most")] = 1000,
     seconds: Annotated[
-        float, typer.Option(min=10, help="how long the kiosks issue while services fail")
+        float,
+        typer.Option(min=10, help="kiosks issue this long and until the last blow is mended"),
     ] = 30,
     seed: Annotated[int, typer.Option(help="draws the schedule of kills and the freeze")] = 1,
     as_json: Json = False,

@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,14 @@ def test_a_killed_service_comes_back_on_its_port_and_the_others_keep_serving(
         assert keeper.services["jpki"].ready["url"] == jpki["url"]  # the URL the others hold
         assert _port_open(jpki["url"])
         assert keeper.pid("juki") == other and _alive(other) and _port_open(juki["url"])
+        assert _now_of(keeper.pid("jpki")) > datetime.fromisoformat(NOW)  # its clock goes on
+
+
+def _now_of(pid: int) -> datetime:
+    """The KOFU_NOW a process was started with."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    found = [e.split(b"=", 1)[1] for e in environ if e.startswith(b"KOFU_NOW=")]
+    return datetime.fromisoformat(found[0].decode())
 
 
 @pytest.mark.slow

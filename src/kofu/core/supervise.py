@@ -6,6 +6,8 @@ answers at the URL the others were given.  A service that dies is logged and
 started again after a backoff (0.5 s, doubling, at most 30 s); one that dies
 more than ``max_restarts`` times within ``window`` seconds is given up on and
 the whole set stops, as a crash loop is not something waiting will mend.
+A restarted service's KOFU_NOW (the test clock) is moved on by the time
+since the start, so its clock does not go back.
 Every child is tied to the supervisor (``die_with_parent``), so a supervisor
 killed with SIGKILL leaves no service behind holding a port.
 """
@@ -18,8 +20,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from kofu.core.clock import parse_instant
 from kofu.core.processes import launch, ready, stop_all
 
 __all__ = ["GaveUp", "Supervisor"]
@@ -72,6 +76,7 @@ class Supervisor:
         self.services: dict[str, _Service] = {}
         self.procs: list[subprocess.Popen[str]] = []  # every child ever started, for stop_all
         self.restarted: list[str] = []  # names, in the order they came back
+        self.began = time.monotonic()  # KOFU_NOW's instant, for a clock that runs from it
 
     def launch(self, name: str, args: list[str]) -> None:
         """Start ``kofu ARGS`` as ``name``; ``ready(name)`` waits for its ready line."""
@@ -136,7 +141,20 @@ class Supervisor:
 
     def _restart(self, service: _Service, now: float) -> None:
         service.due, service.starting = None, now
-        service.proc = launch(service.args, self.env, self.procs, self.quiet, tied=True)
+        service.proc = launch(service.args, self._env_now(now), self.procs, self.quiet, tied=True)
+
+    def _env_now(self, now: float) -> dict[str, str]:
+        """The environment with KOFU_NOW moved on by the time since the start.
+
+        A service started with KOFU_NOW runs its clock from that instant; a
+        restarted one must not start again from it, or its clock would go back
+        (a print rendered a minute ago would seem to come from the future and
+        never time out).
+        """
+        if not self.env.get("KOFU_NOW"):
+            return self.env
+        moved = parse_instant(self.env["KOFU_NOW"]) + timedelta(seconds=now - self.began)
+        return self.env | {"KOFU_NOW": moved.isoformat()}
 
     def _take_ready(self, service: _Service, now: float) -> None:
         assert service.proc.stdout is not None and service.starting is not None

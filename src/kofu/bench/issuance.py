@@ -39,7 +39,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kofu.cli.wiring import wait_for_juki
+from kofu.city.adapters.juki_watch import wait_for_juki
 from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import launch, ready, start_service, stop, stop_all
 from kofu.core.settings import Settings
@@ -76,6 +76,7 @@ class _Kiosk:
     problems: list[str] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
     confirmed_fees: list[int] = field(default_factory=list)
+    confirmed: list[str] = field(default_factory=list)  # request ids the center said printed
     abandoned: list[str] = field(default_factory=list)
     prints: list[Path] = field(default_factory=list)  # kept for reading back (chaos)
     to_open: list[Path] = field(default_factory=list)  # QR decoded and verified after the run
@@ -208,7 +209,7 @@ def _open_fully(lanes: list[_Kiosk], home: Path) -> None:
 def _kiosk_loop(run: _Run, kiosk: _Kiosk) -> None:
     from kofu.card.reader import JpkiCard
     from kofu.card.storage import load_card
-    from kofu.cli.wiring import card_master_key
+    from kofu.core.cardkey import card_master_key
     from kofu.core.certkinds import CertKind
     from kofu.core.settings import Settings
 
@@ -238,6 +239,7 @@ def _warm_up(kiosk: _Kiosk, card: Any, client: Any) -> None:
     if job.get("holder_digest") != kiosk.holder_digest:
         kiosk.problems.append(f"mis-issuance in {request_id}")
     kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.confirmed.append(request_id)
     kiosk.warmed = True
 
 
@@ -306,6 +308,7 @@ def _finish_print(
     if run.chaos and n % 29 == 11:
         client.printed(request_id)  # a confirmation resent
     kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.confirmed.append(request_id)
 
 
 def _late_confirmations(run: _Run, kiosks: list[_Kiosk]) -> int:
@@ -366,22 +369,18 @@ def _people(env: dict[str, str], count: int) -> list[dict[str, Any]]:
 
 
 def _issue_cards(env: dict[str, str], people: list[dict[str, Any]], home: Path) -> list[_Kiosk]:
-    """One card per person through the desk's whole flow (the CLI's own code, in this process)."""
-    from typer.testing import CliRunner
-
-    from kofu.cli.main import app
+    """One card per person through the desk's whole flow (``kofu card issue``, as a clerk would)."""
     from kofu.core.holder import holder_digest
 
-    runner, kiosks = CliRunner(), []
-    only_kofu: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KOFU_")}
-    only_kofu |= {k: v for k, v in env.items() if k.startswith("KOFU_")}
+    kiosks = []
     (home / "cards").mkdir(exist_ok=True)
     for i, person in enumerate(people):
         path = home / "cards" / f"k{i}.json"
         args = ["card", "issue", "--city", CITY, "--resident", person["resident_code"]]
-        done = runner.invoke(app, [*args, "--pin", "1234", "--out", str(path)], env=only_kofu)
-        if done.exit_code != 0:
-            raise KofuError(f"card for {person['resident_code']}: {done.output.strip()}")
+        try:
+            _cli(env, *args, "--pin", "1234", "--out", str(path))
+        except subprocess.CalledProcessError as exc:
+            raise KofuError(f"card for {person['resident_code']}: {exc.stderr.strip()}") from exc
         digest = holder_digest(CITY, person["resident_code"])
         kiosks.append(_Kiosk(path, digest, person["name"].replace("\u3000", " ")))
     return kiosks

@@ -79,7 +79,7 @@ class InProcessDirectory:
             resident_code=record.resident_code,
         )
 
-    def status_of(self, cert: x509.Certificate) -> str:
+    def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
         issuer = self.service.authority.cas.issuing[CertKind.AUTH]
 
         def ask(der: bytes) -> bytes:

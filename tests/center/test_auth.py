@@ -178,5 +178,52 @@ def test_an_ocsp_answer_past_its_next_update_is_not_good(
         return signed_then
 
     assert ocsp_status(cert, issuer, replay, NOW) == "good"
-    assert ocsp_status(cert, issuer, replay, NOW + timedelta(hours=1, minutes=1)) == "unknown"
+    assert ocsp_status(cert, issuer, replay, NOW + timedelta(hours=1, minutes=6)) == "unknown"
     assert ocsp_status(cert, issuer, replay, NOW - timedelta(hours=1)) == "unknown"
+
+
+def test_a_clock_behind_tolerates_skew_and_names_not_yet_valid(
+    world: tuple[JpkiService, SecureElement],
+) -> None:
+    """A center restarted with its clock a minute behind still takes a card issued just now."""
+    service, element = world
+    issuer = service.authority.cas.issuing[CertKind.AUTH]
+    cert, signature = _respond(element, b"k" * 32)
+    issued = x509.load_der_x509_certificate(cert).not_valid_before_utc
+
+    def check(now: datetime, skew: timedelta = timedelta(minutes=5)) -> None:
+        verify_response(
+            certificate_der=cert,
+            signature=signature,
+            challenge=b"k" * 32,
+            issuer=issuer,
+            now=now,
+            status_of=lambda c: ocsp_status(
+                c, issuer, lambda der: service.ocsp_response(CertKind.AUTH, der), now, skew
+            ),
+            skew=skew,
+        )
+
+    check(issued - timedelta(minutes=1))
+    for behind, skew in (
+        (timedelta(minutes=10), timedelta(minutes=5)),
+        (timedelta(seconds=1), timedelta(0)),
+    ):
+        with pytest.raises(Refused) as early:
+            check(issued - behind, skew)
+        assert early.value.reason == "certificate_not_yet_valid"
+        assert "clock" in early.value.message and early.value.message_ja
+
+
+def test_a_skew_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kofu.center.auth import seconds_from_env
+    from kofu.core.errors import InvalidInput
+
+    monkeypatch.delenv("KOFU_CLOCK_SKEW", raising=False)
+    assert seconds_from_env("KOFU_CLOCK_SKEW", 300) == timedelta(minutes=5)
+    monkeypatch.setenv("KOFU_CLOCK_SKEW", "30")
+    assert seconds_from_env("KOFU_CLOCK_SKEW", 300) == timedelta(seconds=30)
+    for bad in ("-1", "soon", "1e9"):
+        monkeypatch.setenv("KOFU_CLOCK_SKEW", bad)
+        with pytest.raises(InvalidInput, match="KOFU_CLOCK_SKEW"):
+            seconds_from_env("KOFU_CLOCK_SKEW", 300)

@@ -257,8 +257,8 @@ class DownCity(InProcessCity):
 
 def test_a_city_down_is_asked_once_a_turn_and_its_issuances_wait(world: dict[str, Any]) -> None:
     center = center_for(world, DownCity)
-    session = sign_in(center, world)
     for request_id in ("req-down-0001", "req-down-0002"):
+        session = sign_in(center, world)  # a session serves one request
         with pytest.raises(WorkerKilled):
             center.request(**_args(session, request_id))
     DownCity.asked = 0

@@ -125,7 +125,7 @@ def test_the_contracts_names_are_the_partys() -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"resident_code": "12345678900"}, "resident_code"),  # a wrong check digit
+        ({"resident_code": "1234567890"}, "resident_code"),  # ten digits
         ({"version": "3"}, "version"),
         ({"state": "emigrated"}, "state"),
         ({"v": 2}, "v"),
@@ -138,3 +138,11 @@ def test_juki_refuses_a_malformed_record_naming_it(
     answer = call(juki, "POST", "/identities", {"city": _REPORT.city, "records": [record]})
     assert answer.status_code == 422
     assert {"records", "0", field} <= named_fields(answer)  # the record by its place, and the field
+
+
+def test_juki_refuses_a_wrong_check_digit_naming_the_record(juki: FastAPI) -> None:
+    """The contract says the shape; the check digit is juki's rule, named by the record's place."""
+    record = _REPORT.model_dump(mode="json") | {"resident_code": "12345678900"}
+    answer = call(juki, "POST", "/identities", {"city": _REPORT.city, "records": [record]})
+    assert answer.status_code == 422 and "records" in named_fields(answer)
+    assert "record 1" in answer.json()["message"] and "check digit" in answer.json()["message"]

@@ -69,3 +69,16 @@ def test_every_contract_has_an_example() -> None:
         return found.union(*(all_subclasses(c) for c in found)) if found else found
 
     assert {c.__name__ for c in all_subclasses(Contract)} <= {e.name for e in EXAMPLES}
+
+
+def test_a_number_is_a_json_number_and_keeps_its_bounds() -> None:
+    """3.0 is an integer as JSON Schema says; "3" and true are not; the schema keeps the bounds."""
+    from kofu.contracts.juki import ReportCounts
+    from kofu.contracts.store import IssueOptions
+
+    assert ReportCounts.model_validate({"stored": 3.0, "replaced": 0, "unchanged": 0}).stored == 3
+    for wrong in ("3", True, 3.5):
+        with pytest.raises(ValidationError):
+            ReportCounts.model_validate({"stored": wrong, "replaced": 0, "unchanged": 0})
+    year = IssueOptions.model_json_schema()["properties"]["fiscal_year"]["anyOf"][0]
+    assert (year["minimum"], year["maximum"]) == (1989, 2200)

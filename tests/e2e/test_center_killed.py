@@ -113,9 +113,11 @@ def test_a_killed_center_worker_leaves_no_issuance_stuck(home: Path) -> None:
         job_args = ("juminhyo", {}, 1, "7-0001", "seven")
         with _service([*center_args, "--port", "0"], home, NOW) as (center_proc, center):
             kiosk = KioskClient(center["url"], links.enter_context(Link(kiosk_tls, timeout=60)))
-            session = kiosk.sign_in(card, card_master_key(Settings(home, None, "")), "1234")
-            kiosk.request(session, "e2e-warm-00001", *job_args)  # the link to the city is open
+            master = card_master_key(Settings(home, None, ""))
+            warm = kiosk.sign_in(card, master, "1234")
+            kiosk.request(warm, "e2e-warm-00001", *job_args)  # the link to the city is open
             kiosk.printed("e2e-warm-00001")
+            session = kiosk.sign_in(card, master, "1234")  # a session serves one request
             os.kill(city_proc.pid, signal.SIGSTOP)
             lost: list[BaseException] = []
 
@@ -148,8 +150,8 @@ def test_a_killed_center_worker_leaves_no_issuance_stuck(home: Path) -> None:
             again = kiosk.request(session, "e2e-killed-001", *job_args)
             assert again["pdf_base64"] == job["pdf_base64"]
             kiosk.printed("e2e-killed-001")
-            auditor = client_context(network_identity(home, "auditor"))
-            with httpx.Client(verify=auditor) as client:
+            operator = client_context(network_identity(home, "operator"))
+            with httpx.Client(verify=operator) as client:
                 month = client.get(f"{center['url']}/settlement", params={"month": "2026-11"})
             assert month.json()["rows"][0]["issuances"] == 2  # the warm-up and this one, once
         lgwan = client_context(network_identity(home, "center", "lgwan"))

@@ -65,6 +65,33 @@ def test_a_resident_prints_at_the_kiosk(page: Page, system: dict[str, Any]) -> N
     assert not again.body().startswith(b"%PDF")  # the machine keeps no copy after printing
 
 
+def test_after_printing_the_choice_screen_prints_nothing(
+    page: Page, system: dict[str, Any]
+) -> None:
+    """次へ then お支払いのうえ印刷 again, without the card and the PIN, must not print."""
+    _to_pin(page, system, "resident")
+    _type_pin(page, "1234")
+    page.click("#next")
+    page.click("#pay")
+    assert "取りください" in page.inner_text("#done")
+    page.goto(system["kiosk"].rstrip("/") + "/choose")
+    assert page.locator("#next").count() == 0 and page.locator("#services").count() == 1
+    again = page.request.post(
+        system["kiosk"].rstrip("/") + "/request", form={"type": "juminhyo", "copies": "1"}
+    )
+    assert 'id="fee"' not in again.text() and 'id="pay"' not in again.text()
+
+
+def test_cancel_at_the_fee_ends_the_visit(page: Page, system: dict[str, Any]) -> None:
+    _to_pin(page, system, "resident")
+    _type_pin(page, "1234")
+    page.click("#next")
+    page.click("#cancel")
+    assert page.locator("#services").count() == 1
+    page.goto(system["kiosk"].rstrip("/") + "/choose")
+    assert page.locator("#next").count() == 0
+
+
 def test_english_switch(page: Page, system: dict[str, Any]) -> None:
     page.goto(system["kiosk"])
     page.click("#lang")

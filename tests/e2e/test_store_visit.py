@@ -47,7 +47,7 @@ def test_a_resident_prints_a_residence_certificate(system: dict[str, str], tmp_p
     assert verified.returncode == 0, verified.stderr
     assert json.loads(verified.stdout)["holder_name"] == system["name"]
     home = Path(system["home"])
-    with httpx.Client(verify=client_context(network_identity(home, "auditor"))) as client:
+    with httpx.Client(verify=client_context(network_identity(home, "operator"))) as client:
         month = client.get(f"{system['center']}/settlement", params={"month": "2026-11"}).json()
     assert month["rows"][0]["fees"] >= 400
 

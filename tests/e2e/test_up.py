@@ -3,11 +3,16 @@ stops every service."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +83,115 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
         urls = [again["jpki"], again["juki"], again["center"], *again["cities"].values()]
         assert all(_port_open(u) for u in urls)
     assert not any(_port_open(u) for u in urls)  # Ctrl-C stopped every service too
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started, with their command lines (from /proc)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = cmdline.decode()
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _until(done: Callable[[], bool], seconds: float) -> bool:
+    """Poll ``done()`` until it holds or ``seconds`` pass (a bound, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+def _kiosk(home: Path, ready: dict[str, Any], card: dict[str, Any], out: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
+    env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW, "KOFU_CENTER_URL": ready["center"]}
+    args = ["kiosk", "--card", card["file"], "--pin", card["pin"], "--type", "juminhyo"]
+    done = subprocess.run(
+        [str(KOFU), *args, "--out", str(out)], capture_output=True, text=True, env=env, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def _urls(ready: dict[str, Any]) -> list[str]:
+    return [
+        ready["jpki"],
+        ready["juki"],
+        ready["center"],
+        ready["kiosk"],
+        *ready["cities"].values(),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process table in /proc")
+def test_two_systems_side_by_side_survive_a_killed_city_and_a_killed_up(tmp_path: Path) -> None:
+    """Free ports, so two `kofu up` share a machine; kill -9 a city: it comes back, the rest
+    serve on; kill -9 `kofu up`: none of its processes stay, none of its ports."""
+    homes = [tmp_path / "a", tmp_path / "b"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
+    ups = [
+        subprocess.Popen(
+            [str(KOFU), "up", "--residents", "300"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env | {"KOFU_HOME": str(home), "KOFU_NOW": NOW},
+        )
+        for home in homes
+    ]
+    seen: set[int] = set()
+    try:
+        lines = [up.stdout.readline() if up.stdout else "" for up in ups]
+        assert all(lines), "both systems start"
+        a, b = (json.loads(line) for line in lines)
+        assert not set(_urls(a)) & set(_urls(b))
+        assert all(_port_open(u) for u in [*_urls(a), *_urls(b)])
+        _kiosk(homes[1], b, b["cards"][0], tmp_path / "b.pdf")
+
+        services = _children(ups[0].pid)
+        seen |= set(services)
+        city = next(p for p, cmd in services.items() if "--city 112186" in cmd)
+        os.kill(city, signal.SIGKILL)
+
+        def again() -> list[int]:
+            return [p for p, c in _children(ups[0].pid).items() if "--city 112186" in c]
+
+        assert _until(lambda: bool(again()) and city not in again(), 120)
+        assert _until(lambda: _port_open(a["cities"]["112186"]), 120)
+        assert all(_alive(p) for p in services if p != city)  # the others kept serving
+        _kiosk(homes[0], a, a["cards"][0], tmp_path / "a.pdf")  # through the city started again
+
+        doomed = _children(ups[1].pid)
+        seen |= set(doomed)
+        ups[1].kill()
+        ups[1].wait()
+        assert _until(lambda: not any(map(_alive, doomed)), 60)
+        assert _until(lambda: not any(map(_port_open, _urls(b))), 60)
+        assert ups[0].poll() is None and all(map(_port_open, _urls(a)))
+    finally:
+        for up in ups:
+            seen |= set(_children(up.pid))
+            up.terminate()
+        for up in ups:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                up.wait(30)
+        for pid in seen:  # whatever an old `kofu up` left behind, by PID
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for up in ups:
+            up.kill()
+            up.wait()
+            if up.stdout is not None:
+                up.stdout.close()

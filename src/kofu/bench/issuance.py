@@ -39,7 +39,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kofu.cli.wiring import wait_for_juki
+from kofu.city.adapters.juki_watch import wait_for_juki
 from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import launch, ready, start_service, stop, stop_all
 from kofu.core.settings import Settings
@@ -71,10 +71,12 @@ class _Kiosk:
     card: Path
     holder_digest: str
     holder_name: str
+    name: str = field(default_factory=lambda: f"kiosk-{uuid.uuid4().hex[:8]}")  # its certificate
     latencies: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
     confirmed_fees: list[int] = field(default_factory=list)
+    confirmed: list[str] = field(default_factory=list)  # request ids the center said printed
     abandoned: list[str] = field(default_factory=list)
     prints: list[Path] = field(default_factory=list)  # kept for reading back (chaos)
     to_open: list[Path] = field(default_factory=list)  # QR decoded and verified after the run
@@ -93,7 +95,7 @@ class _Run:
     budget: int
     chaos: bool
     rate: float | None = None  # offered issuances a second; None: as fast as answered
-    per_visit: int = 1  # certificates one sign-in asks for, as a resident at one visit
+    per_visit: int = 1  # certificates one PIN entry asks for, as a resident at one visit
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: int = 0
     attempts: int = 0
@@ -139,13 +141,13 @@ class _Run:
 
 
 @contextmanager
-def _kiosk_client(home: Path, center: str) -> Iterator[Any]:
-    """A kiosk's link to the center with its own network certificate, closed after use."""
+def _kiosk_client(home: Path, center: str, name: str) -> Iterator[Any]:
+    """A link to the center on the network certificate ``name`` (a kiosk's, an operator's)."""
     from kofu.core.link import Link
     from kofu.core.network import client_context, network_identity
     from kofu.kiosk.client import KioskClient
 
-    identity = network_identity(home, f"kiosk-{uuid.uuid4().hex[:8]}")
+    identity = network_identity(home, name)
     with Link(client_context(identity), timeout=60) as http:
         yield KioskClient(center, http)
 
@@ -207,14 +209,14 @@ def _open_fully(lanes: list[_Kiosk], home: Path) -> None:
 def _kiosk_loop(run: _Run, kiosk: _Kiosk) -> None:
     from kofu.card.reader import JpkiCard
     from kofu.card.storage import load_card
-    from kofu.cli.wiring import card_master_key
+    from kofu.core.cardkey import card_master_key
     from kofu.core.certkinds import CertKind
     from kofu.core.settings import Settings
 
     card = JpkiCard(load_card(kiosk.card, card_master_key(Settings(run.home, None, ""))))
     card.select_jpki()
     card.verify_pin(CertKind.AUTH, "1234")
-    with _kiosk_client(run.home, run.center) as client:
+    with _kiosk_client(run.home, run.center, kiosk.name) as client:
         try:
             _warm_up(kiosk, card, client)
         finally:
@@ -237,18 +239,25 @@ def _warm_up(kiosk: _Kiosk, card: Any, client: Any) -> None:
     if job.get("holder_digest") != kiosk.holder_digest:
         kiosk.problems.append(f"mis-issuance in {request_id}")
     kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.confirmed.append(request_id)
     kiosk.warmed = True
 
 
 def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
-    opened_fully, session, asked = 0, None, 0
+    from kofu.core.certkinds import CertKind
+
+    opened_fully, asked = 0, 0
     while (taken := run.take()) is not None:
         n, started = taken
         request_id = f"bench-{uuid.uuid4().hex}"
         try:
-            if session is None or asked >= run.per_visit:
-                session, asked = client.authenticate(card), 0
+            if asked >= run.per_visit:  # the next resident enters the PIN on the card
+                card.verify_pin(CertKind.AUTH, "1234")
+                asked = 0
             asked += 1
+            # A session is spent on one request: each certificate of a visit signs a challenge
+            # of its own, the PIN checked once on the card for the visit.
+            session = client.authenticate(card)
             job = client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
             kiosk.issued += 1
             if run.chaos and n % 37 == 5:  # the kiosk did not hear the answer and asks again
@@ -260,13 +269,11 @@ def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
         except Refused as exc:
             kiosk.refused[exc.reason] += 1
             run.give_back()
-            session = None  # the next resident signs in afresh
             if exc.reason.endswith("_unavailable"):
                 time.sleep(0.5)  # a resident tries again after a moment, not at once
             continue
         except KofuError as exc:
             kiosk.problems.append(f"{request_id}: {exc.message}")
-            session = None
             continue
         finally:
             kiosk.latencies.append(time.perf_counter() - started)
@@ -301,6 +308,7 @@ def _finish_print(
     if run.chaos and n % 29 == 11:
         client.printed(request_id)  # a confirmation resent
     kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.confirmed.append(request_id)
 
 
 def _late_confirmations(run: _Run, kiosks: list[_Kiosk]) -> int:
@@ -311,8 +319,8 @@ def _late_confirmations(run: _Run, kiosks: list[_Kiosk]) -> int:
     past_timeout = run.finished + CHAOS_PRINT_TIMEOUT + CHAOS_PRINT_TIMEOUT / 5 + 1
     time.sleep(max(0.0, past_timeout - time.monotonic()))
     accepted = 0
-    with _kiosk_client(run.home, run.center) as client:
-        for kiosk in kiosks:
+    for kiosk in kiosks:
+        with _kiosk_client(run.home, run.center, kiosk.name) as client:  # only its kiosk confirms
             for request_id in kiosk.abandoned:
                 try:
                     client.printed(request_id)
@@ -323,8 +331,8 @@ def _late_confirmations(run: _Run, kiosks: list[_Kiosk]) -> int:
 
 
 def _settlement(run: _Run) -> tuple[int, int]:
-    """Issuances and fees the center charges this month, read back over the kiosk's link."""
-    with _kiosk_client(run.home, run.center) as client:
+    """Issuances and fees the center charges this month, read back on an operator's certificate."""
+    with _kiosk_client(run.home, run.center, "operator") as client:
         response = client.http.get(f"{run.center}/settlement", params={"month": MONTH})
     rows = response.json()["rows"]
     return sum(r["issuances"] for r in rows), sum(r["fees"] for r in rows)
@@ -361,22 +369,18 @@ def _people(env: dict[str, str], count: int) -> list[dict[str, Any]]:
 
 
 def _issue_cards(env: dict[str, str], people: list[dict[str, Any]], home: Path) -> list[_Kiosk]:
-    """One card per person through the desk's whole flow (the CLI's own code, in this process)."""
-    from typer.testing import CliRunner
-
-    from kofu.cli.main import app
+    """One card per person through the desk's whole flow (``kofu card issue``, as a clerk would)."""
     from kofu.core.holder import holder_digest
 
-    runner, kiosks = CliRunner(), []
-    only_kofu: dict[str, str | None] = {k: None for k in os.environ if k.startswith("KOFU_")}
-    only_kofu |= {k: v for k, v in env.items() if k.startswith("KOFU_")}
+    kiosks = []
     (home / "cards").mkdir(exist_ok=True)
     for i, person in enumerate(people):
         path = home / "cards" / f"k{i}.json"
         args = ["card", "issue", "--city", CITY, "--resident", person["resident_code"]]
-        done = runner.invoke(app, [*args, "--pin", "1234", "--out", str(path)], env=only_kofu)
-        if done.exit_code != 0:
-            raise KofuError(f"card for {person['resident_code']}: {done.output.strip()}")
+        try:
+            _cli(env, *args, "--pin", "1234", "--out", str(path))
+        except subprocess.CalledProcessError as exc:
+            raise KofuError(f"card for {person['resident_code']}: {exc.stderr.strip()}") from exc
         digest = holder_digest(CITY, person["resident_code"])
         kiosks.append(_Kiosk(path, digest, person["name"].replace("\u3000", " ")))
     return kiosks

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 from cryptography import x509
 
-from kofu.center.auth import ocsp_answer
+from kofu.center.auth import CLOCK_SKEW, ocsp_answer
 from kofu.contracts import Contract
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
@@ -20,7 +20,9 @@ from kofu.core.http import ask
 from kofu.core.link import Link, LinkError
 from kofu.core.network import NetworkIdentity, client_context
 
-__all__ = ["HttpCities", "HttpDirectory", "HttpJuki"]
+__all__ = ["OCSP_KEEP_GOOD", "HttpCities", "HttpDirectory", "HttpJuki"]
+
+OCSP_KEEP_GOOD = timedelta(seconds=5)  # how long a "good" OCSP answer is reused (KOFU_OCSP_CACHE)
 
 M = TypeVar("M", bound=Contract)
 
@@ -29,10 +31,17 @@ class HttpDirectory:
     """The authority's /status and OCSP responder, on its private link (LGWAN, mutual TLS)."""
 
     def __init__(
-        self, base_url: str, issuer: x509.Certificate, clock: Clock, identity: NetworkIdentity
+        self,
+        base_url: str,
+        issuer: x509.Certificate,
+        clock: Clock,
+        identity: NetworkIdentity,
+        keep_good: timedelta = OCSP_KEEP_GOOD,
+        skew: timedelta = CLOCK_SKEW,
     ) -> None:
         self.base = base_url.rstrip("/")
         self.issuer, self.clock = issuer, clock
+        self.keep_good, self.skew = keep_good, skew
         self.client = httpx.Client(verify=client_context(identity), timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
         self._people: dict[str, CertificateStatus] = {}  # serial -> the certificate's person
@@ -62,15 +71,17 @@ class HttpDirectory:
         self._people[serial] = answer
         return answer
 
-    def status_of(self, cert: x509.Certificate) -> str:
-        """OCSP, reusing a good signed answer for half its freshness, as relying parties may.
+    def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
+        """OCSP, reusing a good answer for a few seconds at most (``keep_good``); ``fresh``: never.
 
+        A revocation (a card reported lost) must stop issuance at once, so a
+        "good" is kept only for seconds, and the issuance itself asks fresh.
         Freshness is judged on the service's clock, the same one the
         authority signs its answers by (KOFU_NOW where it is set).
         """
         now = self.clock.now()
         cached = self._fresh.get(cert.serial_number)
-        if cached is not None and now < cached[1]:
+        if not fresh and cached is not None and now < cached[1]:
             return cached[0]
 
         def ask(der: bytes) -> bytes:
@@ -81,11 +92,14 @@ class HttpDirectory:
             )
             return response.content
 
-        status, next_update = ocsp_answer(cert, self.issuer, ask, now)
-        if status == "good" and next_update is not None:
+        status, next_update = ocsp_answer(cert, self.issuer, ask, now, self.skew)
+        if status == "good" and next_update is not None and self.keep_good:
             if len(self._fresh) > 100_000:
                 self._fresh.clear()
-            self._fresh[cert.serial_number] = (status, now + (next_update - now) / 2)
+            keep = min(self.keep_good, (next_update - now) / 2)
+            self._fresh[cert.serial_number] = (status, now + keep)
+        else:
+            self._fresh.pop(cert.serial_number, None)
         return status
 
 

@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 
 from kofu.center import tables as t
 from kofu.center.anti_forgery import protect
-from kofu.center.auth import Authenticated, ChallengeBook, verify_response
-from kofu.center.sessions import SqlSessions
+from kofu.center.auth import CLOCK_SKEW, Authenticated, other_kiosk
+from kofu.center.sessions import SessionDesk, SqlSessions
 from kofu.center.signing import Signer
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
@@ -46,7 +46,6 @@ from kofu.core.holder import holder_digest, identity_digest
 
 __all__ = ["CenterService", "CityLink", "Directory", "Whereabouts", "settlement"]
 
-SESSION_LIFE = timedelta(minutes=10)
 PRINT_TIMEOUT = timedelta(minutes=5)  # a print job not confirmed by then is voided whole
 # A request still ``requested`` this long after its last step has lost its worker (longer
 # than the link waits for a city); a retry or the sweep then recovers it from the city.
@@ -77,7 +76,9 @@ class Directory(Protocol):
 
     def lookup(self, serial: str) -> CertificateStatus: ...
 
-    def status_of(self, cert: x509.Certificate) -> str: ...
+    def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
+        """OCSP; ``fresh`` asks the authority now, past any answer kept for a few seconds."""
+        ...
 
 
 class Whereabouts(Protocol):
@@ -113,6 +114,7 @@ _SETTLE = update(_i).where(
     _i.c.request_id == bindparam("b_request_id"),
     _i.c.state == "rendered",
     _i.c.updated_at >= bindparam("b_fresh_since"),
+    _i.c.kiosk == bindparam("b_kiosk"),
 )
 _ALARMS = select(func.count()).select_from(t.alarms).where(t.alarms.c.city == bindparam("b_city"))
 
@@ -161,41 +163,27 @@ class CenterService:
         print_timeout: timedelta = PRINT_TIMEOUT,
         juki: Whereabouts | None = None,
         request_lease: timedelta = REQUEST_LEASE,
+        clock_skew: timedelta = CLOCK_SKEW,
     ) -> None:
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
         self.directory, self.cities, self.juki = directory, cities, juki
         self.print_timeout, self.request_lease = print_timeout, request_lease
         self.sessions = SqlSessions(engine)
-        self.challenges = ChallengeBook(self.sessions)
+        self.desk = SessionDesk(self.sessions, clock, issuer, directory.status_of, clock_skew)
 
-    # --- sessions --------------------------------------------------------------------------
+    # --- sessions: ``kiosk`` is the caller's network name, "" without mutual TLS ------------
 
-    def open_session(self) -> tuple[str, bytes]:
-        return self.challenges.issue(self.clock.now())
+    def open_session(self, kiosk: str = "") -> tuple[str, bytes]:
+        return self.desk.open(kiosk)
 
-    def authenticate(self, session: str, certificate_der: bytes, signature: bytes) -> Authenticated:
-        now = self.clock.now()
-        challenge = self.challenges.take(session, now)
-        who = verify_response(
-            certificate_der=certificate_der,
-            signature=signature,
-            challenge=challenge,
-            issuer=self.issuer,
-            now=now,
-            status_of=self.directory.status_of,
-        )
-        self.sessions.bind(session, who, now + SESSION_LIFE)
-        return who
+    def authenticate(
+        self, session: str, certificate_der: bytes, signature: bytes, kiosk: str = ""
+    ) -> Authenticated:
+        return self.desk.authenticate(session, certificate_der, signature, kiosk)
 
-    def _subject(self, session: str) -> Authenticated:
-        entry = self.sessions.subject(session)
-        if entry is None or self.clock.now() >= entry[1]:
-            raise Refused(
-                "session_unknown",
-                "the session is not authenticated or has ended",
-                message_ja="もう一度カードを置いて、最初からやり直してください。",
-            )
-        return entry[0]
+    def _subject(self, session: str, kiosk: str, spent_on: str) -> Authenticated:
+        """The session's card; the session is spent on ``spent_on`` and on nothing else."""
+        return self.desk.spend(session, kiosk, spent_on)
 
     # --- issuance --------------------------------------------------------------------------
 
@@ -214,6 +202,7 @@ class CenterService:
         store: str,
         chain: str,
         domicile_city: str | None = None,
+        kiosk: str = "",
     ) -> PrintJob:
         """Issue once per request id; a retry returns the same print job, never a second one.
 
@@ -223,18 +212,18 @@ class CenterService:
         """
         if not 1 <= copies <= 10:
             raise InvalidInput("copies is 1 to 10", field="copies")
-        who = self._subject(session)
+        who = self._subject(session, kiosk, request_id)
         body = _store_request(request_id, who.serial, certificate, options, domicile_city)
         existing = self._row(request_id)
         if existing is not None:
-            return self._again(existing, who, body, copies, domicile_city)
+            return self._again(existing, who, body, copies, domicile_city, kiosk)
         city, expected, _ = self._route(who.serial, domicile_city)
         self._check_city_open(city)
         asked = _Asked(request_id, city, certificate, copies, expected, self.clock.now())
         try:
-            self._insert(asked, who.serial, store, chain)
+            self._insert(asked, who.serial, store, chain, kiosk)
         except IntegrityError:  # the same request id twice at once: the first one issues
-            return self._again(self._row(request_id), who, body, copies, domicile_city)
+            return self._again(self._row(request_id), who, body, copies, domicile_city, kiosk)
         return self._ask_city(asked, body)
 
     def _ask_city(self, asked: _Asked, body: StoreRequest) -> PrintJob:
@@ -334,10 +323,10 @@ class CenterService:
         return domicile_city, expected, "domicile"
 
     def register_domicile(
-        self, *, session: str, city: str, domicile: str, head_name: str
+        self, *, session: str, city: str, domicile: str, head_name: str, kiosk: str = ""
     ) -> DomicileAnswer:
         """本籍地利用登録 at a kiosk: the domicile city reviews it; the answer says pending."""
-        who = self._subject(session)
+        who = self._subject(session, kiosk, "domicile-registration")
         self._check_city_open(city)
         person = self._identity(who.serial)
         application = DomicileApplication(
@@ -389,6 +378,7 @@ class CenterService:
         body: StoreRequest,
         copies: int,
         domicile_city: str | None,
+        kiosk: str = "",
     ) -> PrintJob:
         """A retry of a request id: the same print job, or the lost answer asked for again.
 
@@ -398,6 +388,8 @@ class CenterService:
         """
         if row.auth_serial != who.serial:
             raise Conflict("this request id belongs to another card", field="request_id")
+        if row.kiosk != kiosk:
+            raise other_kiosk()
         if (
             row.certificate != body.certificate
             or row.copies != copies
@@ -497,8 +489,9 @@ class CenterService:
         """The background turn: void unconfirmed print jobs, recover stuck requests."""
         self.void_unconfirmed()
         self.recover_stuck()
+        self.desk.forget_old()  # ended sessions, failed sign-ins past their window
 
-    def _insert(self, asked: _Asked, serial: str, store: str, chain: str) -> None:
+    def _insert(self, asked: _Asked, serial: str, store: str, chain: str, kiosk: str = "") -> None:
         """The issuance, requested, with the holder digest the city's answer must carry."""
         with self.engine.begin() as conn:
             conn.execute(
@@ -516,6 +509,7 @@ class CenterService:
                     "created_at": asked.at,
                     "updated_at": asked.at,
                     "holder_digest": asked.expected,
+                    "kiosk": kiosk,
                 },
             )
 
@@ -554,13 +548,13 @@ class CenterService:
                 message_ja="この市区町村の証明書は、現在交付を停止しています。",
             )
 
-    def printed(self, request_id: str) -> None:
+    def printed(self, request_id: str, kiosk: str = "") -> None:
         """The kiosk printed every copy: charge it, drop the print job. Idempotent."""
-        self._settle_state(request_id, "printed")
+        self._settle_state(request_id, "printed", kiosk)
 
-    def voided(self, request_id: str, reason: str) -> None:
+    def voided(self, request_id: str, reason: str, kiosk: str = "") -> None:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""
-        self._settle_state(request_id, "voided", reason=reason[:200], fee=0)
+        self._settle_state(request_id, "voided", kiosk, reason=reason[:200], fee=0)
 
     def void_unconfirmed(self, request_id: str | None = None) -> int:
         """Void every print job (or this one) unconfirmed past the print timeout: whole, uncharged.
@@ -587,21 +581,27 @@ class CenterService:
             )
         return int(done.rowcount or 0)
 
-    def _settle_state(self, request_id: str, state: str, **values: Any) -> None:
+    def _settle_state(self, request_id: str, state: str, kiosk: str, **values: Any) -> None:
         """rendered → printed or voided, once: the state is checked in the same UPDATE.
 
         Two workers (a kiosk's confirmation and another's timeout sweep) can
         race for one issuance; only one of them moves it, the other sees the
         outcome, so a voided issuance can never be charged afterwards.  A
         confirmation after the timeout finds the job expired and voids it,
-        whether or not the sweep has come by yet.
+        whether or not the sweep has come by yet.  Only the kiosk that asked
+        for the job may confirm or void it.
         """
         now = self.clock.now()
         changes = {"state": state, "print_job": None, "updated_at": now} | values
         with self.engine.begin() as conn:
             moved = conn.execute(
                 _SETTLE,
-                {"b_request_id": request_id, "b_fresh_since": now - self.print_timeout} | changes,
+                {
+                    "b_request_id": request_id,
+                    "b_fresh_since": now - self.print_timeout,
+                    "b_kiosk": kiosk,
+                }
+                | changes,
             ).rowcount
         if moved:
             return
@@ -609,6 +609,8 @@ class CenterService:
         row = self._row(request_id)
         if row is None:
             raise NotFound(f"no issuance {request_id}", field="request_id")
+        if row.kiosk != kiosk:
+            raise other_kiosk()
         if row.state != state:
             why = f" ({row.reason})" if row.reason else ""
             raise Conflict(f"issuance {request_id} is {row.state}{why}", field="request_id")
@@ -639,7 +641,7 @@ class CenterService:
         return {
             "now": self.clock.now().isoformat(),
             "alarms": alarm_rows,
-            "stopped_cities": sorted({r["city"] for r in alarm_rows}),
+            "stopped_cities": sorted({r["city"] for r in alarm_rows if r["city"]}),
             "issuances": states,
             "per_city": per_city,
             "print_timeout_seconds": int(self.print_timeout.total_seconds()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
-__all__ = ["alarms", "issuances", "metadata", "sessions"]
+__all__ = ["alarms", "issuances", "metadata", "sessions", "sign_in_failures"]
 
 metadata = MetaData()
 
@@ -26,6 +26,7 @@ issuances = Table(
     Column("content_digest", String(64)),
     Column("reason", Text),
     Column("print_job", LargeBinary),  # the stamped PDF until printed or voided, then dropped
+    Column("kiosk", String(48), nullable=False, server_default=""),  # only it confirms or voids
     Index("ix_issuances_state_updated_at", "state", "updated_at"),  # the print-timeout sweep
 )
 
@@ -39,6 +40,22 @@ sessions = Table(
     Column("auth_serial", String(40)),
     Column("not_after", DateTime(timezone=True)),
     Column("expires", DateTime(timezone=True)),
+    # The kiosk (network certificate name) that opened it, "" without mutual TLS: only it goes on.
+    Column("kiosk", String(48), nullable=False, server_default=""),
+    Column("request_id", String(64)),  # the one request the session was spent on
+    Column("certificate", LargeBinary),  # the card's certificate, its status asked again at issue
+)
+
+# Sign-ins that failed for a card (bad signature, expired or replayed challenge): a run of them
+# before a good one looks like someone working at a stolen card's certificate.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("auth_serial", String(40), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Index("ix_sign_in_failures_serial_at", "auth_serial", "at"),
 )
 
 alarms = Table(

@@ -130,3 +130,25 @@ def issuance(
         return
     for key, value in result.items():
         typer.echo(f"{key:<28} {value}")
+
+
+@app.command("chaos")
+def chaos(
+    kiosks: Annotated[int, typer.Option(min=1, help="kiosk threads, one card each")] = 2,
+    requests: Annotated[int, typer.Option(min=1, help="issuances in all, at most")] = 1000,
+    seconds: Annotated[
+        float,
+        typer.Option(min=10, help="kiosks issue this long and until the last blow is mended"),
+    ] = 30,
+    seed: Annotated[int, typer.Option(help="draws the schedule of kills and the freeze")] = 1,
+    as_json: Json = False,
+) -> None:
+    """Issue while each kind of service is killed and one frozen; reconcile center, city, fees."""
+    from kofu.bench.chaos import bench_chaos
+
+    result = bench_chaos(kiosks=kiosks, requests=requests, seconds=seconds, seed=seed)
+    if as_json:
+        emit(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:<22} {value}")

@@ -202,6 +202,7 @@ def center(
     from cryptography import x509
 
     from kofu.center.api.app import create_app
+    from kofu.center.auth import seconds_from_env
     from kofu.center.links import HttpCities, HttpDirectory, HttpJuki
     from kofu.center.service import CenterService
     from kofu.center.signing import center_signer, published_folder
@@ -232,6 +233,8 @@ def center(
         engine = make_engine(db_url, schema)
         migrate(engine, "center")
         clock, signer = clock_from_env(running=True), center_signer(conf.home)
+        skew = seconds_from_env("KOFU_CLOCK_SKEW", 300)  # clocks of two services differ this much
+        keep_good = seconds_from_env("KOFU_OCSP_CACHE", 5)  # a "good" OCSP answer reused this long
         prepare_stamp()  # fonts and the fixed layer once here, shared by the forked workers
 
         def build() -> object:
@@ -241,10 +244,11 @@ def center(
                 clock,
                 signer,
                 issuer,
-                HttpDirectory(jpki, issuer, clock, lgwan),
+                HttpDirectory(jpki, issuer, clock, lgwan, keep_good, skew),
                 HttpCities(urls, lgwan),
                 timedelta(seconds=print_timeout),
                 HttpJuki(juki, lgwan) if juki else None,
+                clock_skew=skew,
             )
             return create_app(service, sweep_every=min(30.0, print_timeout / 5))
 

@@ -1,9 +1,15 @@
-"""``kofu settle --month YYYY-MM``: the center's monthly settlement per city and store chain."""
+"""``kofu settle --month YYYY-MM``: the center's monthly settlement per city and store chain.
+
+It reads the center's store on this machine, or with ``--center URL`` asks
+the running center over mutual TLS on the ``operator`` certificate of
+KOFU_HOME's stores' network (made on first use): the center shows its books
+to operators only.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,11 +19,13 @@ from kofu.cli.common import emit, guarded, settings
 def settle(
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    center: Annotated[
+        str | None,
+        typer.Option(help="the running center's https URL (asked as operator), not the store"),
+    ] = None,
 ) -> None:
     """Printed (charged) issuances, copies and fees per city and store chain for a month."""
-    from kofu.center.service import settlement
     from kofu.core.clock import JST
-    from kofu.core.db import make_engine, migrate
     from kofu.core.errors import InvalidInput
 
     with guarded(as_json):
@@ -26,10 +34,7 @@ def settle(
         except ValueError as exc:
             raise InvalidInput(f"--month is YYYY-MM, not {month!r}", field="month") from exc
         end = (start + timedelta(days=32)).replace(day=1)
-        url, schema = settings().database_for("center")
-        engine = make_engine(url, schema)
-        migrate(engine, "center")
-        rows = settlement(engine, start, end)
+        rows = _asked(center, month) if center else _read(start, end)
         total = {
             "issuances": sum(r["issuances"] for r in rows),
             "fees": sum(r["fees"] for r in rows),
@@ -43,3 +48,29 @@ def settle(
                 f"{r['copies']:>6} copies {r['fees']:>9,} yen"
             )
         typer.echo(f"total {total['issuances']} issuances, {total['fees']:,} yen")
+
+
+def _read(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The settlement from the center's own store (on this machine)."""
+    from kofu.center.service import settlement
+    from kofu.core.db import make_engine, migrate
+
+    url, schema = settings().database_for("center")
+    engine = make_engine(url, schema)
+    migrate(engine, "center")
+    return settlement(engine, start, end)
+
+
+def _asked(center: str, month: str) -> list[dict[str, Any]]:
+    """The settlement from the running center, asked on the operator's network certificate."""
+    from kofu.core.errors import Refused
+    from kofu.core.http import ask
+    from kofu.core.link import Link
+    from kofu.core.network import client_context, network_identity
+
+    unavailable = Refused("center_unavailable", f"the center at {center} could not answer")
+    operator = network_identity(settings().home, "operator")
+    with Link(client_context(operator), timeout=60) as link:
+        answer = ask(link, "GET", f"{center.rstrip('/')}/settlement?month={month}", unavailable)
+    rows: list[dict[str, Any]] = answer["rows"]
+    return rows

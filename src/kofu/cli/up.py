@@ -5,7 +5,10 @@ issuance and status on mutual TLS), the two demo cities and the issuance
 center (mutual TLS with certificates from the private network CA made on
 first start).  The demo cities are seeded and each
 gets a demo card on the first start; a second start reuses everything under
-KOFU_HOME.  Ctrl-C (or SIGTERM) stops every process by its PID.
+KOFU_HOME.  Every service listens on a free port unless ``--port`` asks for
+one, and is kept running: one that dies is started again on the same port
+(``core/supervise.py``).  Ctrl-C (or SIGTERM) stops every process by its PID;
+a ``kofu up`` killed outright takes its services with it (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -15,16 +18,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from typing import Annotated, Any
 
 import typer
 
 from kofu.cli.common import clock, emit, guarded, settings
 from kofu.cli.wiring import wait_for_juki
-from kofu.core.processes import launch, ready, start_service, start_services, stop_all
+from kofu.core.errors import InvalidInput
+from kofu.core.supervise import Supervisor
 
-JPKI_PORT = 8801
+PORTS_ENV = "KOFU_UP_PORTS"  # e.g. "jpki=8801,center=8443": fixed ports, the rest free
 DEMO_PIN, DEMO_PASSWORD = "1234", "KOFU2026"
 
 
@@ -80,36 +83,54 @@ def up(
     residents: Annotated[
         int, typer.Option(help="residents per demo city on the first start")
     ] = 20_000,
+    port: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--port",
+            help="NAME=PORT for jpki, juki, center, kiosk or a city code (repeat); "
+            f"default {PORTS_ENV} or free ports",
+        ),
+    ] = None,
+    max_restarts: Annotated[
+        int, typer.Option(min=0, help="restarts of one service within 5 minutes before giving up")
+    ] = 5,
 ) -> None:
     """Start jpki, the issuance center and the two demo cities; print one JSON line when ready."""
     from kofu.cli.samples import DEMO_CITIES, ensure_seeded, issue_samples
 
-    procs: list[subprocess.Popen[str]] = []
     env = dict(os.environ)
     env["KOFU_HOME"] = str(settings().home)
     signal.signal(signal.SIGTERM, _interrupt)
+    keeper = Supervisor(env, max_restarts=max_restarts, say=_say)
     try:
         with guarded():
+            ports = _ports(port, ("jpki", "juki", "center", "kiosk", *DEMO_CITIES))
             for code in DEMO_CITIES:
                 ensure_seeded(code, residents)
             samples = settings().home / "samples"
             if not samples.exists():
                 with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the ready line
                     issue_samples(samples, residents, as_json=False)
-            jpki, juki = start_services(
-                [["serve", "jpki", "--port", str(JPKI_PORT)], ["serve", "juki"]], env, procs
+            jpki, juki = keeper.start(
+                [
+                    ("jpki", ["serve", "jpki", *ports["jpki"]]),
+                    ("juki", ["serve", "juki", *ports["juki"]]),
+                ]
             )
             city_args = ["serve", "city", "--mtls", "--juki", juki["url"]]
-            started = start_services([[*city_args, "--city", c] for c in DEMO_CITIES], env, procs)
+            started = keeper.start(
+                [(f"city-{c}", [*city_args, "--city", c, *ports[c]]) for c in DEMO_CITIES]
+            )
             cities = dict(zip(DEMO_CITIES, started, strict=True))
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
             route = ["--jpki", jpki["private"], "--juki", juki["url"], *links]
-            starting = launch(["serve", "center", *route], env, procs)  # it starts while …
+            keeper.launch("center", ["serve", "center", *route, *ports["center"]])  # it starts …
             cards = [_demo_card(c, jpki["private"], env) for c in DEMO_CITIES]
             cards.append(_domiciled_card(jpki["private"], env))
             wait_for_juki(settings(), juki["url"], list(cities), 300, say=True)  # … they report
-            center = ready(starting)
-            kiosk_page = start_service(["serve", "kiosk", "--center", center["url"]], env, procs)
+            center = keeper.ready("center")
+            kiosk_args = ["serve", "kiosk", "--center", center["url"], *ports["kiosk"]]
+            (kiosk_page,) = keeper.start([("kiosk", kiosk_args)])
             emit(
                 {
                     "jpki": jpki["url"],
@@ -126,13 +147,30 @@ def up(
                 }
             )
             sys.stdout.flush()
-            while all(p.poll() is None for p in procs):
-                time.sleep(0.5)
-            raise SystemExit("a service stopped; stopping the others")
+            keeper.watch()  # a dead service is started again; a crash loop raises GaveUp
     except KeyboardInterrupt:
         pass
     finally:
-        stop_all(procs)
+        keeper.stop()
+
+
+def _ports(given: list[str] | None, names: tuple[str, ...]) -> dict[str, list[str]]:
+    """``--port NAME=PORT`` (or KOFU_UP_PORTS, comma-separated) as serve arguments; 0 elsewhere."""
+    items = given or [i for i in os.environ.get(PORTS_ENV, "").replace(",", " ").split() if i]
+    chosen = dict.fromkeys(names, 0)
+    for item in items:
+        name, _, number = item.partition("=")
+        if name not in chosen or not number.isdigit() or not 0 <= int(number) < 65536:
+            raise InvalidInput(
+                f"--port takes NAME=PORT with NAME one of {', '.join(names)}, not {item!r}",
+                field="port",
+            )
+        chosen[name] = int(number)
+    return {name: ["--port", str(number)] for name, number in chosen.items()}
+
+
+def _say(text: str) -> None:
+    print(f"kofu up: {text}", file=sys.stderr, flush=True)
 
 
 def _domiciled_card(jpki_url: str, env: dict[str, str]) -> dict[str, Any]:

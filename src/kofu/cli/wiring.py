@@ -8,7 +8,6 @@ exactly as ``kofu serve jpki`` would, and speaks to it through the same port.
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -17,7 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kofu.city.adapters.jpki_http import HttpAuthority, Issued
+from kofu.city.adapters.juki_watch import wait_for_juki
 from kofu.city.domain.ports import CertificateAuthority
+from kofu.core.cardkey import card_master_key
 from kofu.core.clock import Clock, clock_from_env
 from kofu.core.errors import InvalidInput
 from kofu.core.settings import Settings
@@ -116,52 +117,3 @@ def _remote(url: str, home: Path, city: str) -> HttpAuthority:
 @cache
 def _local(settings: Settings, base_url: str) -> LocalAuthority:
     return LocalAuthority(settings, base_url)
-
-
-def card_master_key(settings: Settings) -> bytes:
-    """The key card files are sealed with on this installation (made on first use, owner-only)."""
-    path: Path = settings.home / "card" / "master.key"
-    if not path.exists():
-        from kofu.core.keys import write_new
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_new(path, secrets.token_bytes(32))  # False: another process made it first
-    return path.read_bytes()
-
-
-def wait_for_juki(
-    settings: Settings, juki_url: str, cities: list[str], seconds: float, say: bool = False
-) -> None:
-    """Until juki holds a record of every resident of ``cities`` (they report every 2 s).
-
-    Counted in the cities' own stores, removed records included, as juki keeps
-    those too; ``say`` prints the progress to stderr.  A clear error at the end
-    of ``seconds``.
-    """
-    import sys
-    import time
-
-    import httpx
-
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.store import city_engine
-    from kofu.core.errors import KofuError
-    from kofu.core.network import client_context, network_identity
-
-    expected = 0
-    for code in cities:
-        engine = city_engine(settings, code)
-        with CityUnitOfWork(engine) as uow:
-            expected += uow.registers.count_residents()
-        engine.dispose()
-    identity = network_identity(settings.home, "juki-watch", "lgwan")
-    with httpx.Client(verify=client_context(identity), timeout=10) as client:
-        deadline = time.monotonic() + seconds
-        while (held := int(client.get(f"{juki_url}/health").json()["records"])) < expected:
-            if time.monotonic() > deadline:
-                raise KofuError(
-                    f"juki did not receive the cities' {expected:,} records in {seconds:.0f} s"
-                )
-            if say:
-                print(f"juki: {held:,} of {expected:,} records reported", file=sys.stderr)
-            time.sleep(2 if say else 0.5)

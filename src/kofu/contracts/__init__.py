@@ -26,11 +26,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 
 from kofu.core.errors import InvalidInput
 
-__all__ = ["AuthSerial", "CityCode", "Contract", "Digest", "RequestId", "ResidentCodeText"]
+__all__ = [
+    "REQUEST_ID",
+    "AuthSerial",
+    "CityCode",
+    "Contract",
+    "Digest",
+    "Integer",
+    "NotText",
+    "RequestId",
+    "ResidentCodeText",
+]
 
 
 class Contract(BaseModel):
@@ -69,10 +79,10 @@ class Contract(BaseModel):
 
 
 # The identifiers every link carries, as the wire spells them.
-RequestId = Annotated[
-    str,
-    StringConstraints(strict=True, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"),
-]
+REQUEST_ID = {"min_length": 8, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
+"""A request id's shape, for a path parameter too (``Path(**REQUEST_ID)``)."""
+
+RequestId = Annotated[str, StringConstraints(strict=True, **REQUEST_ID)]
 """The kiosk's request id, the key of every step of one issuance."""
 
 AuthSerial = Annotated[
@@ -88,3 +98,16 @@ ResidentCodeText = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9
 
 Digest = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{64}$")]
 """A SHA-256 digest in lower-case hex."""
+
+
+def _number_not_text(value: Any) -> Any:
+    if isinstance(value, str | bytes | bool):  # "5" or true is not a number on the wire
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+NotText = BeforeValidator(_number_not_text)
+"""After any bounds: ``Annotated[int, Field(ge=1), NotText]`` (the schema drops bounds after it)."""
+
+Integer = Annotated[int, NotText]
+"""A JSON integer: a number without a fraction (``3.0`` is one, as JSON Schema says), not text."""

@@ -14,11 +14,12 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictStr
 
 from kofu.contracts import AuthSerial, Contract, ResidentCodeText
+from kofu.core.text import PlainText
 
 __all__ = ["DomicileAnswer", "DomicileApplication", "Identity", "IdentityRequest", "Sex"]
 
 Sex = Literal["male", "female"]  # 性別
-Name = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+Name = Annotated[PlainText, Field(strict=True, min_length=1, max_length=64)]
 
 
 class IdentityRequest(Contract):
@@ -42,7 +43,7 @@ class DomicileApplication(Contract):
     """An application for 本籍地利用登録, with the facts the residence city vouched for."""
 
     auth_serial: AuthSerial
-    domicile: Annotated[StrictStr, Field(min_length=1, max_length=128)]  # 本籍, as typed
+    domicile: Annotated[PlainText, Field(strict=True, min_length=1, max_length=128)]  # 本籍
     head_name: Name  # 筆頭者, as typed
     name: Name
     birth_date: date

@@ -11,9 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StrictInt, StrictStr, model_validator
+from pydantic import Field, StrictStr, model_validator
 
-from kofu.contracts import AuthSerial, CityCode, Contract, Digest, RequestId, ResidentCodeText
+from kofu.contracts import (
+    AuthSerial,
+    CityCode,
+    Contract,
+    Digest,
+    Integer,
+    NotText,
+    RequestId,
+    ResidentCodeText,
+)
 
 __all__ = [
     "Certificate",
@@ -47,7 +56,7 @@ class IssueOptions(Contract):
     household: Literal["all", "self", "members"] | None = None  # 世帯全員 / 本人のみ / 一部
     members: tuple[ResidentCodeText, ...] = Field(default=(), max_length=100)
     items: tuple[Item, ...] = Field(default=(), max_length=5)
-    fiscal_year: Annotated[StrictInt, Field(ge=1989, le=2200)] | None = None  # 年度 (課税・所得)
+    fiscal_year: Annotated[int, Field(ge=1989, le=2200), NotText] | None = None  # 年度 (課税・所得)
 
 
 class StoreRequest(Contract):
@@ -70,11 +79,11 @@ class StoreAnswer(Contract):
     request_id: RequestId
     city: CityCode
     certificate: Certificate
-    issue_number: StrictInt
+    issue_number: Integer
     content_digest: Digest  # SHA-256 of the PDF's bytes
     holder_digest: Annotated[StrictStr, Field(max_length=128)]  # whose record it is
     holder_name: Annotated[StrictStr, Field(max_length=128)] = ""
-    fee: Annotated[StrictInt, Field(ge=0)]
+    fee: Annotated[int, Field(ge=0), NotText]
     pdf_base64: StrictStr
 
 

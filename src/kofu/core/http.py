@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -14,37 +14,161 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
+from kofu.core.guard import MiB, RequestGuard
 from kofu.core.link import Link, LinkError, Reply
 
-__all__ = ["answer_of", "ask", "caller", "check_caller", "every", "only", "party_app"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ErrorOut",
+    "answer_of",
+    "ask",
+    "binary",
+    "caller",
+    "check_caller",
+    "every",
+    "only",
+    "party_app",
+    "safe_text",
+]
 
 log = logging.getLogger("kofu")
 
+TEXT_CAP = 500  # characters of any one text an error answer carries (a message, a field's name)
+PROBLEMS_CAP = 10  # validation problems listed in one answer
+_ERROR_NAMES = {400: "InvalidInput", 404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict"}
 
-def party_app(title: str, description: str | None, lifespan: Any = None) -> FastAPI:
-    """A FastAPI app whose KofuErrors answer as JSON (422, 404, 409, 403) naming the problem.
+
+class ErrorOut(BaseModel):
+    """kofu's answer to a request it does not carry out: what went wrong, in words and codes."""
+
+    error: str = Field(description="InvalidInput, NotFound, Conflict, Refused, TooLarge …")
+    message: str = Field(description="what is wrong, in English")
+    field: str | None = Field(None, description="the field at fault (``facts.name``)")
+    reason: str | None = Field(None, description="a stable code: card_unknown, body_too_large …")
+    message_ja: str | None = Field(None, description="words a kiosk shows the resident")
+    limit: int | None = Field(None, description="with body_too_large: the most bytes taken")
+    detail: Any = Field(None, description="request validation: each problem's loc, msg, type")
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# what every route may answer besides its own success (in each party's OpenAPI)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("the body could not be read as JSON text (not UTF-8)"),
+    403: _documented("refused by a rule, or a caller the route does not answer; see reason"),
+    404: _documented("the thing named does not exist"),
+    409: _documented("the request contradicts the current state"),
+    413: _documented("body_too_large: the body is over the path's limit (1 MiB unless said)"),
+    422: _documented(
+        "invalid input, named by field: the request's shape, text with NUL or a lone "
+        "surrogate (unstorable_text), or a rule of the domain (check digits, dates)"
+    ),
+}
+
+
+def binary(media_type: str, description: str) -> dict[str, Any]:
+    """Route keywords for a 200 answered as ``media_type`` bytes (a PDF, a CRL), so documented."""
+    return {
+        "response_class": Response,
+        "responses": {200: {"content": {media_type: {}}, "description": description}},
+    }
+
+
+def party_app(
+    title: str,
+    description: str | None,
+    lifespan: Any = None,
+    larger_bodies: dict[str, int] | None = None,
+) -> FastAPI:
+    """A FastAPI app whose errors answer as small JSON (422, 404, 409, 403, 413) naming the problem.
 
     Anything else is a fault of ours: it is logged and answered as JSON too,
-    so a caller never has to parse an HTML or plain-text error page.
+    so a caller never has to parse an HTML or plain-text error page.  Every
+    answer is encodable and bounded whatever the request held (a lone
+    surrogate, megabytes of input), and bodies are capped at 1 MiB, or at
+    ``larger_bodies[path]`` for a path that truly takes more.
     """
-    app = FastAPI(title=title, description=description or "", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description or "", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
+    app.add_middleware(RequestGuard, limit=MiB, larger=larger_bodies)
 
     @app.exception_handler(KofuError)
     async def _error(_: Request, exc: KofuError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+        return _answer(exc.status, exc.to_dict())
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _answer(422, _validation_answer(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        name = _ERROR_NAMES.get(exc.status_code, "KofuError")
+        detail = {"error": name, "message": str(exc.detail), "detail": str(exc.detail)}
+        return _answer(exc.status_code, detail, exc.headers)
 
     @app.exception_handler(Exception)
     async def _fault(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(
-            {"error": "internal_error", "message": f"{title} failed to answer this request"},
-            status_code=500,
+        return _answer(
+            500, {"error": "internal_error", "message": f"{title} failed to answer this request"}
         )
 
     return app
+
+
+def safe_text(value: object, cap: int = TEXT_CAP) -> str:
+    """``value`` as text any encoder takes (a lone surrogate as ``\\udXXX``), ``cap`` at most."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= cap else f"{text[: cap - 1]}…"
+
+
+def _safe(value: Any) -> Any:
+    """A JSON value with every text made safe and every list bounded (see ``safe_text``)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_text(k): _safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe(v) for v in value[:PROBLEMS_CAP]]
+    return value
+
+
+def _answer(status: int, content: dict[str, Any], headers: Any = None) -> JSONResponse:
+    return JSONResponse(_safe(content), status_code=status, headers=headers)
+
+
+def _field(location: Sequence[Any]) -> str:
+    """``("body", "facts", "name")`` as ``facts.name``; ``("query", "limit")`` as ``limit``."""
+    parts = list(location[1:]) if len(location) > 1 else list(location)
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _validation_answer(errors: Sequence[Any]) -> dict[str, Any]:
+    """FastAPI's validation problems as kofu's 422: the first named in words, none echoing input."""
+    problems: list[dict[str, Any]] = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors[:PROBLEMS_CAP]
+    ]
+    first: dict[str, Any] = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    field = _field(first["loc"])
+    if first.get("type") == "json_invalid":  # its loc is ("body", the offset)
+        field = "body"
+        first["msg"] = f"not JSON ({errors[0].get('ctx', {}).get('error', 'unreadable')})"
+    more = len(errors) - 1
+    message = f"{field}: {first['msg']}" + (f" (and {more} more)" if more > 0 else "")
+    return {"error": "InvalidInput", "message": message, "field": field, "detail": problems}
 
 
 def every(seconds: float, job: Callable[[], object], *, at_start: bool = True) -> Any:

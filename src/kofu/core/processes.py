@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
+import os
+import signal
 import subprocess
 import sys
 from typing import Any
 
-__all__ = ["launch", "ready", "start_service", "start_services", "stop", "stop_all"]
+__all__ = [
+    "die_with_parent",
+    "launch",
+    "ready",
+    "start_service",
+    "start_services",
+    "stop",
+    "stop_all",
+]
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# libc's prctl, looked up at import, before any fork (a forked child should not load libraries)
+_PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with_parent(parent: int, sig: int = signal.SIGTERM) -> None:
+    """Ask Linux to send ``sig`` to this process when ``parent`` dies (PR_SET_PDEATHSIG, prctl(2)).
+
+    Called in a child right after the fork, so a supervisor or a pre-forked
+    service killed with SIGKILL leaves no child holding its port.  The kernel
+    ties the signal to the thread that forked: fork from a thread that lives
+    as long as the child should.  Elsewhere than Linux it does nothing.
+    """
+    if _PRCTL is None:
+        return
+    _PRCTL(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os.kill(os.getpid(), sig)
 
 
 def launch(
-    args: list[str], env: dict[str, str], procs: list[subprocess.Popen[str]], quiet: bool = False
+    args: list[str],
+    env: dict[str, str],
+    procs: list[subprocess.Popen[str]],
+    quiet: bool = False,
+    tied: bool = False,
 ) -> subprocess.Popen[str]:
-    """``kofu ARGS`` as a child, kept in ``procs``; read its ready line later with ``ready``."""
+    """``kofu ARGS`` as a child, kept in ``procs``; read its ready line later with ``ready``.
+
+    ``tied``: the child gets SIGTERM when this thread's process dies (``die_with_parent``).
+    """
     proc = subprocess.Popen(
         [sys.executable, "-c", "from kofu.cli.main import app; app()", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL if quiet else sys.stderr,
         text=True,
         env=env,
+        preexec_fn=functools.partial(die_with_parent, os.getpid()) if tied else None,
     )
     procs.append(proc)
     return proc

@@ -19,6 +19,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from kofu.core.network import NetworkIdentity
+from kofu.core.processes import die_with_parent
 
 __all__ = ["free_port", "serve_forever", "uvicorn_config"]
 
@@ -184,10 +185,12 @@ class _Workers:
         self.restarts: list[float] = []
 
     def spawn(self) -> None:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
             try:
+                die_with_parent(parent)  # a parent killed with SIGKILL leaves no worker on the port
                 os.close(self.read_fd)
                 code = _worker(self.build, self.sockets, self.write_fd)
             finally:

@@ -7,15 +7,23 @@ store offers → copies → the fee → print → done.  For the domicile city t
 machine offers the family-register documents and the one-time 本籍地利用登録
 they need.  Every refusal is shown in words a resident understands.  The
 page talks to the issuance center over mutual TLS, as the machine does.
+
+A visit ends with the print, with やめる (cancel) and after a while without
+a touch: the session is dropped and an unprinted job voided, so the next
+person at the machine starts from the card and the PIN.  (The center
+spends a session on one request anyway.)
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import secrets
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +88,10 @@ TEXT = {
     ),
     "refused": ("お取り扱いできません", "This cannot be issued"),
     "again": ("最初に戻る", "Start again"),
+    "cancel": ("やめる", "Cancel"),
 }
+
+IDLE_SECONDS = 120.0  # a visit untouched this long ends: session dropped, unprinted job voided
 
 
 @dataclass
@@ -94,6 +105,7 @@ class Visit:
     pdf: bytes | None = None
     domicile_city: str | None = None  # None: the city of residence
     extra: dict[str, Any] = field(default_factory=dict)
+    seen: float = 0.0  # when the resident last touched the machine (monotonic seconds)
 
 
 def _page(visit: Visit, body: str) -> HTMLResponse:
@@ -113,16 +125,40 @@ button{{font-size:1.4em;margin:.2em;min-width:3em}} .error{{color:#b00}}
     )
 
 
-def create_kiosk_app(*, center_url: str, cards: Path, master_key: bytes, client: Link) -> FastAPI:
+def create_kiosk_app(
+    *,
+    center_url: str,
+    cards: Path,
+    master_key: bytes,
+    client: Link,
+    idle_seconds: float = IDLE_SECONDS,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> FastAPI:
     """The kiosk's pages; ``cards`` holds the demo card files the machine can read."""
     app = FastAPI(title="kofu kiosk")
     visits: dict[str, Visit] = {}
     lock = threading.Lock()
+    center = KioskClient(center_url, client)
+
+    def end(v: Visit, why: str) -> None:
+        """The visit is over: an unprinted job is voided (uncharged), the session forgotten."""
+        job, v.job, v.session, v.card = v.job, None, None, None
+        if job is not None:
+            v.pdf = None
+            with contextlib.suppress(KofuError):  # else the center's print timeout voids it
+                center.voided(str(job["request_id"]), why)
 
     def visit_of(request: Request) -> tuple[str, Visit]:
         token = request.cookies.get("visit") or secrets.token_urlsafe(12)
+        now = monotonic()
         with lock:
-            return token, visits.setdefault(token, Visit())
+            v = visits.setdefault(token, Visit(seen=now))
+            idle = now - v.seen > idle_seconds
+            v.seen = now
+        if idle:
+            end(v, "kiosk idle")
+            v.pdf = v.domicile_city = None
+        return token, v
 
     def respond(token: str, page: HTMLResponse | RedirectResponse) -> Response:
         page.set_cookie("visit", token, httponly=True, samesite="strict")
@@ -131,13 +167,18 @@ def create_kiosk_app(*, center_url: str, cards: Path, master_key: bytes, client:
     def t(v: Visit, key: str) -> str:
         return TEXT[key][v.lang]
 
-    center = KioskClient(center_url, client)
+    def cancel_button(v: Visit) -> str:
+        return (
+            f'<form method="post" action="/cancel"><button id="cancel">{t(v, "cancel")}'
+            "</button></form>"
+        )
 
     def words(exc: KofuError) -> str:
         return getattr(exc, "message_ja", None) or exc.message
 
     def refuse(token: str, v: Visit, message: str) -> Response:
-        v.session = v.job = v.pdf = None
+        end(v, "refused")
+        v.pdf = None
         body = (
             f'<h2>{t(v, "refused")}</h2><p class="error" id="reason">{html.escape(message)}</p>'
             f'<a href="/" id="again">{t(v, "again")}</a>'
@@ -147,7 +188,8 @@ def create_kiosk_app(*, center_url: str, cards: Path, master_key: bytes, client:
     @app.get("/")
     def start(request: Request) -> Response:
         token, v = visit_of(request)
-        v.card = v.session = v.job = v.pdf = v.domicile_city = None
+        end(v, "cancelled: back to the start")
+        v.pdf = v.domicile_city = None
         return respond(
             token,
             _page(v, f'<a href="/city"><button id="services">{t(v, "services")}</button></a>'),
@@ -232,9 +274,18 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
             return refuse(token, v, words(exc))
         return respond(token, RedirectResponse("/choose", status_code=303))
 
+    @app.post("/cancel")
+    def cancel(request: Request) -> Response:
+        token, v = visit_of(request)
+        end(v, "cancelled by the resident")
+        v.pdf = v.domicile_city = None
+        return respond(token, RedirectResponse("/", status_code=303))
+
     @app.get("/choose")
     def choose(request: Request) -> Response:
         token, v = visit_of(request)
+        if v.session is None:  # no card signed in for this visit (or it ended)
+            return respond(token, RedirectResponse("/", status_code=303))
         offered = {k: n for k, n in TYPES.items() if v.domicile_city is None or k in FAMILY}
         first = next(iter(offered))
         options = "".join(
@@ -254,7 +305,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
 <label><input type="checkbox" name="domicile" id="domicile">{t(v, "domicile")}</label><br>
 <label>{t(v, "copies")}
 <input type="number" name="copies" id="copies" value="1" min="1" max="10"></label><br>
-<button type="submit" id="next">{t(v, "next")}</button></form>"""
+<button type="submit" id="next">{t(v, "next")}</button></form>{cancel_button(v)}"""
         return respond(token, _page(v, body))
 
     @app.post("/request")
@@ -267,7 +318,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         domicile: str | None = Form(None),
     ) -> Response:
         token, v = visit_of(request)
-        if v.session is None:
+        if v.session is None or v.job is not None:
             return respond(token, RedirectResponse("/", status_code=303))
         items = [name for name, on in (("head", head), ("domicile", domicile)) if on]
         options: dict[str, Any] = {"with": items}
@@ -293,6 +344,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
             f"<h2>{html.escape(name)} × {job['copies']}</h2>"
             f'<p>{t(v, "fee")}: <span id="fee">{job["fee"]}</span> 円</p>'
             f'<form method="post" action="/print"><button id="pay">{t(v, "pay")}</button></form>'
+            f"{cancel_button(v)}"
         )
         return respond(token, _page(v, body))
 
@@ -329,7 +381,11 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         token, v = visit_of(request)
         if v.job is None or v.pdf is None:
             return respond(token, RedirectResponse("/", status_code=303))
-        center.printed(v.job["request_id"])
+        job, v.job, v.session, v.card = v.job, None, None, None  # the visit ends with its print
+        try:
+            center.printed(job["request_id"])
+        except KofuError as exc:
+            return refuse(token, v, words(exc))
         body = (
             f'<h2 id="done">{t(v, "done")}</h2><a id="pdf" href="/printed.pdf">PDF</a>'
             f'<br><a href="/" id="again">{t(v, "again")}</a>'
@@ -341,7 +397,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         token, v = visit_of(request)
         if v.pdf is None:
             return respond(token, RedirectResponse("/", status_code=303))
-        pdf, v.pdf, v.job = v.pdf, None, None  # printed once, then gone from the machine
+        pdf, v.pdf = v.pdf, None  # printed once, then gone from the machine
         return Response(pdf, media_type="application/pdf")
 
     return app

@@ -35,7 +35,7 @@ def _e(value: object) -> str:
 def _alarms(status: dict[str, Any]) -> str:
     if not status["alarms"]:
         return '<p id="ok">警報なし — 全市区町村で交付中 (no alarms)</p>'
-    stopped = "、".join(_e(c) for c in status["stopped_cities"])
+    stopped = "、".join(_e(c) for c in status["stopped_cities"]) or "なし none"
     rows = "".join(
         f"<tr><td>{_e(a['at'])}</td><td>{_e(a['city'])}</td><td>{_e(a['kind'])}</td>"
         f"<td>{_e(a['detail'])}</td></tr>"

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -50,13 +50,16 @@ from kofu.city.services.store import (
     answer_store_request,
     store_request_outcome,
 )
+from kofu.contracts import REQUEST_ID
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
-from kofu.core.http import every, only, party_app
+from kofu.core.http import binary, every, only, party_app
 
 __all__ = ["create_app"]
+
+MAX_OFFSET = 10**9  # past any register's size, and within every store's integers
 
 
 class CounterIn(BaseModel):
@@ -108,10 +111,8 @@ def _date(text: str | None) -> date | None:
         ) from exc
 
 
-def _request_id(text: str) -> str:
-    if not 8 <= len(text) <= 64:
-        raise InvalidInput("a request id is 8 to 64 characters", field="request_id")
-    return text
+# a request id in a path, shaped as in the store request (a 422 names it otherwise)
+PathRequestId = Annotated[str, Path(**REQUEST_ID)]
 
 
 def create_app(
@@ -146,9 +147,10 @@ def create_app(
         return CityHealth(city=code, name=name, status="ok", now=clock.now())
 
     @desks.get("/residents")
-    def residents(limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise InvalidInput("limit is 1 to 1000 and offset is not negative", field="limit")
+    def residents(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> list[dict[str, Any]]:
         return list_residents(uow=uow(), limit=limit, offset=offset)
 
     @desks.get("/residents/{resident}")
@@ -163,7 +165,7 @@ def create_app(
             c.model_dump(mode="json") for c in apply_events(uow=uow(), events=body, clock=clock)
         ]
 
-    @desks.post("/certificates/counter")
+    @desks.post("/certificates/counter", **binary("application/pdf", "the certificate, PDF"))
     def counter(body: CounterIn) -> Response:
         request = IssueRequest.parse(
             type=body.type,
@@ -189,17 +191,17 @@ def create_app(
         "/certificates/store/{request_id}",
         dependencies=[only("center", "ask what was done under a store request id")],
     )
-    async def store_outcome(request_id: str) -> StoreOutcome:
+    async def store_outcome(request_id: PathRequestId) -> StoreOutcome:
         """issued (with the same answer), refused, abandoned or unknown: the center's recovery."""
-        return store_request_outcome(uow=uow(), request_id=_request_id(request_id))
+        return store_request_outcome(uow=uow(), request_id=request_id)
 
     @app.post(
         "/certificates/store/{request_id}/abandon",
         dependencies=[only("center", "give up a store request id")],
     )
-    async def store_abandon(request_id: str) -> StoreOutcome:
+    async def store_abandon(request_id: PathRequestId) -> StoreOutcome:
         """Close an id never answered, so nothing is issued under it; its outcome either way."""
-        return abandon_store_request(uow=uow(), request_id=_request_id(request_id), clock=clock)
+        return abandon_store_request(uow=uow(), request_id=request_id, clock=clock)
 
     @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
     def identity(body: IdentityRequest) -> Identity:

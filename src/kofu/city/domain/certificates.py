@@ -142,6 +142,8 @@ class IssueRequest:
         tax_types = (CertificateType.KAZEI, CertificateType.SHOTOKU)
         if fiscal_year is not None and kind not in tax_types:
             raise InvalidInput(f"{kind.label} has no fiscal year option", field="year")
+        if fiscal_year is not None and not 2000 <= fiscal_year <= 2100:  # as tax events take
+            raise InvalidInput("the fiscal year is 2000 to 2100", field="year")
         if members and household not in (None, "members"):
             raise InvalidInput(
                 "--members goes with --household members (or alone)", field="members"

@@ -21,6 +21,7 @@ from enum import StrEnum
 from kofu.city.domain.model import FamilyRegister, Record, RegisterMember, Sex
 from kofu.core.errors import Conflict, Refused
 from kofu.core.holder import normal_name
+from kofu.core.text import check_plain
 
 __all__ = [
     "DomicileRegistration",
@@ -55,6 +56,7 @@ def find_person(
     at_domicile: Sequence[FamilyRegister], head_name: str, name: str, birth_date: date, sex: Sex
 ) -> tuple[FamilyRegister, RegisterMember]:
     """The open register at the domicile with that head (筆頭者), and the applicant in it."""
+    check_plain(head_name=head_name, name=name)
     head, applicant = normal_name(head_name), normal_name(name)
     for register in at_domicile:
         if register.closed_on is not None or normal_name(register.head_name) != head:
@@ -103,6 +105,7 @@ def decide(
     registration: DomicileRegistration, approve: bool, at: datetime, reason: str | None
 ) -> DomicileRegistration:
     """Staff's decision on a pending application; a decided one is not decided again."""
+    check_plain(reason=reason)  # kept with the registration and shown to staff
     if registration.state is not RegistrationState.PENDING:
         raise Conflict(
             f"registration {registration.registration_id} is already {registration.state}",

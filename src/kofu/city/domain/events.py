@@ -38,6 +38,7 @@ from kofu.city.domain.ports import Registers
 from kofu.city.domain.support import extend_measure, measure_end
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.core.identifiers import IndividualNumber, ResidentCode
+from kofu.core.text import first_unplain
 
 __all__ = ["EVENT_KINDS", "Change", "Event", "apply_event", "event_kinds", "parse_event"]
 
@@ -199,17 +200,21 @@ class SealAbolish(_OnResident):
     kind: Literal["seal_abolish"]
 
 
+MAX_YEN = 10**12  # 1兆円: past any person's income or tax, within every store and layout
+Yen = Annotated[int, Field(ge=-MAX_YEN, le=MAX_YEN)]
+
+
 class TaxAssessmentEvent(_OnResident):
     """課税決定: the fiscal year's assessment, made from the previous year's income."""
 
     kind: Literal["tax_assessment"]
     fiscal_year: int = Field(ge=2000, le=2100)
-    incomes: dict[str, int] = Field(default_factory=dict)
-    revenues: dict[str, int] = Field(default_factory=dict)
-    deductions: dict[str, int] = Field(default_factory=dict)
-    dependents: int = Field(0, ge=0)
-    municipal_tax: int = Field(ge=0)
-    prefectural_tax: int = Field(ge=0)
+    incomes: dict[str, Yen] = Field(default_factory=dict)  # a loss is negative
+    revenues: dict[str, Yen] = Field(default_factory=dict)
+    deductions: dict[str, Yen] = Field(default_factory=dict)
+    dependents: int = Field(0, ge=0, le=99)
+    municipal_tax: int = Field(ge=0, le=MAX_YEN)
+    prefectural_tax: int = Field(ge=0, le=MAX_YEN)
 
 
 class SupportMeasureStart(_OnResident):
@@ -305,7 +310,19 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
 
 
 def parse_event(data: Any) -> Event:
-    """Validate one event object; the error names the field and what is wrong."""
+    """Validate one event object; the error names the field and what is wrong.
+
+    No text of an event (names, kana, addresses, 本籍, 筆頭者, reasons) may
+    carry a control or bidirectional-override character: it would be stored
+    and printed on certificates as given (see ``kofu.core.text``).
+    """
+    unplain = first_unplain(data)
+    if unplain is not None:
+        where, bad = unplain
+        raise InvalidInput(
+            f"{where} may not contain control or bidirectional-override characters: {bad}",
+            field=where,
+        )
     try:
         return _EVENT.validate_python(data)
     except ValidationError as exc:

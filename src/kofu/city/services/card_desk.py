@@ -45,6 +45,7 @@ from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.identifiers import ResidentCode
+from kofu.core.text import check_plain
 
 __all__ = [
     "add_slot",
@@ -127,6 +128,7 @@ def apply_for_card(
         raise InvalidInput("a group application names its facility", field="facility")
     if reason not in ("new", "reissue"):
         raise InvalidInput("reason is new or reissue", field="reason")
+    check_plain(facility=facility)  # kept with the application, printed on its notice
     with uow:
         application = _new_application(
             uow, _resident(uow, resident_code), how, clock.today(), facility, reason
@@ -179,7 +181,11 @@ def add_slot(
         raise InvalidInput("a slot lasts 10 to 480 minutes", field="minutes")
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
         raise InvalidInput("a slot's start names its time zone", field="starts_at")
-    starts_at = starts_at.astimezone(JST)  # the desk's hours are Japan time
+    try:
+        starts_at = starts_at.astimezone(JST)  # the desk's hours are Japan time
+        ends_at = starts_at + timedelta(minutes=minutes)
+    except OverflowError as exc:  # past the calendar's last day
+        raise InvalidInput("a slot's time is past any calendar", field="starts_at") from exc
     if slot_kind is SlotKind.WEEKEND and starts_at.weekday() < 5:
         raise InvalidInput("a weekend slot starts on Saturday or Sunday", field="starts_at")
     if slot_kind is SlotKind.EXTENDED_HOURS and (starts_at.weekday() >= 5 or starts_at.hour < 17):
@@ -191,7 +197,7 @@ def add_slot(
         slot = IssuanceSlot(
             slot_id=f"S{starts_at:%Y%m%d%H%M}-{number}",
             starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=minutes),
+            ends_at=ends_at,
             capacity=validate_capacity(capacity),
             kind=slot_kind,
         )

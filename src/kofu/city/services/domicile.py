@@ -26,6 +26,7 @@ from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certifica
 from kofu.contracts.identity import Identity
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput, NotFound
+from kofu.core.text import check_plain
 
 __all__ = [
     "apply_for_domicile_use",
@@ -73,6 +74,7 @@ def apply_for_domicile_use(
 ) -> DomicileRegistration:
     """A pending registration for the person written in the register at that domicile and head."""
     now = clock.now()
+    check_plain(domicile=domicile, head_name=head_name, name=name)  # as typed at the kiosk
     check_hours(rules, CertificateType.KOSEKI_ZENBU, now, family_window=False)
     try:
         person_sex = Sex(sex)

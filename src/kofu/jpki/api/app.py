@@ -13,7 +13,6 @@ with anyone else's gets 403 ``caller_not_allowed`` and changes nothing.
 from __future__ import annotations
 
 import base64
-import binascii
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -28,12 +27,14 @@ from kofu.contracts.jpki import (
 )
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.holder import holder_digest
-from kofu.core.http import caller, party_app
+from kofu.core.http import binary, caller, party_app
 from kofu.jpki.domain.profiles import BasicFacts, CertKind
 from kofu.jpki.domain.revocation import RevocationCause
 from kofu.jpki.services.authority import JpkiService
 
 __all__ = ["create_app"]
+
+OCSP = "application/ocsp-response"
 
 
 def _public_key(pem: str) -> rsa.RSAPublicKey:
@@ -81,24 +82,24 @@ async def _city_or_center(request: Request) -> str:
 def create_app(service: JpkiService) -> FastAPI:
     app = party_app("kofu jpki", "The JPKI authority: CAs, CRLs, OCSP, issuance.")
 
-    @app.get("/ca/{name}.der")
+    @app.get("/ca/{name}.der", **binary("application/pkix-cert", "the CA certificate, DER"))
     def ca(name: str) -> Response:
         return Response(service.ca_der(name), media_type="application/pkix-cert")
 
-    @app.get("/crl/{kind}.crl")
+    @app.get("/crl/{kind}.crl", **binary("application/pkix-crl", "the current CRL, DER"))
     def crl(kind: CertKind) -> Response:
         return Response(service.crl_der(kind), media_type="application/pkix-crl")
 
-    @app.post("/ocsp/{kind}")
+    @app.post("/ocsp/{kind}", **binary(OCSP, "an OCSP response (RFC 6960)"))
     async def ocsp_post(kind: CertKind, request: Request) -> Response:
         body = await request.body()
         return Response(service.ocsp_response(kind, body), media_type="application/ocsp-response")
 
-    @app.get("/ocsp/{kind}/{encoded:path}")
+    @app.get("/ocsp/{kind}/{encoded:path}", **binary(OCSP, "an OCSP response (RFC 6960)"))
     def ocsp_get(kind: CertKind, encoded: str) -> Response:
         try:
             body = base64.b64decode(encoded.replace("%2B", "+").replace("%2F", "/"), validate=False)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character no base64 has
             body = b""
         return Response(service.ocsp_response(kind, body), media_type="application/ocsp-response")
 

@@ -22,6 +22,7 @@ from cryptography.x509.oid import ObjectIdentifier
 
 from kofu.core.birthdays import birthday_after
 from kofu.core.certkinds import CertKind
+from kofu.core.text import check_plain
 
 __all__ = [
     "JPKI_ARC",
@@ -62,6 +63,10 @@ class BasicFacts:
     sex: str  # 1 male, 2 female (ISO/IEC 5218)
     birth_date: date
     address: str
+
+    def __post_init__(self) -> None:
+        """A certificate carries its facts for years: no control or bidi-override character."""
+        check_plain(name=self.name, address=self.address)
 
     def extensions(self) -> list[x509.UnrecognizedExtension]:
         """Each fact as a non-critical extension holding a DER UTF8String."""

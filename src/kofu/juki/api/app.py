@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
+from kofu.core.guard import MiB
 from kofu.core.http import check_caller, party_app
 from kofu.juki.services.directory import JukiDirectory
 
@@ -23,6 +24,7 @@ def create_app(directory: JukiDirectory) -> FastAPI:
         "kofu juki",
         "The national directory of identity records (本人確認情報): cities report "
         "changes, the issuance center asks which city holds a person's record.",
+        larger_bodies={"/identities": 8 * MiB},  # a report of MAX_BATCH records
     )
 
     @app.post("/identities")

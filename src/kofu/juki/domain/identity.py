@@ -40,7 +40,7 @@ class IdentityRecord(BaseModel):
     address: str = Field(min_length=1, max_length=200)
     city: str = Field(description="the reporting municipality's local government code")
     state: RecordState
-    version: int = Field(ge=1, description="the city's version of this record")
+    version: int = Field(ge=1, le=2**31 - 1, description="the city's version of this record")
     since: date = Field(description="the date the record took this state (転入日, 消除日 …)")
 
     @field_validator("resident_code")

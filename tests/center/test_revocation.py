@@ -1,0 +1,106 @@
+"""A card reported lost stops store issuance at once: no "good" is kept for more than seconds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from center_world import NOON, InProcessCity, make_world, sign_in
+from cryptography import x509
+
+from kofu.card.reader import JpkiCard
+from kofu.center.links import HttpDirectory
+from kofu.center.service import CenterService
+from kofu.center.signing import center_signer
+from kofu.core.certkinds import CertKind
+from kofu.core.clock import FixedClock
+from kofu.core.errors import Refused
+from kofu.core.network import NetworkIdentity, network_identity
+from kofu.core.serve import free_port, uvicorn_config
+from kofu.jpki.api.app import create_app as jpki_app
+from kofu.jpki.domain.revocation import RevocationCause
+
+
+@contextmanager
+def serving(app: Any, identity: NetworkIdentity) -> Iterator[str]:
+    """The app over mutual TLS on a free loopback port in a thread, stopped afterwards."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn_config(app, port, identity))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    world = make_world(tmp_path)
+    jpki = network_identity(tmp_path, "jpki", "lgwan")  # the authority's private listener
+    with serving(jpki_app(world["directory"].service), jpki) as url:
+        yield world | {"jpki": url}
+
+
+def _certificate(world: dict[str, Any]) -> x509.Certificate:
+    element = world["card"]
+    element.reset()
+    card = JpkiCard(element)
+    card.select_jpki()
+    return x509.load_der_x509_certificate(card.read_certificate(CertKind.AUTH))
+
+
+@contextmanager
+def directory_at(world: dict[str, Any], **keep: timedelta) -> Iterator[HttpDirectory]:
+    center = network_identity(world["home"], "center", "lgwan")
+    directory = HttpDirectory(world["jpki"], world["issuer"], NOON, center, **keep)
+    with directory.client:
+        yield directory
+
+
+def test_a_good_answer_is_kept_seconds_not_half_an_hour(world: dict[str, Any]) -> None:
+    cert = _certificate(world)
+    with directory_at(world) as directory, directory_at(world, keep_good=timedelta(0)) as never:
+        assert directory.status_of(cert) == "good" and never.status_of(cert) == "good"
+        world["directory"].service.revoke_card("032051-1", RevocationCause.LOSS)
+        assert directory.status_of(cert, fresh=True) == "revoked"
+        assert never.status_of(cert) == "revoked"
+        directory.clock = FixedClock(NOON.now() + timedelta(seconds=6))  # the old window: 30 min
+        assert directory.status_of(cert) == "revoked"
+
+
+def test_a_loss_between_sign_in_and_issuance_over_ocsp_is_refused(world: dict[str, Any]) -> None:
+    with directory_at(world) as directory:
+        center = CenterService(
+            world["center"],
+            NOON,
+            center_signer(world["home"]),
+            world["issuer"],
+            directory,
+            InProcessCity(world["city"]),
+        )
+        session = sign_in(center, world)  # OCSP said good a moment ago
+        world["directory"].service.revoke_card("032051-1", RevocationCause.LOSS)
+        with pytest.raises(Refused) as info:
+            center.request(
+                session=session,
+                request_id="store-lost-http-1",
+                certificate="juminhyo",
+                options={},
+                copies=1,
+                store="7-1",
+                chain="seven",
+            )
+    assert info.value.reason == "certificate_revoked"
+    assert center.status()["issuances"] == {}

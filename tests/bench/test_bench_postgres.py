@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
 
 import psycopg
 import pytest
@@ -70,3 +72,18 @@ def test_the_bench_takes_only_a_postgresql_url() -> None:
     )
     assert done.exit_code == 2
     assert "--database-url" in done.output and "postgresql" in done.output
+
+
+def test_a_backend_that_ended_is_skipped_but_another_process_is_no_figure() -> None:
+    from kofu.bench import postgres
+
+    gone = subprocess_that_ended()
+    assert postgres._process_cpu(gone) is None  # ended between the listing and the read
+    with pytest.raises(postgres._NotHere):
+        postgres._process_cpu(os.getpid())  # this machine's pid, but not PostgreSQL's
+
+
+def subprocess_that_ended() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

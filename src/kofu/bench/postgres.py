@@ -29,14 +29,21 @@ __all__ = ["BackendCpu"]
 _BACKENDS = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
 
 
+class _NotHere(Exception):
+    """The process id is not a PostgreSQL process of this machine: the server is elsewhere."""
+
+
 def _process_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) of one PostgreSQL process here, or None if it is not one."""
+    """CPU seconds (user + system) of one PostgreSQL process here; None if it has just ended."""
     try:
-        if not Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
-            return None
+        comm = Path(f"/proc/{pid}/comm").read_text()
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
+    except (FileNotFoundError, ProcessLookupError):
+        return None  # the backend ended since pg_stat_activity listed it
+    except (OSError, IndexError) as exc:
+        raise _NotHere(str(pid)) from exc
+    if not comm.startswith("postgres"):
+        raise _NotHere(str(pid))
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -77,11 +84,13 @@ class BackendCpu:
         pids = [pid for (pid,) in conn.execute(_BACKENDS, {"name": self.application_name})]
         conn.rollback()
         for pid in pids:
-            seconds = _process_cpu(pid)
-            with self._lock:
-                if seconds is None:
-                    self._unreadable = True
-                else:
+            try:
+                seconds = _process_cpu(pid)
+            except _NotHere:
+                self._unreadable = True
+                continue
+            if seconds is not None:
+                with self._lock:
                     self._last[pid] = max(seconds, self._last.get(pid, 0.0))
 
     def seconds(self) -> float | None:

@@ -29,7 +29,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 # threads (FastAPI runs plain endpoints on up to 40) take turns on them: a transaction
 # never waits on another party while it holds one, and two cores are busy well before
 # five connections are.  Without overflow a burst waits a moment instead of opening a
-# connection (a new server process, about 5 ms of CPU) that the pool would close again.
+# connection (a new server process, started on both sides) that the pool would close again.
+# So a thread must never hold one connection while it asks for a second: with every
+# connection taken, it would wait POOL_WAIT for itself.
 POOL_SIZE = 5
 POOL_WAIT = 30.0  # seconds a thread waits for a connection before its request fails
 IDLE_PING = 10.0  # seconds in the pool after which a connection is checked before use

@@ -1,4 +1,4 @@
-"""The bench's PostgreSQL helpers: throw-away schemas dropped, the server's CPU counted."""
+"""The bench on PostgreSQL: throw-away schemas dropped, the server's CPU counted."""
 
 from __future__ import annotations
 

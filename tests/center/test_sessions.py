@@ -185,3 +185,17 @@ def test_ended_sessions_and_old_failures_are_swept(world: dict[str, Any]) -> Non
     with pytest.raises(Refused) as gone:
         _ask(center, session, "store-swept-001")
     assert gone.value.reason == "session_unknown"
+
+
+def test_a_session_ends_after_its_life_on_every_store(world: dict[str, Any]) -> None:
+    """Ten minutes after sign-in the session is gone: SQLite keeps no zone, PostgreSQL does.
+
+    A store that dropped the JST offset and read the time back as UTC kept
+    every session nine hours longer than its life.
+    """
+    session = sign_in(center_for(world), world)
+    later = FixedClock(NOON.now() + timedelta(minutes=11))
+    with pytest.raises(Refused) as ended:
+        _ask(center_for(world, clock=later), session, "store-late-0001")
+    assert ended.value.reason == "session_unknown"
+    assert count_rows(world["center"], ct.issuances) == 0

@@ -39,7 +39,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kofu.bench.postgres import BackendCpu
 from kofu.city.adapters.juki_watch import wait_for_juki
+from kofu.core.db import drop_schemas
 from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import launch, ready, start_service, stop, stop_all
 from kofu.core.settings import Settings
@@ -395,13 +397,19 @@ def bench_issuance(
     chaos: bool = False,
     rate: float | None = None,
     per_visit: int = 1,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Issuances per second, latency percentiles, mis-issuances, and the render-alone ratio."""
+    """Issuances per second, latency percentiles, mis-issuances, and the render-alone ratio.
+
+    With ``database_url`` (PostgreSQL) the services keep their stores in
+    throw-away schemas of that database, dropped afterwards, and the server's
+    CPU counts as one more party; without it, in SQLite files of the run.
+    """
     procs: list[subprocess.Popen[str]] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _throwaway_store(database_url) as (store, server):
         home = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
-        env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW}
+        env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW} | store
         try:
             _cli(env, "seed", "--city", CITY, "--residents", str(max(200, kiosks * 8)))
             many = ["--workers", str(workers)]
@@ -440,12 +448,13 @@ def bench_issuance(
             run.ready.wait()
             start = run.began
             services = {"jpki": 0, "juki": 1, "city": city_at, "center": len(procs) - 1}
-            before = _cpu(procs, services)
+            before = _cpu(procs, services, server)
             for th in threads:
                 th.join()
             elapsed = time.perf_counter() - start
             run.finished = time.monotonic()
-            spent = _spent(before, _cpu(procs, services), sum(k.issued for k in lanes))
+            spent = _spent(before, _cpu(procs, services, server), sum(k.issued for k in lanes))
+            backends = server.backends() if server is not None else None
             if restart is not None:
                 restart.join()
             _read_back(lanes)
@@ -456,8 +465,33 @@ def bench_issuance(
     return (
         _summary(lanes, elapsed, workers)
         | {"offered_per_second": rate, "per_visit": per_visit, "cpu_ms_per_issuance": spent}
+        | {"store": "postgresql" if database_url else "sqlite", "database_backends": backends}
         | ledger
     )
+
+
+@contextmanager
+def _throwaway_store(url: str | None) -> Iterator[tuple[dict[str, str], BackendCpu | None]]:
+    """The services' environment for a store of their own, and the server's CPU meter.
+
+    On PostgreSQL every schema of the run shares one random prefix and is
+    dropped afterwards; the services connect under an application name of
+    the run, by which the meter finds the server's backends.
+    """
+    if url is None:
+        yield {}, None
+        return
+    prefix = f"kofu_bench_{uuid.uuid4().hex[:10]}_"
+    env = {
+        "KOFU_DATABASE_URL": url,
+        "KOFU_DATABASE_SCHEMA_PREFIX": prefix,
+        "PGAPPNAME": prefix.rstrip("_"),
+    }
+    try:
+        with BackendCpu(url, env["PGAPPNAME"]) as server:
+            yield env, server
+    finally:
+        drop_schemas(url, prefix)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -475,11 +509,15 @@ def _cpu_seconds(pid: int) -> float | None:
     return total
 
 
-def _cpu(procs: list[subprocess.Popen[str]], services: dict[str, int]) -> dict[str, Any]:
-    """Each service's CPU seconds so far (with its process id) and the kiosks' (this process)."""
+def _cpu(
+    procs: list[subprocess.Popen[str]], services: dict[str, int], server: BackendCpu | None
+) -> dict[str, Any]:
+    """CPU seconds so far of each service (with its process id), the kiosks and the server."""
     taken: dict[str, Any] = {
         n: (procs[i].pid, _cpu_seconds(procs[i].pid)) for n, i in services.items()
     }
+    if server is not None:
+        taken["database"] = (0, server.seconds())
     return taken | {"kiosks": (os.getpid(), time.process_time())}
 
 

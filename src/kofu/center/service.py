@@ -40,7 +40,7 @@ from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identit
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
-from kofu.core.clock import JST, Clock
+from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
 
@@ -144,8 +144,7 @@ class _Asked:
 
     @classmethod
     def of(cls, row: Any) -> _Asked:
-        at = row.created_at  # SQLite keeps the clock's wall time (JST) without its zone
-        at = at if at.tzinfo is not None else at.replace(tzinfo=JST)
+        at = row.created_at  # an aware instant on every store (core.instant)
         return cls(row.request_id, row.city, row.certificate, row.copies, row.holder_digest, at)
 
 

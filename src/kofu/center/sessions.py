@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -76,10 +76,6 @@ _ABANDONED = (  # signed in, never spent on a request: opened within the window 
 )
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class SessionEntry:
     """An authenticated session as stored: whose, until when, from which kiosk, spent on what."""
@@ -113,7 +109,7 @@ class SqlSessions:
         """Delete the open challenge and return it: one statement, so only one worker gets it."""
         with self.engine.begin() as conn:
             row = conn.execute(_POP, {"b_session": session}).first()
-        return None if row is None else (bytes(row[0]), _aware(row[1]), str(row[2] or ""))
+        return None if row is None else (bytes(row[0]), row[1], str(row[2] or ""))
 
     def bind(
         self,
@@ -145,8 +141,8 @@ class SqlSessions:
         if row is None or row.auth_serial is None or row.expires is None:
             return None
         return SessionEntry(
-            Authenticated(row.auth_serial, _aware(row.not_after)),
-            _aware(row.expires),
+            Authenticated(row.auth_serial, row.not_after),
+            row.expires,
             str(row.kiosk or ""),
             row.request_id,
             None if row.certificate is None else bytes(row.certificate),

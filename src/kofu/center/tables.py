@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+
+from kofu.core.instant import Instant
 
 __all__ = ["alarms", "issuances", "metadata", "sessions", "sign_in_failures"]
 
@@ -20,8 +22,8 @@ issuances = Table(
     Column("fee", Integer, nullable=False),  # yen for all copies; charged only when printed
     Column("store", String(32), nullable=False),
     Column("chain", String(32), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False, index=True),
+    Column("updated_at", Instant(), nullable=False),
     Column("holder_digest", String(64)),
     Column("content_digest", String(64)),
     Column("reason", Text),
@@ -36,10 +38,10 @@ sessions = Table(
     metadata,
     Column("session", String(32), primary_key=True),
     Column("challenge", LargeBinary),  # set until answered once, then cleared
-    Column("challenge_expires", DateTime(timezone=True), nullable=False),
+    Column("challenge_expires", Instant(), nullable=False),
     Column("auth_serial", String(40)),
-    Column("not_after", DateTime(timezone=True)),
-    Column("expires", DateTime(timezone=True)),
+    Column("not_after", Instant()),
+    Column("expires", Instant()),
     # The kiosk (network certificate name) that opened it, "" without mutual TLS: only it goes on.
     Column("kiosk", String(48), nullable=False, server_default=""),
     Column("request_id", String(64)),  # the one request the session was spent on
@@ -52,7 +54,7 @@ sign_in_failures = Table(
     "sign_in_failures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("auth_serial", String(40), nullable=False),
     Column("reason", String(32), nullable=False),
     Index("ix_sign_in_failures_serial_at", "auth_serial", "at"),
@@ -62,7 +64,7 @@ alarms = Table(
     "alarms",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("city", String(6), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("detail", Text, nullable=False),

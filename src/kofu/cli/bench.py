@@ -110,11 +110,20 @@ def issuance(
     per_visit: Annotated[
         int, typer.Option(min=1, max=10, help="certificates a resident asks for per sign-in")
     ] = 1,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="run the services on this PostgreSQL database, in schemas dropped afterwards",
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """End-to-end store issuances through the real services over mTLS: rate, latency, errors."""
     from kofu.bench.issuance import bench_issuance
 
+    if database_url is not None and not database_url.startswith("postgresql"):
+        raise typer.BadParameter("only a postgresql:// URL", param_hint="--database-url")
     result = bench_issuance(
         kiosks=kiosks,
         requests=requests,
@@ -123,6 +132,7 @@ def issuance(
         chaos=chaos,
         rate=rate,
         per_visit=per_visit,
+        database_url=database_url,
     )
     result["machine"] = _machine()
     if as_json:

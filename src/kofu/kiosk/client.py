@@ -10,6 +10,7 @@ center's one-time challenge, and the center's refusals come back as
 from __future__ import annotations
 
 import base64
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from kofu.core.http import ask
 from kofu.core.link import Link
 from kofu.core.settings import Settings
 
-__all__ = ["KioskClient"]
+__all__ = ["SETTLE_PAUSES", "KioskClient"]
+
+SETTLE_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds between tries of a print's confirmation
 
 
 def _center_unavailable() -> Refused:
@@ -116,7 +119,26 @@ class KioskClient:
         )
 
     def printed(self, request_id: str) -> None:
-        self.call(f"/issuances/{request_id}/printed", {})
+        """Confirm the print; said again while the center cannot answer (it is idempotent)."""
+        self._settle(f"/issuances/{request_id}/printed", {})
 
     def voided(self, request_id: str, reason: str) -> None:
-        self.call(f"/issuances/{request_id}/voided", {"reason": reason})
+        """Void the job; said again while the center cannot answer (it is idempotent)."""
+        self._settle(f"/issuances/{request_id}/voided", {"reason": reason})
+
+    def _settle(self, path: str, body: dict[str, Any]) -> None:
+        """A confirmation the center took but whose answer was lost must not read as a failure.
+
+        The center moves a job once and answers a repeat with the same outcome,
+        so the kiosk asks again, a bounded number of times, before it reports
+        the center unavailable (the issue's chaos run found a print charged
+        whose kiosk had given up on the first lost answer).
+        """
+        for pause in (*SETTLE_PAUSES, None):
+            try:
+                self.call(path, body)
+                return
+            except Refused as refusal:
+                if refusal.reason != "center_unavailable" or pause is None:
+                    raise
+            time.sleep(pause)

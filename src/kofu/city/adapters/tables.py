@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -19,6 +18,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from kofu.core.instant import Instant
 
 __all__ = [
     "card_applications",
@@ -101,7 +102,7 @@ domicile_registrations = Table(  # 本籍地利用登録
     Column("registration_id", String(16), primary_key=True),
     Column("auth_serial", String(40), nullable=False, index=True),
     Column("state", String(16), nullable=False),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("applied_at", Instant(), nullable=False),
     Column("data", Text, nullable=False),
 )
 
@@ -151,7 +152,7 @@ event_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("batch", String(36), nullable=False, index=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("applied_at", Instant(), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("event", Text, nullable=False),
     Column("changes", Text, nullable=False),
@@ -170,7 +171,7 @@ issuance_slots = Table(
     "issuance_slots",
     metadata,
     Column("slot_id", String(24), primary_key=True),
-    Column("starts_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("starts_at", Instant(), nullable=False, index=True),
     Column("data", Text, nullable=False),
 )
 
@@ -190,11 +191,11 @@ outbox = Table(
     "outbox",
     metadata,
     Column("message_id", String(36), primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
     Column("target", String(16), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("payload", Text, nullable=False),
-    Column("delivered_at", DateTime(timezone=True), index=True),
+    Column("delivered_at", Instant(), index=True),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
 )
@@ -203,7 +204,7 @@ issuance_log = Table(
     "issuance_log",
     metadata,
     Column("issue_number", Integer, primary_key=True, autoincrement=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", Instant(), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("certificate", String(32), nullable=False),
     Column("resident_code", String(11), nullable=False, index=True),
@@ -223,7 +224,7 @@ juki_reported = Table(  # what juki last heard of each resident from this city
     Column("resident_code", String(11), primary_key=True),
     Column("row_version", Integer, nullable=False),
     Column("due_on", Date),  # a stored future version comes due then: report again
-    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", Instant(), nullable=False),
 )
 
 # What the certificate server answered under each of the center's request ids, kept in the
@@ -234,7 +235,7 @@ store_requests = Table(
     Column("request_id", String(64), primary_key=True),
     Column("request_digest", String(64), nullable=False),  # "" for an abandoned id
     Column("state", String(16), nullable=False),  # issued, refused, abandoned
-    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", Instant(), nullable=False),
     Column("issue_number", Integer),
     Column("answer", Text, nullable=False),  # the JSON answer without the PDF, or the refusal
     Column("pdf", LargeBinary),  # the document as answered, byte for byte

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table
+
+from kofu.core.instant import Instant
 
 __all__ = ["certificates", "metadata", "revision"]
 
@@ -16,10 +18,10 @@ certificates = Table(
     Column("city", String(6), nullable=False),
     Column("resident_code", String(11), nullable=False),
     Column("card_id", String(32), nullable=False, index=True),
-    Column("not_before", DateTime(timezone=True), nullable=False),
-    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("not_before", Instant(), nullable=False),
+    Column("not_after", Instant(), nullable=False),
     Column("status", String(8), nullable=False),  # good | revoked
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_at", Instant()),
     Column("cause", String(24)),
     Column("der", LargeBinary, nullable=False),
     Index("ix_certificates_kind_status", "kind", "status"),

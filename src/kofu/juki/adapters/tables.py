@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text
+
+from kofu.core.instant import Instant
 
 __all__ = ["identities", "metadata", "store"]
 
@@ -18,7 +20,7 @@ identities = Table(
     Column("version", Integer, nullable=False),
     Column("since", Date, nullable=False),
     Column("data", Text, nullable=False),  # the whole report as JSON
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", Instant(), nullable=False),
 )
 
 store = Table(  # one row: this store's identity, made with it (migration 0002)

@@ -255,3 +255,15 @@ def test_the_kiosk_command_line_takes_a_reader_socket(
     both = _kofu(home, "kiosk", "--reader", str(sock), "--card", str(card_path), "--pin", WRONG,
                  "--center", CENTER)  # fmt: skip
     assert both.get("field") == "card"
+
+
+def test_a_device_under_a_deep_home_serves_past_the_unix_socket_length(
+    personalised: SecureElement, tmp_path: Path
+) -> None:
+    """A KOFU_HOME deep enough that its socket path passes 108 bytes still gets a device."""
+    sock = tmp_path / ("d" * 60) / ("e" * 60) / "card" / "readers" / "C.sock"
+    assert len(str(sock)) > 108
+    with _serving(personalised, sock), SocketReader(sock) as reader:
+        assert JpkiCard(reader).tries_left(CertKind.AUTH) == 3
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+    assert not sock.exists()

@@ -46,3 +46,13 @@ def test_nothing_confirmed_was_lost_charged_twice_or_mis_issued(run: dict[str, A
     assert run["mis_issued"] == 0
     assert run["charged"] == run["center"].get("printed", 0)
     assert set(run["center"]) <= {"requested", "rendered", "printed", "voided"}
+
+
+@pytest.mark.slow
+def test_every_issuance_ended_and_every_city_certificate_is_accounted_for(
+    run: dict[str, Any],
+) -> None:
+    """A request a killed center left open is recovered from the city; nothing stays pending."""
+    assert run["stuck"] == 0, run["center"]
+    assert run["unaccounted"] == 0
+    assert run["charged_unconfirmed"] == 0  # a lost confirmation answer is asked again

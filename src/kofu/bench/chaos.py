@@ -9,8 +9,9 @@ most three times ``seconds``, at most ``requests`` issuances), while a
 schedule drawn from ``seed`` sends SIGKILL once to each kind of service
 (city, center, jpki, juki) and freezes one (SIGSTOP, then SIGCONT a few
 seconds later), each blow once every service is up again, so that it
-lands on a working system under load.  Once every service is back and the print
-timeout has passed, the books are read:
+lands on a working system under load.  Once every service is back, and a
+request lease (after which the center asks the city what it did under a request
+id a killed center left open) and a print timeout have passed, the books are read:
 
 - **lost**: prints a kiosk had confirmed that the center does not hold as printed;
 - **stuck**: center issuances neither printed nor voided after the print timeout;
@@ -58,6 +59,8 @@ __all__ = ["Event", "bench_chaos", "schedule"]
 
 KINDS = ("city", "center", "jpki", "juki")
 PRINT_TIMEOUT = 5.0  # seconds; short, so abandoned prints are voided within the run
+REQUEST_LEASE = 5.0  # seconds; short, so a request a killed center left is recovered in the run
+_TIMERS = ["--print-timeout", str(PRINT_TIMEOUT), "--request-lease", str(REQUEST_LEASE)]
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def _start(
     (city,) = keeper.start([("city", city_args)])
     wait_for_juki(Settings(home, None, ""), juki["url"], [CITY], 120)
     route = ["--jpki", jpki["private"], "--juki", juki["url"], "--city", f"{CITY}={city['url']}"]
-    keeper.launch("center", ["serve", "center", *route, "--print-timeout", str(PRINT_TIMEOUT)])
+    keeper.launch("center", ["serve", "center", *route, *_TIMERS])
     lanes = _issue_cards(env | {"KOFU_JPKI_URL": jpki["private"]}, _people(env, kiosks), home)
     center = keeper.ready("center")
     (home / "prints").mkdir()
@@ -225,7 +228,8 @@ def _settle(keeper: Supervisor, seconds: float = 120) -> None:
             raise KofuError(f"the services were not all back within {seconds:.0f} s")
         keeper.check()
         time.sleep(0.2)
-    quiet_until = time.monotonic() + PRINT_TIMEOUT + PRINT_TIMEOUT / 5 + 2
+    sweep = min(PRINT_TIMEOUT, REQUEST_LEASE) / 5
+    quiet_until = time.monotonic() + REQUEST_LEASE + PRINT_TIMEOUT + 2 * sweep + 2
     while time.monotonic() < quiet_until:
         keeper.check()
         time.sleep(0.2)

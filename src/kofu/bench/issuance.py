@@ -97,7 +97,7 @@ class _Run:
     budget: int
     chaos: bool
     rate: float | None = None  # offered issuances a second; None: as fast as answered
-    per_visit: int = 1  # certificates one PIN entry asks for, as a resident at one visit
+    per_visit: int = 0  # certificates one PIN entry asks for (0: the PIN once, before the window)
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: int = 0
     attempts: int = 0
@@ -253,7 +253,7 @@ def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
         n, started = taken
         request_id = f"bench-{uuid.uuid4().hex}"
         try:
-            if asked >= run.per_visit:  # the next resident enters the PIN on the card
+            if run.per_visit and asked >= run.per_visit:  # the next resident enters the PIN
                 card.verify_pin(CertKind.AUTH, "1234")
                 asked = 0
             asked += 1
@@ -396,7 +396,7 @@ def bench_issuance(
     workers: int = 2,
     chaos: bool = False,
     rate: float | None = None,
-    per_visit: int = 1,
+    per_visit: int = 0,
     database_url: str | None = None,
 ) -> dict[str, Any]:
     """Issuances per second, latency percentiles, mis-issuances, and the render-alone ratio.

@@ -38,7 +38,16 @@ from kofu.card.reader import CardReader
 from kofu.card.storage import card_id_of, load_card, save_card
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound
 
-__all__ = ["CardServer", "SocketReader", "device_socket", "insert_card", "open_card"]
+__all__ = [
+    "CardServer",
+    "SocketReader",
+    "addressable",
+    "device_socket",
+    "insert_card",
+    "open_card",
+]
+
+UNIX_PATH_MAX = 108  # bytes of sun_path on Linux, the terminating NUL included
 
 OP_TRANSMIT, OP_RESET = b"T", b"R"
 MAX_FRAME = 4096  # a short APDU is at most 261 bytes, a response 258
@@ -130,7 +139,8 @@ class CardServer(socketserver.UnixStreamServer):
         _prepare(self.socket_path)
         old = os.umask(0o177)  # the socket is born 0600: no moment when others may connect
         try:
-            super().__init__(str(self.socket_path), _Slot)
+            with addressable(self.socket_path) as address:
+                super().__init__(address, _Slot)
         finally:
             os.umask(old)
         os.chmod(self.socket_path, 0o600)
@@ -142,10 +152,27 @@ class CardServer(socketserver.UnixStreamServer):
             os.unlink(self.socket_path)
 
 
+@contextlib.contextmanager
+def addressable(path: Path) -> Iterator[str]:
+    """An address for ``path`` that fits a Unix socket's 108 bytes, however deep KOFU_HOME is.
+
+    A longer path is reached through its folder's descriptor (Linux's
+    ``/proc/self/fd/N/NAME``), which binds and connects the same socket file.
+    """
+    if len(os.fsencode(path)) < UNIX_PATH_MAX:
+        yield str(path)
+        return
+    if len(os.fsencode(path.name)) >= UNIX_PATH_MAX - 32 or not Path("/proc/self/fd").is_dir():
+        raise InvalidInput(f"the socket path is too long for a Unix socket: {path}", field="socket")
+    folder = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{folder}/{path.name}"
+    finally:
+        os.close(folder)
+
+
 def _prepare(path: Path) -> None:
     """A folder only the owner can enter; a stale socket removed, a live one left alone."""
-    if len(os.fsencode(path)) >= 108:
-        raise InvalidInput(f"the socket path is too long for a Unix socket: {path}", field="socket")
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
     if not path.exists() and not path.is_symlink():
@@ -154,7 +181,8 @@ def _prepare(path: Path) -> None:
         raise Conflict(f"{path} exists and is not a socket", field="socket")
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        probe.connect(str(path))
+        with addressable(path) as address:
+            probe.connect(address)
     except OSError:
         path.unlink()  # nobody listens: left over from a device that was killed
         return
@@ -181,7 +209,8 @@ class SocketReader:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout)
         try:
-            self._sock.connect(str(self.socket_path))
+            with addressable(self.socket_path) as address:
+                self._sock.connect(address)
         except OSError as exc:
             self._sock.close()
             raise NotFound(

@@ -108,8 +108,14 @@ def issuance(
         ),
     ] = None,
     per_visit: Annotated[
-        int, typer.Option(min=1, max=10, help="certificates a resident asks for per sign-in")
-    ] = 1,
+        int,
+        typer.Option(
+            min=0,
+            max=10,
+            help="certificates per PIN entry on the card (0: the PIN once per kiosk, "
+            "the card's own work kept out of the figures)",
+        ),
+    ] = 0,
     database_url: Annotated[
         str | None,
         typer.Option(

@@ -196,6 +196,12 @@ def center(
         str | None,
         typer.Option("--juki", help="juki's https URL: route to the city holding the record now"),
     ] = None,
+    request_lease: Annotated[
+        float,
+        typer.Option(
+            min=1, help="seconds an unanswered request stays its worker's before recovery asks"
+        ),
+    ] = 45,
 ) -> None:
     """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
     import httpx
@@ -249,8 +255,9 @@ def center(
                 timedelta(seconds=print_timeout),
                 HttpJuki(juki, lgwan) if juki else None,
                 clock_skew=skew,
+                request_lease=timedelta(seconds=request_lease),
             )
-            return create_app(service, sweep_every=min(30.0, print_timeout / 5))
+            return create_app(service, sweep_every=min(30.0, print_timeout / 5, request_lease / 5))
 
         port = port or free_port()
         base = f"https://127.0.0.1:{port}"

@@ -21,6 +21,17 @@ from kofu.contracts.jpki import (
     Revoked,
 )
 from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
+from kofu.contracts.kiosk import (
+    ConnectedCity,
+    DomicileRequest,
+    IssuanceRequest,
+    PrintJob,
+    PrintSettled,
+    SessionOpened,
+    SignedIn,
+    SignIn,
+    VoidRequest,
+)
 from kofu.contracts.store import CityHealth, IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 
@@ -173,6 +184,45 @@ EXAMPLES = [
     Example(IdentityReports(city="112186", records=(_REPORT,)), "records", _REPORT.name),
     Example(ReportCounts(stored=1, replaced=0, unchanged=2), "stored", 1.5),
     Example(JukiStore(store_id="0f3c"), "store_id", 15),
+    Example(SessionOpened(session="s-1", challenge_b64="AAEC"), "challenge_b64", b"x"),
+    Example(SignIn(certificate_b64="MIIB", signature_b64="AAEC"), "signature_b64", 1),
+    Example(SignedIn(authenticated=True, valid_until=datetime(2031, 1, 1)), "authenticated", False),
+    Example(
+        IssuanceRequest(
+            session="s-1",
+            request_id="kiosk-000000001",
+            certificate="juminhyo",
+            options=IssueOptions(household="all", items=("head",)),
+            copies=2,
+            store="7-0001",
+            chain="seven",
+        ),
+        "copies",
+        "2",
+    ),
+    Example(
+        PrintJob(
+            request_id="kiosk-000000001",
+            city="112186",
+            certificate="juminhyo",
+            copies=2,
+            fee=400,
+            holder_digest=DIGEST,
+            pdf_base64="JVBERi0=",
+        ),
+        "fee",
+        "400",
+    ),
+    Example(VoidRequest(reason="paper jam"), "reason", 3),
+    Example(PrintSettled(request_id="kiosk-000000001", state="printed"), "state", "charged"),
+    Example(ConnectedCity(code="032051", name="岩手県花巻市"), "code", 32051),
+    Example(
+        DomicileRequest(
+            session="s-1", city="032051", domicile="花巻市1番地", head_name="花巻　太郎"
+        ),
+        "city",
+        None,
+    ),
 ]
 
 

@@ -82,3 +82,27 @@ def test_a_number_is_a_json_number_and_keeps_its_bounds() -> None:
             ReportCounts.model_validate({"stored": wrong, "replaced": 0, "unchanged": 0})
     year = IssueOptions.model_json_schema()["properties"]["fiscal_year"]["anyOf"][0]
     assert (year["minimum"], year["maximum"]) == (1989, 2200)
+
+
+def test_an_answer_that_is_not_the_contract_is_the_party_unavailable(example: Example) -> None:
+    """A receiver reads another party's answer as the contract or as that party being down."""
+    from kofu.core.errors import Refused
+
+    down = Refused("city_unavailable", "the city could not answer just now")
+    wire = example.message.model_dump(mode="json") | {example.field: example.wrong}
+    with pytest.raises(Refused) as info:
+        type(example.message).read(wire, down)
+    assert info.value is down
+    assert type(example.message).read(example.message.model_dump(mode="json"), down) == (
+        example.message
+    )
+
+
+def test_a_message_of_ours_that_is_wrong_is_a_422_naming_the_field(example: Example) -> None:
+    from kofu.core.errors import InvalidInput
+
+    wire = example.message.model_dump(mode="json") | {example.field: example.wrong}
+    with pytest.raises(InvalidInput) as info:
+        type(example.message).checked(wire, within="outer")
+    assert info.value.field is not None
+    assert info.value.field.startswith(f"outer.{example.field}")

@@ -13,6 +13,7 @@ from kofu.contracts import Contract
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
+from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
@@ -112,7 +113,7 @@ class HttpCities:
         self.urls = {code: url.rstrip("/") for code, url in urls.items()}
         self.client = Link(client_context(identity), timeout=timeout)
 
-    def connected(self) -> list[dict[str, str]]:
+    def connected(self) -> list[ConnectedCity]:
         """Every connected city with its name (from its /health), in code order."""
         out = []
         for code, url in sorted(self.urls.items()):
@@ -120,7 +121,7 @@ class HttpCities:
                 name = CityHealth.model_validate(self.client.get(f"{url}/health").json()).name
             except (LinkError, ValueError):  # a ValidationError is a ValueError too
                 name = code  # a city down now is still connected; its name comes back with it
-            out.append({"code": code, "name": name})
+            out.append(ConnectedCity(code=code, name=name))
         return out
 
     def issue(self, city: str, request: StoreRequest) -> StoreAnswer:

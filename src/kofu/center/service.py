@@ -39,6 +39,7 @@ from kofu.center.signing import Signer
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
+from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
@@ -68,7 +69,7 @@ class CityLink(Protocol):
 
     def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
 
-    def connected(self) -> list[dict[str, str]]: ...
+    def connected(self) -> list[ConnectedCity]: ...
 
 
 class Directory(Protocol):

@@ -30,6 +30,10 @@ from kofu.center.signing import center_signer
 from kofu.city.api.app import create_app as city_app
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.seeding import seed_city
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.kiosk import ConnectedCity
+from kofu.contracts.store import StoreAnswer, StoreRequest
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
@@ -52,23 +56,23 @@ def _unavailable() -> Refused:
 class NoCities:
     """The center's LGWAN link with one city listed and none answering."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer:
         raise _unavailable()
 
-    def identity(self, city: str, auth_serial: str) -> dict[str, Any]:
+    def identity(self, city: str, request: IdentityRequest) -> Identity:
         raise _unavailable()
 
-    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer:
         raise _unavailable()
 
-    def connected(self) -> list[dict[str, str]]:
-        return [{"code": CITY, "name": "岩手県花巻市"}]
+    def connected(self) -> list[ConnectedCity]:
+        return [ConnectedCity(code=CITY, name="岩手県花巻市")]
 
 
 class NoCards:
     """The authority as the center sees it, knowing no certificate."""
 
-    def lookup(self, serial: str) -> dict[str, Any]:
+    def lookup(self, serial: str) -> CertificateStatus:
         raise NotFound(f"no certificate {serial}", field="serial")
 
     def status_of(self, cert: x509.Certificate) -> str:

@@ -23,6 +23,8 @@ from kofu.city.services.store import (
     store_request_outcome,
 )
 from kofu.cli.wiring import LocalAuthority
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock, FixedClock
 from kofu.core.db import make_engine, migrate
@@ -38,15 +40,15 @@ class InProcessCity:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         return answer_store_request(
             uow=CityUnitOfWork(self.engine), code=city, rules=StoreRules(), clock=NOON, request=body
         )
 
-    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+    def outcome(self, city: str, request_id: str) -> StoreOutcome:
         return store_request_outcome(uow=CityUnitOfWork(self.engine), request_id=request_id)
 
-    def abandon(self, city: str, request_id: str) -> dict[str, Any]:
+    def abandon(self, city: str, request_id: str) -> StoreOutcome:
         return abandon_store_request(
             uow=CityUnitOfWork(self.engine), request_id=request_id, clock=NOON
         )
@@ -55,25 +57,27 @@ class InProcessCity:
 class WrongPersonCity(InProcessCity):
     """A faulty connector that answers with another person's document (fault injection)."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         answer = super().issue(city, body)
-        return answer | {"holder_digest": "0" * 64}
+        return answer.model_copy(update={"holder_digest": "0" * 64})
 
 
 class InProcessDirectory:
     def __init__(self, authority: LocalAuthority) -> None:
         self.service = authority.service
 
-    def lookup(self, serial: str) -> dict[str, Any]:
+    def lookup(self, serial: str) -> CertificateStatus:
         from kofu.core.holder import holder_digest
 
         record = self.service.status(int(serial, 16))
         assert record is not None
-        return {
-            "city": record.city,
-            "holder_digest": holder_digest(record.city, record.resident_code),
-            "resident_code": record.resident_code,
-        }
+        return CertificateStatus(
+            serial=serial,
+            status="good",
+            city=record.city,
+            holder_digest=holder_digest(record.city, record.resident_code),
+            resident_code=record.resident_code,
+        )
 
     def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
         issuer = self.service.authority.cas.issuing[CertKind.AUTH]

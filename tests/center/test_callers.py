@@ -18,6 +18,7 @@ from center_world import CITY, center_for, make_world
 
 from kofu.card.reader import JpkiCard
 from kofu.center.api.app import create_app
+from kofu.contracts.kiosk import IssuanceRequest, PrintJob
 from kofu.core.certkinds import CertKind
 from kofu.core.errors import Refused
 from kofu.core.link import Link
@@ -67,6 +68,10 @@ def _issue_body(session: str, request_id: str) -> dict[str, Any]:
     }
 
 
+def _issued(session: str, request_id: str) -> IssuanceRequest:
+    return IssuanceRequest.model_validate(_issue_body(session, request_id))
+
+
 def test_a_session_and_a_print_job_answer_only_their_kiosk(
     served: tuple[str, dict[str, Any]],
 ) -> None:
@@ -78,14 +83,14 @@ def test_a_session_and_a_print_job_answer_only_their_kiosk(
             stolen = kiosk_b.post(f"{url}/issuances", json=_issue_body(session, "store-a-000001"))
             assert stolen.status_code == 403, stolen.text
             assert stolen.json()["reason"] == "session_other_kiosk"
-            job = kiosk_a.call("/issuances", _issue_body(session, "store-a-000001"))
+            job = kiosk_a.call("/issuances", _issued(session, "store-a-000001"), PrintJob)
             for path in ("printed", "voided"):
-                foreign = kiosk_b.post(f"{url}/issuances/{job['request_id']}/{path}", json={})
+                foreign = kiosk_b.post(f"{url}/issuances/{job.request_id}/{path}", json={})
                 assert foreign.status_code == 403, foreign.text
                 assert foreign.json()["reason"] == "session_other_kiosk"
-        kiosk_a.printed(job["request_id"])
+        kiosk_a.printed(job.request_id)
         with pytest.raises(Refused) as again:  # the choice screen, 次へ, pay: a second print
-            kiosk_a.call("/issuances", _issue_body(session, "store-a-000002"))
+            kiosk_a.call("/issuances", _issued(session, "store-a-000002"), PrintJob)
         assert again.value.reason == "session_used" and again.value.message_ja
 
 
@@ -120,10 +125,9 @@ def test_kofu_settle_asks_the_center_as_operator(served: tuple[str, dict[str, An
     url, world = served
     with Link(client_context(network_identity(world["home"], "kiosk-a"))) as link:
         kiosk = KioskClient(url, link)
-        job = kiosk.call(
-            "/issuances", _issue_body(kiosk.authenticate(_reader(world)), "settle-0001")
-        )
-        kiosk.printed(job["request_id"])
+        session = kiosk.authenticate(_reader(world))
+        job = kiosk.call("/issuances", _issued(session, "settle-0001"), PrintJob)
+        kiosk.printed(job.request_id)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
     env["KOFU_HOME"] = str(world["home"])
     done = subprocess.run(

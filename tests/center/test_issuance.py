@@ -25,6 +25,7 @@ from kofu.center import tables as ct
 from kofu.center.service import CenterService
 from kofu.center.signing import center_signer, published_certificates, published_folder
 from kofu.city.adapters import tables as cityt
+from kofu.contracts.store import IssueOptions
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, Refused
@@ -46,7 +47,7 @@ def test_issue_print_and_settle_once(world: dict[str, Any], tmp_path: Path) -> N
         "session": session,
         "request_id": "store-7-000001",
         "certificate": "juminhyo",
-        "options": {},
+        "options": IssueOptions(),
         "copies": 2,
         "store": "7-0001",
         "chain": "seven",
@@ -79,7 +80,7 @@ def test_a_voided_print_is_not_charged(world: dict[str, Any]) -> None:
         session=session,
         request_id="req-void-01",
         certificate="juminhyo",
-        options={},
+        options=IssueOptions(),
         copies=1,
         store="L-1",
         chain="lawson",
@@ -99,7 +100,7 @@ def test_a_city_refusal_passes_through_and_voids(world: dict[str, Any]) -> None:
             session=session,
             request_id="req-refuse-1",
             certificate="juminhyo",
-            options={"with": ["resident_code"]},
+            options=IssueOptions(items=("resident_code",)),
             copies=1,
             store="F-1",
             chain="family",
@@ -116,7 +117,7 @@ def test_another_persons_document_stops_the_city(world: dict[str, Any]) -> None:
             session=session,
             request_id="req-wrong-01",
             certificate="juminhyo",
-            options={},
+            options=IssueOptions(),
             copies=1,
             store="7-1",
             chain="seven",
@@ -130,7 +131,7 @@ def test_another_persons_document_stops_the_city(world: dict[str, Any]) -> None:
             session=session,
             request_id="req-after-01",
             certificate="juminhyo",
-            options={},
+            options=IssueOptions(),
             copies=1,
             store="7-1",
             chain="seven",
@@ -146,7 +147,7 @@ def test_an_unauthenticated_session_gets_nothing(world: dict[str, Any]) -> None:
             session=session,
             request_id="req-anon-001",
             certificate="juminhyo",
-            options={},
+            options=IssueOptions(),
             copies=1,
             store="7-1",
             chain="seven",
@@ -161,7 +162,7 @@ def test_an_unconfirmed_print_times_out_whole_and_uncharged(world: dict[str, Any
         session=session,
         request_id="req-late-001",
         certificate="juminhyo",
-        options={},
+        options=IssueOptions(),
         copies=1,
         store="7-2",
         chain="seven",
@@ -199,7 +200,7 @@ def test_workers_share_sessions_and_a_challenge_is_answered_once(world: dict[str
         session=session,
         request_id="req-workers-1",
         certificate="juminhyo",
-        options={},
+        options=IssueOptions(),
         copies=1,
         store="7-3",
         chain="seven",

@@ -90,7 +90,7 @@ def test_a_lost_confirmation_answer_is_asked_again(served: tuple[int, dict[str, 
             kiosk = KioskClient(f"https://127.0.0.1:{relay.port}", link)
             session = kiosk.authenticate(_reader(world))
             job = kiosk.request(session, "store-lost-answer-1", "juminhyo", {}, 1, "7-1", "seven")
-            kiosk.printed(str(job["request_id"]))  # raised center_unavailable before
+            kiosk.printed(job.request_id)  # raised center_unavailable before
         assert relay.cut == 1  # the center's first "printed" never reached the kiosk
         assert count_rows(world["center"], ct.issuances, printed) == 1
     finally:

@@ -33,6 +33,7 @@ from kofu.city.adapters import tables as cityt
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.store import answer_store_request
+from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, Refused
 from kofu.documents.verify import verify_file
@@ -57,7 +58,7 @@ class DroppedAnswerCity(InProcessCity):
 
     dropped = 0
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         answer = super().issue(city, body)
         if not self.dropped:
             type(self).dropped += 1
@@ -68,7 +69,7 @@ class DroppedAnswerCity(InProcessCity):
 class DiesAfterTheCityCity(InProcessCity):
     """The city issues; the worker dies before the answer arrives."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         super().issue(city, body)
         raise WorkerKilled
 
@@ -76,17 +77,17 @@ class DiesAfterTheCityCity(InProcessCity):
 class DiesBeforeTheCityCity(InProcessCity):
     """The worker dies before the request reaches the city."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         raise WorkerKilled
 
 
 class CorruptingCity(InProcessCity):
     """A faulty connector that changes the document's bytes but not its declared digest."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         answer = super().issue(city, body)
-        pdf = base64.b64decode(answer["pdf_base64"]).replace(b"/Type", b"/Typo", 1)
-        return answer | {"pdf_base64": base64.b64encode(pdf).decode()}
+        pdf = base64.b64decode(answer.pdf_base64).replace(b"/Type", b"/Typo", 1)
+        return answer.model_copy(update={"pdf_base64": base64.b64encode(pdf).decode()})
 
 
 def _args(session: str, request_id: str, **changes: Any) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def _args(session: str, request_id: str, **changes: Any) -> dict[str, Any]:
         "session": session,
         "request_id": request_id,
         "certificate": "juminhyo",
-        "options": {},
+        "options": IssueOptions(),
         "copies": 1,
         "store": "7-0001",
         "chain": "seven",
@@ -113,8 +114,8 @@ def _issuance(world: dict[str, Any], request_id: str) -> Any:
 
 def _city_pdf(world: dict[str, Any], request_id: str) -> bytes:
     outcome = InProcessCity(world["city"]).outcome(CITY, request_id)
-    assert outcome["state"] == "issued"
-    return base64.b64decode(outcome["answer"]["pdf_base64"])
+    assert outcome.state == "issued" and outcome.answer is not None
+    return base64.b64decode(outcome.answer.pdf_base64)
 
 
 def test_a_retry_after_a_dropped_answer_gets_the_same_document(world: dict[str, Any]) -> None:
@@ -146,7 +147,7 @@ def test_a_retry_under_the_same_id_with_another_request_is_refused(
     with pytest.raises(Conflict, match="another request"):
         center.request(**_args(session, "req-reused-01", copies=2))
     with pytest.raises(Conflict, match="different request"):  # the city's refusal
-        center.request(**_args(session, "req-reused-01", options={"household": "all"}))
+        center.request(**_args(session, "req-reused-01", options=IssueOptions(household="all")))
     assert count_rows(world["city"], cityt.issuance_log) == 1
 
 
@@ -224,14 +225,16 @@ def test_the_sweep_voids_what_the_city_never_saw_and_closes_the_id(
     assert _later(world, 1).recover_stuck() == 1
     row = _issuance(world, "req-unseen-01")
     assert (row.state, row.reason) == ("voided", "city_never_issued")
-    late = {"request_id": "req-unseen-01", "auth_serial": row.auth_serial, "type": "juminhyo"}
+    late = StoreRequest(
+        request_id="req-unseen-01", auth_serial=row.auth_serial, certificate="juminhyo"
+    )
     with pytest.raises(Refused) as info:  # the request reaches the city after all: too late
         answer_store_request(
             uow=CityUnitOfWork(world["city"]),
             code=CITY,
             rules=StoreRules(),
             clock=NOON,
-            request=late | {"route": "residence"},
+            request=late,
         )
     assert info.value.reason == "request_abandoned"
     assert count_rows(world["city"], cityt.issuance_log) == 0
@@ -244,10 +247,10 @@ class DownCity(InProcessCity):
 
     asked = 0
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, body: StoreRequest) -> StoreAnswer:
         raise WorkerKilled
 
-    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+    def outcome(self, city: str, request_id: str) -> StoreOutcome:
         type(self).asked += 1
         raise Refused("city_unavailable", "city could not answer just now")
 

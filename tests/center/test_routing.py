@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ from kofu.center.service import CenterService
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.services.events import apply_events
 from kofu.city.services.juki_feed import report_to_juki
+from kofu.contracts.juki import IdentityReport, ReportCounts
+from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
 from kofu.juki.services.directory import JukiDirectory
 from stores import BACKENDS, fresh_store
@@ -25,14 +27,15 @@ class FedJuki:
     def __init__(self, directory: JukiDirectory) -> None:
         self.directory = directory
 
-    def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
-        return self.directory.receive(city, records)
+    def report(self, city: str, records: Sequence[IdentityReport]) -> ReportCounts:
+        sent = [r.model_dump(mode="json", exclude={"v"}) for r in records]
+        return ReportCounts.model_validate(self.directory.receive(city, sent))
 
     def store_id(self) -> str:
         return self.directory.store_id()
 
-    def whereabouts(self, resident_code: str) -> dict[str, Any]:
-        return self.directory.whereabouts(resident_code)
+    def whereabouts(self, resident_code: str) -> IdentityReport:
+        return IdentityReport.model_validate(self.directory.whereabouts(resident_code))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -66,7 +69,7 @@ def _ask(center: CenterService, world: dict[str, Any], request_id: str) -> Any:
         session=sign_in(center, world),
         request_id=request_id,
         certificate="juminhyo",
-        options={},
+        options=IssueOptions(),
         copies=1,
         store="7-0001",
         chain="seven",
@@ -75,14 +78,14 @@ def _ask(center: CenterService, world: dict[str, Any], request_id: str) -> Any:
 
 def test_the_city_juki_names_issues(routed: dict[str, Any]) -> None:
     _feed(routed)
-    job = _ask(_center(routed), routed, "r-1")
+    job = _ask(_center(routed), routed, "route-0001")
     assert job.city == CITY and job.state == "rendered"
 
 
 def test_a_holder_juki_never_heard_of_is_refused_with_a_reason(routed: dict[str, Any]) -> None:
     center = _center(routed)
     with pytest.raises(Refused) as info:
-        _ask(center, routed, "r-2")
+        _ask(center, routed, "route-0002")
     assert info.value.reason == "record_unknown"
     assert "住民登録" in info.value.message_ja
     with center.engine.connect() as conn:  # refused before anything was logged or charged
@@ -102,6 +105,6 @@ def test_a_holder_who_moved_out_is_refused_before_any_city_is_asked(
     apply_events(uow=CityUnitOfWork(routed["city"]), events=[move_out], clock=NOON)
     _feed(routed)
     with pytest.raises(Refused) as info:
-        _ask(_center(routed), routed, "r-3")
+        _ask(_center(routed), routed, "route-0003")
     assert info.value.reason == "record_moved_out"
     assert "転出" in info.value.message_ja

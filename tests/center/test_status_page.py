@@ -15,6 +15,7 @@ from center_world import WrongPersonCity, center_for, make_world, sign_in
 from playwright.sync_api import Error, sync_playwright
 
 from kofu.center.api.app import create_app
+from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
 from kofu.core.network import network_identity
 from kofu.core.serve import free_port, uvicorn_config
@@ -33,7 +34,7 @@ def center_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         session=session,
         request_id="store-ok-000001",
         certificate="juminhyo",
-        options={},
+        options=IssueOptions(),
         copies=1,
         store="7-1",
         chain="seven",
@@ -45,7 +46,7 @@ def center_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             session=sign_in(faulty, world),
             request_id="store-bad-000001",
             certificate="juminhyo",
-            options={},
+            options=IssueOptions(),
             copies=1,
             store="7-1",
             chain="seven",

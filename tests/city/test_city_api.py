@@ -67,7 +67,7 @@ def test_store_certificate_server(city: tuple[str, str]) -> None:
     base, _ = city
     ok = post(
         f"{base}/certificates/store",
-        {"request_id": "req-00000001", "auth_serial": "C0FFEE", "type": "juminhyo"},
+        {"request_id": "req-00000001", "auth_serial": "C0FFEE", "certificate": "juminhyo"},
     )
     assert ok.status_code == 200, ok.text
     body = ok.json()
@@ -75,7 +75,7 @@ def test_store_certificate_server(city: tuple[str, str]) -> None:
     assert len(body["holder_digest"]) == 64 and body["pdf_base64"]
     unknown = post(
         f"{base}/certificates/store",
-        {"request_id": "req-00000002", "auth_serial": "beef", "type": "juminhyo"},
+        {"request_id": "req-00000002", "auth_serial": "beef", "certificate": "juminhyo"},
     )
     assert unknown.status_code == 403 and unknown.json()["reason"] == "card_unknown"
     assert unknown.json()["message_ja"]
@@ -84,23 +84,28 @@ def test_store_certificate_server(city: tuple[str, str]) -> None:
         {
             "request_id": "req-00000003",
             "auth_serial": "c0ffee",
-            "type": "juminhyo",
-            "with": ["resident_code"],
+            "certificate": "juminhyo",
+            "options": {"items": ["resident_code"]},
         },
     )
     assert code.status_code == 403 and code.json()["reason"] == "item_not_at_store"
+    old = post(  # the names from before the contract (type, with) are refused, not dropped
+        f"{base}/certificates/store",
+        {"request_id": "req-00000004", "auth_serial": "c0ffee", "type": "juminhyo"},
+    )
+    assert old.status_code == 422 and "type" in old.text and "certificate" in old.text
 
 
 def test_store_request_ids_are_kept(city: tuple[str, str]) -> None:
     base, _ = city
-    body = {"request_id": "req-kept-000001", "auth_serial": "c0ffee", "type": "juminhyo"}
+    body = {"request_id": "req-kept-000001", "auth_serial": "c0ffee", "certificate": "juminhyo"}
     first = post(f"{base}/certificates/store", body).json()
     again = post(f"{base}/certificates/store", body).json()
     assert again == first
-    reused = post(f"{base}/certificates/store", body | {"type": "koseki"})
+    reused = post(f"{base}/certificates/store", body | {"certificate": "inkan"})
     assert reused.status_code == 409 and reused.json()["reason"] == "request_id_reused"
     told = httpx.get(f"{base}/certificates/store/req-kept-000001").json()
-    assert told == {"request_id": "req-kept-000001", "state": "issued", "answer": first}
+    assert told["state"] == "issued" and told["answer"] == first
     never = httpx.get(f"{base}/certificates/store/req-never-00001").json()
     assert never["state"] == "unknown"
     closed = httpx.post(f"{base}/certificates/store/req-never-00001/abandon").json()

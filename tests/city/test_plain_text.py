@@ -186,7 +186,9 @@ def test_domicile_registrations_refuse_it(apps: dict[str, FastAPI], field: str) 
     assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
     at_city = {k: v for k, v in at_center.items() if k not in ("session", "city")}
     at_city |= {"auth_serial": "c0ffee", "name": "花巻　花子", "birth_date": "1990-01-01"}
-    answer = calling(apps["city"])("POST", "/domicile-registrations", json=at_city | {"sex": "2"})
+    answer = calling(apps["city"])(
+        "POST", "/domicile-registrations", json=at_city | {"sex": "female"}
+    )
     assert answer.status_code == 422 and answer.json()["field"] == field, answer.text
 
 

@@ -24,6 +24,7 @@ from kofu.city.services.store import (
     issue_for_store,
     store_request_outcome,
 )
+from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Refused
 from kofu.core.holder import holder_digest
@@ -133,8 +134,13 @@ def test_a_temporary_release_never_reaches_the_store(seeded_engine: Engine) -> N
     assert info.value.reason == "issuance_blocked"
 
 
-def _ask(engine: Engine, request_id: str, **body: Any) -> dict[str, Any]:
-    request = {"request_id": request_id, "auth_serial": "5eed", "type": "juminhyo"} | body
+def _ask(engine: Engine, request_id: str, **options: Any) -> StoreAnswer:
+    request = StoreRequest(
+        request_id=request_id,
+        auth_serial="5eed",
+        certificate="juminhyo",
+        options=IssueOptions.model_validate(options),
+    )
     return answer_store_request(
         uow=CityUnitOfWork(engine), code="112186", rules=StoreRules(), clock=NOON, request=request
     )
@@ -152,9 +158,9 @@ def test_a_retried_request_id_gets_the_same_document_once(seeded_engine: Engine)
     assert again == first  # the same bytes, the same issue number: nothing issued twice
     assert _log_rows(seeded_engine) == 1
     other = _ask(seeded_engine, "req-again-0002")
-    assert other["issue_number"] == first["issue_number"] + 1
+    assert other.issue_number == first.issue_number + 1
     told = store_request_outcome(uow=CityUnitOfWork(seeded_engine), request_id="req-again-0001")
-    assert told == {"request_id": "req-again-0001", "state": "issued", "answer": first}
+    assert told == StoreOutcome(request_id="req-again-0001", state="issued", answer=first)
 
 
 def test_a_request_id_reused_for_another_request_is_refused(seeded_engine: Engine) -> None:
@@ -169,23 +175,23 @@ def test_a_request_id_reused_for_another_request_is_refused(seeded_engine: Engin
 def test_a_refusal_is_kept_and_answered_again(seeded_engine: Engine) -> None:
     _give_card(seeded_engine, _holder(seeded_engine))
     with pytest.raises(Refused) as first:
-        _ask(seeded_engine, "req-refused-01", **{"with": ["resident_code"]})
+        _ask(seeded_engine, "req-refused-01", items=["resident_code"])
     with pytest.raises(Refused) as again:
-        _ask(seeded_engine, "req-refused-01", **{"with": ["resident_code"]})
+        _ask(seeded_engine, "req-refused-01", items=["resident_code"])
     assert first.value.reason == again.value.reason == "item_not_at_store"
     told = store_request_outcome(uow=CityUnitOfWork(seeded_engine), request_id="req-refused-01")
-    assert told["state"] == "refused" and told["reason"] == "item_not_at_store"
+    assert told.state == "refused" and told.reason == "item_not_at_store"
     assert _log_rows(seeded_engine) == 0
 
 
 def test_an_abandoned_request_id_never_issues(seeded_engine: Engine) -> None:
     _give_card(seeded_engine, _holder(seeded_engine))
     unknown = store_request_outcome(uow=CityUnitOfWork(seeded_engine), request_id="req-gone-0001")
-    assert unknown == {"request_id": "req-gone-0001", "state": "unknown"}
+    assert unknown == StoreOutcome(request_id="req-gone-0001", state="unknown")
     closed = abandon_store_request(
         uow=CityUnitOfWork(seeded_engine), request_id="req-gone-0001", clock=NOON
     )
-    assert closed["state"] == "abandoned"
+    assert closed.state == "abandoned"
     with pytest.raises(Refused) as info:
         _ask(seeded_engine, "req-gone-0001")
     assert info.value.reason == "request_abandoned"
@@ -194,7 +200,7 @@ def test_an_abandoned_request_id_never_issues(seeded_engine: Engine) -> None:
     kept = abandon_store_request(
         uow=CityUnitOfWork(seeded_engine), request_id="req-kept-0001", clock=NOON
     )
-    assert kept == {"request_id": "req-kept-0001", "state": "issued", "answer": issued}
+    assert kept == StoreOutcome(request_id="req-kept-0001", state="issued", answer=issued)
 
 
 class _AbandonedMidway(CityUnitOfWork):
@@ -213,7 +219,7 @@ class _AbandonedMidway(CityUnitOfWork):
 
 def test_an_issuance_under_way_when_abandoned_leaves_nothing(seeded_engine: Engine) -> None:
     _give_card(seeded_engine, _holder(seeded_engine))
-    request = {"request_id": "req-midway-01", "auth_serial": "5eed", "type": "juminhyo"}
+    request = StoreRequest(request_id="req-midway-01", auth_serial="5eed", certificate="juminhyo")
     with pytest.raises(Refused) as info:
         answer_store_request(
             uow=_AbandonedMidway(seeded_engine),

@@ -78,7 +78,7 @@ def test_only_the_center_may_ask_the_store_certificate_server(
 ) -> None:
     """Another party on LGWAN gets in, but the store path answers only the center's certificate."""
     url, home = served
-    ask = {"request_id": "req-00000001", "auth_serial": "c0ffee", "type": "juminhyo"}
+    ask = {"request_id": "req-00000001", "auth_serial": "c0ffee", "certificate": "juminhyo"}
     other = client_context(network_identity(home, name, "lgwan"))
     with httpx.Client(verify=other, timeout=30) as client:
         assert client.get(f"{url}/health").status_code == 200
@@ -100,9 +100,13 @@ def test_only_the_center_may_ask_the_store_certificate_server(
     assert answered.status_code == 200, answered.text
     assert answered.json()["request_id"] == "req-00000001"
     assert told.json() == {
+        "v": 1,
         "request_id": "req-00000001",
         "state": "issued",
         "answer": answered.json(),
+        "reason": None,
+        "message": None,
+        "message_ja": None,
     }
 
 
@@ -113,7 +117,9 @@ def test_the_issuance_links_keep_one_connection_a_thread(served: tuple[str, Path
         for _ in range(3):
             assert link.get(f"{url}/health").json()["city"] == CITY
         assert link.opened == 1
-        answered = link.post(f"{url}/identity", json={"auth_serial": "c0ffee", "名": "ä"})
+        odd = link.post(f"{url}/identity", json={"auth_serial": "c0ffee", "名": "ä"})
+        assert odd.status_code == 422 and "名" in odd.text  # the UTF-8 field name arrived whole
+        answered = link.post(f"{url}/identity", json={"auth_serial": "c0ffee"})
         assert answered.status_code == 200 and link.opened == 1
         barrier = threading.Barrier(4)
 

@@ -148,7 +148,7 @@ def test_a_killed_center_worker_leaves_no_issuance_stuck(home: Path) -> None:
             kiosk = KioskClient(center["url"], links.enter_context(Link(kiosk_tls, timeout=60)))
             job = kiosk.request(session, "e2e-killed-001", *job_args)  # the kiosk retries
             again = kiosk.request(session, "e2e-killed-001", *job_args)
-            assert again["pdf_base64"] == job["pdf_base64"]
+            assert again.pdf_base64 == job.pdf_base64
             kiosk.printed("e2e-killed-001")
             operator = client_context(network_identity(home, "operator"))
             with httpx.Client(verify=operator) as client:

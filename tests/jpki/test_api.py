@@ -290,11 +290,11 @@ def test_status_follows_revocation(city: httpx.Client, card_keys: CardKeys) -> N
         }
         assert status["holder_digest"] == holder_digest(body["city"], body["resident_code"])
     revoked = city.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
-    assert revoked.json() == {"revoked": [pair["sign_serial"]]}
+    assert revoked.json() == {"v": 1, "revoked": [pair["sign_serial"]]}
     assert city.get(f"/status/{pair['sign_serial']}").json()["cause"] == "move"
     assert city.get(f"/status/{pair['auth_serial']}").json()["status"] == "good"
     again = city.post("/revocations", json={"card_id": body["card_id"], "cause": "move"})
-    assert again.json() == {"revoked": []}
+    assert again.json() == {"v": 1, "revoked": []}
     # upper-case hex is the same serial
     upper = city.get(f"/status/{pair['sign_serial'].upper()}").json()
     assert upper["status"] == "revoked"
@@ -304,6 +304,7 @@ def test_status_of_unknown_serial(city: httpx.Client) -> None:
     answer = city.get("/status/1234")
     assert answer.status_code == 200
     assert answer.json() == {
+        "v": 1,
         "serial": "1234",
         "status": "unknown",
         "cause": None,

@@ -234,7 +234,7 @@ def test_a_forged_certificate_is_not_to_be_had_and_not_accepted_by_the_center(
         # the real card, certified for its city, signs in over the same link
         real = x509.load_pem_x509_certificate(card["auth_pem"].encode())
         sign_in(real, card_keys.auth)
-        assert center.lookup(card["auth_serial"])["city"] == VICTIM_CITY
+        assert center.lookup(card["auth_serial"]).city == VICTIM_CITY
     finally:
         center.client.close()
     _never_issued(victim, "FORGED-1")

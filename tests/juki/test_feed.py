@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.services.events import apply_events
 from kofu.city.services.juki_feed import report_to_juki
 from kofu.city.services.seeding import seed_city
+from kofu.contracts.juki import IdentityReport, ReportCounts
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Refused
 from kofu.juki.services.directory import JukiDirectory
@@ -29,11 +30,12 @@ class InProcessJuki:
     def __init__(self, directory: JukiDirectory) -> None:
         self.directory, self.sent, self.down = directory, 0, False
 
-    def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
+    def report(self, city: str, records: Sequence[IdentityReport]) -> ReportCounts:
         if self.down:
             raise Refused("juki_unavailable", "juki could not take the report just now")
         self.sent += len(records)
-        return self.directory.receive(city, records)
+        sent = [r.model_dump(mode="json", exclude={"v"}) for r in records]
+        return ReportCounts.model_validate(self.directory.receive(city, sent))
 
     def store_id(self) -> str:
         if self.down:

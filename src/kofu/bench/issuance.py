@@ -41,6 +41,7 @@ from typing import Any
 
 from kofu.bench.postgres import BackendCpu
 from kofu.city.adapters.juki_watch import wait_for_juki
+from kofu.contracts.kiosk import PrintJob
 from kofu.core.db import drop_schemas
 from kofu.core.errors import Conflict, KofuError, Refused
 from kofu.core.processes import launch, ready, start_service, stop, stop_all
@@ -238,9 +239,9 @@ def _warm_up(kiosk: _Kiosk, card: Any, client: Any) -> None:
     except KofuError as exc:
         kiosk.problems.append(f"warm-up {request_id}: {exc.message}")
         return
-    if job.get("holder_digest") != kiosk.holder_digest:
+    if job.holder_digest != kiosk.holder_digest:
         kiosk.problems.append(f"mis-issuance in {request_id}")
-    kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.confirmed_fees.append(job.fee)
     kiosk.confirmed.append(request_id)
     kiosk.warmed = True
 
@@ -265,7 +266,7 @@ def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
             if run.chaos and n % 37 == 5:  # the kiosk did not hear the answer and asks again
                 kiosk.retries += 1
                 again = client.request(session, request_id, "juminhyo", {}, 1, "bench", "bench")
-                if again["pdf_base64"] != job["pdf_base64"]:
+                if again.pdf_base64 != job.pdf_base64:
                     kiosk.problems.append(f"a retry issued again: {request_id}")
             _finish_print(run, kiosk, client, n, request_id, job)
         except Refused as exc:
@@ -279,8 +280,8 @@ def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
             continue
         finally:
             kiosk.latencies.append(time.perf_counter() - started)
-        pdf = base64.b64decode(job["pdf_base64"])
-        if job.get("holder_digest") != kiosk.holder_digest:
+        pdf = base64.b64decode(job.pdf_base64)
+        if job.holder_digest != kiosk.holder_digest:
             kiosk.problems.append(f"mis-issuance in {request_id}")
         if run.chaos:
             kiosk.prints.append(run.home / "prints" / f"{request_id}.pdf")
@@ -292,7 +293,7 @@ def _issue_until_done(run: _Run, kiosk: _Kiosk, card: Any, client: Any) -> None:
 
 
 def _finish_print(
-    run: _Run, kiosk: _Kiosk, client: Any, n: int, request_id: str, job: dict[str, Any]
+    run: _Run, kiosk: _Kiosk, client: Any, n: int, request_id: str, job: PrintJob
 ) -> None:
     """Confirm the print, or (with chaos) fail it, abandon it, or confirm it twice."""
     if run.chaos and n % 23 == 7:
@@ -309,7 +310,7 @@ def _finish_print(
         return
     if run.chaos and n % 29 == 11:
         client.printed(request_id)  # a confirmation resent
-    kiosk.confirmed_fees.append(int(job["fee"]))
+    kiosk.confirmed_fees.append(job.fee)
     kiosk.confirmed.append(request_id)
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from cryptography import x509
 
 from kofu.center.auth import CLOCK_SKEW, ocsp_answer
+from kofu.contracts import Contract
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.juki import IdentityReport
+from kofu.contracts.kiosk import ConnectedCity
+from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
@@ -18,6 +24,8 @@ from kofu.core.network import NetworkIdentity, client_context
 __all__ = ["OCSP_KEEP_GOOD", "HttpCities", "HttpDirectory", "HttpJuki"]
 
 OCSP_KEEP_GOOD = timedelta(seconds=5)  # how long a "good" OCSP answer is reused (KOFU_OCSP_CACHE)
+
+M = TypeVar("M", bound=Contract)
 
 
 class HttpDirectory:
@@ -37,9 +45,9 @@ class HttpDirectory:
         self.keep_good, self.skew = keep_good, skew
         self.client = httpx.Client(verify=client_context(identity), timeout=10)
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
-        self._people: dict[str, dict[str, Any]] = {}  # serial -> the certificate's person
+        self._people: dict[str, CertificateStatus] = {}  # serial -> the certificate's person
 
-    def lookup(self, serial: str) -> dict[str, Any]:
+    def lookup(self, serial: str) -> CertificateStatus:
         """The issuing city, the holder digest and the person of a certificate.
 
         Who a certificate was issued to never changes, so the answer is kept
@@ -53,14 +61,16 @@ class HttpDirectory:
         )
         known = self._people.get(serial)
         if known is not None:
-            return dict(known)
-        answer = ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable)
-        if answer.get("status") != "good" or not answer.get("city"):
+            return known
+        answer = CertificateStatus.read(
+            ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable), unavailable
+        )
+        if answer.status != "good" or not answer.city:
             raise NotFound("the authority does not know this certificate", field="serial")
         if len(self._people) > 100_000:
             self._people.clear()
-        self._people[serial] = {k: answer[k] for k in ("city", "holder_digest", "resident_code")}
-        return dict(answer)
+        self._people[serial] = answer
+        return answer
 
     def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
         """OCSP, reusing a good answer for a few seconds at most (``keep_good``); ``fresh``: never.
@@ -103,39 +113,43 @@ class HttpCities:
         self.urls = {code: url.rstrip("/") for code, url in urls.items()}
         self.client = Link(client_context(identity), timeout=timeout)
 
-    def connected(self) -> list[dict[str, str]]:
+    def connected(self) -> list[ConnectedCity]:
         """Every connected city with its name (from its /health), in code order."""
         out = []
         for code, url in sorted(self.urls.items()):
             try:
-                name = str(self.client.get(f"{url}/health").json().get("name", code))
-            except (LinkError, ValueError):
+                name = CityHealth.model_validate(self.client.get(f"{url}/health").json()).name
+            except (LinkError, ValueError):  # a ValidationError is a ValueError too
                 name = code  # a city down now is still connected; its name comes back with it
-            out.append({"code": code, "name": name})
+            out.append(ConnectedCity(code=code, name=name))
         return out
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer:
         """The city's certificate server: the rendered document or a refusal."""
-        return self._post(city, "/certificates/store", body)
+        return self._read(StoreAnswer, city, "POST", "/certificates/store", request)
 
-    def identity(self, city: str, auth_serial: str) -> dict[str, Any]:
+    def identity(self, city: str, request: IdentityRequest) -> Identity:
         """本人確認情報 of the card's holder from the city that keeps the resident record."""
-        return self._post(city, "/identity", {"auth_serial": auth_serial})
+        return self._read(Identity, city, "POST", "/identity", request)
 
-    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]:
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer:
         """An application for 本籍地利用登録 to the domicile city."""
-        return self._post(city, "/domicile-registrations", body)
+        return self._read(DomicileAnswer, city, "POST", "/domicile-registrations", application)
 
-    def outcome(self, city: str, request_id: str) -> dict[str, Any]:
+    def outcome(self, city: str, request_id: str) -> StoreOutcome:
         """What the city did under a request id: issued (with its answer), refused, unknown."""
-        return self._call(city, "GET", f"/certificates/store/{request_id}")
+        return self._read(StoreOutcome, city, "GET", f"/certificates/store/{request_id}")
 
-    def abandon(self, city: str, request_id: str) -> dict[str, Any]:
+    def abandon(self, city: str, request_id: str) -> StoreOutcome:
         """Close a request id the city never answered; its outcome either way."""
-        return self._call(city, "POST", f"/certificates/store/{request_id}/abandon")
+        return self._read(StoreOutcome, city, "POST", f"/certificates/store/{request_id}/abandon")
 
-    def _post(self, city: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call(city, "POST", path, json=body)
+    def _read(
+        self, shape: type[M], city: str, method: str, path: str, body: Contract | None = None
+    ) -> M:
+        """One exchange whose answer must be the contract ``shape``; anything else: unavailable."""
+        sent = {} if body is None else {"json": body.model_dump(mode="json")}
+        return shape.read(self._call(city, method, path, **sent), _unavailable(city))
 
     def _call(self, city: str, method: str, path: str, **request: Any) -> dict[str, Any]:
         url = self.urls.get(city)
@@ -145,13 +159,18 @@ class HttpCities:
                 f"city {city} does not take part in store issuance",
                 message_ja="この市区町村はコンビニ交付を実施していません。",
             )
-        unavailable = Refused(
-            "city_unavailable",
-            f"city {city} could not answer just now",
-            message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
+        answer: dict[str, Any] = ask(
+            self.client, method, f"{url}{path}", _unavailable(city), **request
         )
-        answer: dict[str, Any] = ask(self.client, method, f"{url}{path}", unavailable, **request)
         return answer
+
+
+def _unavailable(city: str) -> Refused:
+    return Refused(
+        "city_unavailable",
+        f"city {city} could not answer just now",
+        message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
+    )
 
 
 class HttpJuki:
@@ -161,13 +180,11 @@ class HttpJuki:
         self.base = base_url.rstrip("/")
         self.client = Link(client_context(identity), timeout=10)
 
-    def whereabouts(self, resident_code: str) -> dict[str, Any]:
+    def whereabouts(self, resident_code: str) -> IdentityReport:
         unavailable = Refused(
             "juki_unavailable",
             "the national directory could not answer just now",
             message_ja="住民登録の確認ができません。しばらくしてからお試しください。",
         )
-        answer: dict[str, Any] = ask(
-            self.client, "GET", f"{self.base}/residents/{resident_code}", unavailable
-        )
-        return answer
+        answer = ask(self.client, "GET", f"{self.base}/residents/{resident_code}", unavailable)
+        return IdentityReport.read(answer, unavailable)

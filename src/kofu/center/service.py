@@ -36,6 +36,11 @@ from kofu.center.anti_forgery import protect
 from kofu.center.auth import CLOCK_SKEW, Authenticated, other_kiosk
 from kofu.center.sessions import SessionDesk, SqlSessions
 from kofu.center.signing import Signer
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.juki import IdentityReport
+from kofu.contracts.kiosk import ConnectedCity
+from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
@@ -54,23 +59,23 @@ log = logging.getLogger("kofu")
 class CityLink(Protocol):
     """The LGWAN link to a city's certificate server."""
 
-    def issue(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer: ...
 
-    def identity(self, city: str, auth_serial: str) -> dict[str, Any]: ...
+    def identity(self, city: str, request: IdentityRequest) -> Identity: ...
 
-    def register_domicile(self, city: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer: ...
 
-    def outcome(self, city: str, request_id: str) -> dict[str, Any]: ...
+    def outcome(self, city: str, request_id: str) -> StoreOutcome: ...
 
-    def abandon(self, city: str, request_id: str) -> dict[str, Any]: ...
+    def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
 
-    def connected(self) -> list[dict[str, str]]: ...
+    def connected(self) -> list[ConnectedCity]: ...
 
 
 class Directory(Protocol):
     """What the authority knows of a certificate: status, issuing city, holder digest."""
 
-    def lookup(self, serial: str) -> dict[str, Any]: ...
+    def lookup(self, serial: str) -> CertificateStatus: ...
 
     def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
         """OCSP; ``fresh`` asks the authority now, past any answer kept for a few seconds."""
@@ -80,7 +85,7 @@ class Directory(Protocol):
 class Whereabouts(Protocol):
     """juki: the record of the city that holds a person's resident record now."""
 
-    def whereabouts(self, resident_code: str) -> dict[str, Any]: ...
+    def whereabouts(self, resident_code: str) -> IdentityReport: ...
 
 
 _REMOVED = {  # juki's state of the holding record → what the kiosk says
@@ -192,7 +197,7 @@ class CenterService:
         session: str,
         request_id: str,
         certificate: str,
-        options: dict[str, Any],
+        options: IssueOptions,
         copies: int,
         store: str,
         chain: str,
@@ -208,13 +213,7 @@ class CenterService:
         if not 1 <= copies <= 10:
             raise InvalidInput("copies is 1 to 10", field="copies")
         who = self._subject(session, kiosk, request_id)
-        body = {
-            **options,
-            "request_id": request_id,
-            "auth_serial": who.serial,
-            "type": certificate,
-            "route": "residence" if domicile_city is None else "domicile",
-        }
+        body = _store_request(request_id, who.serial, certificate, options, domicile_city)
         existing = self._row(request_id)
         if existing is not None:
             return self._again(existing, who, body, copies, domicile_city, kiosk)
@@ -227,7 +226,7 @@ class CenterService:
             return self._again(self._row(request_id), who, body, copies, domicile_city, kiosk)
         return self._ask_city(asked, body)
 
-    def _ask_city(self, asked: _Asked, body: dict[str, Any]) -> PrintJob:
+    def _ask_city(self, asked: _Asked, body: StoreRequest) -> PrintJob:
         """Send the request under its id and complete the issuance with the city's answer.
 
         A refusal voids it.  A lost answer (the city unavailable) may hide an
@@ -248,15 +247,15 @@ class CenterService:
             raise
         return self._complete(asked, answer)
 
-    def _complete(self, asked: _Asked, answer: dict[str, Any]) -> PrintJob:
+    def _complete(self, asked: _Asked, answer: StoreAnswer) -> PrintJob:
         """The city's answer checked (holder, content), stamped and kept: requested → rendered."""
         request_id, city = asked.request_id, asked.city
-        if answer.get("request_id") != request_id or answer.get("holder_digest") != asked.expected:
-            detail = f"request {request_id}: returned {answer.get('request_id')}"
+        if answer.request_id != request_id or answer.holder_digest != asked.expected:
+            detail = f"request {request_id}: returned {answer.request_id}"
             self._mis_issuance(city, request_id, "holder_mismatch", detail)
         with self._voided_on_failure(request_id):
-            pdf = base64.b64decode(str(answer["pdf_base64"]), validate=True)
-        if hashlib.sha256(pdf).hexdigest() != answer.get("content_digest"):
+            pdf = base64.b64decode(answer.pdf_base64, validate=True)
+        if hashlib.sha256(pdf).hexdigest() != answer.content_digest:
             detail = f"request {request_id}: the document's bytes do not match its content digest"
             self._mis_issuance(city, request_id, "content_mismatch", detail)
         with self._voided_on_failure(request_id):
@@ -266,7 +265,7 @@ class CenterService:
             "rendered",
             fee=job.fee,
             holder_digest=job.holder_digest,
-            content_digest=str(answer["content_digest"]),
+            content_digest=answer.content_digest,
             print_job=job.pdf,
         )
         if not done:  # a retry or the sweep settled it first: its outcome stands
@@ -285,7 +284,7 @@ class CenterService:
             self._finish(request_id, "voided", reason="center_error")
             raise
 
-    def _stamped_job(self, asked: _Asked, pdf: bytes, answer: dict[str, Any]) -> PrintJob:
+    def _stamped_job(self, asked: _Asked, pdf: bytes, answer: StoreAnswer) -> PrintJob:
         """The city's PDF with the anti-forgery layer, as the print job the kiosk receives."""
         stamped = protect(
             pdf,
@@ -293,9 +292,9 @@ class CenterService:
             city=asked.city,
             type=asked.certificate,
             issued_at=asked.at,
-            holder_digest=str(answer["holder_digest"]),
-            holder_name=str(answer.get("holder_name", "")),
-            issue_number=int(answer["issue_number"]),
+            holder_digest=answer.holder_digest,
+            holder_name=answer.holder_name,
+            issue_number=answer.issue_number,
             signer=self.signer,
         )
         return PrintJob(
@@ -303,10 +302,10 @@ class CenterService:
             asked.certificate,
             asked.city,
             asked.copies,
-            int(answer["fee"]) * asked.copies,
+            answer.fee * asked.copies,
             stamped,
             "rendered",
-            str(answer["holder_digest"]),
+            answer.holder_digest,
         )
 
     def _route(self, serial: str, domicile_city: str | None) -> tuple[str, str, str]:
@@ -320,33 +319,29 @@ class CenterService:
             city, digest = self._residence(serial)
             return city, digest, "residence"
         person = self._identity(serial)
-        expected = identity_digest(
-            str(person["name"]), str(person["birth_date"]), str(person["sex"])
-        )
+        expected = identity_digest(person.name, person.birth_date.isoformat(), person.sex)
         return domicile_city, expected, "domicile"
 
     def register_domicile(
         self, *, session: str, city: str, domicile: str, head_name: str, kiosk: str = ""
-    ) -> dict[str, Any]:
+    ) -> DomicileAnswer:
         """本籍地利用登録 at a kiosk: the domicile city reviews it; the answer says pending."""
         who = self._subject(session, kiosk, "domicile-registration")
         self._check_city_open(city)
         person = self._identity(who.serial)
-        return self.cities.register_domicile(
-            city,
-            {
-                "auth_serial": who.serial,
-                "domicile": domicile,
-                "head_name": head_name,
-                "name": person["name"],
-                "birth_date": person["birth_date"],
-                "sex": person["sex"],
-            },
+        application = DomicileApplication(
+            auth_serial=who.serial,
+            domicile=domicile,
+            head_name=head_name,
+            name=person.name,
+            birth_date=person.birth_date,
+            sex=person.sex,
         )
+        return self.cities.register_domicile(city, application)
 
-    def _identity(self, serial: str) -> dict[str, Any]:
+    def _identity(self, serial: str) -> Identity:
         """本人確認情報 of the certificate's holder, from the city that holds the record."""
-        return self.cities.identity(self._residence(serial)[0], serial)
+        return self.cities.identity(self._residence(serial)[0], IdentityRequest(auth_serial=serial))
 
     def _residence(self, serial: str) -> tuple[str, str]:
         """The city holding the holder's record now, and the holder digest its answer must carry.
@@ -357,8 +352,8 @@ class CenterService:
         """
         facts = self.directory.lookup(serial)
         if self.juki is None:
-            return str(facts["city"]), str(facts["holder_digest"])
-        code = str(facts["resident_code"])
+            return str(facts.city), str(facts.holder_digest)
+        code = str(facts.resident_code)
         try:
             held = self.juki.whereabouts(code)
         except NotFound as exc:
@@ -367,20 +362,20 @@ class CenterService:
                 "no city has reported the holder's resident record to juki",
                 message_ja="住民登録の確認ができません。市区町村の窓口にお問い合わせください。",
             ) from exc
-        if held["state"] != "resident":
+        if held.state != "resident":
             raise Refused(
-                f"record_{held['state']}",
-                f"the holder's last resident record (city {held['city']}) is removed: "
-                f"{held['state']} since {held['since']}",
-                message_ja=_REMOVED.get(str(held["state"]), _REMOVED["deceased"]),
+                f"record_{held.state}",
+                f"the holder's last resident record (city {held.city}) is removed: "
+                f"{held.state} since {held.since}",
+                message_ja=_REMOVED.get(held.state, _REMOVED["deceased"]),
             )
-        return str(held["city"]), holder_digest(str(held["city"]), code)
+        return held.city, holder_digest(held.city, code)
 
     def _again(
         self,
         row: Any,
         who: Authenticated,
-        body: dict[str, Any],
+        body: StoreRequest,
         copies: int,
         domicile_city: str | None,
         kiosk: str = "",
@@ -396,7 +391,7 @@ class CenterService:
         if row.kiosk != kiosk:
             raise other_kiosk()
         if (
-            row.certificate != body["type"]
+            row.certificate != body.certificate
             or row.copies != copies
             or (domicile_city is not None and domicile_city != row.city)
         ):
@@ -476,17 +471,17 @@ class CenterService:
 
     def _recover(self, asked: _Asked) -> None:
         told = self.cities.outcome(asked.city, asked.request_id)
-        if told.get("state") == "unknown":
+        if told.state == "unknown":
             told = self.cities.abandon(asked.city, asked.request_id)
-        state = told.get("state")
+        state = told.state
         if self._stopped(asked.city):
             self._finish(asked.request_id, "voided", reason="service_stopped")
         elif state == "issued" and asked.expected is None:  # asked before digests were kept
             self._finish(asked.request_id, "voided", reason="holder_unverifiable")
-        elif state == "issued":
-            self._complete(asked, dict(told["answer"]))
+        elif state == "issued" and told.answer is not None:
+            self._complete(asked, told.answer)
         elif state == "refused":
-            self._finish(asked.request_id, "voided", reason=str(told.get("reason")))
+            self._finish(asked.request_id, "voided", reason=str(told.reason))
         elif state == "abandoned":
             self._finish(asked.request_id, "voided", reason="city_never_issued")
 
@@ -651,6 +646,25 @@ class CenterService:
             "per_city": per_city,
             "print_timeout_seconds": int(self.print_timeout.total_seconds()),
         }
+
+
+def _store_request(
+    request_id: str,
+    serial: str,
+    certificate: str,
+    options: IssueOptions,
+    domicile_city: str | None,
+) -> StoreRequest:
+    """What the city is asked: the card (never a person), the certificate, the options."""
+    return StoreRequest.checked(  # an unknown certificate is 422 here, before any row
+        {
+            "request_id": request_id,
+            "auth_serial": serial,
+            "certificate": certificate,
+            "options": options,
+            "route": "residence" if domicile_city is None else "domicile",
+        }
+    )
 
 
 def settlement(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -91,16 +91,16 @@ def kiosk(
             assert domicile_city is not None and head is not None
             made = center_client.register_domicile(session, domicile_city, register, head)
             if as_json:
-                emit(made)
+                emit(made.model_dump(mode="json"))
             else:
                 typer.echo(
-                    f"domicile registration {made['registration_id']} with {domicile_city}: "
-                    f"{made['state']} (the city reviews it)"
+                    f"domicile registration {made.registration_id} with {domicile_city}: "
+                    f"{made.state} (the city reviews it)"
                 )
             return
         assert type is not None and out is not None
         target = domicile_city if city == "domicile" else None
-        options: dict[str, Any] = {"with": [i for i in (with_items or "").split(",") if i]}
+        options: dict[str, Any] = {"items": [i for i in (with_items or "").split(",") if i]}
         if household:
             options["household"] = household
         request_id = f"{store}-{uuid.uuid4().hex[:16]}"
@@ -109,7 +109,7 @@ def kiosk(
         )
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(base64.b64decode(job["pdf_base64"]))
+            out.write_bytes(base64.b64decode(job.pdf_base64))
         except OSError as exc:
             center_client.voided(request_id, f"print failure: {exc.strerror}")
             raise InvalidInput(
@@ -119,14 +119,14 @@ def kiosk(
         summary = {
             "request_id": request_id,
             "certificate": type,
-            "city": job["city"],
+            "city": job.city,
             "copies": copies,
-            "fee": job["fee"],
+            "fee": job.fee,
             "file": str(out),
         }
         if as_json:
             emit(summary)
         else:
             typer.echo(
-                f"{type} x{copies} printed to {out}; fee {job['fee']} yen (request {request_id})"
+                f"{type} x{copies} printed to {out}; fee {job.fee} yen (request {request_id})"
             )

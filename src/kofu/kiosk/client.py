@@ -11,12 +11,27 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kofu.card.device import insert_card
 from kofu.card.ledger import CardLedger
 from kofu.card.reader import CardReader, JpkiCard
+from kofu.contracts import Contract
+from kofu.contracts.identity import DomicileAnswer
+from kofu.contracts.kiosk import (
+    ConnectedCity,
+    DomicileRequest,
+    IssuanceRequest,
+    PrintJob,
+    PrintSettled,
+    SessionOpened,
+    SignedIn,
+    SignIn,
+    VoidRequest,
+)
+from kofu.contracts.store import IssueOptions
 from kofu.core.certkinds import CertKind
 from kofu.core.errors import Refused
 from kofu.core.http import ask
@@ -36,8 +51,11 @@ def _center_unavailable() -> Refused:
     )
 
 
+M = TypeVar("M", bound=Contract)
+
+
 class KioskClient:
-    """Calls to the issuance center over the kiosk's mTLS client."""
+    """Calls to the issuance center over the kiosk's mTLS client, in kofu.contracts.kiosk."""
 
     def __init__(self, center_url: str, http: Link, ledger: CardLedger | None = None) -> None:
         """``ledger`` defaults to the one under KOFU_HOME, where the card master key lives."""
@@ -45,11 +63,12 @@ class KioskClient:
         self.http = http
         self.ledger = ledger if ledger is not None else CardLedger.under(Settings.from_env().home)
 
-    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer: dict[str, Any] = ask(
-            self.http, "POST", f"{self.url}{path}", _center_unavailable(), json=body
-        )
-        return answer
+    def call(self, path: str, body: Contract | None, shape: type[M]) -> M:
+        """One POST whose answer must be ``shape``; anything else: the center is unavailable."""
+        sent = {} if body is None else body.model_dump(mode="json")
+        unavailable = _center_unavailable()
+        answer = ask(self.http, "POST", f"{self.url}{path}", unavailable, json=sent)
+        return shape.read(answer, unavailable)
 
     def sign_in(self, card_path: Path, master_key: bytes, pin: str) -> str:
         """The card file in a reader (its device's, or this process's); returns the session."""
@@ -65,68 +84,71 @@ class KioskClient:
 
     def authenticate(self, reader: JpkiCard) -> str:
         """A card whose PIN is verified signs a fresh challenge; returns the session."""
-        opened = self.call("/sessions", {})
-        signature = reader.sign(CertKind.AUTH, base64.b64decode(opened["challenge_b64"]))
+        opened = self.call("/sessions", None, SessionOpened)
+        signature = reader.sign(CertKind.AUTH, base64.b64decode(opened.challenge_b64))
         certificate = reader.read_certificate(CertKind.AUTH)
-        self.call(
-            f"/sessions/{opened['session']}/authenticate",
-            {
-                "certificate_b64": base64.b64encode(certificate).decode(),
-                "signature_b64": base64.b64encode(signature).decode(),
-            },
+        signing_in = SignIn(
+            certificate_b64=base64.b64encode(certificate).decode(),
+            signature_b64=base64.b64encode(signature).decode(),
         )
-        return str(opened["session"])
+        self.call(f"/sessions/{opened.session}/authenticate", signing_in, SignedIn)
+        return opened.session
 
     def request(
         self,
         session: str,
         request_id: str,
         certificate: str,
-        options: dict[str, Any],
+        options: IssueOptions | Mapping[str, Any],
         copies: int,
         store: str,
         chain: str,
         domicile_city: str | None = None,
-    ) -> dict[str, Any]:
-        """Ask for a print job; ``domicile_city`` routes a family-register document there."""
-        body = {
-            "session": session,
-            "request_id": request_id,
-            "certificate": certificate,
-            "options": options,
-            "copies": copies,
-            "store": store,
-            "chain": chain,
-        }
-        if domicile_city:
-            body["domicile_city"] = domicile_city
-        return self.call("/issuances", body)
+    ) -> PrintJob:
+        """Ask for a print job; ``domicile_city`` routes a family-register document there.
 
-    def cities(self) -> list[dict[str, str]]:
-        """The cities the center connects, code and name."""
-        cities: list[dict[str, str]] = ask(
-            self.http, "GET", f"{self.url}/cities", _center_unavailable(), list
+        ``options`` as IssueOptions names them (``items``, ``fiscal_year``,
+        ``household``, ``members``); a wrong one is refused here (422 naming
+        it) before anything is sent.
+        """
+        asked = IssuanceRequest.checked(
+            {
+                "session": session,
+                "request_id": request_id,
+                "certificate": certificate,
+                "options": options,
+                "copies": copies,
+                "store": store,
+                "chain": chain,
+                "domicile_city": domicile_city or None,
+            }
         )
-        return cities
+        return self.call("/issuances", asked, PrintJob)
+
+    def cities(self) -> list[ConnectedCity]:
+        """The cities the center connects, code and name."""
+        unavailable = _center_unavailable()
+        answer = ask(self.http, "GET", f"{self.url}/cities", unavailable, list)
+        return [ConnectedCity.read(city, unavailable) for city in answer]
 
     def register_domicile(
         self, session: str, city: str, domicile: str, head_name: str
-    ) -> dict[str, Any]:
+    ) -> DomicileAnswer:
         """本籍地利用登録: the domicile city reviews the application; the answer says pending."""
-        return self.call(
-            "/domicile-registrations",
-            {"session": session, "city": city, "domicile": domicile, "head_name": head_name},
+        asked = DomicileRequest.checked(
+            {"session": session, "city": city, "domicile": domicile, "head_name": head_name}
         )
+        return self.call("/domicile-registrations", asked, DomicileAnswer)
 
     def printed(self, request_id: str) -> None:
         """Confirm the print; said again while the center cannot answer (it is idempotent)."""
-        self._settle(f"/issuances/{request_id}/printed", {})
+        self._settle(f"/issuances/{request_id}/printed", None)
 
     def voided(self, request_id: str, reason: str) -> None:
         """Void the job; said again while the center cannot answer (it is idempotent)."""
-        self._settle(f"/issuances/{request_id}/voided", {"reason": reason})
+        self._settle(f"/issuances/{request_id}/voided", VoidRequest.checked({"reason": reason}))
 
-    def _settle(self, path: str, body: dict[str, Any]) -> None:
+    def _settle(self, path: str, body: Contract | None) -> None:
         """A confirmation the center took but whose answer was lost must not read as a failure.
 
         The center moves a job once and answers a repeat with the same outcome,
@@ -136,7 +158,7 @@ class KioskClient:
         """
         for pause in (*SETTLE_PAUSES, None):
             try:
-                self.call(path, body)
+                self.call(path, body, PrintSettled)
                 return
             except Refused as refusal:
                 if refusal.reason != "center_unavailable" or pause is None:

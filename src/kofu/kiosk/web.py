@@ -31,6 +31,7 @@ from typing import Any
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kofu.contracts.kiosk import PrintJob
 from kofu.core.errors import KofuError
 from kofu.core.link import Link
 from kofu.kiosk.client import KioskClient
@@ -101,7 +102,7 @@ class Visit:
     lang: int = 0
     card: str | None = None
     session: str | None = None
-    job: dict[str, Any] | None = None
+    job: PrintJob | None = None
     pdf: bytes | None = None
     domicile_city: str | None = None  # None: the city of residence
     extra: dict[str, Any] = field(default_factory=dict)
@@ -146,7 +147,7 @@ def create_kiosk_app(
         if job is not None:
             v.pdf = None
             with contextlib.suppress(KofuError):  # else the center's print timeout voids it
-                center.voided(str(job["request_id"]), why)
+                center.voided(job.request_id, why)
 
     def visit_of(request: Request) -> tuple[str, Visit]:
         token = request.cookies.get("visit") or secrets.token_urlsafe(12)
@@ -221,12 +222,12 @@ def create_kiosk_app(
             connected = center.cities()
         except KofuError as exc:
             return refuse(token, v, words(exc))
-        if code is not None and any(c["code"] == code for c in connected):
+        if code is not None and any(c.code == code for c in connected):
             v.domicile_city = code
             return respond(token, RedirectResponse("/card", status_code=303))
         buttons = "".join(
-            f'<a href="/domicile?code={html.escape(c["code"])}"><button class="city" '
-            f'id="city-{html.escape(c["code"])}">{html.escape(c["name"])}</button></a><br>'
+            f'<a href="/domicile?code={html.escape(c.code)}"><button class="city" '
+            f'id="city-{html.escape(c.code)}">{html.escape(c.name)}</button></a><br>'
             for c in connected
         )
         return respond(token, _page(v, f"<h2>{t(v, 'which_city')}</h2>{buttons}"))
@@ -321,7 +322,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         if v.session is None or v.job is not None:
             return respond(token, RedirectResponse("/", status_code=303))
         items = [name for name, on in (("head", head), ("domicile", domicile)) if on]
-        options: dict[str, Any] = {"with": items}
+        options: dict[str, Any] = {"items": items}
         if whole:
             options["household"] = "all"
         request_id = f"kiosk-{uuid.uuid4().hex[:20]}"
@@ -338,11 +339,11 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
             )
         except KofuError as exc:
             return refuse(token, v, words(exc))
-        v.job, v.pdf = job, base64.b64decode(job["pdf_base64"])
+        v.job, v.pdf = job, base64.b64decode(job.pdf_base64)
         name = TYPES.get(type, (type, type))[v.lang]
         body = (
-            f"<h2>{html.escape(name)} × {job['copies']}</h2>"
-            f'<p>{t(v, "fee")}: <span id="fee">{job["fee"]}</span> 円</p>'
+            f"<h2>{html.escape(name)} × {job.copies}</h2>"
+            f'<p>{t(v, "fee")}: <span id="fee">{job.fee}</span> 円</p>'
             f'<form method="post" action="/print"><button id="pay">{t(v, "pay")}</button></form>'
             f"{cancel_button(v)}"
         )
@@ -371,7 +372,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
         v.session = None
         body = (
             f'<h2 id="applied">{t(v, "applied")}</h2>'
-            f'<p id="registration">{html.escape(str(made["registration_id"]))}</p>'
+            f'<p id="registration">{html.escape(made.registration_id)}</p>'
             f'<a href="/" id="again">{t(v, "again")}</a>'
         )
         return respond(token, _page(v, body))
@@ -383,7 +384,7 @@ document.getElementById('clear').onclick=()=>{{pin.value='';}};
             return respond(token, RedirectResponse("/", status_code=303))
         job, v.job, v.session, v.card = v.job, None, None, None  # the visit ends with its print
         try:
-            center.printed(job["request_id"])
+            center.printed(job.request_id)
         except KofuError as exc:
             return refuse(token, v, words(exc))
         body = (

@@ -23,45 +23,26 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
 
 from kofu.center.api.status_page import render_status
 from kofu.center.service import CenterService
+from kofu.contracts.identity import DomicileAnswer
+from kofu.contracts.kiosk import (
+    ConnectedCity,
+    DomicileRequest,
+    IssuanceRequest,
+    PrintJob,
+    PrintSettled,
+    SessionOpened,
+    SignedIn,
+    SignIn,
+    VoidRequest,
+)
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.http import caller, every, party_app
-from kofu.core.text import PlainText
 
 __all__ = ["create_app"]
-
-
-class AuthIn(BaseModel):
-    certificate_b64: str
-    signature_b64: str
-
-
-class IssueIn(BaseModel):
-    session: str
-    request_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    certificate: str
-    options: dict[str, Any] = Field(default_factory=dict)
-    copies: int = 1
-    store: str = Field(max_length=32)
-    chain: str = Field(max_length=32)
-    domicile_city: str | None = Field(default=None, pattern=r"^[0-9]{6}$")  # 本籍地 route
-
-
-class DomicileIn(BaseModel):
-    """本籍地利用登録 from a kiosk: the domicile city and the 本籍・筆頭者 as typed."""
-
-    session: str
-    city: str = Field(pattern=r"^[0-9]{6}$")
-    domicile: PlainText = Field(min_length=1, max_length=128)
-    head_name: PlainText = Field(min_length=1, max_length=64)
-
-
-class VoidIn(BaseModel):
-    reason: str = "print failure"
 
 
 def _b64(text: str, field: str) -> bytes:
@@ -118,22 +99,22 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     app = party_app("kofu issuance center", __doc__, lifespan=sweeping)
 
     @app.post("/sessions", dependencies=[KIOSKS])
-    async def open_session(request: Request) -> dict[str, str]:
+    async def open_session(request: Request) -> SessionOpened:
         session, challenge = service.open_session(_kiosk(request))
-        return {"session": session, "challenge_b64": base64.b64encode(challenge).decode()}
+        return SessionOpened(session=session, challenge_b64=base64.b64encode(challenge).decode())
 
     @app.post("/sessions/{session}/authenticate", dependencies=[KIOSKS])
-    def authenticate(session: str, body: AuthIn, request: Request) -> dict[str, Any]:
+    def authenticate(session: str, body: SignIn, request: Request) -> SignedIn:
         who = service.authenticate(
             session,
             _b64(body.certificate_b64, "certificate_b64"),
             _b64(body.signature_b64, "signature_b64"),
             _kiosk(request),
         )
-        return {"authenticated": True, "valid_until": who.not_after.isoformat()}
+        return SignedIn(authenticated=True, valid_until=who.not_after)
 
     @app.post("/issuances", dependencies=[KIOSKS])
-    def issue(body: IssueIn, request: Request) -> dict[str, Any]:
+    def issue(body: IssuanceRequest, request: Request) -> PrintJob:
         job = service.request(
             session=body.session,
             request_id=body.request_id,
@@ -145,23 +126,25 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             domicile_city=body.domicile_city,
             kiosk=_kiosk(request),
         )
-        return {
-            "request_id": job.request_id,
-            "city": job.city,
-            "certificate": job.certificate,
-            "copies": job.copies,
-            "fee": job.fee,
-            "holder_digest": job.holder_digest,
-            "pdf_base64": base64.b64encode(job.pdf).decode(),
-        }
+        return PrintJob.model_validate(
+            {
+                "request_id": job.request_id,
+                "city": job.city,
+                "certificate": job.certificate,
+                "copies": job.copies,
+                "fee": job.fee,
+                "holder_digest": job.holder_digest,
+                "pdf_base64": base64.b64encode(job.pdf).decode(),
+            }
+        )
 
     @app.get("/cities", dependencies=[KIOSKS])
-    def cities() -> list[dict[str, str]]:
+    def cities() -> list[ConnectedCity]:
         """The cities taking part, for a kiosk's choice of domicile city."""
         return service.cities.connected()
 
     @app.post("/domicile-registrations", dependencies=[KIOSKS])
-    def register_domicile(body: DomicileIn, request: Request) -> dict[str, Any]:
+    def register_domicile(body: DomicileRequest, request: Request) -> DomicileAnswer:
         return service.register_domicile(
             session=body.session,
             city=body.city,
@@ -171,14 +154,14 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
         )
 
     @app.post("/issuances/{request_id}/printed", dependencies=[KIOSKS])
-    async def printed(request_id: str, request: Request) -> dict[str, str]:
+    async def printed(request_id: str, request: Request) -> PrintSettled:
         service.printed(request_id, _kiosk(request))
-        return {"request_id": request_id, "state": "printed"}
+        return PrintSettled(request_id=request_id, state="printed")
 
     @app.post("/issuances/{request_id}/voided", dependencies=[KIOSKS])
-    def voided(request_id: str, body: VoidIn, request: Request) -> dict[str, str]:
+    def voided(request_id: str, body: VoidRequest, request: Request) -> PrintSettled:
         service.voided(request_id, body.reason, _kiosk(request))
-        return {"request_id": request_id, "state": "voided"}
+        return PrintSettled(request_id=request_id, state="voided")
 
     @app.get("/settlement", dependencies=[OPERATORS])
     def settlement(month: str) -> dict[str, Any]:

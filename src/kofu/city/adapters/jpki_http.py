@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from kofu.contracts import Contract
+from kofu.contracts.jpki import CertificateRequest, CertificatesIssued, RevocationRequest, Revoked
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.network import NetworkIdentity, client_context
 
 __all__ = ["HttpAuthority", "Issued"]
+
+M = TypeVar("M", bound=Contract)
 
 
 @dataclass(frozen=True)
@@ -64,30 +68,34 @@ class HttpAuthority:
         auth_public_key_pem: str,
         sign_public_key_pem: str | None,
     ) -> Issued:
-        body = {
-            "city": city,
-            "resident_code": resident_code,
-            "card_id": card_id,
-            "birth_date": birth_date.isoformat(),
-            "card_expiry": card_expiry.isoformat(),
-            "auth_public_key_pem": auth_public_key_pem,
-            "sign_public_key_pem": sign_public_key_pem,
-            "facts": facts,
-        }
-        try:
-            response = self.client.post(f"{self.base_url}/certificates", json=body)
-        except httpx.HTTPError as exc:
-            raise KofuError(f"the JPKI authority at {self.base_url} is unreachable: {exc}") from exc
-        _raise_for(response)
-        return Issued(**response.json())
+        request = CertificateRequest.checked(
+            {
+                "city": city,
+                "resident_code": resident_code,
+                "card_id": card_id,
+                "birth_date": birth_date,
+                "card_expiry": card_expiry,
+                "auth_public_key_pem": auth_public_key_pem,
+                "sign_public_key_pem": sign_public_key_pem,
+                "facts": facts,
+            },
+        )
+        issued = self._post("/certificates", request, CertificatesIssued)
+        return Issued(issued.auth_pem, issued.auth_serial, issued.sign_pem, issued.sign_serial)
 
     def revoke_card(self, card_id: str, cause: str) -> list[str]:
+        request = RevocationRequest.checked({"card_id": card_id, "cause": cause})
+        return list(self._post("/revocations", request, Revoked).revoked)
+
+    def _post(self, path: str, body: Contract, shape: type[M]) -> M:
+        """One exchange whose answer must be ``shape``; a failure says the authority's words."""
         try:
-            response = self.client.post(
-                f"{self.base_url}/revocations", json={"card_id": card_id, "cause": cause}
-            )
+            response = self.client.post(f"{self.base_url}{path}", json=body.model_dump(mode="json"))
         except httpx.HTTPError as exc:
             raise KofuError(f"the JPKI authority at {self.base_url} is unreachable: {exc}") from exc
         _raise_for(response)
-        revoked: list[str] = response.json()["revoked"]
-        return revoked
+        broken = KofuError(f"the JPKI authority at {self.base_url} answered something else")
+        try:
+            return shape.read(response.json(), broken)
+        except ValueError as exc:
+            raise broken from exc

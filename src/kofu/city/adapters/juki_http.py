@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import httpx
 
+from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
 from kofu.core.errors import Refused
 from kofu.core.http import ask
 
@@ -17,15 +18,13 @@ class HttpJuki:
         self.base = base_url.rstrip("/")
         self.client = client
 
-    def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
+    def report(self, city: str, records: Sequence[IdentityReport]) -> ReportCounts:
         unavailable = Refused("juki_unavailable", "juki could not take the report just now")
-        body = {"city": city, "records": records}
-        answer: dict[str, int] = ask(
-            self.client, "POST", f"{self.base}/identities", unavailable, json=body
-        )
-        return answer
+        body = IdentityReports(city=city, records=tuple(records)).model_dump(mode="json")
+        answer = ask(self.client, "POST", f"{self.base}/identities", unavailable, json=body)
+        return ReportCounts.read(answer, unavailable)
 
     def store_id(self) -> str:
         unavailable = Refused("juki_unavailable", "juki could not answer just now")
-        answer: dict[str, Any] = ask(self.client, "GET", f"{self.base}/store", unavailable)
-        return str(answer["store_id"])
+        answer = ask(self.client, "GET", f"{self.base}/store", unavailable)
+        return JukiStore.read(answer, unavailable).store_id

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Response
+from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -50,6 +50,9 @@ from kofu.city.services.store import (
     answer_store_request,
     store_request_outcome,
 )
+from kofu.contracts import REQUEST_ID
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.core.http import binary, every, only, party_app
@@ -67,32 +70,6 @@ class CounterIn(BaseModel):
     items: list[str] = Field(default_factory=list, alias="with")
     history: bool = False
     year: int | None = None
-
-
-class StoreIn(BaseModel):
-    request_id: str = Field(min_length=8, max_length=64)
-    auth_serial: str = Field(min_length=1, max_length=40)
-    type: str
-    household: str | None = None
-    members: list[str] = Field(default_factory=list)
-    items: list[str] = Field(default_factory=list, alias="with")
-    year: int | None = None
-    route: Literal["residence", "domicile"] = "residence"
-
-
-class IdentityIn(BaseModel):
-    auth_serial: str = Field(min_length=1, max_length=40)
-
-
-class DomicileIn(BaseModel):
-    """An application for 本籍地利用登録, with the facts the residence city vouched for."""
-
-    auth_serial: str = Field(min_length=1, max_length=40)
-    domicile: str = Field(min_length=1, max_length=128)  # 本籍 as the applicant typed it
-    head_name: str = Field(min_length=1, max_length=64)  # 筆頭者
-    name: str = Field(min_length=1, max_length=64)
-    birth_date: date
-    sex: str
 
 
 class DecisionIn(BaseModel):
@@ -134,10 +111,8 @@ def _date(text: str | None) -> date | None:
         ) from exc
 
 
-def _request_id(text: str) -> str:
-    if not 8 <= len(text) <= 64:
-        raise InvalidInput("a request id is 8 to 64 characters", field="request_id")
-    return text
+# a request id in a path, shaped as in the store request (a 422 names it otherwise)
+PathRequestId = Annotated[str, Path(**REQUEST_ID)]
 
 
 def create_app(
@@ -165,11 +140,11 @@ def create_app(
     )
 
     @app.get("/health")
-    def health() -> dict[str, str]:
+    def health() -> CityHealth:
         with uow() as u:
             profile = u.city()
         name = f"{profile.prefecture}{profile.name}"
-        return {"city": code, "name": name, "status": "ok", "now": clock.now().isoformat()}
+        return CityHealth(city=code, name=name, status="ok", now=clock.now())
 
     @desks.get("/residents")
     def residents(
@@ -209,36 +184,34 @@ def create_app(
         return Response(issued.pdf, media_type="application/pdf", headers=headers)
 
     @app.post("/certificates/store", dependencies=[only("center", "ask for store certificates")])
-    async def store(body: StoreIn) -> dict[str, Any]:
-        return answer_store_request(
-            uow=uow(), code=code, rules=rules, clock=clock, request=body.model_dump(by_alias=True)
-        )
+    async def store(body: StoreRequest) -> StoreAnswer:
+        return answer_store_request(uow=uow(), code=code, rules=rules, clock=clock, request=body)
 
     @app.get(
         "/certificates/store/{request_id}",
         dependencies=[only("center", "ask what was done under a store request id")],
     )
-    async def store_outcome(request_id: str) -> dict[str, Any]:
+    async def store_outcome(request_id: PathRequestId) -> StoreOutcome:
         """issued (with the same answer), refused, abandoned or unknown: the center's recovery."""
-        return store_request_outcome(uow=uow(), request_id=_request_id(request_id))
+        return store_request_outcome(uow=uow(), request_id=request_id)
 
     @app.post(
         "/certificates/store/{request_id}/abandon",
         dependencies=[only("center", "give up a store request id")],
     )
-    async def store_abandon(request_id: str) -> dict[str, Any]:
+    async def store_abandon(request_id: PathRequestId) -> StoreOutcome:
         """Close an id never answered, so nothing is issued under it; its outcome either way."""
-        return abandon_store_request(uow=uow(), request_id=_request_id(request_id), clock=clock)
+        return abandon_store_request(uow=uow(), request_id=request_id, clock=clock)
 
     @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
-    def identity(body: IdentityIn) -> dict[str, str]:
+    def identity(body: IdentityRequest) -> Identity:
         """本人確認情報 of a valid card's holder, for the center (Juki-net's answer)."""
         return identity_of_card(uow=uow(), auth_serial=body.auth_serial, clock=clock)
 
     @app.post(
         "/domicile-registrations", dependencies=[only("center", "pass on a domicile registration")]
     )
-    def register_domicile(body: DomicileIn) -> dict[str, Any]:
+    def register_domicile(body: DomicileApplication) -> DomicileAnswer:
         made = apply_for_domicile_use(
             uow=uow(),
             auth_serial=body.auth_serial,
@@ -250,7 +223,7 @@ def create_app(
             rules=rules,
             clock=clock,
         )
-        return made.model_dump(mode="json")
+        return DomicileAnswer.model_validate(made.model_dump())
 
     @desks.get("/domicile-registrations")
     def domicile_registrations(state: str | None = None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.domain.model import (
@@ -19,6 +19,7 @@ from kofu.city.domain.model import (
     SupportMeasure,
     TaxAssessment,
 )
+from kofu.contracts.juki import IdentityReport, ReportCounts
 
 __all__ = ["CertificateAuthority", "IssuedCertificates", "Registers", "ResidentVersion"]
 
@@ -118,7 +119,7 @@ class CertificateAuthority(Protocol):
 class IdentityDirectory(Protocol):
     """juki, the national directory, as the city reports to it (本人確認情報の通知)."""
 
-    def report(self, city: str, records: list[dict[str, Any]]) -> dict[str, int]:
+    def report(self, city: str, records: Sequence[IdentityReport]) -> ReportCounts:
         """Store these records; a record juki already has is ignored (idempotent)."""
         ...
 

@@ -23,6 +23,7 @@ from kofu.city.domain.model import FamilyRegister, RegisterMember, Sex
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.store_rules import StoreRules, check_card, check_hours, check_offered
 from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
+from kofu.contracts.identity import Identity
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput, NotFound
 from kofu.core.text import check_plain
@@ -41,7 +42,7 @@ def normal_domicile(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def identity_of_card(*, uow: CityUnitOfWork, auth_serial: str, clock: Clock) -> dict[str, str]:
+def identity_of_card(*, uow: CityUnitOfWork, auth_serial: str, clock: Clock) -> Identity:
     """本人確認情報 of a valid card's holder here, as the directory answers another city."""
     with uow:
         uow.registers.today = clock.today()
@@ -49,14 +50,14 @@ def identity_of_card(*, uow: CityUnitOfWork, auth_serial: str, clock: Clock) -> 
         person = uow.registers.resident(card.resident_code)
         if person is None:
             raise NotFound("the card's holder has no record here", field="auth_serial")
-        return {
-            "resident_code": person.resident_code,
-            "name": person.name,
-            "kana": person.kana,
-            "birth_date": person.birth_date.isoformat(),
-            "sex": person.sex.value,
-            "address": person.address.text,
-        }
+        return Identity(
+            resident_code=person.resident_code,
+            name=person.name,
+            kana=person.kana,
+            birth_date=person.birth_date,
+            sex=person.sex.value,
+            address=person.address.text,
+        )
 
 
 def apply_for_domicile_use(

@@ -26,8 +26,9 @@ from kofu.city.domain.store_requests import (
 from kofu.city.domain.store_rules import StoreRules, check_card, check_store_request
 from kofu.city.services.domicile import issue_from_domicile
 from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
+from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
-from kofu.core.errors import NotFound, Refused
+from kofu.core.errors import InvalidInput, NotFound, Refused
 from kofu.core.holder import holder_digest
 
 __all__ = [
@@ -37,6 +38,10 @@ __all__ = [
     "issue_for_store",
     "store_request_outcome",
 ]
+
+
+# the counter's names for the options (the CLI's) → the store request's (kofu.contracts.store)
+_STORE_FIELDS = {"type": "certificate", "with": "items", "year": "fiscal_year"}
 
 
 def issue_for_store(
@@ -57,14 +62,18 @@ def issue_for_store(
         uow.registers.today = clock.today()
         card = check_card(uow.cards.card_by_auth_serial(auth_serial.lower()), clock.today())
         resident_code = card.resident_code
-    request = IssueRequest.parse(
-        type=type,
-        resident_code=resident_code,
-        household=household,
-        members=members,
-        items=items,
-        fiscal_year=fiscal_year,
-    )
+    try:
+        request = IssueRequest.parse(
+            type=type,
+            resident_code=resident_code,
+            household=household,
+            members=members,
+            items=items,
+            fiscal_year=fiscal_year,
+        )
+    except InvalidInput as exc:  # named as the store request names it, not as the counter's
+        exc.field = _STORE_FIELDS.get(exc.field or "", exc.field)
+        raise
 
     def store_rules(inner: CityUnitOfWork, now: datetime) -> None:
         person = inner.registers.resident(resident_code)
@@ -79,20 +88,20 @@ def issue_for_store(
 
 
 def answer_store_request(
-    *, uow: CityUnitOfWork, code: str, rules: StoreRules, clock: Clock, request: dict[str, Any]
-) -> dict[str, Any]:
+    *, uow: CityUnitOfWork, code: str, rules: StoreRules, clock: Clock, request: StoreRequest
+) -> StoreAnswer:
     """The certificate server's answer to the center: the PDF with its digests and fee.
 
     Once per request id: the answer (or refusal) is kept with the issuance,
     and the same id asked again gets it back, never a second issue number;
     the same id with another request is refused (409 ``request_id_reused``).
     """
-    request_id = str(request["request_id"])
-    digest = request_digest(request)
+    request_id = request.request_id
+    digest = request_digest(request.model_dump(mode="json"))
     with uow:
         kept = uow.store_requests.get(request_id)
     if kept is not None:
-        return replay(kept, digest)
+        return StoreAnswer.model_validate(replay(kept, digest))
     answered: list[dict[str, Any]] = []
 
     def keep(inner: CityUnitOfWork, issued: IssuedCertificate) -> None:
@@ -111,30 +120,32 @@ def answer_store_request(
         return _replay_kept(uow, request_id, digest)  # another answer was kept first
     except RequestIdTaken:  # the same request id at once: the first one's answer stands
         return _replay_kept(uow, request_id, digest)
-    return answered[0] | {"pdf_base64": base64.b64encode(issued.pdf).decode()}
+    pdf = base64.b64encode(issued.pdf).decode()
+    return StoreAnswer.model_validate(answered[0] | {"pdf_base64": pdf})
 
 
 def _issue(
-    uow: CityUnitOfWork, rules: StoreRules, clock: Clock, request: dict[str, Any], keep: Keep
+    uow: CityUnitOfWork, rules: StoreRules, clock: Clock, request: StoreRequest, keep: Keep
 ) -> IssuedCertificate:
     """The store's issuance by the residence route, or by the domicile route (本籍地)."""
-    if request.get("route") == "domicile":
+    if request.route == "domicile":
         return issue_from_domicile(
             uow=uow,
-            auth_serial=str(request["auth_serial"]),
-            type=str(request["type"]),
+            auth_serial=request.auth_serial,
+            type=request.certificate,
             rules=rules,
             clock=clock,
             keep=keep,
         )
+    options = request.options
     return issue_for_store(
         uow=uow,
-        auth_serial=str(request["auth_serial"]),
-        type=str(request["type"]),
-        household=request.get("household"),
-        members=request.get("members") or (),
-        items=request.get("with") or (),
-        fiscal_year=request.get("year"),
+        auth_serial=request.auth_serial,
+        type=request.certificate,
+        household=options.household,
+        members=options.members,
+        items=options.items,
+        fiscal_year=options.fiscal_year,
         rules=rules,
         clock=clock,
         keep=keep,
@@ -142,7 +153,7 @@ def _issue(
 
 
 def _answer(
-    code: str, rules: StoreRules, request: dict[str, Any], issued: IssuedCertificate
+    code: str, rules: StoreRules, request: StoreRequest, issued: IssuedCertificate
 ) -> dict[str, Any]:
     """The answer without the PDF: what is kept, and sent with the PDF.
 
@@ -150,12 +161,12 @@ def _answer(
     family register only, so the holder digest is the identity digest of the
     registered person, which the center compares with the residence city's.
     """
-    if request.get("route") == "domicile":
+    if request.route == "domicile":
         digest = issued.holder_identity
     else:
         digest = holder_digest(code, issued.resident_code)
     return {
-        "request_id": request["request_id"],
+        "request_id": request.request_id,
         "city": code,
         "certificate": issued.certificate,
         "issue_number": issued.issue_number,
@@ -182,20 +193,20 @@ def _keep_refusal(
     return True
 
 
-def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> dict[str, Any]:
+def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> StoreAnswer:
     with uow:
         kept = uow.store_requests.get(request_id)
     assert kept is not None, "a request id taken is kept"
-    return replay(kept, digest)
+    return StoreAnswer.model_validate(replay(kept, digest))
 
 
-def store_request_outcome(*, uow: CityUnitOfWork, request_id: str) -> dict[str, Any]:
+def store_request_outcome(*, uow: CityUnitOfWork, request_id: str) -> StoreOutcome:
     """What the city did under a request id: issued (with the answer), refused, or unknown."""
     with uow:
-        return outcome(request_id, uow.store_requests.get(request_id))
+        return StoreOutcome.model_validate(outcome(request_id, uow.store_requests.get(request_id)))
 
 
-def abandon_store_request(*, uow: CityUnitOfWork, request_id: str, clock: Clock) -> dict[str, Any]:
+def abandon_store_request(*, uow: CityUnitOfWork, request_id: str, clock: Clock) -> StoreOutcome:
     """Close a request id the city has no answer for, so nothing is ever issued under it.
 
     The center gives up a request only after asking this; an issuance still

@@ -13,13 +13,18 @@ with anyone else's gets 403 ``caller_not_allowed`` and changes nothing.
 from __future__ import annotations
 
 import base64
-from datetime import date
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI, Request, Response
-from pydantic import BaseModel, Field
 
+from kofu.contracts.jpki import (
+    CertificateRequest,
+    CertificatesIssued,
+    CertificateStatus,
+    RevocationRequest,
+    Revoked,
+)
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.holder import holder_digest
 from kofu.core.http import binary, caller, party_app
@@ -32,37 +37,6 @@ __all__ = ["create_app"]
 OCSP = "application/ocsp-response"
 
 
-class FactsIn(BaseModel):
-    name: str
-    sex: str
-    birth_date: str
-    address: str
-
-
-class IssueIn(BaseModel):
-    # at most the widths of the authority's register (a longer value is a 422, not a DB error)
-    city: str = Field(max_length=6)
-    resident_code: str = Field(max_length=11)
-    card_id: str = Field(max_length=32)
-    birth_date: str
-    card_expiry: str
-    auth_public_key_pem: str
-    sign_public_key_pem: str | None = None
-    facts: FactsIn | None = None
-
-
-class IssueOut(BaseModel):
-    auth_pem: str
-    auth_serial: str
-    sign_pem: str | None
-    sign_serial: str | None
-
-
-class RevokeIn(BaseModel):
-    card_id: str
-    cause: RevocationCause
-
-
 def _public_key(pem: str) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_pem_public_key(pem.encode())
@@ -71,13 +45,6 @@ def _public_key(pem: str) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise InvalidInput("the card's keys are RSA", field="public_key")
     return key
-
-
-def _date(text: str, field: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput(f"{field} must be a date like 2026-11-23", field=field) from exc
 
 
 def _city_of(name: str) -> str | None:
@@ -137,7 +104,7 @@ def create_app(service: JpkiService) -> FastAPI:
         return Response(service.ocsp_response(kind, body), media_type="application/ocsp-response")
 
     @app.post("/certificates")
-    def issue(body: IssueIn, city: str = Depends(_a_city)) -> IssueOut:
+    def issue(body: CertificateRequest, city: str = Depends(_a_city)) -> CertificatesIssued:
         if body.city != city:
             raise _refuse(
                 f"city-{city}", f"city {body.city}", "ask for its residents' certificates"
@@ -145,19 +112,19 @@ def create_app(service: JpkiService) -> FastAPI:
         facts = None
         if body.facts is not None:
             f = body.facts
-            facts = BasicFacts(f.name, f.sex, _date(f.birth_date, "facts.birth_date"), f.address)
+            facts = BasicFacts(f.name, f.sex, f.birth_date, f.address)
         pair = service.issue_pair(
             city=body.city,
             resident_code=body.resident_code,
             card_id=body.card_id,
-            birth_date=_date(body.birth_date, "birth_date"),
-            card_expiry=_date(body.card_expiry, "card_expiry"),
+            birth_date=body.birth_date,
+            card_expiry=body.card_expiry,
             facts=facts,
             auth_key=_public_key(body.auth_public_key_pem),
             sign_key=_public_key(body.sign_public_key_pem) if body.sign_public_key_pem else None,
         )
         pem = serialization.Encoding.PEM
-        return IssueOut(
+        return CertificatesIssued(
             auth_pem=pair.auth.public_bytes(pem).decode(),
             auth_serial=f"{pair.auth.serial_number:x}",
             sign_pem=pair.sign.public_bytes(pem).decode() if pair.sign else None,
@@ -165,35 +132,31 @@ def create_app(service: JpkiService) -> FastAPI:
         )
 
     @app.post("/revocations")
-    def revoke(body: RevokeIn, city: str = Depends(_a_city)) -> dict[str, list[str]]:
-        revoked = service.revoke_card(body.card_id, body.cause, city=city)
-        return {"revoked": [f"{s:x}" for s in revoked]}
+    def revoke(body: RevocationRequest, city: str = Depends(_a_city)) -> Revoked:
+        revoked = service.revoke_card(body.card_id, RevocationCause(body.cause), city=city)
+        return Revoked(revoked=tuple(f"{s:x}" for s in revoked))
 
     @app.get("/status/{serial}", dependencies=[Depends(_city_or_center)])
-    def status(serial: str) -> dict[str, str | None]:
+    def status(serial: str) -> CertificateStatus:
         try:
             number = int(serial, 16)
         except ValueError as exc:
             raise InvalidInput("serial is hexadecimal", field="serial") from exc
+        if len(serial) > 40:
+            raise InvalidInput("a serial is at most 40 hexadecimal digits", field="serial")
         record = service.status(number)
         if record is None:
-            return {
+            return CertificateStatus(serial=serial, status="unknown")
+        return CertificateStatus.model_validate(
+            {
                 "serial": serial,
-                "status": "unknown",
-                "cause": None,
-                "city": None,
-                "kind": None,
-                "holder_digest": None,
-                "resident_code": None,
+                "status": record.status,
+                "cause": record.cause,
+                "city": record.city,
+                "kind": record.kind,
+                "holder_digest": holder_digest(record.city, record.resident_code),
+                "resident_code": record.resident_code,
             }
-        return {
-            "serial": serial,
-            "status": record.status,
-            "cause": record.cause,
-            "city": record.city,
-            "kind": record.kind,
-            "holder_digest": holder_digest(record.city, record.resident_code),
-            "resident_code": record.resident_code,  # for juki: where the record is now
-        }
+        )
 
     return app

@@ -10,19 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, Field
 
+from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
 from kofu.core.guard import MiB
 from kofu.core.http import check_caller, party_app
-from kofu.juki.services.directory import MAX_BATCH, JukiDirectory
+from kofu.juki.services.directory import JukiDirectory
 
 __all__ = ["create_app"]
-
-
-class ReportIn(BaseModel):
-    city: str = Field(max_length=6, description="the reporting municipality")
-    # each record is checked by the service, so an error names the record by its place
-    records: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
 
 
 def create_app(directory: JukiDirectory) -> FastAPI:
@@ -34,27 +28,28 @@ def create_app(directory: JukiDirectory) -> FastAPI:
     )
 
     @app.post("/identities")
-    def report(body: ReportIn, request: Request) -> dict[str, int]:
+    def report(body: IdentityReports, request: Request) -> ReportCounts:
         """A city's changed records; resending a batch changes nothing (idempotent).
 
         Only the city itself may report its records: its network certificate
         must be ``city-CODE`` for the ``city`` the body names.
         """
         check_caller(request, f"city-{body.city}", f"report the records of city {body.city}")
-        return directory.receive(body.city, body.records)
+        records = [record.model_dump(mode="json", exclude={"v"}) for record in body.records]
+        return ReportCounts.model_validate(directory.receive(body.city, records))
 
     @app.get("/residents/{resident_code}")
-    async def whereabouts(resident_code: str) -> dict[str, Any]:
+    async def whereabouts(resident_code: str) -> IdentityReport:
         """The record of the city that holds the person now (404 if no city reported one)."""
-        return directory.whereabouts(resident_code)
+        return IdentityReport.model_validate(directory.whereabouts(resident_code))
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {"service": "juki", "records": directory.count()}
 
     @app.get("/store")
-    def store() -> dict[str, str]:
+    def store() -> JukiStore:
         """This store's identity, asked by every city at every report turn (so no counting)."""
-        return {"store_id": directory.store_id()}
+        return JukiStore(store_id=directory.store_id())
 
     return app

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from kofu.contracts.juki import MAX_BATCH  # records in one report; a city sends more in several
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.core.identifiers import LocalGovernmentCode, ResidentCode
@@ -15,8 +16,6 @@ from kofu.juki.adapters.repository import SqlIdentities
 from kofu.juki.domain.identity import IdentityRecord, holding_record
 
 __all__ = ["MAX_BATCH", "JukiDirectory"]
-
-MAX_BATCH = 1000  # records in one report; a city sends more in several
 
 
 class JukiDirectory:

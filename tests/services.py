@@ -83,3 +83,31 @@ def seeded_city_home(home: Path, code: str, today: date, auth_serial: str) -> Re
         uow.commit()
     engine.dispose()
     return holder
+
+
+@contextmanager
+def in_thread(app: Any, identity: Any = None) -> Iterator[str]:
+    """``app`` served on a free loopback port in a thread (mutual TLS with ``identity``).
+
+    Yields its base URL and stops it afterwards: for tests that need a real
+    socket between a client and an app of this process.
+    """
+    import threading
+    import time
+
+    import uvicorn
+
+    from kofu.core.serve import free_port, uvicorn_config
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn_config(app, port, identity))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    try:
+        yield f"{'https' if identity is not None else 'http'}://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from center_world import CITY, center_for, make_world
 
 from kofu.card.reader import JpkiCard
@@ -23,25 +20,16 @@ from kofu.core.certkinds import CertKind
 from kofu.core.errors import Refused
 from kofu.core.link import Link
 from kofu.core.network import client_context, network_identity
-from kofu.core.serve import free_port, uvicorn_config
 from kofu.kiosk.client import KioskClient
-from services import KOFU
+from services import KOFU, in_thread
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     world = make_world(tmp_path)
-    port = free_port()
     app = create_app(center_for(world))
-    server = uvicorn.Server(uvicorn_config(app, port, network_identity(tmp_path, "center")))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"https://127.0.0.1:{port}", world
-    server.should_exit = True
-    thread.join(10)
+    with in_thread(app, network_identity(tmp_path, "center")) as url:
+        yield url, world
 
 
 def _client(world: dict[str, Any], name: str) -> httpx.Client:

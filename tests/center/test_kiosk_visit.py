@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from center_world import center_for, count_rows, make_world
 from sqlalchemy import select
 
@@ -20,27 +17,10 @@ from kofu.center import tables as ct
 from kofu.center.api.app import create_app
 from kofu.city.adapters import tables as cityt
 from kofu.core.link import Link
-from kofu.core.serve import free_port, uvicorn_config
 from kofu.kiosk.web import create_kiosk_app
+from services import in_thread
 
 MASTER = b"m" * 32
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """The app on a free loopback port in a thread (plain HTTP), stopped afterwards."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, port, None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture
@@ -52,7 +32,7 @@ def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     save_card(world["card"], tmp_path / "cards" / "resident.json", MASTER)
     clock = [1000.0]
     with ExitStack() as stack:
-        center = stack.enter_context(serving(create_app(center_for(world))))
+        center = stack.enter_context(in_thread(create_app(center_for(world))))
         link = stack.enter_context(Link())
         app = create_kiosk_app(
             center_url=center,
@@ -62,7 +42,7 @@ def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
             idle_seconds=120,
             monotonic=lambda: clock[0],
         )
-        url = stack.enter_context(serving(app))
+        url = stack.enter_context(in_thread(app))
         browser = stack.enter_context(httpx.Client(base_url=url, follow_redirects=True))
         yield {"world": world, "browser": browser, "clock": clock}
 

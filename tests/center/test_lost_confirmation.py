@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from center_world import center_for, count_rows, make_world
 from test_callers import _reader
 
@@ -23,8 +22,8 @@ from kofu.center import tables as ct
 from kofu.center.api.app import create_app
 from kofu.core.link import Link
 from kofu.core.network import client_context, network_identity
-from kofu.core.serve import free_port, uvicorn_config
 from kofu.kiosk.client import KioskClient
+from services import in_thread
 
 
 class LossyRelay:
@@ -67,17 +66,9 @@ class LossyRelay:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     world = make_world(tmp_path)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn_config(create_app(center_for(world)), port, network_identity(tmp_path, "center"))
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        thread.join(0.05)
-    yield port, world
-    server.should_exit = True
-    thread.join(10)
+    app = create_app(center_for(world))
+    with in_thread(app, network_identity(tmp_path, "center")) as url:
+        yield int(url.rsplit(":", 1)[1]), world
 
 
 def test_a_lost_confirmation_answer_is_asked_again(served: tuple[int, dict[str, Any]]) -> None:

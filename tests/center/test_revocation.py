@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -11,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from center_world import NOON, InProcessCity, make_world, sign_in
 from cryptography import x509
 
@@ -22,34 +19,17 @@ from kofu.center.signing import center_signer
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import FixedClock
 from kofu.core.errors import Refused
-from kofu.core.network import NetworkIdentity, network_identity
-from kofu.core.serve import free_port, uvicorn_config
+from kofu.core.network import network_identity
 from kofu.jpki.api.app import create_app as jpki_app
 from kofu.jpki.domain.revocation import RevocationCause
-
-
-@contextmanager
-def serving(app: Any, identity: NetworkIdentity) -> Iterator[str]:
-    """The app over mutual TLS on a free loopback port in a thread, stopped afterwards."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, port, identity))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+from services import in_thread
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     world = make_world(tmp_path)
     jpki = network_identity(tmp_path, "jpki", "lgwan")  # the authority's private listener
-    with serving(jpki_app(world["directory"].service), jpki) as url:
+    with in_thread(jpki_app(world["directory"].service), jpki) as url:
         yield world | {"jpki": url}
 
 

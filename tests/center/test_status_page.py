@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from center_world import WrongPersonCity, center_for, make_world, sign_in
 from playwright.sync_api import Error, sync_playwright
 
@@ -18,7 +15,7 @@ from kofu.center.api.app import create_app
 from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
 from kofu.core.network import network_identity
-from kofu.core.serve import free_port, uvicorn_config
+from services import in_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -51,18 +48,8 @@ def center_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             store="7-1",
             chain="seven",
         )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn_config(create_app(honest), port, network_identity(tmp_path, "center"))
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"https://127.0.0.1:{port}", tmp_path
-    server.should_exit = True
-    thread.join(10)
+    with in_thread(create_app(honest), network_identity(tmp_path, "center")) as url:
+        yield url, tmp_path
 
 
 def _open(url: str, certificates: list[dict[str, Any]]) -> str:

@@ -59,47 +59,30 @@ def _ref(app: FastAPI, path: str, method: str, where: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("path", "method", "sent", "answered"),
+    ("party", "path", "method", "sent", "answered"),
     [
-        ("/certificates", "post", CertificateRequest, CertificatesIssued),
-        ("/revocations", "post", RevocationRequest, Revoked),
-        ("/status/{serial}", "get", None, CertificateStatus),
+        ("authority", "/certificates", "post", CertificateRequest, CertificatesIssued),
+        ("authority", "/revocations", "post", RevocationRequest, Revoked),
+        ("authority", "/status/{serial}", "get", None, CertificateStatus),
+        ("juki", "/identities", "post", IdentityReports, ReportCounts),
+        ("juki", "/residents/{resident_code}", "get", None, IdentityReport),
+        ("juki", "/store", "get", None, JukiStore),
     ],
 )
-def test_the_authority_publishes_its_contracts(
-    authority: FastAPI,
+def test_the_authority_and_juki_publish_their_contracts(
+    request: pytest.FixtureRequest,
+    party: str,
     path: str,
     method: str,
     sent: type[Contract] | None,
     answered: type[Contract],
 ) -> None:
+    app: FastAPI = request.getfixturevalue(party)
     if sent is not None:
-        assert _ref(authority, path, method, "request") == sent.__name__
-        check_published(authority, sent, "validation")
-    assert _ref(authority, path, method, "answer") == answered.__name__
-    check_published(authority, answered, "serialization")
-
-
-@pytest.mark.parametrize(
-    ("path", "method", "sent", "answered"),
-    [
-        ("/identities", "post", IdentityReports, ReportCounts),
-        ("/residents/{resident_code}", "get", None, IdentityReport),
-        ("/store", "get", None, JukiStore),
-    ],
-)
-def test_juki_publishes_its_contracts(
-    juki: FastAPI,
-    path: str,
-    method: str,
-    sent: type[Contract] | None,
-    answered: type[Contract],
-) -> None:
-    if sent is not None:
-        assert _ref(juki, path, method, "request") == sent.__name__
-        check_published(juki, sent, "validation")
-    assert _ref(juki, path, method, "answer") == answered.__name__
-    check_published(juki, answered, "serialization")
+        assert _ref(app, path, method, "request") == sent.__name__
+        check_published(app, sent, "validation")
+    assert _ref(app, path, method, "answer") == answered.__name__
+    check_published(app, answered, "serialization")
 
 
 def test_both_sides_import_the_same_classes() -> None:

@@ -55,6 +55,25 @@ class CardKeys:
         return self.sign.public_key()
 
 
+def certificate_request(keys: CardKeys, card_id: str, city: str = "112186") -> dict[str, Any]:
+    """A city's request for a card's two certificates, for one made-up 深谷市 resident."""
+    return {
+        "city": city,
+        "resident_code": "12345678901",
+        "card_id": card_id,
+        "birth_date": "1990-05-10",
+        "card_expiry": "2036-05-10",
+        "auth_public_key_pem": public_pem(keys.auth),
+        "sign_public_key_pem": public_pem(keys.sign),
+        "facts": {
+            "name": "深谷 花子",
+            "sex": "2",
+            "birth_date": "1990-05-10",
+            "address": "埼玉県深谷市仲町11番1号",
+        },
+    }
+
+
 @dataclass(frozen=True)
 class Server:
     """A running ``kofu serve jpki``: its URL, its ready line, its home and its backend."""

@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
-from jpki_support import CardKeys, Server, public_pem
+from jpki_support import CardKeys, Server, certificate_request
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 
@@ -59,21 +59,7 @@ class Pki:
     def issue(self, keys: CardKeys, card_id: str) -> dict[str, Any]:
         answer = self.city.post(
             "/certificates",
-            json={
-                "city": "112186",
-                "resident_code": "12345678901",
-                "card_id": card_id,
-                "birth_date": "1990-05-10",
-                "card_expiry": "2036-05-10",
-                "auth_public_key_pem": public_pem(keys.auth),
-                "sign_public_key_pem": public_pem(keys.sign),
-                "facts": {
-                    "name": "深谷 花子",
-                    "sex": "2",
-                    "birth_date": "1990-05-10",
-                    "address": "埼玉県深谷市仲町11番1号",
-                },
-            },
+            json=certificate_request(keys, card_id),
         )
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()

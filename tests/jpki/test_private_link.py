@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
-from jpki_support import CardKeys, Server, public_pem
+from jpki_support import CardKeys, Server, certificate_request
 
 from kofu.center.auth import verify_response
 from kofu.center.links import HttpDirectory
@@ -36,24 +36,6 @@ from kofu.core.clock import FixedClock
 from kofu.core.errors import InvalidInput, NotFound, Refused
 
 VICTIM_CITY = "112186"
-
-
-def _request(keys: CardKeys, card_id: str, city: str = VICTIM_CITY) -> dict[str, Any]:
-    return {
-        "city": city,
-        "resident_code": "12345678901",
-        "card_id": card_id,
-        "birth_date": "1990-05-10",
-        "card_expiry": "2036-05-10",
-        "auth_public_key_pem": public_pem(keys.auth),
-        "sign_public_key_pem": public_pem(keys.sign),
-        "facts": {
-            "name": "深谷 花子",
-            "sex": "2",
-            "birth_date": "1990-05-10",
-            "address": "埼玉県深谷市仲町11番1号",
-        },
-    }
 
 
 @pytest.fixture
@@ -67,7 +49,7 @@ def victim(jpki_server: Server) -> Iterator[httpx.Client]:
 def card(victim: httpx.Client, card_keys: CardKeys) -> dict[str, Any]:
     """A card the victim's city had certified: its id and both serials."""
     card_id = f"VICTIM-{secrets.token_hex(6)}"
-    issued = victim.post("/certificates", json=_request(card_keys, card_id))
+    issued = victim.post("/certificates", json=certificate_request(card_keys, card_id))
     assert issued.status_code == 200, issued.text
     return {"card_id": card_id, **issued.json()}
 
@@ -99,7 +81,7 @@ def test_plain_http_can_neither_issue_nor_revoke_nor_read_the_register(
 ) -> None:
     attempt = f"FORGED-{secrets.token_hex(6)}"
     with httpx.Client(base_url=jpki_server.url, timeout=30) as anyone:
-        _refused(anyone.post("/certificates", json=_request(card_keys, attempt)))
+        _refused(anyone.post("/certificates", json=certificate_request(card_keys, attempt)))
         revoke = {"card_id": card["card_id"], "cause": "loss"}
         _refused(anyone.post("/revocations", json=revoke))
         _refused(anyone.get(f"/status/{card['auth_serial']}"))
@@ -141,7 +123,7 @@ def test_no_other_lgwan_party_may_issue_or_revoke(
 ) -> None:
     attempt = f"FORGED-{secrets.token_hex(6)}"
     with jpki_server.client(name) as other:
-        answer = other.post("/certificates", json=_request(card_keys, attempt))
+        answer = other.post("/certificates", json=certificate_request(card_keys, attempt))
         _refused(answer)
         assert f"{name}'s" in answer.json()["message"]
         _refused(other.post("/revocations", json={"card_id": card["card_id"], "cause": "death"}))
@@ -168,12 +150,16 @@ def test_a_city_acts_only_for_its_own_cards(
     """Another city can neither issue in the victim city's name nor revoke or renew its card."""
     attempt = f"FORGED-{secrets.token_hex(6)}"
     with jpki_server.client("city-132012") as other:
-        _refused(other.post("/certificates", json=_request(card_keys, attempt)))
-        renew = _request(card_keys, card["card_id"], city="132012")  # supersedes the old pair
+        _refused(other.post("/certificates", json=certificate_request(card_keys, attempt)))
+        renew = certificate_request(
+            card_keys, card["card_id"], city="132012"
+        )  # supersedes the old pair
         _refused(other.post("/certificates", json=renew), "card_of_another_city")
         revoke = {"card_id": card["card_id"], "cause": "loss"}
         _refused(other.post("/revocations", json=revoke), "card_of_another_city")
-        own = other.post("/certificates", json=_request(card_keys, attempt, city="132012"))
+        own = other.post(
+            "/certificates", json=certificate_request(card_keys, attempt, city="132012")
+        )
         assert own.status_code == 200, own.text
     _still_good(victim, card)
 
@@ -204,7 +190,7 @@ def test_a_forged_certificate_is_not_to_be_had_and_not_accepted_by_the_center(
         jpki_server.client("juki") as other,
     ):
         for client in (anyone, other):
-            answer = client.post("/certificates", json=_request(card_keys, "FORGED-1"))
+            answer = client.post("/certificates", json=certificate_request(card_keys, "FORGED-1"))
             _refused(answer)
             assert "auth_pem" not in answer.json()
         issuer = x509.load_der_x509_certificate(anyone.get("/ca/auth.der").content)
@@ -269,7 +255,7 @@ def test_openssl_s_client_sees_the_same_rules(
     jpki_server: Server, victim: httpx.Client, card: dict[str, Any], card_keys: CardKeys
 ) -> None:
     attempt = f"FORGED-{secrets.token_hex(6)}"
-    issue = _http("POST", "/certificates", _request(card_keys, attempt))
+    issue = _http("POST", "/certificates", certificate_request(card_keys, attempt))
     bare = _s_client(jpki_server, issue, None)
     assert b"HTTP/1.1" not in bare.stdout, bare.stdout
     assert b"error" in bare.stderr.lower(), bare.stderr  # the server ends the handshake
@@ -296,10 +282,10 @@ def test_pre_forked_workers_keep_both_listeners_apart(
     ):
         for _ in range(6):  # new connections, spread over the workers
             assert anyone.get("/ca/root.der", headers={"connection": "close"}).status_code == 200
-            _refused(anyone.post("/certificates", json=_request(card_keys, "PLAIN")))
+            _refused(anyone.post("/certificates", json=certificate_request(card_keys, "PLAIN")))
             answer = city.get("/status/1234", headers={"connection": "close"})
             assert answer.status_code == 200 and answer.json()["status"] == "unknown"
-        issued = city.post("/certificates", json=_request(card_keys, "PREFORK-1"))
+        issued = city.post("/certificates", json=certificate_request(card_keys, "PREFORK-1"))
         assert issued.status_code == 200, issued.text
 
 
@@ -310,7 +296,7 @@ def test_the_city_desk_link_speaks_as_its_city(jpki_server: Server, card_keys: C
     desk = HttpAuthority(jpki_server.private, jpki_server.identity(f"city-{VICTIM_CITY}"))
     other = HttpAuthority(jpki_server.private, jpki_server.identity("city-132012"))
     card_id = f"DESK-{secrets.token_hex(6)}"
-    body = _request(card_keys, card_id)
+    body = certificate_request(card_keys, card_id)
     issued = desk.issue_pair(
         city=VICTIM_CITY,
         resident_code=body["resident_code"],

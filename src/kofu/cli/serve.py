@@ -204,74 +204,20 @@ def center(
     ] = 45,
 ) -> None:
     """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
-    import httpx
-    from cryptography import x509
-
-    from kofu.center.api.app import create_app
-    from kofu.center.auth import seconds_from_env
-    from kofu.center.links import HttpCities, HttpDirectory, HttpJuki
-    from kofu.center.service import CenterService
-    from kofu.center.signing import center_signer, published_folder
-    from kofu.core.db import make_engine, migrate
-    from kofu.core.errors import InvalidInput
-    from kofu.core.network import client_context
-    from kofu.documents.stamp import prepare as prepare_stamp
+    from kofu.center.bootstrap import city_urls, prepare_center
 
     with guarded():
         conf = settings()
-        urls = {}
-        for item in cities:
-            code, sep, url = item.partition("=")
-            if not sep or not url.startswith("https://"):
-                raise InvalidInput(f"--city takes CODE=https://..., not {item!r}", field="city")
-            urls[code] = url
-        if not jpki.startswith("https://"):
-            raise InvalidInput(
-                f"--jpki takes the authority's private https URL, not {jpki!r}", field="jpki"
-            )
-        identity = network_identity(conf.home, "center")  # the kiosks' side
-        lgwan = network_identity(conf.home, "center", "lgwan")  # the cities' and jpki's side
-        with httpx.Client(verify=client_context(lgwan), timeout=10) as link:  # the trust anchor
-            issuer = x509.load_der_x509_certificate(
-                link.get(f"{jpki.rstrip('/')}/ca/auth.der").raise_for_status().content
-            )
-        db_url, schema = conf.database_for("center")
-        engine = make_engine(db_url, schema)
-        migrate(engine, "center")
-        clock, signer = clock_from_env(running=True), center_signer(conf.home)
-        skew = seconds_from_env("KOFU_CLOCK_SKEW", 300)  # clocks of two services differ this much
-        keep_good = seconds_from_env("KOFU_OCSP_CACHE", 5)  # a "good" OCSP answer reused this long
-        prepare_stamp()  # fonts and the fixed layer once here, shared by the forked workers
-
-        def build() -> object:
-            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            service = CenterService(
-                engine,
-                clock,
-                signer,
-                issuer,
-                HttpDirectory(jpki, issuer, clock, lgwan, keep_good, skew),
-                HttpCities(urls, lgwan),
-                timedelta(seconds=print_timeout),
-                HttpJuki(juki, lgwan) if juki else None,
-                clock_skew=skew,
-                request_lease=timedelta(seconds=request_lease),
-            )
-            return create_app(service, sweep_every=min(30.0, print_timeout / 5, request_lease / 5))
-
+        built = prepare_center(
+            conf,
+            jpki=jpki,
+            cities=city_urls(cities),
+            juki=juki,
+            print_timeout=timedelta(seconds=print_timeout),
+            request_lease=timedelta(seconds=request_lease),
+        )
         port = port or free_port()
-        base = f"https://127.0.0.1:{port}"
-        ready: dict[str, object] = {
-            "service": "center",
-            "url": base,
-            "status": f"{base}/status",
-            "docs": f"{base}/docs",
-            "cities": urls,
-            "juki": juki,
-            "published_keys": str(published_folder(conf.home)),
-            "tls": {"ca": str(identity.ca)},
-        }
-        serve_forever(build, port, ready, identity, workers)
+        serve_forever(built.app, port, built.ready(port), built.kiosks, workers)
 
 
 @app.command("kiosk")

@@ -177,9 +177,7 @@ def test_lock_out_after_repeated_failures_then_sessions_expire(
     )
 
     def alive() -> bool:
-        found = find_session(
-            uow=_uow(city_engine, clock), token=token, clock=clock, policy=policy
-        )
+        found = find_session(uow=_uow(city_engine, clock), token=token, clock=clock, policy=policy)
         return found is not None
 
     assert alive()
@@ -218,8 +216,19 @@ def test_kofu_audit_and_verify_on_the_command_line(tmp_path: Path) -> None:
             [str(KOFU), *args], capture_output=True, text=True, env=env, timeout=120
         )
 
-    added = kofu("staff", "add", "--city", CODE, "--user", "sato", "--role", "auditor",
-                 "--password-file", str(secret), "--json")  # fmt: skip
+    added = kofu(
+        "staff",
+        "add",
+        "--city",
+        CODE,
+        "--user",
+        "sato",
+        "--role",
+        "auditor",
+        "--password-file",
+        str(secret),
+        "--json",
+    )
     assert json.loads(added.stdout) == {
         "city": CODE,
         "user": "sato",

@@ -138,15 +138,7 @@ def routes(app: FastAPI) -> None:
         fee = COUNTER_FEES.get(kind, 0) * copies
         if form.get("paid") != "yes":
             raise InvalidInput("tick that the fee was received before issuing", field="paid")
-        items = form.get("items", [])
-        request_ = IssueRequest.parse(
-            type=kind,
-            resident_code=out["resident_code"],
-            household=str(form.get("household") or "self"),
-            items=[items] if isinstance(items, str) else list(items),
-            history=form.get("history") == "yes",
-            fiscal_year=int(str(form["year"])) if str(form.get("year", "")).isdigit() else None,
-        )
+        request_ = _issue_request(kind, out["resident_code"], form)
         numbers = []
         for _ in range(copies):  # each copy is its own issuance with its own number
             issued = issue_certificate(uow=office.uow(), request=request_, clock=office.clock)
@@ -196,6 +188,28 @@ def routes(app: FastAPI) -> None:
 def _heading(out: dict[str, Any]) -> dict[str, Any]:
     rec = out["record"]
     return {"resident_code": out["resident_code"], "name": rec["name"], "kana": rec["kana"]}
+
+
+RESIDENCE = ("juminhyo", "johyo")  # the types with household, items and history lines
+BY_YEAR = ("kazei", "shotoku")  # the types issued for a fiscal year
+
+
+def _issue_request(kind: str, resident: str, form: dict[str, Any]) -> IssueRequest:
+    """The request from the form, with only the options the chosen type takes.
+
+    The one form shows every option; those of another type (a year left
+    selected for a residence certificate) are not part of this request.
+    """
+    items = form.get("items", []) if kind in RESIDENCE else []
+    year = str(form.get("year", "")) if kind in BY_YEAR else ""
+    return IssueRequest.parse(
+        type=kind,
+        resident_code=resident,
+        household=str(form.get("household") or "self") if kind == "juminhyo" else None,
+        items=[items] if isinstance(items, str) else list(items),
+        history=kind in RESIDENCE and form.get("history") == "yes",
+        fiscal_year=int(year) if year.isdigit() and len(year) == 4 else None,
+    )
 
 
 def _copies(value: Any) -> int:

@@ -38,6 +38,13 @@ from kofu.city.services.office import (
     sign_in,
     sign_out,
 )
+from kofu.city.web.labels import (
+    ACTION_LABELS,
+    FIELD_LABELS,
+    KIND_LABELS,
+    STATUS_LABELS,
+    shown,
+)
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import KofuError, Refused
 
@@ -104,6 +111,12 @@ _templates = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+)
+
+
+_templates.filters["shown"] = shown
+_templates.globals.update(
+    kinds_ja=KIND_LABELS, fields_ja=FIELD_LABELS, status_ja=STATUS_LABELS, actions_ja=ACTION_LABELS
 )
 
 

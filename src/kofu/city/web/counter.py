@@ -71,6 +71,8 @@ def _record(request: Request, resident: str) -> dict[str, Any]:
         measures = uow.registers.support_measures(out["resident_code"])
         out["protected"] = any(m.active_on(today) for m in measures)
         out["cards"] = [c.model_dump(mode="json") for c in uow.cards.cards_of(out["resident_code"])]
+        person = uow.registers.resident(out["resident_code"])
+        out["address_text"] = person.address.text if person else ""
     return out
 
 

@@ -113,6 +113,9 @@ def test_the_newest_row_deleted_is_found_against_the_anchor(
         conn.execute(text("DELETE FROM office_audit WHERE seq = 3"))
     found = verify_audit(uow=_uow(city_engine, clock), anchor=auditor.anchor)
     assert found["breaks"] == [{"seq": 3, "problem": "truncated"}]
+    auditor.anchor.unlink()  # the anchor removed as well
+    found = verify_audit(uow=_uow(city_engine, clock), anchor=auditor.anchor)
+    assert found["breaks"] == [{"seq": 2, "problem": "anchor_missing"}]
 
 
 def test_passwords_are_argon2id_and_weak_ones_refused(

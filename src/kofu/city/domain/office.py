@@ -77,7 +77,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "cards.desk": frozenset(_CARD_DESK),
     "cards.reset_pin": frozenset({Role.SUPERVISOR}),
     "domicile.approve": frozenset({Role.SUPERVISOR}),
-    "audit.read": frozenset({Role.AUDITOR, Role.SUPERVISOR}),
+    "audit.read": frozenset({Role.AUDITOR}),  # separation of duties: not those it records
     "planning.sheets": frozenset({Role.PLANNING, Role.SUPERVISOR}),
 }
 

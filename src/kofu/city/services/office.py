@@ -36,6 +36,7 @@ from kofu.city.domain.office import (
     PERMISSIONS,
     PURPOSES,
     AuditEntry,
+    ChainBreak,
     Role,
     chain_hash,
     check_password_strength,
@@ -284,7 +285,10 @@ def verify_audit(*, uow: OfficeUnitOfWork, anchor: Path) -> dict[str, Any]:
     """Check the whole chain and the anchor; ``ok`` only when nothing is broken."""
     with uow:
         entries = uow.office.audit_entries()
-    breaks = verify_chain(entries, read_anchor(anchor))
+    head = read_anchor(anchor)
+    breaks = verify_chain(entries, head)
+    if head is None and entries:  # the anchor removed too: the newest rows cannot be vouched for
+        breaks.append(ChainBreak(entries[-1].seq, "anchor_missing"))
     return {
         "city": uow.city_code,
         "ok": not breaks,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -95,15 +96,17 @@ class Office:
     master_key: bytes | None
     cards: Path  # the card reader's folder: card files written at handover, read for renewal
     printed: OrderedDict[tuple[str, int], bytes] = field(default_factory=OrderedDict)
+    _printed_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def uow(self) -> OfficeUnitOfWork:
         return OfficeUnitOfWork(self.engine, self.city, today=self.clock.today())
 
     def keep_pdf(self, session: StaffSession, number: int, pdf: bytes) -> None:
         """The last PDFs a clerk issued, for download; nothing is kept on disk."""
-        self.printed[(session.token_hash, number)] = pdf
-        while len(self.printed) > 64:
-            self.printed.popitem(last=False)
+        with self._printed_lock:
+            self.printed[(session.token_hash, number)] = pdf
+            while len(self.printed) > 64:
+                self.printed.popitem(last=False)
 
 
 _templates = Environment(

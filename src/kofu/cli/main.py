@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
+from kofu.cli import (
+    bench,
+    card,
+    city,
+    demo,
+    domicile,
+    kiosk,
+    network,
+    office,
+    serve,
+    settle,
+    up,
+    verify,
+)
 
 app = typer.Typer(
     name="kofu",
@@ -24,6 +37,7 @@ def version() -> None:
 
 
 city.register(app)
+office.register(app)
 app.command()(demo.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(serve.app, name="serve")

@@ -220,6 +220,21 @@ def center(
         serve_forever(built.app, port, built.ready(port), built.kiosks, workers)
 
 
+@app.command("office")
+def office(
+    city: Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")],
+    port: Port = 0,
+    jpki: Annotated[
+        str | None,
+        typer.Option("--jpki", help="the authority's private https URL, for the card desk"),
+    ] = None,
+) -> None:
+    """One city's office web app (窓口) on HTTPS; staff sign in with their password."""
+    from kofu.cli.office import serve_office
+
+    serve_office(city, port, jpki)
+
+
 @app.command("kiosk")
 def kiosk(
     center: Annotated[str, typer.Option("--center", help="the issuance center's https URL")],

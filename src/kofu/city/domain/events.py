@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from kofu.city.domain import family as family_rules
+from kofu.city.domain import kinship
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.model import (
     Address,
@@ -149,6 +150,20 @@ class HouseholdChange(_OnResident):
     relationship: str = "世帯主"
 
 
+class HouseholdHeadChange(_OnResident):
+    """世帯主変更: the clerk makes ``resident`` the head; every 続柄 is restated against them.
+
+    Relations the records determine are restated by themselves; ``relationships``
+    gives (or corrects) the others, by 住民票コード.  A household left without a
+    head (世帯主不在) by a death or move-out waits for this event.
+    """
+
+    kind: Literal["household_head_change"]
+    relationships: dict[str, str] = Field(
+        default_factory=dict, description="続柄 to the new head, by 住民票コード"
+    )
+
+
 class Marriage(_OnResident):
     """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
 
@@ -267,6 +282,7 @@ Event = Annotated[
     | MoveWithin
     | NameChange
     | HouseholdChange
+    | HouseholdHeadChange
     | Marriage
     | Divorce
     | Adoption
@@ -292,6 +308,7 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     MoveWithin,
     NameChange,
     HouseholdChange,
+    HouseholdHeadChange,
     Marriage,
     Divorce,
     Adoption,
@@ -359,6 +376,7 @@ class Change(BaseModel):
     resident: str
     effective: date
     changed: dict[str, Any]
+    alert: str | None = None  # what the clerk must do next (e.g. 世帯主不在 → 世帯主変更)
 
 
 # --- applying -----------------------------------------------------------------------------
@@ -394,7 +412,8 @@ def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
     return {k: v for k, v in new.items() if old.get(k) != v}
 
 
-_MAY_BE_PLANNED = {"move_out", "household_head_change"}  # a move-out notified ahead (転出予定)
+# what a move-out notified ahead (転出予定) writes on its future day
+_MAY_BE_PLANNED = {"move_out", "household_head_change", "household_head_absent"}
 
 
 def _write(
@@ -501,23 +520,100 @@ def _death(ev: Death, reg: Registers, city: CityProfile) -> list[Change]:
 
 
 def _rehead(reg: Registers, gone: Resident, ev: _Event) -> list[Change]:
-    """When the head leaves, the eldest remaining member becomes 世帯主 (世帯主変更)."""
-    if gone.relationship != "世帯主":
+    """The head left: one member left becomes head by 職権; two or more wait without one.
+
+    jyuki-stnd 4.0.4: with a single member left the city makes them 世帯主;
+    with more, the household has no head (世帯主不在) and the clerk is alerted
+    to decide the new head with a ``household_head_change``.
+    """
+    if gone.relationship != kinship.HEAD:
         return []
     rest = [m for m in reg.household(gone.household_id) if m.resident_code != gone.resident_code]
-    if not rest:
-        return []
-    new_head = min(rest, key=lambda m: m.birth_date)
+    if len(rest) == 1:
+        only = rest[0]
+        updated = only.model_copy(
+            update={"relationship": kinship.HEAD, "household_head_name": only.name}
+        )
+        return [_write(reg, only, updated, ev.effective, "household_head_change")]
     changes = []
+    alert = (
+        f"世帯主不在: household {gone.household_id} has no head; "
+        "decide one with a household_head_change (世帯主変更)"
+    )
     for member in rest:
         updated = member.model_copy(
+            update={"household_head_name": "", "former_head": gone.resident_code}
+        )
+        change = _write(reg, member, updated, ev.effective, "household_head_absent")
+        changes.append(change.model_copy(update={"alert": alert}))
+    return changes
+
+
+def _head_change(ev: HouseholdHeadChange, reg: Registers, city: CityProfile) -> list[Change]:
+    new_head = _live(reg, ev.resident)
+    if ev.effective > reg.today:
+        raise InvalidInput(
+            f"a household_head_change cannot take effect after today ({reg.today.isoformat()})",
+            field="effective",
+        )
+    members = list(reg.household(new_head.household_id))
+    if new_head.relationship == kinship.HEAD:
+        raise Conflict(f"resident {new_head.resident_code} is already the head", field="resident")
+    codes = {m.resident_code for m in members}
+    for code, relationship in ev.relationships.items():
+        if code not in codes or code == new_head.resident_code:
+            raise InvalidInput(
+                f"{code} is not another member of household {new_head.household_id}",
+                field="relationships",
+            )
+        _check_relationship(relationship, f"relationships.{code}")
+    old_head = _recorded_head(reg, members, new_head)
+    restated = {}
+    for m in members:
+        if m.resident_code == new_head.resident_code:
+            continue
+        given = ev.relationships.get(m.resident_code)
+        restated[m.resident_code] = given or kinship.restate(old_head, new_head, m)
+    unsure = sorted(code for code, rel in restated.items() if rel is None)
+    if unsure:
+        raise InvalidInput(
+            f"the 続柄 of {', '.join(unsure)} to the new head cannot be derived from the "
+            "records; give it in relationships",
+            field="relationships",
+        )
+    changes = []
+    for m in members:
+        updated = m.model_copy(
             update={
-                "relationship": "世帯主" if member is new_head else member.relationship,
+                "relationship": restated.get(m.resident_code, kinship.HEAD),
                 "household_head_name": new_head.name,
+                "former_head": None,
             }
         )
-        changes.append(_write(reg, member, updated, ev.effective, "household_head_change"))
+        changes.append(_write(reg, m, updated, ev.effective, "household_head_change"))
     return changes
+
+
+def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
+    """The head the members' relations are written against: present, or the one who left."""
+    present = next((m for m in members if m.relationship == kinship.HEAD), None)
+    if present is not None:
+        return present
+    former = reg.resident(new_head.former_head) if new_head.former_head else None
+    if former is None:
+        raise Conflict("the household's former head is not on record", field="resident")
+    return former
+
+
+def _check_relationship(relationship: str, where: str) -> None:
+    """Only the relations the standard lists (1.1.11): 子の子, never 孫."""
+    if not kinship.is_valid_relationship(relationship):
+        raise InvalidInput(
+            f"{where}: {relationship!r} is not a 続柄 the standard allows; use 世帯主, 夫, 妻, "
+            "夫（未届）, 妻（未届）, 子, 子の夫, 子の妻, 父, 母, 兄, 姉, 弟, 妹, up to four of "
+            "them joined with の (子の子), 縁故者 or 同居人",
+            field=where,
+        )
 
 
 def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
@@ -920,6 +1016,7 @@ _HANDLERS: dict[type[Any], Any] = {
     MoveWithin: _move_within,
     NameChange: _name_change,
     HouseholdChange: _household_change,
+    HouseholdHeadChange: _head_change,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,

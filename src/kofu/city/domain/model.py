@@ -136,6 +136,13 @@ class Resident(Record):
     move_out_destination: Address | None = None  # 転出先
     planned_move_out: PlannedMoveOut | None = None
     name_history: tuple[str, ...] = ()  # earlier names, newest last
+    # 世帯主不在: the head who left (死亡, 転出) while two or more members stayed; the
+    # relations above are still written against that head until a 世帯主変更.
+    former_head: str | None = None
+
+    @property
+    def head_absent(self) -> bool:
+        return self.former_head is not None
 
     @property
     def is_resident(self) -> bool:

@@ -81,6 +81,7 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 for v in history
                 if as_of is None or v.effective <= as_of
             ],
+            "alerts": _alerts(record),
             "seal": seal.model_dump(mode="json") if seal else None,
             "family_register": (
                 {
@@ -101,3 +102,13 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 for b in uow.registers.issuance_blocks(record.resident_code)
             ],
         }
+
+
+def _alerts(record: Resident) -> list[str]:
+    """What the clerk must still do about this record (jyuki-stnd 4.0.4: 世帯主不在)."""
+    if record.is_resident and record.head_absent:
+        return [
+            f"世帯主不在: household {record.household_id} has no head since "
+            f"{record.former_head} left; decide one with a household_head_change (世帯主変更)"
+        ]
+    return []

@@ -6,15 +6,20 @@ is known, so they bring one in with ``move_in`` events and act on it.
 
 from __future__ import annotations
 
+import re
+import subprocess
+import tempfile
 from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.events import Change
 from kofu.city.domain.model import Resident
 from kofu.city.services.events import apply_events
+from kofu.city.services.issuance import IssuedCertificate, issue_certificate
 from kofu.core.clock import JST, FixedClock
 from kofu.core.identifiers import resident_code_check_digit
 
@@ -91,3 +96,26 @@ def family(world: World, *members: tuple[str, str, str, str, str]) -> str:
     for code, name, birth, sex, relationship in members[1:]:
         world.move_in(code, name, birth, sex, relationship, head.household_id)
     return head.household_id
+
+
+def issue(world: World, resident: str, type: str = "juminhyo", **options: Any) -> IssuedCertificate:
+    """Issue at the counter on the world's day."""
+    request = IssueRequest.parse(type=type, resident_code=resident, **options)
+    clock = FixedClock(datetime.combine(world.today, time(10), JST))
+    return issue_certificate(uow=world.uow(), request=request, clock=clock)
+
+
+def pdf_text(pdf: bytes, page: int | None = None) -> str:
+    """The PDF's text read back with poppler, all whitespace removed."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        pages = ["-f", str(page), "-l", str(page)] if page else []
+        out = subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", *pages, f.name, "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    return re.sub(r"\s+", "", out)

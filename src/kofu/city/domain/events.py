@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from kofu.city.domain import family as family_rules
 from kofu.city.domain import kinship
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.dates import EnteredDate, parse_entered_date
 from kofu.city.domain.model import (
     Address,
     ForeignResidency,
@@ -108,12 +109,14 @@ class MoveIn(_Event):
     individual_number: str | None = None
     name: str
     kana: str
-    birth_date: date
+    birth_date: date | str = Field(
+        description="1990-01-02, 明治45年7月30日, 昭和20年3月日不詳, 昭和20年月日不詳 or 年月日不詳"
+    )
     sex: Sex
     address: NewAddress
     previous_address: OtherAddress
     household: str = Field("new", description='"new" or the household id to join')
-    relationship: str = Field("世帯主", description="続柄 to the household head")
+    relationship: str = Field("世帯主", description="続柄 to the household head (1.1.11 list)")
     domicile: str | None = None
     domicile_head: str | None = None
     foreign: ForeignResidency | None = None
@@ -477,7 +480,7 @@ def _birth(ev: Birth, reg: Registers, city: CityProfile) -> list[Change]:
         sex=ev.sex,
         address=mother.address,
         household_id=mother.household_id,
-        relationship="子",
+        relationship=kinship.child_of(mother.relationship),
         household_head_name=mother.household_head_name,
         became_resident_on=ev.effective,
         address_set_on=ev.effective,
@@ -605,6 +608,14 @@ def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) 
     return former
 
 
+def _entered(raw: date | str) -> EnteredDate:
+    """A date of birth as the clerk entered it; the error names the field."""
+    try:
+        return parse_entered_date(raw.isoformat() if isinstance(raw, date) else raw)
+    except InvalidInput as exc:
+        raise InvalidInput(f"birth_date: {exc.message}", field="birth_date") from exc
+
+
 def _check_relationship(relationship: str, where: str) -> None:
     """Only the relations the standard lists (1.1.11): 子の子, never 孫."""
     if not kinship.is_valid_relationship(relationship):
@@ -631,6 +642,8 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         raise Conflict(f"individual number {number} is already in use", field="individual_number")
     if ev.foreign is None and not ev.domicile:
         raise InvalidInput("a Japanese national's record needs a domicile (本籍)", field="domicile")
+    _check_relationship(ev.relationship, "relationship")
+    born = _entered(ev.birth_date)
     address = _city_address(reg, city, ev.address)
     if ev.household == "new":
         if ev.relationship != "世帯主":
@@ -649,7 +662,9 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         individual_number=number or reg.new_individual_number(),
         name=ev.name,
         kana=ev.kana,
-        birth_date=ev.birth_date,
+        birth_date=born.day,
+        birth_date_precision=born.precision,
+        birth_date_era=born.era,
         sex=ev.sex,
         address=address,
         household_id=household_id,
@@ -741,6 +756,7 @@ def _rename(
 
 def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) -> list[Change]:
     person = _live(reg, ev.resident)
+    _check_relationship(ev.relationship, "relationship")
     if ev.household == "new":
         if ev.relationship != "世帯主":
             raise InvalidInput("a new household's only member is its 世帯主", field="relationship")

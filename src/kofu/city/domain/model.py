@@ -15,6 +15,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kofu.city.domain.dates import DatePrecision, printed_date
+
 __all__ = [
     "Address",
     "AttachmentLine",
@@ -118,6 +120,8 @@ class Resident(Record):
     sex: Sex
     address: Address
     household_id: str
+    birth_date_precision: DatePrecision = DatePrecision.DAY  # 月日不詳, 年月日不詳 (1.1.8)
+    birth_date_era: str | None = None  # the era written, on a day of two eras (明治45年7月30日)
     relationship: str  # 続柄 to the household head: 世帯主, 妻, 子, 母, 同居人 …
     household_head_name: str
     became_resident_on: date  # 住民となった年月日
@@ -147,6 +151,16 @@ class Resident(Record):
     @property
     def is_resident(self) -> bool:
         return self.status is ResidentStatus.RESIDENT
+
+    @property
+    def printed_birth_date(self) -> str:
+        """生年月日 as entered; a foreign resident's in the Western calendar (1.1.9)."""
+        return printed_date(
+            self.birth_date,
+            self.birth_date_precision,
+            self.birth_date_era,
+            western=self.foreign is not None,
+        )
 
     @property
     def family_name(self) -> str:

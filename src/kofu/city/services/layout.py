@@ -18,6 +18,7 @@ from kofu.city.domain.certificates import (
     SealCertificate,
     TaxCertificate,
 )
+from kofu.city.domain.dates import DatePrecision
 from kofu.city.domain.model import RegisterMember, Resident
 from kofu.core.era import wareki, wareki_year
 from kofu.documents.model import (
@@ -47,10 +48,16 @@ def _yen(amount: int) -> str:
     return f"{amount:,}円"
 
 
+def _born(p: Resident) -> str:
+    """生年月日 as entered (明治45年7月30日生, 昭和20年　月日不詳); Western for foreigners."""
+    printed = p.printed_birth_date
+    return f"{printed}生" if p.birth_date_precision is DatePrecision.DAY else printed
+
+
 def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
     rows = [
         ("氏名", f"{p.name}（{p.kana}）"),
-        ("生年月日・性別", f"{wareki(p.birth_date)}生　{p.sex.ja}"),
+        ("生年月日・性別", f"{_born(p)}　{p.sex.ja}"),
     ]
     if Item.HEAD in c.items:
         rows.append(("続柄", p.relationship))
@@ -99,7 +106,7 @@ def _seal(c: SealCertificate) -> list[Block]:
     p = c.person
     rows = (
         ("氏名", p.name),
-        ("生年月日", f"{wareki(p.birth_date)}生"),
+        ("生年月日", _born(p)),
         ("性別", p.sex.ja),
         ("住所", p.address.text),
         ("登録番号", c.seal.registration_number),
@@ -110,7 +117,7 @@ def _seal(c: SealCertificate) -> list[Block]:
 def _tax(c: TaxCertificate) -> list[Block]:
     a, p = c.assessment, c.person
     fiscal, income = wareki_year(date(a.fiscal_year, 4, 1)), wareki_year(date(a.income_year, 1, 1))
-    person = (("住所", p.address.text), ("氏名", p.name), ("生年月日", f"{wareki(p.birth_date)}生"))
+    person = (("住所", p.address.text), ("氏名", p.name), ("生年月日", _born(p)))
     blocks: list[Block] = [Paragraph(f"{fiscal}度（{income}中の所得）"), Table(person)]
     incomes = [(f"{k}（収入）", _yen(v)) for k, v in a.revenues.items()]
     incomes += [(k, _yen(v)) for k, v in a.incomes.items()] or [("所得", "なし")]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import test_register_head
+import test_register_order
 from sqlalchemy import Engine, func, select
 from stdnum import luhn
 from stdnum.jp import in_ as stdnum_in
@@ -1018,6 +1019,7 @@ TESTS_BY_KIND = {
     "name_change": test_name_change_of_the_head_renames_the_head_in_every_member,
     "household_change": test_household_change_founds_and_joins_households,
     "household_head_change": test_register_head.test_the_clerks_head_change_restates_every_relation,
+    "household_order": test_register_order.test_the_clerks_order_and_one_who_joins_last,
     "marriage": test_marriage_makes_a_register_and_renames_the_spouse,
     "divorce": test_divorce_restores_the_name_in_a_new_register,
     "adoption": test_adoption_moves_the_adoptee_into_the_adopters_register,

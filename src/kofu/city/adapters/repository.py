@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from kofu.city.adapters import tables as t
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.domicile import DomicileRegistration
+from kofu.city.domain.kinship import household_order
 from kofu.city.domain.model import (
     FamilyRegister,
     IssuanceBlock,
@@ -194,11 +195,11 @@ class SqlRegisters:
         return version
 
     def household(self, household_id: str) -> list[Resident]:
-        """Live members of a household today, head first, then by date of birth."""
+        """Live members of a household today, in the standard's order (jyuki-stnd 5.2)."""
         rows = self.conn.execute(_HOUSEHOLD, {"b_household": household_id})
         members = [m for m in (self._current(row) for row in rows) if m.is_resident]
         members = [m for m in members if m.household_id == household_id]
-        return sorted(members, key=lambda m: (m.relationship != "世帯主", m.birth_date))
+        return household_order(members)
 
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]:
         r = t.residents

@@ -167,6 +167,16 @@ class HouseholdHeadChange(_OnResident):
     )
 
 
+class HouseholdOrder(_OnResident):
+    """世帯員の並び順: the clerk sets the order the household's members print in (5.2).
+
+    ``order`` lists every member of ``resident``'s household, first to last.
+    """
+
+    kind: Literal["household_order"]
+    order: list[str] = Field(description="住民票コード of every member, in print order")
+
+
 class Marriage(_OnResident):
     """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
 
@@ -286,6 +296,7 @@ Event = Annotated[
     | NameChange
     | HouseholdChange
     | HouseholdHeadChange
+    | HouseholdOrder
     | Marriage
     | Divorce
     | Adoption
@@ -312,6 +323,7 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     NameChange,
     HouseholdChange,
     HouseholdHeadChange,
+    HouseholdOrder,
     Marriage,
     Divorce,
     Adoption,
@@ -597,6 +609,24 @@ def _head_change(ev: HouseholdHeadChange, reg: Registers, city: CityProfile) -> 
     return changes
 
 
+def _household_order(ev: HouseholdOrder, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    members = {m.resident_code: m for m in reg.household(person.household_id)}
+    if sorted(ev.order) != sorted(members) or len(set(ev.order)) != len(ev.order):
+        raise InvalidInput(
+            f"order must list every member of household {person.household_id} once: "
+            f"{', '.join(sorted(members))}",
+            field="order",
+        )
+    changes = []
+    for position, code in enumerate(ev.order, start=1):
+        member = members[code]
+        if member.household_position != position:
+            updated = member.model_copy(update={"household_position": position})
+            changes.append(_write(reg, member, updated, ev.effective, "household_order"))
+    return changes
+
+
 def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
     """The head the members' relations are written against: present, or the one who left."""
     present = next((m for m in members if m.relationship == kinship.HEAD), None)
@@ -776,6 +806,8 @@ def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) ->
             "household_id": household_id,
             "relationship": ev.relationship,
             "household_head_name": head_name,
+            "household_position": None,  # one who joins is written last (5.2)
+            "former_head": None,
         }
     )
     changes.insert(0, _write(reg, person, moved, ev.effective, "household_change"))
@@ -1033,6 +1065,7 @@ _HANDLERS: dict[type[Any], Any] = {
     NameChange: _name_change,
     HouseholdChange: _household_change,
     HouseholdHeadChange: _head_change,
+    HouseholdOrder: _household_order,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,

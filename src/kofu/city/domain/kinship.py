@@ -15,6 +15,8 @@ be the new head's child or nephew), it answers None and the clerk says.
 
 from __future__ import annotations
 
+from datetime import date
+
 from kofu.city.domain.model import Resident, Sex
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "RELATIVE",
     "chain_of",
     "child_of",
+    "household_order",
     "is_valid_relationship",
     "restate",
 ]
@@ -180,3 +183,91 @@ def _from_child(
             return _spouse_word(member)
         return "の".join(chain[1:])
     return None
+
+
+# --- 世帯員の並び順 (jyuki-stnd 5.2) ------------------------------------------------------------
+
+_PARENTS = ("父", "母")
+_GRANDPARENTS = ("父の父", "父の母", "母の父", "母の母")
+_CHILD_LINE = ("子", "子の夫", "子の妻")
+
+
+def _register_of(person: Resident) -> tuple[str, str] | None:
+    """The family register a person is written in, as the 住民票 names it: 本籍 and 筆頭者."""
+    if person.domicile is None or person.domicile_head is None:
+        return None
+    return (person.domicile, person.domicile_head)
+
+
+def _own_family_of(child: Resident, members: list[Resident], head: Resident | None) -> list[str]:
+    """Members of a child's own family (spouse, children): in the register the child shares.
+
+    A child who married is written in a register apart from the household
+    head's (a new 本籍・筆頭者), with the spouse and their children.
+    """
+    register = _register_of(child)
+    if register is None or (head is not None and _register_of(head) == register):
+        return []
+    return [
+        m.resident_code
+        for m in members
+        if m.resident_code != child.resident_code
+        and _register_of(m) == register
+        and (chain_of(m.relationship) or [""])[0] in _CHILD_LINE
+        and m.relationship != "子"
+    ]
+
+
+def household_order(members: list[Resident]) -> list[Resident]:
+    """Members in the order a 世帯連記式 certificate lists them.
+
+    The clerk's order (``household_position``) first; the others by rank:
+    head, spouse, the head's children without a family of their own; each
+    married child with spouse and children, by the child's birth; parents
+    (筆頭者 first), siblings, grandparents; other relatives, 縁故者, 同居人 —
+    each by date of birth, then by code (宛名番号).
+    """
+    head = next((m for m in members if m.relationship == HEAD), None)
+    families: dict[str, tuple[date, str]] = {}
+    for child in sorted(
+        (m for m in members if m.relationship == "子"),
+        key=lambda m: (m.birth_date, m.resident_code),
+    ):
+        own = _own_family_of(child, members, head)
+        if own:
+            families[child.resident_code] = (child.birth_date, child.resident_code)
+            for code in own:
+                families.setdefault(code, (child.birth_date, child.resident_code))
+
+    def key(m: Resident) -> tuple[object, ...]:
+        manual = (0, m.household_position) if m.household_position is not None else (1, 0)
+        return (*manual, *_standard_rank(m, families), m.birth_date, m.resident_code)
+
+    return sorted(members, key=key)
+
+
+def _standard_rank(m: Resident, families: dict[str, tuple[date, str]]) -> tuple[object, ...]:
+    rel = m.relationship
+    chain = chain_of(rel) or []
+    if rel == HEAD:
+        return (1, 0)
+    if rel in _SPOUSES:
+        return (1, 1)
+    if m.resident_code in families:
+        within = 0 if rel == "子" else 1 if rel in ("子の夫", "子の妻") else 2 + len(chain)
+        return (2, families[m.resident_code], within)
+    if rel == "子":
+        return (1, 2)
+    if chain and chain[0] in _CHILD_LINE:
+        return (2, (date.max, ""), len(chain))  # a child's family the records do not tie
+    if rel in _PARENTS:
+        return (3, 0, 0 if m.domicile_head == m.name else 1)
+    if rel in _SIBLINGS:
+        return (3, 1)
+    if rel in _GRANDPARENTS:
+        return (3, 2, 0 if m.domicile_head == m.name else 1)
+    if rel == RELATIVE:
+        return (4, 1)
+    if rel == LODGER:
+        return (4, 2)
+    return (4, 0, len(chain))

@@ -143,6 +143,7 @@ class Resident(Record):
     # 世帯主不在: the head who left (死亡, 転出) while two or more members stayed; the
     # relations above are still written against that head until a 世帯主変更.
     former_head: str | None = None
+    household_position: int | None = None  # the clerk's order in the household (5.2), 1 first
 
     @property
     def head_absent(self) -> bool:

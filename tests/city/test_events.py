@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import test_register_head
+import test_register_issuance
 import test_register_order
 from sqlalchemy import Engine, func, select
 from stdnum import luhn
@@ -1034,6 +1035,9 @@ TESTS_BY_KIND = {
     "issuance_block": test_issuance_block_release_and_temporary_release,
     "issuance_block_release": test_issuance_block_release_and_temporary_release,
     "issuance_block_temporary_release": test_issuance_block_release_and_temporary_release,
+    "certificate_disposal": (
+        test_register_issuance.test_the_log_keeps_place_terminal_staff_copies_and_disposal
+    ),
 }
 
 

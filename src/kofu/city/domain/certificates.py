@@ -35,9 +35,11 @@ from kofu.city.domain.model import (
 from kofu.core.errors import InvalidInput, Refused
 
 __all__ = [
+    "STORE_STATION",
     "CertificateType",
     "IssueRequest",
     "Item",
+    "Station",
     "check_not_protected",
 ]
 
@@ -168,12 +170,45 @@ class IssueRequest:
 
 
 @dataclass(frozen=True)
+class Station:
+    """Where a certificate is issued (jyuki-stnd 1.3.1): place, terminal, printer, and who.
+
+    The terminal and printer name the 発行番号's middle parts (5.5); either may
+    be empty where the device cannot be told (a store's machine).
+    """
+
+    place: str = "本庁"
+    terminal: str = "本庁1"
+    printer: str = "プリンタ001"
+    staff_id: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("place", "terminal", "printer", "staff_id"):
+            value = getattr(self, name)
+            if len(value) > 32 or any(not ch.isprintable() for ch in value):
+                raise InvalidInput(
+                    f"{name} is at most 32 printable characters", field=name.replace("_", "")
+                )
+
+
+STORE_STATION = Station(place="コンビニ交付", terminal="", printer="")
+
+
+@dataclass(frozen=True)
 class Issuer:
-    """Who certifies, and when: the certification statement's last line."""
+    """Who certifies, when, and where: the certification statement's last line."""
 
     city: CityProfile
     issued_at: datetime
     issue_number: int
+    station: Station = field(default_factory=Station)
+
+    @property
+    def issue_label(self) -> str:
+        """発行番号 as the standard writes it (5.5): 20261201 深谷市 本庁1 プリンタ001 0000123."""
+        s = self.station
+        parts = (f"{self.issued_at:%Y%m%d}", self.city.name, s.terminal, s.printer)
+        return " ".join(p for p in (*parts, f"{self.issue_number:07d}") if p)
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,14 @@ class IssuanceBlockTemporaryRelease(_OnResident):
     until: str = Field(description="ISO-8601 instant when the block returns")
 
 
+class CertificateDisposal(_OnResident):
+    """処分: a copy issued in error is destroyed; the issuance log says so (1.3.8)."""
+
+    kind: Literal["certificate_disposal"]
+    issue_number: int = Field(ge=1, description="発行番号 of the copy destroyed")
+    reason: str = Field(min_length=1, max_length=200)
+
+
 Event = Annotated[
     Birth
     | Death
@@ -310,7 +318,8 @@ Event = Annotated[
     | SupportMeasureEnd
     | IssuanceBlockSet
     | IssuanceBlockRelease
-    | IssuanceBlockTemporaryRelease,
+    | IssuanceBlockTemporaryRelease
+    | CertificateDisposal,
     Field(discriminator="kind"),
 ]
 _EVENT = TypeAdapter(Event)
@@ -338,6 +347,7 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     IssuanceBlockSet,
     IssuanceBlockRelease,
     IssuanceBlockTemporaryRelease,
+    CertificateDisposal,
 )
 
 
@@ -1056,6 +1066,22 @@ def _unblock_for_now(
     return _side("issuance_block_temporary_release", ev.resident, ev.effective, until=ev.until)
 
 
+def _dispose(ev: CertificateDisposal, reg: Registers, city: CityProfile) -> list[Change]:
+    entry = reg.issuance(ev.issue_number)
+    if entry is None or entry.resident_code != ev.resident:
+        raise NotFound(
+            f"no certificate No.{ev.issue_number} issued for resident {ev.resident}",
+            field="issue_number",
+        )
+    if entry.disposed_on is not None:
+        raise Conflict(
+            f"certificate No.{ev.issue_number} was disposed of on {entry.disposed_on}",
+            field="issue_number",
+        )
+    reg.dispose_issuance(ev.issue_number, ev.effective, ev.reason)
+    return _side("certificate_disposal", ev.resident, ev.effective, issue_number=ev.issue_number)
+
+
 _HANDLERS: dict[type[Any], Any] = {
     Birth: _birth,
     Death: _death,
@@ -1080,4 +1106,5 @@ _HANDLERS: dict[type[Any], Any] = {
     IssuanceBlockSet: _block,
     IssuanceBlockRelease: _unblock,
     IssuanceBlockTemporaryRelease: _unblock_for_now,
+    CertificateDisposal: _dispose,
 }

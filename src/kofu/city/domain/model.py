@@ -10,8 +10,9 @@ know nothing of where they are stored.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,7 @@ __all__ = [
     "FamilyRegister",
     "ForeignResidency",
     "IssuanceBlock",
+    "IssuanceLogEntry",
     "PlannedMoveOut",
     "Record",
     "RegisterEntry",
@@ -221,6 +223,22 @@ class FamilyRegister(Record):
 
     def member_for(self, resident_code: str) -> RegisterMember | None:
         return next((m for m in self.members if m.resident_code == resident_code), None)
+
+
+class IssuanceLogEntry(Record):
+    """交付履歴 (jyuki-stnd 1.3.8): one issued copy, where and by whom, and its disposal."""
+
+    issue_number: int
+    issued_at: datetime
+    channel: str
+    certificate: str
+    resident_code: str
+    place: str | None = None
+    terminal: str | None = None
+    staff_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)  # subjects, items, pages, copy of copies
+    disposed_on: date | None = None  # 処分: a copy issued in error and destroyed
+    disposal_reason: str | None = None
 
 
 class SealRegistration(Record):

@@ -197,6 +197,7 @@ def certificate_of(doc: Document) -> Certificate:
         mayor_name=city.mayor_name,
         city_code=city.code,
         issue_number=doc.issuer.issue_number,
+        issue_label=doc.issuer.issue_label,
     )
     return Certificate(
         title=doc.type.label,

@@ -82,6 +82,9 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 if as_of is None or v.effective <= as_of
             ],
             "alerts": _alerts(record),
+            "issuances": [
+                e.model_dump(mode="json") for e in uow.registers.issuances(record.resident_code)
+            ],
             "seal": seal.model_dump(mode="json") if seal else None,
             "family_register": (
                 {

@@ -7,9 +7,13 @@ terminal and staff id, and a copy destroyed in error is marked disposed.
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime, time
+from pathlib import Path
 
+import numpy
 import pytest
+from PIL import Image
 from register_world import DAY, World, code, family, pdf_text
 from sqlalchemy import Engine
 
@@ -94,3 +98,35 @@ def test_copies_and_station_are_bounded(world: World) -> None:
         _issue(world, 0)
     with pytest.raises(InvalidInput, match="terminal"):
         Station(terminal="端\x1b末")
+
+
+def test_the_mayors_seal_prints_black(world: World, tmp_path: Path) -> None:
+    """電子公印 is black (jyuki-stnd 5.6): no red on a 住民票 page, dark ink where the seal is."""
+    _, pdf, pages, _ = _issue(world, 1)[0]
+    source = tmp_path / "jumin.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "40",
+            "-f",
+            str(pages),
+            "-l",
+            str(pages),
+            source,
+            tmp_path / "p",
+        ],
+        check=True,
+        timeout=60,
+    )
+    [png] = tmp_path.glob("p*.png")
+    with Image.open(png) as page:
+        rgb = numpy.asarray(page.convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    red = int(((r > 150) & (g < 90) & (b < 90)).sum())
+    assert red == 0, f"{red} red pixels on the page"
+    height, width = r.shape
+    seal = rgb[int(height * 0.80) : int(height * 0.93), int(width * 0.78) : int(width * 0.93)]
+    assert int((seal.max(axis=2) < 80).sum()) > 20, "no dark seal where the seal is"

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import test_register_foreign
 import test_register_head
 import test_register_issuance
 import test_register_order
@@ -1035,6 +1036,8 @@ TESTS_BY_KIND = {
     "issuance_block": test_issuance_block_release_and_temporary_release,
     "issuance_block_release": test_issuance_block_release_and_temporary_release,
     "issuance_block_temporary_release": test_issuance_block_release_and_temporary_release,
+    "alias_set": test_register_foreign.test_the_alias_keeps_its_history_of_entries_and_removals,
+    "alias_remove": test_register_foreign.test_the_alias_keeps_its_history_of_entries_and_removals,
     "certificate_disposal": (
         test_register_issuance.test_the_log_keeps_place_terminal_staff_copies_and_disposal
     ),

@@ -25,6 +25,7 @@ from kofu.city.domain.city import CityProfile
 from kofu.city.domain.dates import EnteredDate, parse_entered_date
 from kofu.city.domain.model import (
     Address,
+    AliasEntry,
     ForeignResidency,
     IssuanceBlock,
     PlannedMoveOut,
@@ -177,6 +178,19 @@ class HouseholdOrder(_OnResident):
     order: list[str] = Field(description="住民票コード of every member, in print order")
 
 
+class AliasSet(_OnResident):
+    """通称の記載: a foreign resident's alias is written, and its history keeps the entry."""
+
+    kind: Literal["alias_set"]
+    alias: str = Field(min_length=1, max_length=60)
+
+
+class AliasRemove(_OnResident):
+    """通称の削除: the alias is struck; the history keeps both entries."""
+
+    kind: Literal["alias_remove"]
+
+
 class Marriage(_OnResident):
     """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
 
@@ -305,6 +319,8 @@ Event = Annotated[
     | HouseholdChange
     | HouseholdHeadChange
     | HouseholdOrder
+    | AliasSet
+    | AliasRemove
     | Marriage
     | Divorce
     | Adoption
@@ -333,6 +349,8 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     HouseholdChange,
     HouseholdHeadChange,
     HouseholdOrder,
+    AliasSet,
+    AliasRemove,
     Marriage,
     Divorce,
     Adoption,
@@ -637,6 +655,41 @@ def _household_order(ev: HouseholdOrder, reg: Registers, city: CityProfile) -> l
     return changes
 
 
+def _foreigner(reg: Registers, code: str) -> tuple[Resident, ForeignResidency]:
+    person = _live(reg, code)
+    if person.foreign is None:
+        raise InvalidInput(
+            "an alias (通称) is written only for a foreign resident", field="resident"
+        )
+    return person, person.foreign
+
+
+def _alias_set(ev: AliasSet, reg: Registers, city: CityProfile) -> list[Change]:
+    person, foreign = _foreigner(reg, ev.resident)
+    if foreign.alias is not None:
+        raise Conflict(
+            f"resident {ev.resident} already has the alias {foreign.alias}", field="alias"
+        )
+    entry = AliasEntry(action="記載", alias=ev.alias, on=ev.effective, city=city.name)
+    updated = foreign.model_copy(
+        update={"alias": ev.alias, "alias_history": (*foreign.alias_history, entry)}
+    )
+    after = person.model_copy(update={"foreign": updated})
+    return [_write(reg, person, after, ev.effective, "alias_set")]
+
+
+def _alias_remove(ev: AliasRemove, reg: Registers, city: CityProfile) -> list[Change]:
+    person, foreign = _foreigner(reg, ev.resident)
+    if foreign.alias is None:
+        raise Conflict(f"resident {ev.resident} has no alias to remove", field="resident")
+    entry = AliasEntry(action="削除", alias=foreign.alias, on=ev.effective, city=city.name)
+    updated = foreign.model_copy(
+        update={"alias": None, "alias_history": (*foreign.alias_history, entry)}
+    )
+    after = person.model_copy(update={"foreign": updated})
+    return [_write(reg, person, after, ev.effective, "alias_remove")]
+
+
 def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
     """The head the members' relations are written against: present, or the one who left."""
     present = next((m for m in members if m.relationship == kinship.HEAD), None)
@@ -716,9 +769,19 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         previous_address=ev.previous_address.to_address(),
         domicile=ev.domicile,
         domicile_head=ev.domicile_head,
-        foreign=ev.foreign,
+        foreign=_arriving(ev.foreign, ev.effective, city),
     )
     return [_write(reg, None, person, ev.effective, "move_in")]
+
+
+def _arriving(
+    foreign: ForeignResidency | None, on: date, city: CityProfile
+) -> ForeignResidency | None:
+    """A foreign resident's alias given at move-in is written here, unless its history came too."""
+    if foreign is None or foreign.alias is None or foreign.alias_history:
+        return foreign
+    entry = AliasEntry(action="記載", alias=foreign.alias, on=on, city=city.name)
+    return foreign.model_copy(update={"alias_history": (entry,)})
 
 
 def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
@@ -1092,6 +1155,8 @@ _HANDLERS: dict[type[Any], Any] = {
     HouseholdChange: _household_change,
     HouseholdHeadChange: _head_change,
     HouseholdOrder: _household_order,
+    AliasSet: _alias_set,
+    AliasRemove: _alias_remove,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kofu.city.domain.dates import DatePrecision, printed_date
 
 __all__ = [
     "Address",
+    "AliasEntry",
     "AttachmentLine",
     "FamilyRegister",
     "ForeignResidency",
@@ -34,6 +35,7 @@ __all__ = [
     "ResidentStatus",
     "SealRegistration",
     "Sex",
+    "StayCategory",
     "SupportMeasure",
     "TaxAssessment",
 ]
@@ -93,14 +95,68 @@ class Address(Record):
         return f"{self.town}{self.block}"
 
 
+class StayCategory(StrEnum):
+    """住民基本台帳法第30条の45 の区分: which kind of foreign resident the record is."""
+
+    MID_LONG = "中長期在留者"
+    SPECIAL_PERMANENT = "特別永住者"
+    TEMPORARY_REFUGE = "一時庇護許可者"
+    PROVISIONAL_STAY = "仮滞在者"
+    TRANSITIONAL = "経過滞在者"  # 出生又は国籍喪失による経過滞在者
+
+
+class AliasEntry(Record):
+    """通称の記載又は削除: what, when and by which city (jyuki-stnd 1.1.2, 1.1.7)."""
+
+    action: Literal["記載", "削除"]
+    alias: str
+    on: date
+    city: str
+
+
 class ForeignResidency(Record):
-    """Items only a foreign resident's record has (外国人住民)."""
+    """Items only a foreign resident's record has (外国人住民, jyuki-stnd 1.1.2)."""
 
     nationality: str  # 国籍・地域
-    residence_status: str  # 在留資格
+    category: StayCategory = StayCategory.MID_LONG  # 法第30条の45 の区分
+    residence_status: str | None = None  # 在留資格 (中長期在留者 only)
+    period_of_stay: str | None = None  # 在留期間, 上陸期間 or 仮滞在期間, e.g. "2年", "6月"
     period_of_stay_until: date | None = None  # 在留期間の満了の日
-    residence_card_number: str  # 在留カード等の番号
+    residence_card_number: str | None = None  # 在留カード or 特別永住者証明書 の番号
     alias: str | None = None  # 通称
+    alias_history: tuple[AliasEntry, ...] = ()  # 通称の記載及び削除に関する事項, oldest first
+    alphabetic_name: str | None = None  # 氏名（アルファベット）
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_records(cls, data: Any) -> Any:
+        """Records written before the 区分 was kept carried 特別永住者 as a 在留資格."""
+        special = StayCategory.SPECIAL_PERMANENT.value
+        if (
+            isinstance(data, dict)
+            and "category" not in data
+            and data.get("residence_status") == special
+        ):
+            data = {**data, "category": special, "residence_status": None}
+        return data
+
+    @model_validator(mode="after")
+    def _items_of_the_category(self) -> ForeignResidency:
+        """Each 区分 has its own items (法第30条の45 の表); none borrows another's."""
+        if self.category is StayCategory.MID_LONG:
+            if not self.residence_status or not self.residence_card_number:
+                raise ValueError("a 中長期在留者 has a 在留資格 and a 在留カード番号")
+        elif self.residence_status is not None:
+            raise ValueError(f"a {self.category.value} has no 在留資格")
+        if self.category is StayCategory.SPECIAL_PERMANENT and not self.residence_card_number:
+            raise ValueError("a 特別永住者 has a 特別永住者証明書の番号")
+        return self
+
+    @property
+    def stay_ends(self) -> bool:
+        """Whether the stay has an end (a card's validity ends with it, 番号法施行令)."""
+        permanent = self.residence_status in ("永住者", "高度専門職2号")
+        return self.category is not StayCategory.SPECIAL_PERMANENT and not permanent
 
 
 class PlannedMoveOut(Record):

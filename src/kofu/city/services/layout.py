@@ -18,8 +18,8 @@ from kofu.city.domain.certificates import (
     SealCertificate,
     TaxCertificate,
 )
-from kofu.city.domain.dates import DatePrecision
-from kofu.city.domain.model import RegisterMember, Resident
+from kofu.city.domain.dates import DatePrecision, printed_date
+from kofu.city.domain.model import ForeignResidency, RegisterMember, Resident, StayCategory
 from kofu.core.era import wareki, wareki_year
 from kofu.documents.model import (
     Block,
@@ -55,24 +55,16 @@ def _born(p: Resident) -> str:
 
 
 def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
-    rows = [
-        ("氏名", f"{p.name}（{p.kana}）"),
-        ("生年月日・性別", f"{_born(p)}　{p.sex.ja}"),
-    ]
+    rows = [("氏名", f"{p.name}（{p.kana}）")]
+    if p.foreign is not None and p.foreign.alphabetic_name:
+        rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
+    rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))
     if Item.HEAD in c.items:
         rows.append(("続柄", p.relationship))
     if p.foreign is not None:
-        rows.append(("国籍・地域", p.foreign.nationality))
-        if p.foreign.alias:
-            rows.append(("通称", p.foreign.alias))
-        if Item.FOREIGN in c.items:
-            until = (
-                wareki(p.foreign.period_of_stay_until) if p.foreign.period_of_stay_until else "—"
-            )
-            rows.append(("在留資格", p.foreign.residence_status))
-            rows.append(("在留期間等の満了の日", until))
-            rows.append(("在留カード等の番号", p.foreign.residence_card_number))
-    rows.append(("住民となった年月日", wareki(p.became_resident_on)))
+        rows += _foreign_rows(p.foreign, Item.FOREIGN in c.items)
+    became = "外国人住民となった年月日" if p.foreign is not None else "住民となった年月日"
+    rows.append((became, wareki(p.became_resident_on)))
     rows.append(
         ("住所を定めた年月日", f"{wareki(p.address_set_on)}　届出日 {wareki(p.notified_on)}")
     )
@@ -92,6 +84,44 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
         if p.move_out_destination is not None:
             rows.append(("転出先", p.move_out_destination.text))
     return rows
+
+
+def _foreign_rows(f: ForeignResidency, with_stay: bool) -> list[tuple[str, str]]:
+    """国籍・地域 and 通称 always; the 法第30条の45 区分 and its items when asked (1.1.2, 5.1).
+
+    The end of a stay prints in the Western calendar (1.1.9); each 区分 prints
+    only its own items, so a 特別永住者 has no 在留資格 or 満了の日.
+    """
+    rows = [("国籍・地域", f.nationality)]
+    if f.alias:
+        rows.append(("通称", f.alias))
+    if not with_stay:
+        return rows
+    for entry in f.alias_history:
+        line = f"{wareki(entry.on)}　{entry.city}　{entry.action}　{entry.alias}"
+        rows.append(("通称の記載・削除", line))
+    rows.append(("法第30条の45の区分", f.category.value))
+    period = _PERIOD_LABEL.get(f.category)
+    if f.category is StayCategory.MID_LONG:
+        rows.append(("在留資格", f.residence_status or ""))
+    if period and f.period_of_stay:
+        rows.append((period, f.period_of_stay))
+    if f.category is StayCategory.MID_LONG and f.period_of_stay_until:
+        rows.append(("在留期間の満了の日", printed_date(f.period_of_stay_until, western=True)))
+    if f.residence_card_number and f.category in _CARD_LABEL:
+        rows.append((_CARD_LABEL[f.category], f.residence_card_number))
+    return rows
+
+
+_PERIOD_LABEL = {
+    StayCategory.MID_LONG: "在留期間",
+    StayCategory.TEMPORARY_REFUGE: "上陸期間",
+    StayCategory.PROVISIONAL_STAY: "仮滞在期間",
+}
+_CARD_LABEL = {
+    StayCategory.MID_LONG: "在留カードの番号",
+    StayCategory.SPECIAL_PERMANENT: "特別永住者証明書の番号",
+}
 
 
 def _residence(c: ResidenceCertificate) -> list[Block]:

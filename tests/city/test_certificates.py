@@ -705,7 +705,7 @@ def test_foreign_resident_has_no_family_register(
     text = counter.issue("juminhyo", person.resident_code, items=["foreign"]).pdf.flat()
     assert flat(person.name) in text
     assert f"国籍・地域{flat(person.foreign.nationality)}" in text
-    assert f"在留カード等の番号{person.foreign.residence_card_number}" in text
+    assert f"在留カードの番号{person.foreign.residence_card_number}" in text
     plain = counter.issue("juminhyo", person.resident_code).pdf.flat()
     assert person.foreign.residence_card_number not in plain
 

@@ -32,6 +32,7 @@ from kofu.city.domain.model import (
     SealRegistration,
     TaxAssessment,
 )
+from kofu.city.domain.remarks import HistoryLine
 from kofu.core.errors import InvalidInput, Refused
 
 __all__ = [
@@ -221,6 +222,7 @@ class ResidenceCertificate:
     removed: bool
     history: bool
     household_head: str
+    remarks: dict[str, tuple[HistoryLine, ...]] = field(default_factory=dict)  # 統合記載欄
 
 
 @dataclass(frozen=True)

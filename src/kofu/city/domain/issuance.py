@@ -20,6 +20,7 @@ from kofu.city.domain.certificates import (
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.model import FamilyRegister, IssuanceBlock, RegisterMember, Resident
 from kofu.city.domain.ports import Registers
+from kofu.city.domain.remarks import history_lines
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, NotFound, Refused
 from kofu.core.holder import identity_digest
@@ -107,6 +108,13 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
             members = [person]
     if all(m.foreign is not None for m in members) and Item.DOMICILE in req.items:
         raise InvalidInput("本籍・筆頭者 exists only for Japanese nationals", field="with")
+    remarks = {}
+    if req.history:  # only asked-for history costs a read per member
+        for m in members:
+            versions = registers.history(m.resident_code)
+            remarks[m.resident_code] = history_lines(
+                versions, removed=removed, today=registers.today
+            )
     return ResidenceCertificate(
         members=tuple(members),
         items=req.items,
@@ -114,6 +122,7 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         removed=removed,
         history=req.history,
         household_head=person.household_head_name,
+        remarks=remarks,
     )
 
 

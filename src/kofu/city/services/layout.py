@@ -20,6 +20,7 @@ from kofu.city.domain.certificates import (
 )
 from kofu.city.domain.dates import DatePrecision, printed_date
 from kofu.city.domain.model import ForeignResidency, RegisterMember, Resident, StayCategory
+from kofu.city.domain.remarks import HistoryLine
 from kofu.core.era import wareki, wareki_year
 from kofu.documents.model import (
     Block,
@@ -37,7 +38,7 @@ _PER_SHEET = 4  # 世帯連記式: four members a sheet
 
 # Each form's own words, reserved first in every document (fonts.reserve_first).
 _FIXED_WORDS = {
-    ResidenceCertificate: "生男女届出",
+    ResidenceCertificate: "生男女届出以下余白",
     SealCertificate: "生男女",
     TaxCertificate: "度中の所得円人なし非課税,",
     FamilyRegisterCertificate: "【】名生父母続柄編製事由除籍以下余白",
@@ -70,8 +71,9 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
     )
     if p.previous_address is not None:
         rows.append(("転入前住所", p.previous_address.text))
-    if c.history and p.prior_address is not None:
-        rows.append(("異動前住所", p.prior_address.text))
+    if c.history:
+        lines = [_history_text(line) for line in c.remarks.get(p.resident_code, ())]
+        rows.append(("統合記載欄", "\n".join(lines) or "記載なし"))
     if Item.DOMICILE in c.items and p.domicile:
         rows.append(("本籍", p.domicile))
         rows.append(("筆頭者", p.domicile_head or ""))
@@ -84,6 +86,14 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
         if p.move_out_destination is not None:
             rows.append(("転出先", p.move_out_destination.text))
     return rows
+
+
+def _history_text(line: HistoryLine) -> str:
+    """One 異動 as the 統合記載欄 writes it: 事由, 異動日, 届出日, what changed."""
+    text = f"{line.reason}　{wareki(line.on)}"
+    if line.notified_on is not None:
+        text += f"　届出 {wareki(line.notified_on)}"
+    return f"{text}　{line.detail}" if line.detail else text
 
 
 def _foreign_rows(f: ForeignResidency, with_stay: bool) -> list[tuple[str, str]]:
@@ -129,7 +139,7 @@ def _residence(c: ResidenceCertificate) -> list[Block]:
     if Item.HEAD in c.items:
         header.append(("世帯主", c.household_head))
     members = tuple(Table(tuple(_member_rows(p, c)), label_w=42, size=9) for p in c.members)
-    return [Household(Table(tuple(header)), members, per_sheet=_PER_SHEET)]
+    return [Household(Table(tuple(header)), members, per_sheet=_PER_SHEET), Paragraph("以下余白")]
 
 
 def _seal(c: SealCertificate) -> list[Block]:

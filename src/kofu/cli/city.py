@@ -173,7 +173,8 @@ def issue(
         str,
         typer.Option(
             "--type",
-            help="juminhyo, johyo, inkan, kazei, shotoku, koseki-zenbu, koseki-kojin, fuhyo",
+            help="juminhyo, johyo, kisai, johyo-kisai, inkan, kazei, shotoku, koseki-zenbu, "
+            "koseki-kojin, fuhyo",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="where to write the PDF")],
@@ -188,8 +189,14 @@ def issue(
         typer.Option("--with", help="head,domicile,individual_number,resident_code,foreign"),
     ] = None,
     history: Annotated[
-        bool, typer.Option("--history", help="print 異動前住所 history lines")
+        bool, typer.Option("--history", help="print the 統合記載欄: every 異動 with its dates")
     ] = False,
+    form: Annotated[
+        str | None, typer.Option(help="household (世帯連記式) or person (個人票)")
+    ] = None,
+    without: Annotated[
+        str | None, typer.Option("--without", help="items the city prints by default, left out")
+    ] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="fiscal year of a tax or income certificate")
     ] = None,
@@ -206,10 +213,13 @@ def issue(
 ) -> None:
     """Issue a certificate at the counter as an A4 PDF."""
     from kofu.city.domain.certificates import IssueRequest, Station
-    from kofu.city.services.issuance import issue_certificates
+    from kofu.city.services.issuance import certificate_defaults, issue_certificates
 
     with guarded(as_json):
         request = IssueRequest.parse(
+            form=form,
+            without=[i for i in (without or "").split(",") if i],
+            defaults=certificate_defaults(settings().home, city),
             type=type,
             resident_code=resident,
             household=household,

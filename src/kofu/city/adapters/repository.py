@@ -202,6 +202,17 @@ class SqlRegisters:
         members = [m for m in members if m.household_id == household_id]
         return household_order(members)
 
+    def former_household(self, household_id: str) -> list[Resident]:
+        """Removed records (除票) that were of a household when removed."""
+        r = t.residents
+        rows = self.conn.execute(
+            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).where(
+                r.c.household_id == household_id, r.c.status != "resident"
+            )
+        )
+        members = [self._current(row) for row in rows]
+        return [m for m in members if not m.is_resident and m.household_id == household_id]
+
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]:
         r = t.residents
         query = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from kofu.city.domain.certificates import (
+    REMOVED_TYPES,
+    RESIDENT_TYPES,
     CertificateType,
     Document,
     FamilyRegisterCertificate,
@@ -18,6 +20,7 @@ from kofu.city.domain.certificates import (
     check_not_protected,
 )
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.kinship import household_order
 from kofu.city.domain.model import FamilyRegister, IssuanceBlock, RegisterMember, Resident
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.remarks import history_lines
@@ -77,7 +80,7 @@ def _protected(registers: Registers, people: list[Resident], now: datetime, stor
 
 
 def _residence(registers: Registers, req: IssueRequest, person: Resident) -> ResidenceCertificate:
-    removed = req.type is CertificateType.JOHYO
+    removed = req.type in REMOVED_TYPES
     if removed and person.is_resident:
         raise Refused(
             "not_removed",
@@ -86,17 +89,17 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         )
     if not removed and not person.is_resident:
         raise _removed()
-    if removed:
-        if req.household != "self" or req.members:
-            raise InvalidInput(
-                "a 除票 certificate is issued per person (個人票)", field="household"
-            )
+    if req.household == "self":
         members = [person]
     else:
-        household = list(registers.household(person.household_id))
+        household = (
+            _removed_together(registers, person)
+            if removed
+            else list(registers.household(person.household_id))
+        )
         if req.household == "all":
             members = household
-        elif req.household == "members":
+        else:
             by_code = {m.resident_code: m for m in household}
             missing = [c for c in req.members if c not in by_code]
             if missing:
@@ -104,8 +107,6 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
                     f"{', '.join(missing)} is not a member of the same household", field="members"
                 )
             members = [m for m in household if m.resident_code in req.members]
-        else:
-            members = [person]
     if all(m.foreign is not None for m in members) and Item.DOMICILE in req.items:
         raise InvalidInput("本籍・筆頭者 exists only for Japanese nationals", field="with")
     remarks = {}
@@ -122,7 +123,23 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         removed=removed,
         history=req.history,
         household_head=person.household_head_name,
+        form=req.form,
+        extract=req.type in (CertificateType.KISAI, CertificateType.JOHYO_KISAI),
         remarks=remarks,
+    )
+
+
+def _removed_together(registers: Registers, person: Resident) -> list[Resident]:
+    """A 除票 for a household: its members removed with the person, the same day and reason.
+
+    Removed and current members never share one certificate (jyuki-stnd 5.1).
+    """
+    return household_order(
+        [
+            m
+            for m in registers.former_household(person.household_id)
+            if (m.removed_on, m.removal_reason) == (person.removed_on, person.removal_reason)
+        ]
     )
 
 
@@ -184,7 +201,7 @@ def compose(
     _protected(registers, [person], now, store)
     content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
     subjects: list[Resident] = [person]
-    if req.type in (CertificateType.JUMINHYO, CertificateType.JOHYO):
+    if req.type in RESIDENT_TYPES:
         content = _residence(registers, req, person)
         subjects = list(content.members)
     elif not person.is_resident and req.type in (CertificateType.INKAN,):

@@ -6,13 +6,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
+from kofu.city.adapters.config import load_certificate_defaults
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import (
     STORE_STATION,
     Document,
     Holder,
     IssueRequest,
+    Item,
     Station,
 )
 from kofu.city.domain.issuance import compose
@@ -21,7 +24,13 @@ from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.documents.render import content_digest, render
 
-__all__ = ["MAX_COPIES", "IssuedCertificate", "issue_certificate", "issue_certificates"]
+__all__ = [
+    "MAX_COPIES",
+    "IssuedCertificate",
+    "certificate_defaults",
+    "issue_certificate",
+    "issue_certificates",
+]
 
 MAX_COPIES = 20  # a counter request; more is a bulk job (一括発行), not a copy count
 
@@ -40,6 +49,11 @@ class IssuedCertificate:
     pages: int
     holder_identity: str = ""  # set when the holder is known only from a family register
     issue_label: str = ""  # 発行番号 as printed on every page (jyuki-stnd 5.5)
+
+
+def certificate_defaults(home: Path, city: str) -> frozenset[Item]:
+    """The items this city prints on residence certificates unless asked not to (its TOML)."""
+    return load_certificate_defaults(home, city)
 
 
 Precheck = Callable[[CityUnitOfWork, datetime], None]

@@ -139,7 +139,8 @@ def _residence(c: ResidenceCertificate) -> list[Block]:
     if Item.HEAD in c.items:
         header.append(("世帯主", c.household_head))
     members = tuple(Table(tuple(_member_rows(p, c)), label_w=42, size=9) for p in c.members)
-    return [Household(Table(tuple(header)), members, per_sheet=_PER_SHEET), Paragraph("以下余白")]
+    per_sheet = 1 if c.form == "person" else _PER_SHEET  # 個人票: one person a sheet
+    return [Household(Table(tuple(header)), members, per_sheet=per_sheet), Paragraph("以下余白")]
 
 
 def _seal(c: SealCertificate) -> list[Block]:

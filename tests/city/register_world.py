@@ -98,11 +98,13 @@ def family(world: World, *members: tuple[str, str, str, str, str]) -> str:
     return head.household_id
 
 
-def issue(world: World, resident: str, type: str = "juminhyo", **options: Any) -> IssuedCertificate:
-    """Issue at the counter on the world's day."""
+def issue(
+    world: World, resident: str, type: str = "juminhyo", channel: str = "counter", **options: Any
+) -> IssuedCertificate:
+    """Issue at the counter (or as the store path would) on the world's day."""
     request = IssueRequest.parse(type=type, resident_code=resident, **options)
     clock = FixedClock(datetime.combine(world.today, time(10), JST))
-    return issue_certificate(uow=world.uow(), request=request, clock=clock)
+    return issue_certificate(uow=world.uow(), request=request, clock=clock, channel=channel)
 
 
 def pdf_text(pdf: bytes, page: int | None = None) -> str:

@@ -19,6 +19,7 @@ import test_register_foreign
 import test_register_head
 import test_register_issuance
 import test_register_order
+import test_register_support
 from sqlalchemy import Engine, func, select
 from stdnum import luhn
 from stdnum.jp import in_ as stdnum_in
@@ -1038,6 +1039,12 @@ TESTS_BY_KIND = {
     "issuance_block_temporary_release": test_issuance_block_release_and_temporary_release,
     "alias_set": test_register_foreign.test_the_alias_keeps_its_history_of_entries_and_removals,
     "alias_remove": test_register_foreign.test_the_alias_keeps_its_history_of_entries_and_removals,
+    "support_measure_correct": (
+        test_register_support.test_the_end_is_corrected_and_alerts_come_before_and_after_it
+    ),
+    "support_measure_override": (
+        test_register_support.test_the_officer_releases_her_own_copy_at_the_counter_only
+    ),
     "certificate_disposal": (
         test_register_issuance.test_the_log_keeps_place_terminal_staff_copies_and_disposal
     ),

@@ -28,6 +28,7 @@ from kofu.city.domain.model import (
     AliasEntry,
     ForeignResidency,
     IssuanceBlock,
+    Offender,
     PlannedMoveOut,
     RemovalReason,
     Resident,
@@ -265,6 +266,33 @@ class SupportMeasureStart(_OnResident):
     kind: Literal["support_measure"]
     measure: str = Field("DV", description="DV, ストーカー, 児童虐待 or その他")
     provisional: bool = False
+    applicant: str | None = Field(None, description="申出者 (住民票コード); the person if absent")
+    joint: list[str] = Field(
+        default_factory=list, description="併せて支援を求める者 (住民票コード), protected too"
+    )
+    offenders: list[Offender] = Field(default_factory=list, description="加害者")
+    initial_city: str | None = Field(
+        None, description="当初受付市区町村 of a provisional measure (仮支援措置) taken over"
+    )
+    end: date | None = Field(None, description="終了年月日; a year less a day if absent")
+
+
+class SupportMeasureCorrect(_OnResident):
+    """支援措置の終了年月日の修正."""
+
+    kind: Literal["support_measure_correct"]
+    end: date
+
+
+class SupportMeasureOverride(_OnResident):
+    """支援措置責任者の判断: after review, issuance at the counter for one requester, for a time."""
+
+    kind: Literal["support_measure_override"]
+    officer: str = Field(min_length=1, max_length=32, description="支援措置責任者's user id")
+    requester: str | None = Field(
+        None, description="住民票コード of whom the release serves; the protected person if absent"
+    )
+    until: str = Field(description="ISO-8601 instant when the measure applies again")
 
 
 class SupportMeasureExtend(_OnResident):
@@ -332,6 +360,8 @@ Event = Annotated[
     | SupportMeasureStart
     | SupportMeasureExtend
     | SupportMeasureEnd
+    | SupportMeasureCorrect
+    | SupportMeasureOverride
     | IssuanceBlockSet
     | IssuanceBlockRelease
     | IssuanceBlockTemporaryRelease
@@ -362,6 +392,8 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     SupportMeasureStart,
     SupportMeasureExtend,
     SupportMeasureEnd,
+    SupportMeasureCorrect,
+    SupportMeasureOverride,
     IssuanceBlockSet,
     IssuanceBlockRelease,
     IssuanceBlockTemporaryRelease,
@@ -804,9 +836,23 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
         person = planned
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
+    _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
     changes += _rehead(reg, person, ev)
     _end_seal(reg, person.resident_code, ev.effective)
     return changes
+
+
+def _keep_measure_as_former_address(reg: Registers, code: str, on: date) -> None:
+    """A protected person moving out stays protected here as the former address (前住所地).
+
+    The measure becomes a 仮支援措置 on the basis of the former address, so it
+    does not lapse while the new city takes it over (jyuki-stnd 3.4).
+    """
+    measure = _active_measure(reg, code, on)
+    if measure is not None:
+        reg.save_support_measure(
+            measure.model_copy(update={"provisional": True, "basis": "前住所地"})
+        )
 
 
 def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Change]:
@@ -1046,20 +1092,98 @@ def _support_start(ev: SupportMeasureStart, reg: Registers, city: CityProfile) -
     person = reg.resident(ResidentCode(ev.resident))
     if person is None:
         raise NotFound(f"no resident with code {ev.resident}", field="resident")
-    if _active_measure(reg, ev.resident, ev.effective) is not None:
-        raise Conflict(
-            f"resident {ev.resident} already has an active support measure", field="resident"
-        )
+    if ev.initial_city is not None and not ev.provisional:
+        raise InvalidInput("initial_city goes with a provisional measure", field="initial_city")
+    end = ev.end or measure_end(ev.effective)
+    if end < ev.effective:
+        raise InvalidInput("a measure cannot end before it starts", field="end")
+    for code in [ev.resident, *ev.joint]:
+        if reg.resident(ResidentCode(code)) is None:
+            raise NotFound(f"no resident with code {code}", field="joint")
+        if _active_measure(reg, code, ev.effective) is not None:
+            raise Conflict(
+                f"resident {code} already has an active support measure", field="resident"
+            )
     measure = SupportMeasure(
         measure_id=f"SM-{ev.resident}-{ev.effective:%Y%m%d}",
         resident_code=ev.resident,
         kind=ev.measure,
         start=ev.effective,
-        end=measure_end(ev.effective),
+        end=end,
         provisional=ev.provisional,
+        applicant=ev.applicant or ev.resident,
+        joint_with=tuple(ev.joint),
+        offenders=tuple(ev.offenders),
+        initial_city=ev.initial_city,
     )
     reg.save_support_measure(measure)
-    return _side("support_measure", ev.resident, ev.effective, end=measure.end.isoformat())
+    for code in ev.joint:  # each joint person carries a measure of their own, tied to this one
+        reg.save_support_measure(
+            measure.model_copy(
+                update={
+                    "measure_id": f"SM-{code}-{ev.effective:%Y%m%d}",
+                    "resident_code": code,
+                    "joint_with": (),
+                    "joint_of": ev.resident,
+                }
+            )
+        )
+    return _side(
+        "support_measure", ev.resident, ev.effective, end=end.isoformat(), joint=list(ev.joint)
+    )
+
+
+def _measures_of(reg: Registers, measure: SupportMeasure) -> list[SupportMeasure]:
+    """A measure and those of the persons it covers jointly: changed together."""
+    out = [measure]
+    for code in measure.joint_with:
+        out += [m for m in reg.support_measures(code) if m.joint_of == measure.resident_code]
+    return out
+
+
+def _support_correct(ev: SupportMeasureCorrect, reg: Registers, city: CityProfile) -> list[Change]:
+    measure = _active_measure(reg, ev.resident, ev.effective)
+    if measure is None:
+        raise Conflict(f"resident {ev.resident} has no active support measure", field="resident")
+    if ev.end < measure.start:
+        raise InvalidInput("a measure cannot end before it starts", field="end")
+    for m in _measures_of(reg, measure):
+        reg.save_support_measure(m.model_copy(update={"end": ev.end}))
+    return _side("support_measure_correct", ev.resident, ev.effective, end=ev.end.isoformat())
+
+
+def _support_override(
+    ev: SupportMeasureOverride, reg: Registers, city: CityProfile
+) -> list[Change]:
+    measure = _active_measure(reg, ev.resident, ev.effective)
+    if measure is None:
+        raise Conflict(f"resident {ev.resident} has no active support measure", field="resident")
+    until = _instant(ev.until)
+    if until.date() < ev.effective:
+        raise InvalidInput("a release must end after it starts", field="until")
+    requester = ResidentCode(ev.requester) if ev.requester else ev.resident
+    reg.save_support_measure(
+        measure.model_copy(
+            update={
+                "override_until": ev.until,
+                "override_by": ev.officer,
+                "override_for": requester,
+            }
+        )
+    )
+    return _side(
+        "support_measure_override", ev.resident, ev.effective, until=ev.until, requester=requester
+    )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"until must be an ISO-8601 instant like 2026-12-05T17:00:00+09:00, not {text!r}",
+            field="until",
+        ) from exc
 
 
 def _support_extend(ev: SupportMeasureExtend, reg: Registers, city: CityProfile) -> list[Change]:
@@ -1168,6 +1292,8 @@ _HANDLERS: dict[type[Any], Any] = {
     SupportMeasureStart: _support_start,
     SupportMeasureExtend: _support_extend,
     SupportMeasureEnd: _support_end,
+    SupportMeasureCorrect: _support_correct,
+    SupportMeasureOverride: _support_override,
     IssuanceBlockSet: _block,
     IssuanceBlockRelease: _unblock,
     IssuanceBlockTemporaryRelease: _unblock_for_now,

@@ -21,7 +21,13 @@ from kofu.city.domain.certificates import (
 )
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.kinship import household_order
-from kofu.city.domain.model import FamilyRegister, IssuanceBlock, RegisterMember, Resident
+from kofu.city.domain.model import (
+    FamilyRegister,
+    IssuanceBlock,
+    RegisterMember,
+    Resident,
+    SupportMeasure,
+)
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.remarks import history_lines
 from kofu.core.clock import JST
@@ -65,11 +71,27 @@ def _release_end(block: IssuanceBlock) -> datetime | None:
     return until if until.tzinfo is not None else until.replace(tzinfo=JST)
 
 
-def _protected(registers: Registers, people: list[Resident], now: datetime, store: bool) -> None:
+def _measure_released(m: SupportMeasure, now: datetime, store: bool, holder: str) -> bool:
+    """The 支援措置責任者 released this counter request, for now (never at a store)."""
+    if store or m.override_until is None or m.override_for != holder:
+        return False
+    try:
+        until = datetime.fromisoformat(m.override_until)
+    except ValueError:  # an unreadable release lifts nothing
+        return False
+    return now < (until if until.tzinfo is not None else until.replace(tzinfo=JST))
+
+
+def _protected(
+    registers: Registers, people: list[Resident], now: datetime, store: bool, holder: str
+) -> None:
     today = now.date()
     protected, blocked = set(), set()
     for p in people:
-        if any(m.active_on(today) for m in registers.support_measures(p.resident_code)):
+        if any(
+            m.active_on(today) and not _measure_released(m, now, store, holder)
+            for m in registers.support_measures(p.resident_code)
+        ):
             protected.add(p.resident_code)
         for block in registers.issuance_blocks(p.resident_code):
             until = _release_end(block)
@@ -198,7 +220,7 @@ def compose(
     """The document the request asks for, or a refusal naming the rule."""
     person = _person(registers, req.resident_code)
     # protection comes first: no other refusal may tell whether a protected person moved away
-    _protected(registers, [person], now, store)
+    _protected(registers, [person], now, store, person.resident_code)
     content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
     subjects: list[Resident] = [person]
     if req.type in RESIDENT_TYPES:
@@ -237,7 +259,7 @@ def compose(
         if content.attachment:  # the 附票 prints every member's address
             subjects += _register_residents(registers, content.members, person)
     others = [s for s in subjects if s.resident_code != person.resident_code]
-    _protected(registers, others, now, store)  # the holder was checked first, above
+    _protected(registers, others, now, store, person.resident_code)  # the holder: above
     return Document(
         type=req.type,
         content=content,
@@ -279,7 +301,7 @@ def compose_for_domicile(
         for m in content.members
         if m.resident_code and (r := registers.resident(m.resident_code)) is not None
     ]
-    _protected(registers, residents_here, now, True)
+    _protected(registers, residents_here, now, True, "")
     return Document(
         type=req.type,
         content=content,

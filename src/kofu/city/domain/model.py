@@ -26,6 +26,7 @@ __all__ = [
     "ForeignResidency",
     "IssuanceBlock",
     "IssuanceLogEntry",
+    "Offender",
     "PlannedMoveOut",
     "Record",
     "RegisterEntry",
@@ -346,6 +347,14 @@ class TaxAssessment(Record):
         return self.fiscal_year - 1
 
 
+class Offender(Record):
+    """加害者: whom the measure protects against; often not a resident of this city."""
+
+    name: str
+    birth_date: date | None = None
+    resident_code: str | None = None
+
+
 class SupportMeasure(Record):
     """住民基本台帳事務における支援措置 for a DV, stalking or abuse victim (standard spec j440)."""
 
@@ -357,11 +366,30 @@ class SupportMeasure(Record):
     provisional: bool = False  # 仮支援措置 while the application is being checked
     extended_times: int = 0
     ended_on: date | None = None
+    applicant: str | None = None  # 申出者 (住民票コード)
+    joint_with: tuple[str, ...] = ()  # 併せて支援を求める者 (their own measures carry joint_of)
+    joint_of: str | None = None  # the 支援対象者 whose application covers this person
+    offenders: tuple[Offender, ...] = ()  # 加害者
+    initial_city: str | None = None  # 当初受付市区町村 of a provisional measure taken over
+    basis: str = "申出"  # 申出, or 前住所地 after the person moved out (仮支援措置 continues)
+    override_until: str | None = None  # ISO instant: the officer's release at the counter
+    override_by: str | None = None  # 支援措置責任者 who decided it
+    override_for: str | None = None  # whose request it releases (住民票コード)
 
     def active_on(self, day: date) -> bool:
         if self.ended_on is not None and day >= self.ended_on:
             return False
         return self.start <= day <= self.end
+
+    def state_on(self, day: date) -> str:
+        """仮支援措置中, 支援措置期間中, 期間満了 (not extended) or 終了."""
+        if self.ended_on is not None and day >= self.ended_on:
+            return "終了"
+        if day > self.end:
+            return "期間満了"
+        if day < self.start:
+            return "開始前"
+        return "仮支援措置中" if self.provisional else "支援措置期間中"
 
 
 class IssuanceBlock(Record):

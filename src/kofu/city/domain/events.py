@@ -1128,9 +1128,8 @@ def _support_start(ev: SupportMeasureStart, reg: Registers, city: CityProfile) -
                 }
             )
         )
-    return _side(
-        "support_measure", ev.resident, ev.effective, end=end.isoformat(), joint=list(ev.joint)
-    )
+    joint = {"joint": list(ev.joint)} if ev.joint else {}
+    return _side("support_measure", ev.resident, ev.effective, end=end.isoformat(), **joint)
 
 
 def _measures_of(reg: Registers, measure: SupportMeasure) -> list[SupportMeasure]:

@@ -210,6 +210,12 @@ issuance_log = Table(
     Column("resident_code", String(11), nullable=False, index=True),
     Column("content_digest", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+    # 交付履歴 (jyuki-stnd 1.3.8): where, on which terminal, by whom; and a disposal
+    Column("place", String(32)),
+    Column("terminal", String(32)),
+    Column("staff_id", String(32)),
+    Column("disposed_on", Date),
+    Column("disposal_reason", Text),
 )
 
 juki_store = Table(  # the juki store juki_reported was reported to (one row, once known)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_register_spec"
-down_revision = "0006"
+down_revision = "0007_office"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
+from kofu.cli import juki as juki_cli
 
 app = typer.Typer(
     name="kofu",
@@ -30,6 +31,8 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.add_typer(domicile.app, name="domicile")
 app.add_typer(network.app, name="network")
+app.add_typer(juki_cli.app, name="juki")
+app.add_typer(juki_cli.code_app, name="resident-code")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)

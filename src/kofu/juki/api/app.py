@@ -63,8 +63,12 @@ def create_app(
         _network_routes(app, directory)
 
     @app.get("/residents/{resident_code}")
-    async def whereabouts(resident_code: str) -> IdentityReport:
-        """The record of the city that holds the person now (404 if no city reported one)."""
+    async def whereabouts(resident_code: str, request: Request) -> IdentityReport:
+        """The record of the city that holds the person now (404 if no city reported one).
+
+        Asked by the issuance center only (its network certificate ``center``).
+        """
+        check_caller(request, "center", "ask where a person's record is held")
         return IdentityReport.model_validate(directory.whereabouts(resident_code))
 
     @app.get("/health")

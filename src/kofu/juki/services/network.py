@@ -256,6 +256,7 @@ class JukiNode(JukiDirectory):
             )
         code = str(ResidentCode(resident_code))
         record = self.whereabouts(code)
+        agency = agency.removeprefix("agency-")  # the agency's name, as the disclosure shows it
         provision_id = f"prv-{secrets.token_hex(10)}"
         at = self.clock.now()
         self._run(lambda repo: repo.log_provision(provision_id, code, agency, purpose, at))

@@ -226,9 +226,8 @@ def test_a_receiver_restored_empty_makes_the_city_send_everything_again(
 
 
 def test_the_check_finds_a_lost_message_and_a_hand_edit_and_repairs_them(
-    net_both: dict[str, Any],
+    net: dict[str, Any],
 ) -> None:
-    net = net_both
     cs_turn(net["city"], net["to_pref"], TODAY)
     _forward(net)
     servers = {"pref-03": net["to_pref"], "national": net["to_national"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +20,22 @@ from kofu.contracts.jpki import (
     RevocationRequest,
     Revoked,
 )
-from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
+from kofu.contracts.juki import (
+    CodeBlock,
+    CodeBlockRequest,
+    Disclosure,
+    HeldRecords,
+    IdentityNotice,
+    IdentityNotices,
+    IdentityReport,
+    IdentityReports,
+    JukiStore,
+    NoticeReceipt,
+    ProvidedIdentity,
+    Provision,
+    ReportCounts,
+    SequenceRefusal,
+)
 from kofu.contracts.kiosk import (
     ConnectedCity,
     DomicileRequest,
@@ -75,6 +90,12 @@ _REPORT = IdentityReport(
     version=3,
     since=date(2020, 4, 1),
 )
+
+_AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+_NOTICE = IdentityNotice(
+    seq=1, record=_REPORT, reason="move_in", effective=date(2026, 11, 20), recorded_at=_AT
+)
+_PROVISION = Provision(provision_id="prv-1", agency="a", purpose="p", provided_at=_AT)
 
 EXAMPLES = [
     Example(
@@ -184,6 +205,34 @@ EXAMPLES = [
     Example(IdentityReports(city="112186", records=(_REPORT,)), "records", _REPORT.name),
     Example(ReportCounts(stored=1, replaced=0, unchanged=2), "stored", 1.5),
     Example(JukiStore(store_id="0f3c"), "store_id", 15),
+    Example(_NOTICE, "seq", "1"),
+    Example(IdentityNotices(sender="city-112186", notices=(_NOTICE,)), "sender", 112186),
+    Example(
+        NoticeReceipt(sender="pref-11", applied_through=4, applied=1, already=0), "applied", "1"
+    ),
+    Example(
+        SequenceRefusal(error="Conflict", reason="sequence_gap", message="send 5", expected_seq=5),
+        "expected_seq",
+        "5",
+    ),
+    Example(CodeBlockRequest(request_id="blk-00000001", holder="pref-11", count=10), "count", "10"),
+    Example(CodeBlock(block_id="national-1", holder="pref-11", first=1, count=10), "first", "1"),
+    Example(HeldRecords(city=_REPORT.city, held_by="pref-11", records=(_REPORT,)), "records", 1),
+    Example(
+        ProvidedIdentity(
+            provision_id="prv-1", record=_REPORT, agency="a", purpose="p", provided_at=_AT
+        ),
+        "provided_at",
+        "soon",
+    ),
+    Example(_PROVISION, "agency", 1),
+    Example(
+        Disclosure(
+            resident_code=_REPORT.resident_code, records=(_REPORT,), provisions=(_PROVISION,)
+        ),
+        "provisions",
+        1,
+    ),
     Example(SessionOpened(session="s-1", challenge_b64="AAEC"), "challenge_b64", b"x"),
     Example(SignIn(certificate_b64="MIIB", signature_b64="AAEC"), "signature_b64", 1),
     Example(SignedIn(authenticated=True, valid_until=datetime(2031, 1, 1)), "authenticated", False),

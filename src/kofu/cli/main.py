@@ -18,6 +18,7 @@ from kofu.cli import (
     up,
     verify,
 )
+from kofu.cli import juki as juki_cli
 
 app = typer.Typer(
     name="kofu",
@@ -44,6 +45,8 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.add_typer(domicile.app, name="domicile")
 app.add_typer(network.app, name="network")
+app.add_typer(juki_cli.app, name="juki")
+app.add_typer(juki_cli.code_app, name="resident-code")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)

@@ -87,7 +87,7 @@ def up(
         list[str] | None,
         typer.Option(
             "--port",
-            help="NAME=PORT for jpki, juki, center, kiosk or a city code (repeat); "
+            help="NAME=PORT for jpki, juki, juki-pref-NN, center, kiosk or a city code (repeat); "
             f"default {PORTS_ENV} or free ports",
         ),
     ] = None,
@@ -95,7 +95,7 @@ def up(
         int, typer.Option(min=0, help="restarts of one service within 5 minutes before giving up")
     ] = 5,
 ) -> None:
-    """Start jpki, the issuance center and the two demo cities; print one JSON line when ready."""
+    """Start jpki, Juki-net (national and prefecture servers), the center and the demo cities."""
     from kofu.cli.samples import DEMO_CITIES, ensure_seeded, issue_samples
 
     env = dict(os.environ)
@@ -105,7 +105,10 @@ def up(
     try:
         with guarded():
             offices = [f"office-{c}" for c in DEMO_CITIES]
-            ports = _ports(port, ("jpki", "juki", "center", "kiosk", *DEMO_CITIES, *offices))
+            prefectures = sorted({c[:2] for c in DEMO_CITIES})  # Juki-net: one server each
+            pref_names = [f"juki-pref-{p}" for p in prefectures]
+            names = ("jpki", "juki", *pref_names, "center", "kiosk", *DEMO_CITIES, *offices)
+            ports = _ports(port, names)
             for code in DEMO_CITIES:
                 ensure_seeded(code, residents)
             samples = settings().home / "samples"
@@ -115,12 +118,20 @@ def up(
             jpki, juki = keeper.start(
                 [
                     ("jpki", ["serve", "jpki", *ports["jpki"]]),
-                    ("juki", ["serve", "juki", *ports["juki"]]),
+                    ("juki", ["serve", "juki", "--national", *ports["juki"]]),
                 ]
             )
-            city_args = ["serve", "city", "--mtls", "--juki", juki["url"]]
+            pref_args = ["serve", "juki", "--upstream", juki["url"], "--prefecture"]
+            started_prefs = keeper.start(
+                [(f"juki-pref-{p}", [*pref_args, p, *ports[f"juki-pref-{p}"]]) for p in prefectures]
+            )
+            prefs = dict(zip(prefectures, started_prefs, strict=True))
+            city_args = ["serve", "city", "--mtls", "--juki"]
             started = keeper.start(
-                [(f"city-{c}", [*city_args, "--city", c, *ports[c]]) for c in DEMO_CITIES]
+                [
+                    (f"city-{c}", [*city_args, prefs[c[:2]]["url"], "--city", c, *ports[c]])
+                    for c in DEMO_CITIES
+                ]
             )
             cities = dict(zip(DEMO_CITIES, started, strict=True))
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
@@ -147,6 +158,8 @@ def up(
                     "jpki": jpki["url"],
                     "jpki_private": jpki["private"],
                     "juki": juki["url"],
+                    "juki_national": juki["url"],
+                    "juki_prefectures": {p: r["url"] for p, r in prefs.items()},
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
                     "kiosk": kiosk_page["url"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -94,6 +95,10 @@ class SqlRegisters:
         self._rng = rng or random.SystemRandom()
         self._towns: dict[str, str] | None = None
         self.today = today or datetime.now(JST).date()
+        # Juki-net's CS outbox (kofu.city.adapters.juki_cs): told of every stored change in
+        # effect today, in the same transaction, so a change is never lost nor sent alone.
+        self.on_change: Callable[[Resident | None, Resident, int, date, str], object] | None = None
+        self.take_code: Callable[[], str | None] | None = None  # from the CS's code blocks
 
     # --- the city itself ---------------------------------------------------------------
 
@@ -136,6 +141,9 @@ class SqlRegisters:
             .where(t.residents.c.resident_code == row.resident_code)
             .values(values)
         )
+        if self.on_change is not None:  # a planned change has come due: it happens now
+            before = Resident.model_validate_json(row.data)
+            self.on_change(before, now.record, now.version, now.effective, now.kind)
         return now.record
 
     def resident(self, resident_code: str) -> Resident | None:
@@ -169,7 +177,9 @@ class SqlRegisters:
         version = (last or 0) + 1
         row = resident_row(resident, version)
         pending = self.conn.execute(
-            select(t.residents.c.next_change_on).where(t.residents.c.resident_code == code)
+            select(t.residents.c.next_change_on, t.residents.c.data).where(
+                t.residents.c.resident_code == code
+            )
         ).first()
         if pending is None:
             self.conn.execute(insert(t.residents).values(row))
@@ -193,6 +203,9 @@ class SqlRegisters:
                 data=row["data"],
             )
         )
+        if self.on_change is not None and (pending is None or effective <= self.today):
+            before = None if pending is None else Resident.model_validate_json(pending.data)
+            self.on_change(before, resident, version, effective, kind)
         return version
 
     def household(self, household_id: str) -> list[Resident]:
@@ -288,6 +301,13 @@ class SqlRegisters:
                 return str(candidate)
 
     def new_resident_code(self) -> str:
+        """The next unused code of the city's block from Juki-net (未使用住民票コード).
+
+        A city never connected to Juki-net (no block ever received) makes a
+        random unused one, as the registers did before the network.
+        """
+        if self.take_code is not None and (code := self.take_code()) is not None:
+            return code
         return self._unused(
             t.residents.c.resident_code,
             lambda: ResidentCode.from_base(f"{self._rng.randrange(10**10):010d}"),

@@ -8,6 +8,7 @@ exactly these.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -30,9 +31,14 @@ __all__ = [
     "issuance_blocks",
     "issuance_log",
     "issuance_slots",
+    "juki_code_blocks",
+    "juki_code_requests",
+    "juki_link",
+    "juki_outbox",
     "metadata",
     "outbox",
     "profile",
+    "resident_code_changes",
     "resident_versions",
     "residents",
     "seals",
@@ -245,4 +251,60 @@ store_requests = Table(
     Column("issue_number", Integer),
     Column("answer", Text, nullable=False),  # the JSON answer without the PDF, or the refusal
     Column("pdf", LargeBinary),  # the document as answered, byte for byte
+)
+
+# --- Juki-net, the city's communication server (CS) side (migration juki_net_cs) ---------------
+
+juki_outbox = Table(  # every change of 本人確認情報, numbered, written with the change itself
+    "juki_outbox",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("reason", String(40), nullable=False),  # 異動事由
+    Column("notice", Text, nullable=False),  # the IdentityNotice as sent, JSON
+    Column("state", String(8), nullable=False, index=True),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),  # why the last send failed, for the clerk
+    Column("created_at", Instant(), nullable=False),
+    Column("sent_at", Instant()),
+)
+
+juki_link = Table(  # one row: automatic or manual linkage (自動/手動連携), and the initial load
+    "juki_link",
+    metadata,
+    Column("name", String(8), primary_key=True),
+    Column("mode", String(8), nullable=False),  # auto, manual
+    Column("changed_at", Instant(), nullable=False),
+    Column("note", Text),
+    Column("loaded_at", Instant()),  # when every record was queued once (初期移行)
+)
+
+juki_code_blocks = (
+    Table(  # blocks of unused resident codes (未使用住民票コード) from the prefecture
+        "juki_code_blocks",
+        metadata,
+        Column("block_id", String(64), primary_key=True),
+        Column("first", BigInteger, nullable=False),  # the 10-digit base of the first code
+        Column("count", Integer, nullable=False),
+        Column("used", Integer, nullable=False),
+        Column("received_at", Instant(), nullable=False),
+    )
+)
+
+juki_code_requests = Table(  # a block asked for under this id (kept before asking: a retry
+    "juki_code_requests",  # after a crash asks with the same id and gets the same block)
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("asked_at", Instant(), nullable=False),
+    Column("block_id", String(64)),  # once received
+)
+
+resident_code_changes = Table(  # 住民票コード変更: the retired code and the one that replaced it
+    "resident_code_changes",
+    metadata,
+    Column("old_code", String(11), primary_key=True),
+    Column("new_code", String(11), nullable=False, index=True),
+    Column("changed_on", Date, nullable=False),
+    Column("channel", String(8), nullable=False),  # counter, post
 )

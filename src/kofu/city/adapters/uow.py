@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters.card_desk import SqlCardDesk
+from kofu.city.adapters.juki_cs import SqlJukiCs
 from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
 from kofu.city.adapters.repository import SqlRegisters
@@ -28,6 +29,7 @@ class CityUnitOfWork:
     cards: SqlCardDesk
     outbox: SqlOutbox
     juki: SqlJukiFeed
+    cs: SqlJukiCs  # Juki-net's communication server side: outbox, link, code blocks
     store_requests: SqlStoreRequests
 
     def __init__(
@@ -45,6 +47,9 @@ class CityUnitOfWork:
         self.cards = SqlCardDesk(self._conn)
         self.outbox = SqlOutbox(self._conn)
         self.juki = SqlJukiFeed(self._conn, self.registers)
+        self.cs = SqlJukiCs(self._conn, self.registers)
+        self.registers.on_change = self.cs.record  # the notice in the change's transaction
+        self.registers.take_code = self.cs.take_code
         self.store_requests = SqlStoreRequests(self._conn)
         return self
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
+from kofu.cli import (
+    bench,
+    card,
+    city,
+    demo,
+    domicile,
+    juki_services,
+    kiosk,
+    network,
+    serve,
+    settle,
+    up,
+    verify,
+)
 
 app = typer.Typer(
     name="kofu",
@@ -34,3 +47,4 @@ app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)
 app.command()(up.up)
+juki_services.register(app)  # wide-area, move-out, move-in, card continue

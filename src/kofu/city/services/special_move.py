@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 ABROAD = ("abroad", "国外")
+SKEW = timedelta(minutes=5)  # two services' clocks may differ this much (as the center allows)
 
 
 class Network(Protocol):
@@ -150,7 +151,7 @@ def _verify_online(
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature) as exc:
         raise _refuse_signature("not issued by the JPKI signature CA") from exc
-    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+    if not cert.not_valid_before_utc - SKEW <= now <= cert.not_valid_after_utc + SKEW:
         raise _refuse_signature("outside its validity")
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):

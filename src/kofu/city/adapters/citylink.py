@@ -97,6 +97,16 @@ class CityLink:
         except Refused:
             return None
 
+    def __enter__(self) -> CityLink:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection this link opened."""
+        self.link.close()
+
     # --- juki and the authority ----------------------------------------------------------
 
     def whereabouts(self, resident_code: str) -> IdentityReport:

@@ -378,7 +378,7 @@ def test_a_protected_person_is_refused_with_a_code_only(world: World) -> None:
                 "kind": "support_measure",
                 "resident": person.resident_code,
                 "effective": (DAY - timedelta(days=1)).isoformat(),
-                "until": (DAY + timedelta(days=300)).isoformat(),
+                "measure": "DV",
             }
         ],
         clock=FixedClock(AT),
@@ -432,7 +432,7 @@ def test_the_home_city_killed_mid_request_loses_nothing_and_issues_once(world: W
                 network=_KillAfter(world, FUKAYA, HANAMAKI),
                 request_id="wa-killed-00001",
                 resident=person.resident_code,
-                id_check="licence",
+                id_check="card",
                 household="all",
             )
         assert world.counts(FUKAYA) == before  # nothing recorded, nothing numbered
@@ -490,11 +490,11 @@ def test_only_the_named_cities_may_use_the_city_to_city_doors(world: World) -> N
                 },
             )
             assert notice.status_code == 403
-            asked = client.post(
+            asked = client.post(  # a request in another city's name than the caller's
                 f"{world.urls[HANAMAKI]}/citylink/wide-area",
                 json={
                     "request_id": "wa-impostor-01",
-                    "issuing_city": "011002",
+                    "issuing_city": "011002" if name != "city-011002" else FUKAYA,
                     "resident": mover.resident_code,
                     "id_check": "card",
                 },

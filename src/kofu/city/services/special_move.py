@@ -458,15 +458,19 @@ def _read_card(
     return CardHolder(element.card_id, serial, status.resident_code)
 
 
+def _already_resident() -> Refused:
+    return Refused(
+        "already_resident",
+        "the card holder is already registered in this city",
+        message_ja="すでにこの市区町村に住民登録があります。",
+    )
+
+
 def _received(network: Network, code: str, holder: CardHolder) -> MoveOutData:
     """The move-out data from the city keeping the holder's record (juki says which)."""
     held = network.whereabouts(holder.resident_code)
     if held.city == code:
-        raise Refused(
-            "already_resident",
-            "the card holder is already registered in this city",
-            message_ja="すでにこの市区町村に住民登録があります。",
-        )
+        raise _already_resident()
     try:
         data = network.move_out_data(held.city, holder.resident_code)
     except NotFound as exc:
@@ -567,6 +571,11 @@ def special_move_in(
     """Register the household from the received data: all of it, once, or nothing."""
     today, now = clock.today(), clock.now()
     holder = _read_card(network, card_path, pin, master_key, ledger, today)
+    with uow:  # registered here already (juki may not know it yet): never twice
+        uow.registers.today = today
+        here = uow.registers.resident(holder.resident_code)
+    if here is not None and here.is_resident:
+        raise _already_resident()
     data = _received(network, code, holder)
     if data.state != "planned":
         raise move_in_done()

@@ -1011,6 +1011,83 @@ def test_alert_level_block_does_not_stop_issuance(city: City) -> None:
     assert block.level == "alert" and not block.blocks_on(LATER)
 
 
+# --- Juki-net special moves (転出届・転入届の特例) --------------------------------------------
+
+
+def test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk(city: City) -> None:
+    head = city.find(
+        "household head with two others",
+        lambda p: p.relationship == "世帯主" and city.household_size(p) >= 3 and adult(p),
+    )
+    rest = [m for m in city.household(head.household_id) if m.resident_code != head.resident_code]
+    moving, staying = [head.resident_code, rest[0].resident_code], rest[1:]
+    destination = {"prefecture": "岩手県", "city": "花巻市", "town": "東和町北成島"}
+    changes = city.apply(
+        {
+            "kind": "special_move_out",
+            "effective": LATER.isoformat(),
+            "notified": DAY.isoformat(),
+            "members": moving,
+            "destination": destination,
+            "to_city": "032051",
+            "move_out_id": "mo-test-0001",
+        }
+    )
+    assert kinds_of(changes)[:4] == ["move_out_planned", "move_out"] * 2
+    after = changes[4:]
+    if len(staying) == 1:  # the one who stays becomes head by 職権 (jyuki-stnd 4.0.4)
+        assert kinds_of(after) == ["household_head_change"]
+        assert city.person(staying[0].resident_code, on=LATER).relationship == "世帯主"
+    else:  # two or more: no head until the clerk's 世帯主変更, with an alert
+        assert kinds_of(after) == ["household_head_absent"] * len(staying)
+        assert all(c.alert for c in after)
+        for member in staying:
+            assert city.person(member.resident_code, on=LATER).relationship != "世帯主"
+
+
+def test_special_move_in_keeps_codes_and_numbers_and_founds_the_household(city: City) -> None:
+    first, second = ResidentCode.from_base("5550000001"), ResidentCode.from_base("5550000002")
+    member = {
+        "individual_number": "983205673214",
+        "kana": "ハナマキ　タロウ",
+        "birth_date": "1980-04-01",
+        "sex": "male",
+        "domicile": "岩手県花巻市東和町1番地",
+        "domicile_head": "花巻　太郎",
+    }
+    event = {
+        "kind": "special_move_in",
+        "effective": DAY.isoformat(),
+        "notified": "2026-12-03",
+        "from_city": "032051",
+        "move_out_id": "mo-test-0002",
+        "address": {"town": "上柴町西", "block": "4丁目2番3号"},
+        "previous_address": {"prefecture": "岩手県", "city": "花巻市", "town": "東和町北成島"},
+        "members": [
+            member | {"resident": first, "name": "花巻　太郎", "relationship": "世帯主"},
+            member
+            | {
+                "resident": second,
+                "individual_number": "123456789018",
+                "name": "花巻　花子",
+                "kana": "ハナマキ　ハナコ",
+                "sex": "female",
+                "relationship": "妻",
+            },
+        ],
+    }
+    changes = city.apply(event)
+    assert kinds_of(changes) == ["move_in", "move_in"]
+    head, wife = city.person(first), city.person(second)
+    assert (head.individual_number, wife.individual_number) == ("983205673214", "123456789018")
+    assert head.household_id == wife.household_id
+    assert (wife.relationship, wife.household_head_name) == ("妻", "花巻　太郎")
+    assert wife.previous_address is not None and wife.previous_address.city == "花巻市"
+    assert head.domicile == "岩手県花巻市東和町1番地"
+    with pytest.raises(Conflict, match="already in use"):  # the same data twice: nobody twice
+        city.apply(event | {"effective": LATER.isoformat(), "notified": LATER.isoformat()})
+
+
 # --- every kind is covered; the log; refusals -------------------------------------------
 
 TESTS_BY_KIND = {
@@ -1048,6 +1125,8 @@ TESTS_BY_KIND = {
     "certificate_disposal": (
         test_register_issuance.test_the_log_keeps_place_terminal_staff_copies_and_disposal
     ),
+    "special_move_out": test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk,
+    "special_move_in": test_special_move_in_keeps_codes_and_numbers_and_founds_the_household,
 }
 
 

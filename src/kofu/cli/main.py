@@ -10,6 +10,7 @@ from kofu.cli import (
     city,
     demo,
     domicile,
+    juki_services,
     kiosk,
     network,
     office,
@@ -51,3 +52,4 @@ app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)
 app.command()(up.up)
+juki_services.register(app)  # wide-area, move-out, move-in, card continue

@@ -186,6 +186,7 @@ def city(
     ] = None,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
+    from kofu.city.adapters.citylink import publish_address
     from kofu.city.adapters.config import load_store_rules
     from kofu.city.adapters.uow import CityUnitOfWork
     from kofu.city.api.app import create_app
@@ -203,6 +204,9 @@ def city(
         clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
 
         report = _juki_report(conf, city, engine, juki, clock) if juki else None
+        if identity is not None:  # other cities find it in the LGWAN address book
+            report = _with_notices(conf, city, engine, juki, clock, report)
+            publish_address(conf.home, city, base, juki)
         register_fonts()  # parsed once here, shared by the forked workers
 
         def build() -> object:
@@ -249,6 +253,31 @@ def _juki_report(
             return cs_turn(engine, links[0], clock.today())
 
     return report
+
+
+def _with_notices(
+    conf: Settings,
+    city: str,
+    engine: Engine,
+    juki: str | None,
+    clock: Clock,
+    report: Callable[[], object] | None,
+) -> Callable[[], object]:
+    """The background turn, plus the 転入通知 still owed to old cities (special move-ins)."""
+    from kofu.city.adapters.citylink import CityLink
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.services.special_move import deliver_notices
+
+    links: list[CityLink] = []  # made in the worker, after the fork
+
+    def turn() -> object:
+        if not links:
+            links.append(CityLink(conf, city, juki))
+        uow = CityUnitOfWork(engine, today=clock.today())
+        sent = deliver_notices(uow=uow, network=links[0], clock=clock)
+        return (report() if report else None), sent
+
+    return turn
 
 
 @app.command("center")

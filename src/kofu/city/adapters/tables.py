@@ -25,6 +25,7 @@ from kofu.core.instant import Instant
 __all__ = [
     "card_applications",
     "cards",
+    "citylink_requests",
     "counters",
     "event_log",
     "family_registers",
@@ -36,6 +37,8 @@ __all__ = [
     "juki_link",
     "juki_outbox",
     "metadata",
+    "move_ins",
+    "move_outs",
     "outbox",
     "profile",
     "resident_code_changes",
@@ -307,4 +310,44 @@ resident_code_changes = Table(  # 住民票コード変更: the retired code and
     Column("new_code", String(11), nullable=False, index=True),
     Column("changed_on", Date, nullable=False),
     Column("channel", String(8), nullable=False),  # counter, post
+)
+
+# Juki-net services between cities (migration 0007_juki_services).
+citylink_requests = Table(  # each wide-area certificate, at the issuing and at the home city
+    "citylink_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("role", String(8), primary_key=True),  # issuing (交付地) or home (住所地)
+    Column("issuing_city", String(6), nullable=False),
+    Column("home_city", String(6), nullable=False),
+    Column("resident_code", String(11), nullable=False),
+    Column("issued_on", Date, nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # issued, refused
+    Column("reason", String(64)),
+    Column("issue_number", Integer),  # the issuing city's number for its certificate
+    Column("request_digest", String(64), nullable=False),
+    Column("answer", Text, nullable=False),  # the home city's answer, as sent
+    Column("at", Instant(), nullable=False),
+)
+
+move_outs = Table(  # 転出証明書情報 of special move-outs, kept for the destination city
+    "move_outs",
+    metadata,
+    Column("move_out_id", String(64), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("to_city", String(6), nullable=False),
+    Column("state", String(16), nullable=False),  # planned, moved_in
+    Column("data", Text, nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("closed_at", Instant()),
+)
+
+move_ins = Table(  # the move-out data each special move-in used: never twice
+    "move_ins",
+    metadata,
+    Column("move_out_id", String(64), primary_key=True),
+    Column("from_city", String(6), nullable=False),
+    Column("moved_on", Date, nullable=False),
+    Column("residents", Text, nullable=False),
+    Column("at", Instant(), nullable=False),
 )

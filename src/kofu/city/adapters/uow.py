@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters.card_desk import SqlCardDesk
+from kofu.city.adapters.citylink_store import SqlCitylink
 from kofu.city.adapters.juki_cs import SqlJukiCs
 from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
@@ -31,6 +32,7 @@ class CityUnitOfWork:
     juki: SqlJukiFeed
     cs: SqlJukiCs  # Juki-net's communication server side: outbox, link, code blocks
     store_requests: SqlStoreRequests
+    citylink: SqlCitylink  # wide-area certificates, move-out data, move-ins
 
     def __init__(
         self, engine: Engine, rng: random.Random | None = None, today: date | None = None
@@ -51,6 +53,7 @@ class CityUnitOfWork:
         self.registers.on_change = self.cs.record  # the notice in the change's transaction
         self.registers.take_code = self.cs.take_code
         self.store_requests = SqlStoreRequests(self._conn)
+        self.citylink = SqlCitylink(self._conn)
         return self
 
     def __exit__(

@@ -123,6 +123,10 @@ class CardRecord(_Value):
     certificates_expire_on: date
     issuer_secret: str  # hex; the transport key the desk uses for card management commands
     state_changed_on: date | None = None
+    # 継続利用: a card that came with a special move-in is carried over within 90 days
+    moved_in_on: date | None = None  # the move-in notification (転入届の特例) at this city
+    continued_on: date | None = None  # when the new address was written and the PIN entered
+    card_address: str | None = None  # the address the card's record (券面) says
 
     def changed_to(self, state: CardState, on: date) -> CardRecord:
         """The record with the card's new 運用状況 and the day it changed."""

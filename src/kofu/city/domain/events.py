@@ -337,6 +337,49 @@ class CertificateDisposal(_OnResident):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class SpecialMoveOut(_Event):
+    """転出届の特例: a household's move-out whose data goes to the new city through Juki-net.
+
+    No paper move-out certificate: each member gets a planned move-out (転出予定)
+    notified today and the removal on the planned date, as a move_out does.
+    """
+
+    kind: Literal["special_move_out"]
+    members: list[str] = Field(min_length=1, description="住民票コード of each moving member")
+    destination: OtherAddress
+    to_city: str = Field(description="the new city's local government code")
+    move_out_id: str = Field(description="the id of the 転出証明書情報 sent to the new city")
+
+
+class MovingMember(BaseModel):
+    """One member of a household moving in by the special procedure, as the old city sent it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    resident: str
+    individual_number: str
+    name: str
+    kana: str
+    birth_date: date
+    sex: Sex
+    relationship: str
+    domicile: str | None = None
+    domicile_head: str | None = None
+
+
+class SpecialMoveIn(_Event):
+    """転入届の特例: a household registered from the 転出証明書情報 received through Juki-net.
+
+    Members keep their resident codes and individual numbers; the first is the 世帯主.
+    """
+
+    kind: Literal["special_move_in"]
+    members: list[MovingMember] = Field(min_length=1)
+    address: NewAddress
+    previous_address: OtherAddress
+    from_city: str = Field(description="the old city's local government code")
+    move_out_id: str = Field(description="the 転出証明書情報 the move-in was built from")
+
+
 Event = Annotated[
     Birth
     | Death
@@ -365,7 +408,9 @@ Event = Annotated[
     | IssuanceBlockSet
     | IssuanceBlockRelease
     | IssuanceBlockTemporaryRelease
-    | CertificateDisposal,
+    | CertificateDisposal
+    | SpecialMoveOut
+    | SpecialMoveIn,
     Field(discriminator="kind"),
 ]
 _EVENT = TypeAdapter(Event)
@@ -398,6 +443,8 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     IssuanceBlockRelease,
     IssuanceBlockTemporaryRelease,
     CertificateDisposal,
+    SpecialMoveOut,
+    SpecialMoveIn,
 )
 
 
@@ -594,7 +641,9 @@ def _death(ev: Death, reg: Registers, city: CityProfile) -> list[Change]:
     return changes
 
 
-def _rehead(reg: Registers, gone: Resident, ev: _Event) -> list[Change]:
+def _rehead(
+    reg: Registers, gone: Resident, ev: _Event, leaving: frozenset[str] = frozenset()
+) -> list[Change]:
     """The head left: one member left becomes head by 職権; two or more wait without one.
 
     jyuki-stnd 4.0.4: with a single member left the city makes them 世帯主;
@@ -603,7 +652,10 @@ def _rehead(reg: Registers, gone: Resident, ev: _Event) -> list[Change]:
     """
     if gone.relationship != kinship.HEAD:
         return []
-    rest = [m for m in reg.household(gone.household_id) if m.resident_code != gone.resident_code]
+    away = leaving | {gone.resident_code}  # members who leave with the head (特例転出 of several)
+    rest = [m for m in reg.household(gone.household_id) if m.resident_code not in away]
+    if not rest:
+        return []
     if len(rest) == 1:
         only = rest[0]
         updated = only.model_copy(
@@ -1268,6 +1320,75 @@ def _dispose(ev: CertificateDisposal, reg: Registers, city: CityProfile) -> list
     return _side("certificate_disposal", ev.resident, ev.effective, issue_number=ev.issue_number)
 
 
+def _special_move_out(ev: SpecialMoveOut, reg: Registers, city: CityProfile) -> list[Change]:
+    """Each member's planned move-out and removal; who stays waits for a 世帯主変更."""
+    people = [_live(reg, ResidentCode(code)) for code in dict.fromkeys(ev.members)]
+    households = {p.household_id for p in people}
+    if len(households) != 1:
+        raise InvalidInput("a special move-out moves members of one household", field="members")
+    destination = ev.destination.to_address()
+    if destination.city == city.name and destination.prefecture == city.prefecture:
+        raise InvalidInput("a move within the city is a move_within", field="destination")
+    moving = {p.resident_code for p in people}
+    changes: list[Change] = []
+    for person in people:
+        if ev.notified_on < ev.effective:
+            planned = person.model_copy(
+                update={
+                    "planned_move_out": PlannedMoveOut(
+                        planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
+                    )
+                }
+            )
+            changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
+            person = planned
+        removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+        changes.append(_write(reg, person, removed, ev.effective, "move_out"))
+        _end_seal(reg, person.resident_code, ev.effective)
+    for person in people:
+        _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
+    head = next((p for p in people if p.relationship == kinship.HEAD), None)
+    if head is not None:  # who stays waits for the clerk's 世帯主変更 (jyuki-stnd 4.0.4)
+        changes += _rehead(reg, head, ev, frozenset(moving))
+    return changes
+
+
+def _special_move_in(ev: SpecialMoveIn, reg: Registers, city: CityProfile) -> list[Change]:
+    """The household from the received data, at its new address, codes and numbers kept."""
+    address = _city_address(reg, city, ev.address)
+    household_id, head_name = reg.new_household_id(), ev.members[0].name
+    changes = []
+    for number, member in enumerate(ev.members):
+        code = ResidentCode(member.resident)
+        if reg.resident(code) is not None:
+            raise Conflict(f"resident code {code} is already in use", field="resident")
+        individual = IndividualNumber(member.individual_number)
+        if reg.resident_by_number(individual) is not None:
+            raise Conflict(
+                f"individual number {individual} is already in use", field="individual_number"
+            )
+        person = Resident(
+            resident_code=code,
+            individual_number=individual,
+            name=member.name,
+            kana=member.kana,
+            birth_date=member.birth_date,
+            sex=member.sex,
+            address=address,
+            household_id=household_id,
+            relationship="世帯主" if number == 0 else member.relationship,
+            household_head_name=head_name,
+            became_resident_on=ev.effective,
+            address_set_on=ev.effective,
+            notified_on=ev.notified_on,
+            previous_address=ev.previous_address.to_address(),
+            domicile=member.domicile,
+            domicile_head=member.domicile_head,
+        )
+        changes.append(_write(reg, None, person, ev.effective, "move_in"))
+    return changes
+
+
 _HANDLERS: dict[type[Any], Any] = {
     Birth: _birth,
     Death: _death,
@@ -1297,4 +1418,6 @@ _HANDLERS: dict[type[Any], Any] = {
     IssuanceBlockRelease: _unblock,
     IssuanceBlockTemporaryRelease: _unblock_for_now,
     CertificateDisposal: _dispose,
+    SpecialMoveOut: _special_move_out,
+    SpecialMoveIn: _special_move_in,
 }

@@ -22,6 +22,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,7 +41,14 @@ from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identit
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
-from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    IssueOptions,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
@@ -55,6 +63,10 @@ UNANSWERED = "city_unanswered"  # reason kept on a requested issuance whose answ
 
 log = logging.getLogger("kofu")
 
+# Confirmed prints are told to their city off the kiosk's request (the city counts them in
+# its activity log); a city that does not answer misses the count, never the print.
+_PRINT_NOTICES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kofu-printed")
+
 
 class CityLink(Protocol):
     """The LGWAN link to a city's certificate server."""
@@ -68,6 +80,8 @@ class CityLink(Protocol):
     def outcome(self, city: str, request_id: str) -> StoreOutcome: ...
 
     def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded: ...
 
     def connected(self) -> list[ConnectedCity]: ...
 
@@ -549,8 +563,26 @@ class CenterService:
             )
 
     def printed(self, request_id: str, kiosk: str = "") -> None:
-        """The kiosk printed every copy: charge it, drop the print job. Idempotent."""
+        """The kiosk printed every copy: charge it, drop the job, tell the city. Idempotent."""
         self._settle_state(request_id, "printed", kiosk)
+        row = self._row(request_id)
+        if row is not None and row.state == "printed":
+            notice = StorePrinted(
+                request_id=request_id,
+                city=row.city,
+                copies=row.copies,
+                fee=row.fee,
+                chain=row.chain[:32],
+                printed_at=row.updated_at,
+            )
+            _PRINT_NOTICES.submit(self._tell_printed, notice)
+
+    def _tell_printed(self, notice: StorePrinted) -> None:
+        """The city's activity log counts the print; a failure is logged, the print stands."""
+        try:
+            self.cities.printed(notice.city, notice)
+        except Exception as exc:  # a lost count must never undo a print
+            log.warning("could not tell %s of print %s: %s", notice.city, notice.request_id, exc)
 
     def voided(self, request_id: str, reason: str, kiosk: str = "") -> None:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
+from kofu.cli import evaluation as evaluation_cli
 
 app = typer.Typer(
     name="kofu",
@@ -34,3 +35,6 @@ app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)
 app.command()(up.up)
+app.add_typer(evaluation_cli.activity, name="activity")
+app.command()(evaluation_cli.indicators)
+app.command()(evaluation_cli.evaluation)

@@ -39,6 +39,9 @@ def ensure_seeded(code: str, residents: int) -> None:
     if not seeded:
         typer.echo(f"seeding {code} with {residents:,} residents …", err=True)
         seed_city(engine=engine, code=code, residents=residents, seed=1, today=clock().today())
+    from kofu.evaluation.services.activity import demo_history
+
+    demo_history(engine, code, clock())  # years of past activity for the evaluation sheets, once
 
 
 def ensure_domiciled_demo() -> dict[str, str]:

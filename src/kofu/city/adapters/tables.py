@@ -8,9 +8,11 @@ exactly these.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -22,6 +24,8 @@ from sqlalchemy import (
 from kofu.core.instant import Instant
 
 __all__ = [
+    "activity_daily",
+    "activity_log",
     "card_applications",
     "cards",
     "counters",
@@ -239,4 +243,48 @@ store_requests = Table(
     Column("issue_number", Integer),
     Column("answer", Text, nullable=False),  # the JSON answer without the PDF, or the refusal
     Column("pdf", LargeBinary),  # the document as answered, byte for byte
+)
+
+# The activity log (業務実績, kofu.city.domain.activity): append-only, one row per event or per
+# imported (day, kind) count; a correction is a reversal row pointing at the original (voids).
+_ActivityId = BigInteger().with_variant(Integer, "sqlite")
+activity_log = Table(
+    "activity_log",
+    metadata,
+    Column("id", _ActivityId, primary_key=True, autoincrement=True),
+    Column("kind", String(48), nullable=False),
+    Column("occurred_at", Instant(), nullable=False),
+    Column("day", Date, nullable=False),  # the day in Japan time, which decides the fiscal year
+    Column("count", BigInteger, nullable=False),
+    Column("channel", String(64), nullable=False, server_default=""),
+    Column("doc_type", String(64), nullable=False, server_default=""),
+    Column("role", String(64), nullable=False, server_default=""),
+    Column("cause", String(64), nullable=False, server_default=""),
+    Column("copies", BigInteger, nullable=False, server_default="0"),
+    Column("fee_yen", BigInteger, nullable=False, server_default="0"),
+    Column("programme", String(16), nullable=False, server_default=""),
+    Column("origin", String(12), nullable=False),  # operation / import / staff
+    Column("ref", String(96), unique=True),  # the work's own key: logged once
+    Column("voids", _ActivityId, unique=True),  # a reversal names the one row it cancels
+    Column("recorded_at", Instant(), nullable=False),
+    Column("detail", Text),
+    Index("ix_activity_log_kind_day", "kind", "day"),
+)
+
+# Daily sums of the log by kind and qualifiers, kept in the same transaction as each append,
+# so a sheet reads a few thousand rows however long the log grows.
+activity_daily = Table(
+    "activity_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(48), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("doc_type", String(64), primary_key=True),
+    Column("role", String(64), primary_key=True),
+    Column("cause", String(64), primary_key=True),
+    Column("programme", String(16), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("copies", BigInteger, nullable=False),
+    Column("fee_yen", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
 )

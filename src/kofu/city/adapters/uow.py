@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from kofu.city.adapters.activity import SqlActivityLog
 from kofu.city.adapters.card_desk import SqlCardDesk
 from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
@@ -29,6 +30,7 @@ class CityUnitOfWork:
     outbox: SqlOutbox
     juki: SqlJukiFeed
     store_requests: SqlStoreRequests
+    activity: SqlActivityLog
 
     def __init__(
         self, engine: Engine, rng: random.Random | None = None, today: date | None = None
@@ -46,6 +48,7 @@ class CityUnitOfWork:
         self.outbox = SqlOutbox(self._conn)
         self.juki = SqlJukiFeed(self._conn, self.registers)
         self.store_requests = SqlStoreRequests(self._conn)
+        self.activity = SqlActivityLog(self._conn)
         return self
 
     def __exit__(

@@ -48,11 +48,19 @@ from kofu.city.services.queries import list_residents, show_resident
 from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
+    record_store_print,
     store_request_outcome,
 )
 from kofu.contracts import REQUEST_ID
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
-from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    CityHealth,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.core.http import binary, every, only, party_app
@@ -176,7 +184,8 @@ def create_app(
             history=body.history,
             fiscal_year=body.year,
         )
-        issued = issue_certificate(uow=uow(), request=request, clock=clock)
+        fee = rules.fees.get(request.type, 0)  # the city's fee per copy, as the store charges it
+        issued = issue_certificate(uow=uow(), request=request, clock=clock, fee_yen=fee)
         headers = {
             "X-Issue-Number": str(issued.issue_number),
             "X-Content-Digest": issued.content_digest,
@@ -202,6 +211,16 @@ def create_app(
     async def store_abandon(request_id: PathRequestId) -> StoreOutcome:
         """Close an id never answered, so nothing is issued under it; its outcome either way."""
         return abandon_store_request(uow=uow(), request_id=request_id, clock=clock)
+
+    @app.post(
+        "/certificates/store/{request_id}/printed",
+        dependencies=[only("center", "confirm a store print")],
+    )
+    async def store_printed(request_id: PathRequestId, body: StorePrinted) -> PrintRecorded:
+        """A kiosk printed the document: the activity log counts it once."""
+        if body.request_id != request_id:
+            raise InvalidInput("the path and the body name different requests", field="request_id")
+        return record_store_print(uow=uow(), code=code, notice=body, clock=clock)
 
     @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
     def identity(body: IdentityRequest) -> Identity:

@@ -8,8 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import Document, Holder, IssueRequest
 from kofu.city.domain.issuance import compose
+from kofu.city.services.activity import record_activity
 from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
 from kofu.documents.render import content_digest, render
@@ -46,6 +48,7 @@ def issue_certificate(
     precheck: Precheck | None = None,
     composer: Composer | None = None,
     keep: Keep | None = None,
+    fee_yen: int = 0,
 ) -> IssuedCertificate:
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
@@ -57,6 +60,10 @@ def issue_certificate(
     other only for the two short writes, never for a render.  ``keep`` writes
     what the channel keeps of the issuance (the store's answer under its
     request id) in the same transaction as the log: both or neither.
+
+    The activity log (``certificate.issued``) is written here for every
+    channel but the store, whose issuance counts only once the center
+    confirms the print (kofu.city.services.store.record_store_print).
     """
     now = clock.now()
     with uow:
@@ -100,5 +107,16 @@ def issue_certificate(
         )
         if keep is not None:
             keep(uow, issued)
+        if channel != "store":
+            record_activity(
+                uow,
+                ActivityKind.CERTIFICATE_ISSUED,
+                now,
+                ref=f"issue:{number}",
+                channel=channel,
+                doc_type=request.type.value,
+                copies=1,
+                fee_yen=fee_yen,
+            )
         uow.commit()
     return issued

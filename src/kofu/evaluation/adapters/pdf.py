@@ -31,6 +31,7 @@ class Grid:
 
     def __init__(self, canvas: Canvas, face: str) -> None:
         self.c, self.face, self.y = canvas, face, TOP
+        self.scale = 1.0  # row heights, so that a page's rows fit it
 
     def cell(
         self,
@@ -90,6 +91,7 @@ class Grid:
         size: float = 7.5,
     ) -> None:
         x = LEFT
+        h *= self.scale
         for i, (w, text) in enumerate(zip(widths, texts, strict=True)):
             a = align[i] if i < len(align) else "left"
             self.cell(x, self.y, w * mm, h * mm, text, shade=i in shade, align=a, size=size)
@@ -149,6 +151,7 @@ def _fukaya_header(g: Grid, s: dict[str, Any]) -> None:
 
 
 def _fukaya_page1(g: Grid, s: dict[str, Any], t: dict[str, Any], _: dict[str, bytes]) -> None:
+    g.scale = 0.8
     g.title("事務事業評価表")
     _fukaya_header(g, s)
     g.heading("１．基本事項")
@@ -649,7 +652,7 @@ def render_pdf(s: dict[str, Any], graphs: dict[str, bytes]) -> bytes:
     mincho, gothic = register_fonts()
     del mincho
     out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A4, pageCompression=1)
+    canvas = Canvas(out, pagesize=A4, pageCompression=1, initialFontName=gothic, initialFontSize=8)
     canvas.setTitle(f"{s['name']} {s['fiscal_year']}")
     t = s["texts"]
     pages: list[Callable[[Grid, dict[str, Any], dict[str, Any], dict[str, bytes]], None]] = (

@@ -168,3 +168,22 @@ def chaos(
         return
     for key, value in result.items():
         typer.echo(f"{key:<22} {value}")
+
+
+@app.command("evaluation")
+def evaluation(
+    records: Annotated[int, typer.Option(help="activity records in the log")] = 10_000_000,
+    as_json: Json = False,
+) -> None:
+    """A Fukaya sheet over RECORDS activity records, on SQLite then PostgreSQL (target < 2 s)."""
+    from kofu.bench.evaluation import bench_evaluation
+
+    if not 1 <= records <= 50_000_000:
+        raise typer.BadParameter("records is 1 to 50,000,000")
+    result = bench_evaluation(records, os.environ.get("KOFU_DATABASE_URL"))
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+    else:
+        for store, figures in result.items():
+            typer.echo(f"{store}: {figures}")

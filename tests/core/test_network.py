@@ -162,6 +162,8 @@ def test_the_registers_and_desks_answer_only_the_citys_own_staff(
         ("POST", "/events", [{"kind": "birth"}]),
         ("POST", "/certificates/counter", {"resident": "00000000000", "type": "juminhyo"}),
         ("POST", "/card/notices", None),
+        ("GET", "/dashboard", None),  # the activity log's figures are the city's own
+        ("GET", "/dashboard.json", None),
     ]
     other = client_context(network_identity(home, name, "lgwan"))
     with httpx.Client(verify=other, timeout=30) as client:

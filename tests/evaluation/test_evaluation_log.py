@@ -13,11 +13,12 @@ from kofu.city.domain.activity import Activity, ActivityKind, fiscal_year_of, js
 from kofu.city.domain.card_desk import CardRecord
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
+from kofu.city.services.dashboard import dashboard
 from kofu.city.services.issuance import issue_certificate
 from kofu.city.services.store import answer_store_request, record_store_print
 from kofu.contracts.store import StorePrinted, StoreRequest
 from kofu.core.clock import JST, FixedClock
-from kofu.core.errors import Conflict, InvalidInput, NotFound
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 
 NOON = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))
 
@@ -121,3 +122,15 @@ def test_a_store_issuance_counts_only_when_its_print_is_confirmed(seeded_engine:
     other_city = notice.model_copy(update={"city": "032051"})
     with pytest.raises(InvalidInput):
         record_store_print(uow=uow, code="112186", notice=other_city, clock=NOON)
+    counter = IssueRequest.parse(type="juminhyo", resident_code=holder.resident_code)
+    issue_certificate(uow=CityUnitOfWork(seeded_engine), request=counter, clock=NOON)
+    refused = StoreRequest(request_id="T" * 20, auth_serial="dead", certificate="juminhyo")
+    with pytest.raises(Refused):  # no such card: refused, and the refusal is counted by reason
+        answer_store_request(
+            uow=uow, code="112186", rules=StoreRules(), clock=NOON, request=refused
+        )
+    view = dashboard(uow=CityUnitOfWork(seeded_engine), clock=NOON)
+    november = next(m for m in view["months"] if m["month"] == "2026-11")
+    assert (november["store"], november["all"], november["store_share"]) == (2, 3, "66.7")
+    assert view["fiscal_year"] == 2026 and november["mis_issuances"] == 0
+    assert view["refusals"] == {"card_unknown": {"2026-11": 1}}

@@ -44,7 +44,9 @@ class SqlActivityLog:
         row = _row(activity, at or datetime.now(UTC))
         stmt = _dialect_insert(self.conn, _log).values(**row)
         if activity.ref is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["ref"])
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=["ref"], index_where=_log.c.ref.isnot(None)
+            )
         done = self.conn.execute(stmt.returning(_log.c.id)).first()
         if done is None:
             return None
@@ -104,6 +106,16 @@ class SqlActivityLog:
             set_={s: getattr(_daily.c, s) + getattr(stmt.excluded, s) for s in _SUMS},
         )
         self.conn.execute(stmt, list(merged.values()))
+
+    def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]:
+        """(day, kind, channel, cause, n, copies) for every day in [start, end]."""
+        d = _daily
+        query = (
+            select(d.c.day, d.c.kind, d.c.channel, d.c.cause, func.sum(d.c.n), func.sum(d.c.copies))
+            .where(d.c.day >= start, d.c.day <= end)
+            .group_by(d.c.day, d.c.kind, d.c.channel, d.c.cause)
+        )
+        return [(r[0], r[1], r[2], r[3], int(r[4]), int(r[5])) for r in self.conn.execute(query)]
 
     def count_of(self, kind: str) -> int:
         """Net records of one kind (a quick check for tests and the dashboard)."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from kofu.core.instant import Instant
@@ -264,11 +265,25 @@ activity_log = Table(
     Column("fee_yen", BigInteger, nullable=False, server_default="0"),
     Column("programme", String(16), nullable=False, server_default=""),
     Column("origin", String(12), nullable=False),  # operation / import / staff
-    Column("ref", String(96), unique=True),  # the work's own key: logged once
-    Column("voids", _ActivityId, unique=True),  # a reversal names the one row it cancels
+    Column("ref", String(96)),  # the work's own key: logged once (unique where set)
+    Column("voids", _ActivityId),  # a reversal names the one row it cancels (unique where set)
     Column("recorded_at", Instant(), nullable=False),
     Column("detail", Text),
     Index("ix_activity_log_kind_day", "kind", "day"),
+    Index(
+        "ix_activity_log_ref",
+        "ref",
+        unique=True,
+        sqlite_where=text("ref IS NOT NULL"),
+        postgresql_where=text("ref IS NOT NULL"),
+    ),
+    Index(
+        "ix_activity_log_voids",
+        "voids",
+        unique=True,
+        sqlite_where=text("voids IS NOT NULL"),
+        postgresql_where=text("voids IS NOT NULL"),
+    ),
 )
 
 # Daily sums of the log by kind and qualifiers, kept in the same transaction as each append,

@@ -30,13 +30,16 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Query, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.api.dashboard import dashboard_page
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services import card_desk as desk
+from kofu.city.services.dashboard import dashboard
 from kofu.city.services.domicile import (
     apply_for_domicile_use,
     decide_registration,
@@ -153,6 +156,20 @@ def create_app(
             profile = u.city()
         name = f"{profile.prefecture}{profile.name}"
         return CityHealth(city=code, name=name, status="ok", now=clock.now())
+
+    @desks.get("/dashboard", response_class=HTMLResponse)
+    def dashboard_html(
+        fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    ) -> HTMLResponse:
+        """This fiscal year's indicators by month, live from the activity log (the city's staff)."""
+        view = dashboard(uow=uow(), clock=clock, fiscal_year=fiscal_year)
+        return HTMLResponse(dashboard_page(view))
+
+    @desks.get("/dashboard.json")
+    def dashboard_json(
+        fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    ) -> dict[str, Any]:
+        return dashboard(uow=uow(), clock=clock, fiscal_year=fiscal_year)
 
     @desks.get("/residents")
     def residents(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -30,7 +31,10 @@ __all__ = [
     "Origin",
     "fiscal_year_of",
     "fy_bounds",
+    "fy_months",
     "jst_day",
+    "month_of",
+    "monthly_dashboard",
 ]
 
 JST = timezone(timedelta(hours=9), "JST")
@@ -120,3 +124,53 @@ def fiscal_year_of(day: date) -> int:
 def fy_bounds(fiscal_year: int) -> tuple[date, date]:
     """First and last day (Japan time, inclusive) of fiscal year ``fiscal_year``."""
     return date(fiscal_year, 4, 1), date(fiscal_year + 1, 3, 31)
+
+
+def month_of(day: date) -> str:
+    """``2026-11``: the month a day counts in on the dashboard."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def fy_months(fiscal_year: int) -> list[str]:
+    """The twelve months of a fiscal year, April first."""
+    return [
+        month_of(date(fiscal_year + (m < 4), m, 1)) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+    ]
+
+
+def monthly_dashboard(
+    fiscal_year: int, daily: list[tuple[date, str, str, str, int, int]]
+) -> dict[str, object]:
+    """A fiscal year month by month, from daily sums (day, kind, channel, cause, n, copies).
+
+    Store share is store copies ÷ all copies of certificates, half-up to one
+    decimal; refusals are counted by their reason code; mis-issuances have
+    the goal 0.
+    """
+    months = {
+        m: {"store": 0, "all": 0, "cards": 0, "mis_issuances": 0} for m in fy_months(fiscal_year)
+    }
+    refusals: dict[str, dict[str, int]] = {}
+    for day, kind, channel, cause, n, copies in daily:
+        month = months.get(month_of(day))
+        if month is None:
+            continue
+        if kind == ActivityKind.CERTIFICATE_ISSUED:
+            month["all"] += copies
+            if channel == "store":
+                month["store"] += copies
+        elif kind == ActivityKind.CARD_ISSUED:
+            month["cards"] += n
+        elif kind == ActivityKind.MIS_ISSUANCE:
+            month["mis_issuances"] += n
+        elif kind == ActivityKind.CERTIFICATE_REFUSED:
+            by_reason = refusals.setdefault(cause or "unknown", {})
+            by_reason[month_of(day)] = by_reason.get(month_of(day), 0) + n
+    rows = []
+    for name, m in months.items():
+        share = None
+        if m["all"]:
+            exact = Decimal(m["store"]) / Decimal(m["all"]) * 100
+            share = str(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        rows.append({"month": name, "store_share": share, **m})
+    return {"fiscal_year": fiscal_year, "months": rows, "refusals": refusals}

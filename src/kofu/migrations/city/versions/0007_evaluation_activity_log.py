@@ -31,12 +31,22 @@ def upgrade() -> None:
         sa.Column("fee_yen", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("programme", sa.String(16), nullable=False, server_default=""),
         sa.Column("origin", sa.String(12), nullable=False),
-        sa.Column("ref", sa.String(96), unique=True),
-        sa.Column("voids", _ID, unique=True),
+        sa.Column("ref", sa.String(96)),
+        sa.Column("voids", _ID),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("detail", sa.Text()),
     )
     op.create_index("ix_activity_log_kind_day", "activity_log", ["kind", "day"])
+    # unique where set: most rows (imports) have neither, and stay out of these indexes
+    for column in ("ref", "voids"):
+        op.create_index(
+            f"ix_activity_log_{column}",
+            "activity_log",
+            [column],
+            unique=True,
+            sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+        )
     op.create_table(
         "activity_daily",
         sa.Column("day", sa.Date(), primary_key=True),
@@ -55,5 +65,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("activity_daily")
+    op.drop_index("ix_activity_log_voids", table_name="activity_log")
+    op.drop_index("ix_activity_log_ref", table_name="activity_log")
     op.drop_index("ix_activity_log_kind_day", table_name="activity_log")
     op.drop_table("activity_log")

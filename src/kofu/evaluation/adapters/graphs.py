@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import matplotlib
@@ -47,23 +48,55 @@ def _number(value: Any) -> float | None:
 
 
 def indicator_graph(row: dict[str, Any], years: list[dict[str, Any]]) -> bytes:
-    """One indicator over the table's years: bars for 実績, markers for 目標/計画."""
+    """One indicator over the table's years: 実績 bars, 目標/計画 as markers or bars beside them.
+
+    A cumulative count is labelled with each year's increase (+19,637 / +23.5％);
+    a plan (計画) is drawn as a bar beside the actual with the attainment rate.
+    """
     _font()
     fig, ax = plt.subplots(figsize=(6.2, 2.3))
     labels = [y["label"] for y in years]
     actual = [_number(row["actual"].get(str(y["fy"]))) for y in years]
     target = [_number(row["target"].get(str(y["fy"]))) for y in years]
-    xs = range(len(labels))
+    xs = list(range(len(labels)))
+    plan = row["target_word"] == "計画"
+    width = 0.38 if plan else 0.7
+    shift = width / 2 if plan else 0.0
     bars = [(x, v) for x, v in zip(xs, actual, strict=True) if v is not None]
+    percent = row["unit"] == "%"
     if bars:
-        drawn = ax.bar([b[0] for b in bars], [b[1] for b in bars], color="#4a78b5", label="実績値")
+        drawn = ax.bar(
+            [b[0] + shift for b in bars],
+            [b[1] for b in bars],
+            width,
+            color="#4a78b5",
+            label="実績値",
+        )
         ax.bar_label(
-            drawn,
-            labels=[f"{b[1]:,.1f}" if row["unit"] == "%" else f"{b[1]:,.0f}" for b in bars],
-            fontsize=7,
+            drawn, labels=[f"{b[1]:,.1f}" if percent else f"{b[1]:,.0f}" for b in bars], fontsize=7
         )
     marks = [(x, v) for x, v in zip(xs, target, strict=True) if v is not None]
-    if marks:
+    if marks and plan:
+        drawn = ax.bar(
+            [m[0] - shift for m in marks],
+            [m[1] for m in marks],
+            width,
+            color="#bdc3c7",
+            label="計画値",
+        )
+        ax.bar_label(drawn, labels=[f"{m[1]:,.0f}" for m in marks], fontsize=7)
+        for x, v in marks:
+            done = actual[x]
+            if done is not None and v:
+                ax.annotate(
+                    f"達成率 {_half_up(done / v * 100)}％",
+                    (x, max(v, done)),
+                    textcoords="offset points",
+                    xytext=(0, 10),
+                    ha="center",
+                    fontsize=7,
+                )
+    elif marks:
         ax.plot(
             [m[0] for m in marks],
             [m[1] for m in marks],
@@ -71,15 +104,41 @@ def indicator_graph(row: dict[str, Any], years: list[dict[str, Any]]) -> bytes:
             color="#c0392b",
             label=f"{row['target_word']}値",
         )
-    ax.set_xticks(list(xs), labels, fontsize=7)
-    ax.set_ylim(bottom=0)
+    if row["id"] == "IND-01":
+        _increments(ax, bars)
+    ax.set_xticks(xs, labels, fontsize=7)
+    ax.set_ylim(bottom=0, top=_top(bars, marks))
     ax.set_ylabel(f"（{row['unit']}）", fontsize=7)
     ax.set_title(f"{row['slot']}　{row['name']}", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if not percent:
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     if bars or marks:
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="upper right")
     return _png(fig)
+
+
+def _top(bars: list[tuple[int, float]], marks: list[tuple[int, float]]) -> float:
+    highest = max([v for _, v in bars + marks] or [1.0])
+    return highest * 1.35 if highest > 0 else 1.0
+
+
+def _half_up(value: float) -> str:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _increments(ax: Any, bars: list[tuple[int, float]]) -> None:
+    """Each year's increase over the year before, written between the two bars."""
+    for (x0, v0), (x1, v1) in pairwise(bars):
+        if v0:
+            sign = "+" if v1 >= v0 else "−"
+            text = f"{sign}{abs(v1 - v0):,.0f}\n（{sign}{_half_up(abs(v1 - v0) / v0 * 100)}％）"
+            ax.annotate(
+                text, ((x0 + x1) / 2, max(v0, v1) * 1.02), ha="center", fontsize=6, color="#1e8449"
+            )
 
 
 def cost_graph(sheet: dict[str, Any]) -> bytes:
@@ -105,13 +164,13 @@ def cost_graph(sheet: dict[str, Any]) -> bytes:
             ax.bar(range(len(years)), values, bottom=bottom, label=name, color=colour)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_xticks(range(len(years)), labels, fontsize=7)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=max(bottom or [1.0]) * 1.25 or 1.0)
     ax.set_ylabel("（円）" if unit == 1 else "（千円）", fontsize=7)
     ax.set_title("事業費の財源内訳と人件費相当試算", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     if any(bottom):
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=6, loc="upper right")
     return _png(fig)
 
 

@@ -8,6 +8,7 @@ for cell, in the JSON and in the PDF's text, and follow any change.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -19,32 +20,100 @@ import pytest
 from sqlalchemy import Engine, select
 
 from kofu.city.adapters import tables as t
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.card_desk import CardRecord
+from kofu.city.domain.certificates import IssueRequest
+from kofu.city.domain.store_rules import StoreRules
+from kofu.city.services.issuance import issue_certificate
+from kofu.city.services.seeding import seed_city
+from kofu.city.services.store import answer_store_request, record_store_print
+from kofu.contracts.store import StorePrinted, StoreRequest
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.core.errors import InvalidInput
 from kofu.evaluation.adapters.graphs import sheet_graphs
 from kofu.evaluation.adapters.html import render_html
 from kofu.evaluation.adapters.pdf import render_pdf
-from kofu.evaluation.services.activity import demo_history, import_history, reverse_record
+from kofu.evaluation.services.activity import (
+    demo_history,
+    import_history,
+    record_fact,
+    reverse_record,
+)
 from kofu.evaluation.services.sheets import indicators, sheet
 
 CLOCK = FixedClock(datetime(2026, 12, 7, 10, 0, tzinfo=JST))
 TODAY = date(2026, 12, 7)
 
 
+MARCH_2017 = FixedClock(datetime(2017, 3, 21, 10, 0, tzinfo=JST))  # FY2016, 平成28年度
+
+
+def _hanamaki_history() -> str:
+    """The packaged history less what the test then does for real in March 2017.
+
+    Two counter 住民票 and one store 住民票 of FY2016 come from real
+    operations (the counter, the store request and its confirmed print), so
+    the yearly totals stay the seed's: 900 store copies of 100,000.
+    """
+    text = (resources.files("kofu.evaluation") / "history" / "032051.csv").read_text("utf-8")
+    text = text.replace(
+        "2017-03-10,certificate.issued,4955,", "2017-03-10,certificate.issued,4953,"
+    )
+    return text.replace("2017-03-13,certificate.issued,52,", "2017-03-13,certificate.issued,51,")
+
+
+def _real_operations(engine: Engine) -> None:
+    """Two counter issuances and one store issuance with its confirmed print, in March 2017."""
+    with CityUnitOfWork(engine, today=MARCH_2017.today()) as uow:
+        holder = uow.registers.sample_holder()
+        assert holder is not None
+        uow.cards.save_card(
+            CardRecord(
+                card_id="032051-20160301-0001",
+                resident_code=holder.resident_code,
+                application_id="A1",
+                issued_on=date(2016, 3, 1),
+                expires_on=date(2026, 3, 1),
+                auth_serial="5eed",
+                certificates_expire_on=date(2021, 3, 1),
+                issuer_secret="00" * 32,
+            )
+        )
+        uow.commit()
+    for _ in range(2):
+        request = IssueRequest.parse(type="juminhyo", resident_code=holder.resident_code)
+        issue_certificate(uow=CityUnitOfWork(engine), request=request, clock=MARCH_2017)
+    asked = StoreRequest(request_id="R" * 20, auth_serial="5eed", certificate="juminhyo")
+    uow = CityUnitOfWork(engine)
+    answer_store_request(
+        uow=uow, code="032051", rules=StoreRules(), clock=MARCH_2017, request=asked
+    )
+    printed = StorePrinted(
+        request_id="R" * 20, city="032051", copies=1, fee=300, printed_at=MARCH_2017.now()
+    )
+    record_store_print(uow=uow, code="032051", notice=printed, clock=MARCH_2017)
+
+
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
     base = tmp_path_factory.mktemp("seeds")
-    engines = {}
-    for code in ("112186", "032051"):
-        engine = make_engine(f"sqlite:///{base / code}.sqlite")
-        migrate(engine, "city")
-        assert demo_history(engine, code, CLOCK) is not None
-        assert demo_history(engine, code, CLOCK) is None  # loaded once
-        engines[code] = engine
-    yield engines
-    for engine in engines.values():
-        engine.dispose()
+    fukaya = make_engine(f"sqlite:///{base / '112186'}.sqlite")
+    migrate(fukaya, "city")
+    assert demo_history(fukaya, "112186", CLOCK) is not None
+    assert demo_history(fukaya, "112186", CLOCK) is None  # loaded once
+    hanamaki = make_engine(f"sqlite:///{base / '032051'}.sqlite")
+    migrate(hanamaki, "city")
+    seed_city(engine=hanamaki, code="032051", residents=60, seed=3, today=TODAY)
+    import_history(hanamaki, _hanamaki_history(), CLOCK)
+    staff = (resources.files("kofu.evaluation") / "history" / "032051-staff.json").read_text()
+    for fact in json.loads(staff):
+        on = date.fromisoformat(fact.pop("on"))
+        record_fact(hanamaki, fact.pop("kind"), CLOCK, on=on, **fact)
+    _real_operations(hanamaki)
+    yield {"112186": fukaya, "032051": hanamaki}
+    fukaya.dispose()
+    hanamaki.dispose()
 
 
 def _pdf_text(data: dict[str, Any], tmp_path: Path) -> str:
@@ -105,6 +174,22 @@ def test_hanamaki_fy2016_prints_the_seed(stores: dict[str, Engine], tmp_path: Pa
     f = data["figures"]
     assert f["IND-02"] == {"2015": 3439, "2016": 4367}
     assert f["IND-05"] == {"2015": None, "2016": 0.9}
+    found = {
+        i["id"]: i
+        for i in indicators(stores["032051"], tmp_path, "032051", "124750", 2016)["indicators"]
+    }
+    assert (found["IND-06"]["value"], found["IND-07"]["value"]) == (900, 100_000)
+    with stores["032051"].connect() as conn:  # three of them were real operations, not imported
+        origins = conn.execute(
+            select(t.activity_log.c.channel, t.activity_log.c.ref).where(
+                t.activity_log.c.origin == "operation"
+            )
+        ).all()
+    assert sorted(origins) == [
+        ("counter", "issue:1"),
+        ("counter", "issue:2"),
+        ("store", "store:" + "R" * 20),
+    ]
     rows = {r["id"]: r for r in data["indicators"]}
     assert rows["IND-02"]["target"] == {"2015": "5,500", "2016": "11,000"}
     assert rows["IND-05"]["target"] == {"2015": "-", "2016": "3.5"}

@@ -30,7 +30,7 @@ from kofu.city.services.store import answer_store_request, record_store_print
 from kofu.contracts.store import StorePrinted, StoreRequest
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
-from kofu.core.errors import InvalidInput
+from kofu.core.errors import InvalidInput, NotFound
 from kofu.evaluation.adapters.graphs import sheet_graphs
 from kofu.evaluation.adapters.html import render_html
 from kofu.evaluation.adapters.pdf import render_pdf
@@ -290,3 +290,30 @@ def test_the_packaged_configuration_parses() -> None:
         "032051-124750.toml",
         "112186-16231.toml",
     ]
+
+
+def test_a_fact_from_the_future_or_an_unknown_programme_is_refused(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    migrate(engine, "city")
+    with pytest.raises(InvalidInput) as future:
+        record_fact(engine, "complaint", CLOCK, on=date(2027, 1, 1), cause="waiting")
+    assert future.value.field == "on"
+    with pytest.raises(InvalidInput) as cause:
+        record_fact(engine, "complaint", CLOCK, cause="ufo")
+    assert cause.value.field == "cause"
+    with pytest.raises(InvalidInput) as money:
+        record_fact(
+            engine,
+            "finance",
+            CLOCK,
+            programme="16231",
+            fiscal_year=2023,
+            stage="settled",
+            amount_yen=-5,
+        )
+    assert money.value.field == "amount_yen"
+    with pytest.raises(NotFound):
+        sheet(engine, tmp_path, "112186", "99999", 2023, TODAY)
+    with pytest.raises(InvalidInput):
+        sheet(engine, tmp_path, "112186", "../../etc", 2023, TODAY)  # never a path of its own
+    engine.dispose()

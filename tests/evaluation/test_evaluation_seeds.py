@@ -239,6 +239,8 @@ def test_hanamaki_fy2016_prints_the_seed(stores: dict[str, Engine], tmp_path: Pa
         assert printed in text, printed
     html = render_html(data, {})
     assert "△ 29,510" in html and "<script" not in html
+    forged = data | {"texts": data["texts"] | {"purpose": "<script>alert(1)</script>"}}
+    assert "&lt;script&gt;alert(1)" in render_html(forged, {})  # staff text is text, never markup
 
 
 def test_the_figures_follow_the_history(stores: dict[str, Engine], tmp_path: Path) -> None:

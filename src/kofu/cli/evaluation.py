@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kofu.cli.common import clock, emit, guarded, parse_date, settings
 from kofu.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["activity", "evaluation", "indicators"]
 
@@ -24,7 +27,7 @@ Json = Annotated[bool, typer.Option("--json", help="print JSON")]
 activity = typer.Typer(help="The activity log the evaluation sheets count.", no_args_is_help=True)
 
 
-def _engine(city: str):  # type: ignore[no-untyped-def]
+def _engine(city: str) -> Engine:
     from kofu.city.store import city_engine
 
     return city_engine(settings(), city)
@@ -96,7 +99,10 @@ def record(
             item=item,
             note=note,
         )
-        emit(made) if as_json else typer.echo(f"recorded {made['kind']} #{made['id']}")
+        if as_json:
+            emit(made)
+        else:
+            typer.echo(f"recorded {made['kind']} #{made['id']}")
 
 
 @activity.command("reverse")
@@ -111,7 +117,10 @@ def reverse(
 
     with guarded(as_json):
         made = reverse_record(_engine(city), id, reason, clock())
-        emit(made) if as_json else typer.echo(f"#{made['id']} reverses #{made['voids']}")
+        if as_json:
+            emit(made)
+        else:
+            typer.echo(f"#{made['id']} reverses #{made['voids']}")
 
 
 def indicators(

@@ -261,7 +261,7 @@ def build_sheet(facts: Facts, p: Programme, fiscal_year: int, today: date) -> di
             figures.setdefault(key, {})[str(col["fiscal_year"])] = (
                 float(value) if isinstance(value, Decimal) else value
             )
-    sentences, drafted = _sentences(p, rows, figures, n)
+    sentences, drafted = _sentences(p, figures, n)
     prepared = texts.get("prepared_on") or today.isoformat()
     return {
         "city": p.city,
@@ -335,13 +335,13 @@ def _delta(p: Programme, before: dict[str, Any], now: dict[str, Any]) -> dict[st
 
 
 def _sentences(
-    p: Programme, rows: list[dict[str, Any]], figures: dict[str, dict[str, Any]], n: int
+    p: Programme, figures: dict[str, dict[str, Any]], n: int
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The sentences and grades the data decides; every other text is the staff's."""
     sentences: dict[str, str] = {}
     drafted: dict[str, str] = {}
     trend = []
-    for slot, row in zip(p.indicators, rows, strict=True):
+    for slot in p.indicators:
         now, before = figures[slot.id].get(str(n)), figures[slot.id].get(str(n - 1))
         if (
             slot.slot.startswith("活動")
@@ -367,7 +367,6 @@ def _sentences(
                 drafted["attainment"] = word
                 if rate is not None:
                     drafted["attainment_rate"] = f"{rate}"
-        del row
     if trend:
         sentences["activity_trend"] = "\n".join(trend)
     return sentences, drafted

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from kofu.city.adapters import tables as t
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import COMPLAINT_CAUSES, JST, Activity, ActivityKind, Origin
 from kofu.core.clock import Clock
@@ -47,10 +49,6 @@ def demo_history(engine: Engine, code: str, clock: Clock) -> dict[str, Any] | No
     source = resources.files("kofu.evaluation") / "history" / f"{code}.csv"
     if not source.is_file():
         return None
-    from sqlalchemy import select
-
-    from kofu.city.adapters import tables as t
-
     with engine.connect() as conn:
         done = conn.execute(
             select(t.activity_log.c.id).where(t.activity_log.c.origin == "import").limit(1)
@@ -60,8 +58,6 @@ def demo_history(engine: Engine, code: str, clock: Clock) -> dict[str, Any] | No
     report = import_history(engine, source.read_text(encoding="utf-8"), clock)
     staff = resources.files("kofu.evaluation") / "history" / f"{code}-staff.json"
     if staff.is_file():
-        import json
-
         for fact in json.loads(staff.read_text(encoding="utf-8")):
             on = date.fromisoformat(fact.pop("on"))
             record_fact(engine, fact.pop("kind"), clock, on=on, **fact)

@@ -157,7 +157,7 @@ def create_app(
         name = f"{profile.prefecture}{profile.name}"
         return CityHealth(city=code, name=name, status="ok", now=clock.now())
 
-    @desks.get("/dashboard", response_class=HTMLResponse)
+    @desks.get("/dashboard", **binary("text/html", "the month-by-month dashboard page"))
     def dashboard_html(
         fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     ) -> HTMLResponse:

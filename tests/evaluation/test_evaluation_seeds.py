@@ -166,6 +166,11 @@ def test_fukaya_fy2023_prints_the_seed(stores: dict[str, Engine], tmp_path: Path
     ):
         assert printed in text, printed
     assert "#" not in text
+    huge = dict(data["indicators"][0]) | {
+        "actual": {"2022": "83,507.00", "2023": "987,654,321,012.00"}
+    }
+    wide = _pdf_text(data | {"indicators": [huge, *data["indicators"][1:]]}, tmp_path)
+    assert "987,654,321,012.00" in wide  # shrunk to fit its cell, never cut or ####
     assert "（23.5％）" in text.replace(" ", "").replace("\n", "")
 
 

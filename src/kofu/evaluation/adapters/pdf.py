@@ -62,7 +62,8 @@ class Grid:
     ) -> None:
         pad = 1.2 * mm
         while True:
-            lines = _wrap(text, self.face, size, w - 2 * pad)
+            # a number (right-aligned) stays on one line and shrinks; words wrap, then shrink
+            lines = [text] if align == "right" else _wrap(text, self.face, size, w - 2 * pad)
             if (
                 len(lines) * size * 1.25 <= h - 1
                 and all(stringWidth(line, self.face, size) <= w - 2 * pad for line in lines)

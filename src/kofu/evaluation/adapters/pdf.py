@@ -99,6 +99,35 @@ class Grid:
             x += w * mm
         self.y -= h * mm
 
+    def spanning(
+        self,
+        widths: Sequence[float],
+        left: int,
+        merged: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        h: float,
+    ) -> None:
+        """Rows whose first ``left`` cells are one cell across all of them (区分, 指標名, 単位)."""
+        total = h * self.scale * mm * len(rows)
+        x = LEFT
+        for i, (w, text) in enumerate(zip(widths[:left], merged, strict=True)):
+            self.cell(x, self.y, w * mm, total, text, shade=i == 0)
+            x += w * mm
+        for cells in rows:
+            x0 = x
+            for i, (w, text) in enumerate(zip(widths[left:], cells, strict=True)):
+                self.cell(
+                    x0,
+                    self.y,
+                    w * mm,
+                    h * self.scale * mm,
+                    text,
+                    shade=i == 0,
+                    align="left" if i == 0 else "right",
+                )
+                x0 += w * mm
+            self.y -= h * self.scale * mm
+
     def heading(self, text: str, size: float = 9) -> None:
         self.y -= 1.5 * mm
         self.c.setFont(self.face, size)
@@ -249,19 +278,12 @@ def _fukaya_page1(g: Grid, s: dict[str, Any], t: dict[str, Any], _: dict[str, by
     for row in s["indicators"]:
         target = [row["target"].get(str(y["fy"]), "") for y in years]
         actual = [row["actual"].get(str(y["fy"]), "") for y in years]
-        g.row(
+        g.spanning(
             widths,
-            [row["slot"], row["name"], row["unit"], "目標値", *target],
+            3,
+            [row["slot"], row["name"], row["unit"]],
+            [["目標値", *target], ["実績値", *actual]],
             5.5,
-            shade=[0, 3],
-            align=["left"] * 4 + ["right"] * len(years),
-        )
-        g.row(
-            widths,
-            ["", "", "", "実績値", *actual],
-            5.5,
-            shade=[3],
-            align=["left"] * 4 + ["right"] * len(years),
         )
         g.row([62, 128], ["実績値の算出式", row["formula"]], 5, shade=[0])
         g.row(

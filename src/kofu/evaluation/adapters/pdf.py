@@ -598,17 +598,22 @@ def _hanamaki_page2(
         [
             "事業期間",
             f"{'○' if single else '　'} 単年度繰返　　{'　' if single else '○'} "
-            "期間限定 [平成 年度 ~ 平成 年度]",
+            f"期間限定 [平成 {t.get('period_from', ' ')} 年度 ～ "
+            f"平成 {t.get('period_to', ' ')} 年度]",
         ],
         5.5,
         shade=[0],
     )
     for key, label, h in (
         ("dept_goal", "部重点施策における目標", 7),
-        ("background", "事業開始の背景・経緯", 14),
-        ("issues", "事業を展開する上での課題、留意事項 / 意見・要望等", 14),
+        ("background", "事業開始の背景・経緯", 12),
+        ("summary", "事業概要", 18),
+        ("issues", "事業を展開する上での課題、留意事項 / 意見・要望等", 12),
     ):
-        g.row([42, 148], [label, t.get(key, "")], h, shade=[0])
+        text = t.get(key, "")
+        if key == "summary":
+            text = "\n".join([text, *t.get("summary_bullets", [])])
+        g.row([42, 148], [label, text], h, shade=[0])
     g.row(
         [16, 30, 16, 30, 20, 30, 16, 32],
         [

@@ -10,9 +10,10 @@ from cryptography import x509
 from sqlalchemy import func, select
 
 from kofu.card.reader import JpkiCard
-from kofu.center.auth import ocsp_status
-from kofu.center.service import CenterService
-from kofu.center.signing import center_signer
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
+from kofu.center.domain.auth import ocsp_status
+from kofu.center.services.issuance import CenterService
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.card_desk import personalise
@@ -140,7 +141,7 @@ def center_for(
     world: dict[str, Any], link: type[InProcessCity] = InProcessCity, clock: Clock = NOON
 ) -> CenterService:
     return CenterService(
-        world["center"],
+        sql_units(world["center"]),
         clock,
         center_signer(world["home"]),
         world["issuer"],

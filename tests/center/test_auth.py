@@ -13,7 +13,7 @@ from cryptography.x509 import ocsp
 
 from kofu.card.element import SecureElement
 from kofu.card.reader import JpkiCard, PinError
-from kofu.center.auth import ChallengeBook, ocsp_status, verify_response
+from kofu.center.domain.auth import ChallengeBook, ocsp_status, verify_response
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
@@ -216,7 +216,7 @@ def test_a_clock_behind_tolerates_skew_and_names_not_yet_valid(
 
 
 def test_a_skew_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kofu.center.auth import seconds_from_env
+    from kofu.center.bootstrap import seconds_from_env
     from kofu.core.errors import InvalidInput
 
     monkeypatch.delenv("KOFU_CLOCK_SKEW", raising=False)

@@ -13,7 +13,7 @@ from center_world import center_for, count_rows, make_world
 from sqlalchemy import select
 
 from kofu.card.storage import save_card
-from kofu.center import tables as ct
+from kofu.center.adapters import tables as ct
 from kofu.center.api.app import create_app
 from kofu.city.adapters import tables as cityt
 from kofu.core.link import Link

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from kofu.contracts import Contract
+from kofu.contracts.citylink import (
+    CertifiedResident,
+    CitylinkAddress,
+    CitylinkRefusal,
+    MoveInNotice,
+    MoveInReceipt,
+    MoveOutData,
+    MovingCard,
+    MovingPerson,
+    WideAreaAnswer,
+    WideAreaRequest,
+)
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import (
     BasicFacts,
@@ -20,7 +32,22 @@ from kofu.contracts.jpki import (
     RevocationRequest,
     Revoked,
 )
-from kofu.contracts.juki import IdentityReport, IdentityReports, JukiStore, ReportCounts
+from kofu.contracts.juki import (
+    CodeBlock,
+    CodeBlockRequest,
+    Disclosure,
+    HeldRecords,
+    IdentityNotice,
+    IdentityNotices,
+    IdentityReport,
+    IdentityReports,
+    JukiStore,
+    NoticeReceipt,
+    ProvidedIdentity,
+    Provision,
+    ReportCounts,
+    SequenceRefusal,
+)
 from kofu.contracts.kiosk import (
     ConnectedCity,
     DomicileRequest,
@@ -85,7 +112,122 @@ _REPORT = IdentityReport(
     since=date(2020, 4, 1),
 )
 
+_AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+_NOTICE = IdentityNotice(
+    seq=1, record=_REPORT, reason="move_in", effective=date(2026, 11, 20), recorded_at=_AT
+)
+_PROVISION = Provision(provision_id="prv-1", agency="a", purpose="p", provided_at=_AT)
+_RC = str(ResidentCode.from_base("1234567890"))
+_ADDRESS = CitylinkAddress(prefecture="岩手県", city="花巻市", town="東和町北成島", block="1番地")
+_CERTIFIED = CertifiedResident(
+    name="花巻　花子",
+    kana="ハナマキ　ハナコ",
+    birth_date=date(1990, 5, 10),
+    sex="female",
+    relationship="世帯主",
+    became_resident_on=date(2015, 1, 27),
+    address_set_on=date(2015, 1, 27),
+    notified_on=date(2015, 1, 27),
+    previous_address=_ADDRESS,
+)
+_CARD = MovingCard(
+    card_id="112186-20260101-0001",
+    auth_serial="c0ffee",
+    state="active",
+    expires_on=date(2036, 1, 1),
+    certificates_expire_on=date(2031, 1, 1),
+    issuer_secret="00" * 32,
+)
+_MOVER = MovingPerson(
+    resident_code=_RC,
+    individual_number=str(IndividualNumber.from_base("12345678901")),
+    name="深谷　花子",
+    kana="フカヤ　ハナコ",
+    birth_date=date(1990, 5, 10),
+    sex="female",
+    relationship="世帯主",
+    domicile="埼玉県深谷市仲町1番地",
+    domicile_head="深谷　花子",
+    card=_CARD,
+)
+_REFUSAL = CitylinkRefusal(reason="wide_area_refused", message="m", message_ja="m")
+
 EXAMPLES = [
+    Example(_ADDRESS, "town", 5),
+    Example(
+        WideAreaRequest(
+            request_id="wa-00000001", issuing_city="112186", resident=_RC, id_check="licence"
+        ),
+        "id_check",
+        "passport",
+    ),
+    Example(_CERTIFIED, "birth_date", "soon"),
+    Example(_REFUSAL, "reason", 3),
+    Example(
+        WideAreaAnswer(
+            request_id="wa-00000001",
+            home_city="032051",
+            home_city_name="岩手県花巻市",
+            state="issued",
+            address=_ADDRESS,
+            household_head="花巻　花子",
+            members=(_CERTIFIED,),
+            subjects=(_RC,),
+        ),
+        "state",
+        "printed",
+    ),
+    Example(
+        WideAreaAnswer(
+            request_id="wa-00000001",
+            home_city="032051",
+            home_city_name="岩手県花巻市",
+            state="refused",
+            refusal=_REFUSAL,
+        ),
+        "items",
+        "domicile",
+    ),
+    Example(_CARD, "state", "lost"),
+    Example(_MOVER, "individual_number", 123),
+    Example(
+        MoveOutData(
+            move_out_id="mo-00000001",
+            from_city="112186",
+            to_city="032051",
+            state="planned",
+            notified_on=date(2026, 11, 24),
+            planned_on=date(2026, 11, 30),
+            channel="online",
+            old_address=_ADDRESS,
+            destination=_ADDRESS,
+            household_head="深谷　花子",
+            members=(_MOVER,),
+        ),
+        "channel",
+        "fax",
+    ),
+    Example(
+        MoveInNotice(
+            move_out_id="mo-00000001",
+            to_city="032051",
+            moved_on=date(2026, 12, 1),
+            notified_on=date(2026, 12, 2),
+            residents=(_RC,),
+        ),
+        "residents",
+        _RC,
+    ),
+    Example(
+        MoveInReceipt(
+            move_out_id="mo-00000001",
+            state="moved_in",
+            closed_at=datetime(2026, 12, 2, 3, 0, tzinfo=UTC),
+            first=True,
+        ),
+        "first",
+        "yes",
+    ),
     Example(
         IssueOptions(household="all", items=("head",), fiscal_year=None), "fiscal_year", "2025"
     ),
@@ -206,6 +348,34 @@ EXAMPLES = [
     Example(IdentityReports(city="112186", records=(_REPORT,)), "records", _REPORT.name),
     Example(ReportCounts(stored=1, replaced=0, unchanged=2), "stored", 1.5),
     Example(JukiStore(store_id="0f3c"), "store_id", 15),
+    Example(_NOTICE, "seq", "1"),
+    Example(IdentityNotices(sender="city-112186", notices=(_NOTICE,)), "sender", 112186),
+    Example(
+        NoticeReceipt(sender="pref-11", applied_through=4, applied=1, already=0), "applied", "1"
+    ),
+    Example(
+        SequenceRefusal(error="Conflict", reason="sequence_gap", message="send 5", expected_seq=5),
+        "expected_seq",
+        "5",
+    ),
+    Example(CodeBlockRequest(request_id="blk-00000001", holder="pref-11", count=10), "count", "10"),
+    Example(CodeBlock(block_id="national-1", holder="pref-11", first=1, count=10), "first", "1"),
+    Example(HeldRecords(city=_REPORT.city, held_by="pref-11", records=(_REPORT,)), "records", 1),
+    Example(
+        ProvidedIdentity(
+            provision_id="prv-1", record=_REPORT, agency="a", purpose="p", provided_at=_AT
+        ),
+        "provided_at",
+        "soon",
+    ),
+    Example(_PROVISION, "agency", 1),
+    Example(
+        Disclosure(
+            resident_code=_REPORT.resident_code, records=(_REPORT,), provisions=(_PROVISION,)
+        ),
+        "provisions",
+        1,
+    ),
     Example(SessionOpened(session="s-1", challenge_b64="AAEC"), "challenge_b64", b"x"),
     Example(SignIn(certificate_b64="MIIB", signature_b64="AAEC"), "signature_b64", 1),
     Example(SignedIn(authenticated=True, valid_until=datetime(2031, 1, 1)), "authenticated", False),

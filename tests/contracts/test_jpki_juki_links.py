@@ -11,8 +11,8 @@ from contract_examples import _REPORT, call, check_published, named_fields
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from kofu.center import links as center_links
-from kofu.center import service as center_service
+from kofu.center.adapters import links as center_links
+from kofu.center.domain import ports as center_ports
 from kofu.city.adapters import jpki_http, juki_http
 from kofu.city.domain import juki_report, ports
 from kofu.contracts import Contract
@@ -93,7 +93,7 @@ def test_both_sides_import_the_same_classes() -> None:
     assert center_links.IdentityReport is IdentityReport
     assert juki_http.IdentityReports is IdentityReports and ports.IdentityReport is IdentityReport
     assert juki_report.IdentityReport is IdentityReport
-    assert center_service.IdentityReport is IdentityReport
+    assert center_ports.IdentityReport is IdentityReport
 
 
 def test_the_contracts_names_are_the_partys() -> None:

@@ -33,8 +33,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from kofu.center.anti_forgery import protect
-from kofu.center.signing import center_signer, published_certificates, published_folder
+from kofu.center.adapters.signing import center_signer, published_certificates, published_folder
+from kofu.center.services.anti_forgery import protect
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.issuance import compose

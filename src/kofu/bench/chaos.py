@@ -268,7 +268,7 @@ def _books(home: Path) -> tuple[list[tuple[str, str, str | None]], list[str], in
     the center's holder-mismatch alarms.  Read from the parties' stores after the run."""
     from sqlalchemy import func, select
 
-    from kofu.center import tables as center_tables
+    from kofu.center.adapters import tables as center_tables
     from kofu.city.adapters import tables as city_tables
     from kofu.core.db import make_engine
 

@@ -190,7 +190,7 @@ def _read_back(lanes: list[_Kiosk]) -> None:
 
 def _signed_holder(path: Path, home: Path) -> str:
     """The holder digest the print's QR code carries, its signature checked (then removed)."""
-    from kofu.center.signing import published_certificates, published_folder
+    from kofu.center.adapters.signing import published_certificates, published_folder
     from kofu.documents.payload import open_payload
     from kofu.documents.verify import read_codes
 

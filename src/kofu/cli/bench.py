@@ -170,6 +170,52 @@ def chaos(
         typer.echo(f"{key:<22} {value}")
 
 
+@app.command("juki")
+def juki(
+    residents: Annotated[
+        int, typer.Option(min=1, max=200_000, help="the city's first load")
+    ] = 5_000,
+    changes: Annotated[int, typer.Option(min=0, max=10_000, help="births, one at a time")] = 200,
+    cities: Annotated[
+        str, typer.Option(help="simulated cities reporting at once, comma-separated")
+    ] = "10,100,1000",
+    per_city: Annotated[int, typer.Option(min=1, max=500, help="notices each city sends")] = 5,
+    seconds: Annotated[float, typer.Option(min=5, help="bound on each measurement")] = 120,
+    as_json: Json = False,
+) -> None:
+    """Register changes reaching the national server: records/s, lag p50/p99, cities at once."""
+    from kofu.bench.juki import bench_juki
+
+    counts = [int(c) for c in cities.split(",") if c.strip()]
+    result = bench_juki(
+        residents=residents,
+        changes=changes,
+        counts=counts,
+        per_city=per_city,
+        seconds=seconds,
+        postgres_url=os.environ.get("KOFU_DATABASE_URL"),
+    )
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+        return
+    for backend in ("sqlite", "postgresql"):
+        r = result[backend]
+        if "skipped" in r:
+            typer.echo(f"{backend:<10} skipped: {r['skipped']}")
+            continue
+        load, ch = r["load"], r["changes"]
+        typer.echo(
+            f"{backend:<10} load {load['records']:,} records at {load['records_per_second']:,}/s; "
+            f"{ch['changes']} changes lag p50 {ch.get('lag_p50_s')} s p99 {ch.get('lag_p99_s')} s"
+        )
+        for c in r["cities"]:
+            typer.echo(
+                f"{'':<10} {c['cities']:>5} cities × {per_city}: {c['records_per_second']:,}/s, "
+                f"lag p50 {c.get('lag_p50_s')} s p99 {c.get('lag_p99_s')} s"
+            )
+
+
 @app.command("evaluation")
 def evaluation(
     records: Annotated[int, typer.Option(help="activity records in the log")] = 10_000_000,

@@ -170,8 +170,8 @@ def issue_samples(out: Path, residents: int, as_json: bool) -> None:
 
 def _store_sample(out: Path) -> Path:
     """The Hanamaki residence certificate as a store prints it: signed QR and 「複写」 layer."""
-    from kofu.center.anti_forgery import protect
-    from kofu.center.signing import center_signer
+    from kofu.center.adapters.signing import center_signer
+    from kofu.center.services.anti_forgery import protect
     from kofu.core.holder import holder_digest
 
     source = out / DEMO_CITIES[1] / "juminhyo.pdf"

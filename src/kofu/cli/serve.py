@@ -67,34 +67,107 @@ def jpki(
 def juki(
     port: Port = 0,
     workers: Workers = 1,
+    prefecture: Annotated[
+        str | None,
+        typer.Option(
+            "--prefecture", help="run the server of this prefecture (two digits, e.g. 11)"
+        ),
+    ] = None,
+    national: Annotated[
+        bool, typer.Option("--national", help="the national server, fed by prefecture servers only")
+    ] = False,
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="with --prefecture: the national server's https URL (default: its file)"),
+    ] = None,
 ) -> None:
-    """The national directory (本人確認情報): cities report over mTLS, the center asks."""
+    """A Juki-net server (本人確認情報): a prefecture's, or the national one.
+
+    Alone (no option) it is the national server that cities may also report
+    to directly, as before prefecture servers existed.
+    """
     from kofu.core.db import make_engine, migrate
+    from kofu.core.errors import InvalidInput
     from kofu.juki.api.app import create_app
-    from kofu.juki.services.directory import JukiDirectory
+    from kofu.juki.domain.network import Role
+    from kofu.juki.services.network import JukiNode
 
     with guarded():
         conf = settings()
-        db_url, schema = conf.database_for("juki")
+        if prefecture is not None and (national or not _is_prefecture(prefecture)):
+            raise InvalidInput(
+                "--prefecture takes a prefecture's two digits (01 to 47), without --national",
+                field="prefecture",
+            )
+        role = (
+            Role("prefecture", prefecture) if prefecture else Role("national", direct=not national)
+        )
+        store = "juki" if role.kind == "national" else f"juki_pref_{prefecture}"
+        db_url, schema = conf.database_for(store)
         engine = make_engine(db_url, schema)
         migrate(engine, "juki")
-        identity = network_identity(conf.home, "juki", "lgwan")
+        name = role.network_name if national or prefecture else "juki"
+        identity = network_identity(conf.home, name, "lgwan")
         clock = clock_from_env(running=True)
+        JukiNode(engine, clock, role)  # refuses a store made for another role, before serving
+        job = _juki_upstream(conf, role, upstream) if role.kind == "prefecture" else None
 
         def build() -> object:
             engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(JukiDirectory(engine, clock))
+            return create_app(JukiNode(engine, clock, role), (1.0, job) if job else None)
 
         port = port or free_port()
         base = f"https://127.0.0.1:{port}"
         ready: dict[str, object] = {
             "service": "juki",
+            "role": role.name,
             "url": base,
             "residents": f"{base}/residents/{{resident_code}}",
             "docs": f"{base}/docs",
             "tls": {"ca": str(identity.ca)},
         }
+        _publish_juki(conf, role.name, ready)
         serve_forever(build, port, ready, identity, workers)
+
+
+def _is_prefecture(text: str) -> bool:
+    return len(text) == 2 and text.isdigit() and 1 <= int(text) <= 47
+
+
+def _publish_juki(conf: Settings, name: str, ready: dict[str, object]) -> None:
+    """Write the server's ready line where the CLI finds it (KOFU_HOME/juki-net/NAME.json)."""
+    import json
+
+    folder = conf.home / "juki-net"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(ready, ensure_ascii=False) + "\n")
+
+
+def _juki_upstream(conf: Settings, role: object, upstream: str | None) -> Callable[[], object]:
+    """A prefecture's server's turn: stock codes and forward notices to the national server."""
+    from kofu.cli.wiring import juki_url
+    from kofu.core.jukilink import JukiLink
+    from kofu.core.link import Link
+    from kofu.core.network import client_context
+    from kofu.juki.domain.network import Role
+    from kofu.juki.services.network import JukiNode, upstream_turn
+
+    assert isinstance(role, Role)
+    url = upstream or juki_url(conf, "national")
+    links: list[JukiLink] = []  # made in the worker, after the fork
+    nodes: list[JukiNode] = []
+
+    def turn() -> object:
+        if not links:
+            lgwan = network_identity(conf.home, role.network_name, "lgwan")
+            links.append(JukiLink(url, Link(client_context(lgwan), timeout=30), role.name))
+            db_url, schema = conf.database_for(f"juki_pref_{role.prefecture}")
+            from kofu.core.db import make_engine
+
+            nodes.append(JukiNode(make_engine(db_url, schema), clock_from_env(running=True), role))
+        return upstream_turn(nodes[0], links[0])
+
+    return turn
 
 
 @app.command("city")
@@ -107,10 +180,13 @@ def city(
     workers: Workers = 1,
     juki: Annotated[
         str | None,
-        typer.Option("--juki", help="juki's https URL: report changed records to it every 2 s"),
+        typer.Option(
+            "--juki", help="its prefecture's Juki-net server (https URL): the CS sends to it"
+        ),
     ] = None,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
+    from kofu.city.adapters.citylink import publish_address
     from kofu.city.adapters.config import load_store_rules
     from kofu.city.adapters.uow import CityUnitOfWork
     from kofu.city.api.app import create_app
@@ -128,11 +204,14 @@ def city(
         clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
 
         report = _juki_report(conf, city, engine, juki, clock) if juki else None
+        if identity is not None:  # other cities find it in the LGWAN address book
+            report = _with_notices(conf, city, engine, juki, clock, report)
+            publish_address(conf.home, city, base, juki)
         register_fonts()  # parsed once here, shared by the forked workers
 
         def build() -> object:
             engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(engine, city, clock, rules, (2.0, report) if report else None)
+            return create_app(engine, city, clock, rules, (1.0, report) if report else None)
 
         ready: dict[str, object] = {
             "service": "city",
@@ -151,33 +230,54 @@ def city(
 def _juki_report(
     conf: Settings, city: str, engine: Engine, juki: str, clock: Clock
 ) -> Callable[[], object]:
-    """The report to juki, made by whichever worker holds the city's lock at the time."""
+    """The city's CS turn (notices, codes), made by whichever worker holds the city's lock."""
     import fcntl
 
-    import httpx
-
-    from kofu.city.adapters.juki_http import HttpJuki
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.services.juki_feed import report_to_juki
+    from kofu.city.services.juki_cs import cs_turn
+    from kofu.core.jukilink import JukiLink
+    from kofu.core.link import Link
     from kofu.core.network import client_context
 
     lock_path = conf.home / f"city-{city}.juki.lock"
-    links: list[HttpJuki] = []  # made in the worker, after the fork
+    links: list[JukiLink] = []  # made in the worker, after the fork
 
     def report() -> object:
         if not links:
             lgwan = network_identity(conf.home, f"city-{city}", "lgwan")
-            links.append(HttpJuki(juki, httpx.Client(verify=client_context(lgwan), timeout=30)))
-        link = links[0]
+            links.append(JukiLink(juki, Link(client_context(lgwan), timeout=30), f"city-{city}"))
         with lock_path.open("a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return None  # another worker is reporting
-            uow = CityUnitOfWork(engine, today=clock.today())
-            return report_to_juki(uow=uow, juki=link, clock=clock)
+            return cs_turn(engine, links[0], clock.today())
 
     return report
+
+
+def _with_notices(
+    conf: Settings,
+    city: str,
+    engine: Engine,
+    juki: str | None,
+    clock: Clock,
+    report: Callable[[], object] | None,
+) -> Callable[[], object]:
+    """The background turn, plus the 転入通知 still owed to old cities (special move-ins)."""
+    from kofu.city.adapters.citylink import CityLink
+    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.services.special_move import deliver_notices
+
+    links: list[CityLink] = []  # made in the worker, after the fork
+
+    def turn() -> object:
+        if not links:
+            links.append(CityLink(conf, city, juki))
+        uow = CityUnitOfWork(engine, today=clock.today())
+        sent = deliver_notices(uow=uow, network=links[0], clock=clock)
+        return (report() if report else None), sent
+
+    return turn
 
 
 @app.command("center")
@@ -204,74 +304,35 @@ def center(
     ] = 45,
 ) -> None:
     """The issuance center: kiosks in over mTLS, cities out over mTLS, the authority for status."""
-    import httpx
-    from cryptography import x509
-
-    from kofu.center.api.app import create_app
-    from kofu.center.auth import seconds_from_env
-    from kofu.center.links import HttpCities, HttpDirectory, HttpJuki
-    from kofu.center.service import CenterService
-    from kofu.center.signing import center_signer, published_folder
-    from kofu.core.db import make_engine, migrate
-    from kofu.core.errors import InvalidInput
-    from kofu.core.network import client_context
-    from kofu.documents.stamp import prepare as prepare_stamp
+    from kofu.center.bootstrap import city_urls, prepare_center
 
     with guarded():
         conf = settings()
-        urls = {}
-        for item in cities:
-            code, sep, url = item.partition("=")
-            if not sep or not url.startswith("https://"):
-                raise InvalidInput(f"--city takes CODE=https://..., not {item!r}", field="city")
-            urls[code] = url
-        if not jpki.startswith("https://"):
-            raise InvalidInput(
-                f"--jpki takes the authority's private https URL, not {jpki!r}", field="jpki"
-            )
-        identity = network_identity(conf.home, "center")  # the kiosks' side
-        lgwan = network_identity(conf.home, "center", "lgwan")  # the cities' and jpki's side
-        with httpx.Client(verify=client_context(lgwan), timeout=10) as link:  # the trust anchor
-            issuer = x509.load_der_x509_certificate(
-                link.get(f"{jpki.rstrip('/')}/ca/auth.der").raise_for_status().content
-            )
-        db_url, schema = conf.database_for("center")
-        engine = make_engine(db_url, schema)
-        migrate(engine, "center")
-        clock, signer = clock_from_env(running=True), center_signer(conf.home)
-        skew = seconds_from_env("KOFU_CLOCK_SKEW", 300)  # clocks of two services differ this much
-        keep_good = seconds_from_env("KOFU_OCSP_CACHE", 5)  # a "good" OCSP answer reused this long
-        prepare_stamp()  # fonts and the fixed layer once here, shared by the forked workers
-
-        def build() -> object:
-            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            service = CenterService(
-                engine,
-                clock,
-                signer,
-                issuer,
-                HttpDirectory(jpki, issuer, clock, lgwan, keep_good, skew),
-                HttpCities(urls, lgwan),
-                timedelta(seconds=print_timeout),
-                HttpJuki(juki, lgwan) if juki else None,
-                clock_skew=skew,
-                request_lease=timedelta(seconds=request_lease),
-            )
-            return create_app(service, sweep_every=min(30.0, print_timeout / 5, request_lease / 5))
-
+        built = prepare_center(
+            conf,
+            jpki=jpki,
+            cities=city_urls(cities),
+            juki=juki,
+            print_timeout=timedelta(seconds=print_timeout),
+            request_lease=timedelta(seconds=request_lease),
+        )
         port = port or free_port()
-        base = f"https://127.0.0.1:{port}"
-        ready: dict[str, object] = {
-            "service": "center",
-            "url": base,
-            "status": f"{base}/status",
-            "docs": f"{base}/docs",
-            "cities": urls,
-            "juki": juki,
-            "published_keys": str(published_folder(conf.home)),
-            "tls": {"ca": str(identity.ca)},
-        }
-        serve_forever(build, port, ready, identity, workers)
+        serve_forever(built.app, port, built.ready(port), built.kiosks, workers)
+
+
+@app.command("office")
+def office(
+    city: Annotated[str, typer.Option("--city", help="local government code, e.g. 112186")],
+    port: Port = 0,
+    jpki: Annotated[
+        str | None,
+        typer.Option("--jpki", help="the authority's private https URL, for the card desk"),
+    ] = None,
+) -> None:
+    """One city's office web app (窓口) on HTTPS; staff sign in with their password."""
+    from kofu.cli.office import serve_office
+
+    serve_office(city, port, jpki)
 
 
 @app.command("kiosk")

@@ -52,13 +52,10 @@ def settle(
 
 def _read(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The settlement from the center's own store (on this machine)."""
-    from kofu.center.service import settlement
-    from kofu.core.db import make_engine, migrate
+    from kofu.center.bootstrap import center_units
+    from kofu.center.services.operator import settlement
 
-    url, schema = settings().database_for("center")
-    engine = make_engine(url, schema)
-    migrate(engine, "center")
-    return settlement(engine, start, end)
+    return settlement(center_units(settings()), start, end)
 
 
 def _asked(center: str, month: str) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ def up(
         list[str] | None,
         typer.Option(
             "--port",
-            help="NAME=PORT for jpki, juki, center, kiosk or a city code (repeat); "
+            help="NAME=PORT for jpki, juki, juki-pref-NN, center, kiosk or a city code (repeat); "
             f"default {PORTS_ENV} or free ports",
         ),
     ] = None,
@@ -95,7 +95,7 @@ def up(
         int, typer.Option(min=0, help="restarts of one service within 5 minutes before giving up")
     ] = 5,
 ) -> None:
-    """Start jpki, the issuance center and the two demo cities; print one JSON line when ready."""
+    """Start jpki, Juki-net (national and prefecture servers), the center and the demo cities."""
     from kofu.cli.samples import DEMO_CITIES, ensure_seeded, issue_samples
 
     env = dict(os.environ)
@@ -104,7 +104,11 @@ def up(
     keeper = Supervisor(env, max_restarts=max_restarts, say=_say)
     try:
         with guarded():
-            ports = _ports(port, ("jpki", "juki", "center", "kiosk", *DEMO_CITIES))
+            offices = [f"office-{c}" for c in DEMO_CITIES]
+            prefectures = sorted({c[:2] for c in DEMO_CITIES})  # Juki-net: one server each
+            pref_names = [f"juki-pref-{p}" for p in prefectures]
+            names = ("jpki", "juki", *pref_names, "center", "kiosk", *DEMO_CITIES, *offices)
+            ports = _ports(port, names)
             for code in DEMO_CITIES:
                 ensure_seeded(code, residents)
             samples = settings().home / "samples"
@@ -114,12 +118,20 @@ def up(
             jpki, juki = keeper.start(
                 [
                     ("jpki", ["serve", "jpki", *ports["jpki"]]),
-                    ("juki", ["serve", "juki", *ports["juki"]]),
+                    ("juki", ["serve", "juki", "--national", *ports["juki"]]),
                 ]
             )
-            city_args = ["serve", "city", "--mtls", "--juki", juki["url"]]
+            pref_args = ["serve", "juki", "--upstream", juki["url"], "--prefecture"]
+            started_prefs = keeper.start(
+                [(f"juki-pref-{p}", [*pref_args, p, *ports[f"juki-pref-{p}"]]) for p in prefectures]
+            )
+            prefs = dict(zip(prefectures, started_prefs, strict=True))
+            city_args = ["serve", "city", "--mtls", "--juki"]
             started = keeper.start(
-                [(f"city-{c}", [*city_args, "--city", c, *ports[c]]) for c in DEMO_CITIES]
+                [
+                    (f"city-{c}", [*city_args, prefs[c[:2]]["url"], "--city", c, *ports[c]])
+                    for c in DEMO_CITIES
+                ]
             )
             cities = dict(zip(DEMO_CITIES, started, strict=True))
             links = [f"--city={c}={r['url']}" for c, r in cities.items()]
@@ -130,12 +142,24 @@ def up(
             wait_for_juki(settings(), juki["url"], list(cities), 300, say=True)  # … they report
             center = keeper.ready("center")
             kiosk_args = ["serve", "kiosk", "--center", center["url"], *ports["kiosk"]]
-            (kiosk_page,) = keeper.start([("kiosk", kiosk_args)])
+            staff_file = _demo_staff(DEMO_CITIES)
+            office_args = ["serve", "office", "--jpki", jpki["private"]]
+            kiosk_page, *office_pages = keeper.start(
+                [
+                    ("kiosk", kiosk_args),
+                    *[
+                        (f"office-{c}", [*office_args, "--city", c, *ports[f"office-{c}"]])
+                        for c in DEMO_CITIES
+                    ],
+                ]
+            )
             emit(
                 {
                     "jpki": jpki["url"],
                     "jpki_private": jpki["private"],
                     "juki": juki["url"],
+                    "juki_national": juki["url"],
+                    "juki_prefectures": {p: r["url"] for p, r in prefs.items()},
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
                     "kiosk": kiosk_page["url"],
@@ -144,6 +168,10 @@ def up(
                     "cards": cards,
                     "samples": str(samples),
                     "home": str(settings().home),
+                    "offices": {
+                        c: r["url"] for c, r in zip(DEMO_CITIES, office_pages, strict=True)
+                    },
+                    "staff_passwords": str(staff_file),
                 }
             )
             sys.stdout.flush()
@@ -180,6 +208,20 @@ def _domiciled_card(jpki_url: str, env: dict[str, str]) -> dict[str, Any]:
     facts = ensure_domiciled_demo()
     card = _demo_card(facts["city"], jpki_url, env, facts["resident_code"], "domiciled")
     return card | {k: facts[k] for k in ("domicile_city", "domicile", "head")}
+
+
+def _demo_staff(cities: tuple[str, ...] | list[str]) -> str:
+    """One account per role in each demo city on its first start; passwords in a 0600 file."""
+    import json
+
+    from kofu.cli.office import ensure_demo_staff, write_secret_json
+
+    path = settings().home / "office-staff.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    made = {c: p for c in cities if (p := ensure_demo_staff(c, settings())) is not None}
+    if made:
+        write_secret_json(path, known | made)
+    return str(path)
 
 
 def _interrupt(*_: object) -> None:

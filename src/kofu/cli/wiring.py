@@ -117,3 +117,20 @@ def _remote(url: str, home: Path, city: str) -> HttpAuthority:
 @cache
 def _local(settings: Settings, base_url: str) -> LocalAuthority:
     return LocalAuthority(settings, base_url)
+
+
+def juki_url(settings: Settings, name: str) -> str:
+    """The URL of a running Juki-net server: ``national`` or ``pref-11`` (from its ready file)."""
+    import json
+
+    from kofu.core.errors import NotFound
+
+    path = settings.home / "juki-net" / f"{name}.json"
+    try:
+        return str(json.loads(path.read_text())["url"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise NotFound(
+            f"no Juki-net server {name} has been started under this KOFU_HOME "
+            f"(start it with kofu up, or kofu serve juki); or give its URL",
+            field="juki",
+        ) from exc

@@ -12,7 +12,7 @@ Every error names the problem in words; a refusal also carries a stable
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "InvalidInput", "KofuError", "NotFound", "Refused"]
+__all__ = ["Conflict", "InvalidInput", "KofuError", "NotFound", "Refused", "SequenceGap"]
 
 
 class KofuError(Exception):
@@ -65,4 +65,23 @@ class Refused(KofuError):
         out = super().to_dict()
         out["reason"] = self.reason
         out["message_ja"] = self.message_ja
+        return out
+
+
+class SequenceGap(Conflict):
+    """A numbered message past the next one the receiver expects (or contradicting one it has).
+
+    Juki-net applies a sender's notices strictly in order: the answer names
+    ``expected``, the seq the sender must send next, so it can rewind.
+    """
+
+    def __init__(self, message: str, *, expected: int, reason: str = "sequence_gap") -> None:
+        super().__init__(message, field="seq")
+        self.expected = expected
+        self.reason = reason
+
+    def to_dict(self) -> dict[str, str]:
+        out = super().to_dict()
+        out["reason"] = self.reason
+        out["expected_seq"] = self.expected  # type: ignore[assignment]  # a number on the wire
         return out

@@ -72,6 +72,9 @@ class Certification:
     mayor_name: str
     city_code: str
     issue_number: int  # 発行番号
+    # 発行番号 as the standard prints it on every page (jyuki-stnd 5.5): issue date, city,
+    # terminal, printer, serial; the page m/n follows.  Empty: 第N号 on the last page only.
+    issue_label: str = ""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ def _render(doc: Certificate, mincho: str, gothic: str, *, reserve: bool) -> byt
         gothic,
         subject=f"{c.city_code}:{c.issue_number}",
         common=common if reserve else "",
+        foot=c.issue_label,
     )
     sheet.heading(doc.title)
     draw(sheet, doc)
@@ -47,7 +48,7 @@ def _render(doc: Certificate, mincho: str, gothic: str, *, reserve: bool) -> byt
         f"{c.prefecture}{c.mayor_title}",
         c.mayor_name,
         mayor_seal_png(c.mayor_title),
-        f"発行番号　第{c.issue_number:07d}号",
+        "" if c.issue_label else f"発行番号　第{c.issue_number:07d}号",
     )
     return sheet.finish()
 

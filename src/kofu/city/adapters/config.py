@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kofu.city.domain.certificates import Item
 from kofu.city.domain.store_rules import StoreRules
 from kofu.core.errors import InvalidInput
 
-__all__ = ["load_store_rules"]
+__all__ = ["load_certificate_defaults", "load_store_rules"]
 
 _SHIPPED = Path(__file__).resolve().parent.parent / "config"
 
@@ -46,3 +47,27 @@ def load_store_rules(home: Path, code: str) -> StoreRules:
             where = ".".join(str(p) for p in first["loc"])
             raise InvalidInput(f"{path}: {where}: {first['msg']}", field="config") from exc
     return StoreRules()
+
+
+def load_certificate_defaults(home: Path, code: str) -> frozenset[Item]:
+    """The items the city prints on a residence certificate unless asked not to.
+
+    ``[certificates] default_items`` in the city's file (jyuki-stnd 5.1: each
+    omittable item defaults to printed or omitted as the city decides); none
+    when the file says nothing.
+    """
+    for path in (home / "cities" / f"{code}.toml", _SHIPPED / f"{code}.toml"):
+        if not path.exists():
+            continue
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            names = doc.get("certificates", {}).get("default_items", [])
+            return frozenset(Item(name) for name in names)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"{path}: {exc}", field="config") from exc
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(
+                f"{path}: certificates.default_items: one of {', '.join(i.value for i in Item)}",
+                field="config",
+            ) from exc
+    return frozenset()

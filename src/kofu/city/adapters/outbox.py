@@ -57,6 +57,15 @@ class SqlOutbox:
             for r in rows
         ]
 
+    def pending_targets(self, prefix: str) -> list[str]:
+        """The targets starting with ``prefix`` that have undelivered messages, without it."""
+        rows = self.conn.execute(
+            select(t.outbox.c.target)
+            .where(t.outbox.c.target.startswith(prefix), t.outbox.c.delivered_at.is_(None))
+            .distinct()
+        )
+        return sorted(r[0][len(prefix) :] for r in rows)
+
     def delivered(self, message_id: str, at: datetime) -> None:
         self.conn.execute(
             update(t.outbox).where(t.outbox.c.message_id == message_id).values(delivered_at=at)

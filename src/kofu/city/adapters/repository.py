@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,9 +18,11 @@ from sqlalchemy.engine import Connection
 from kofu.city.adapters import tables as t
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.domicile import DomicileRegistration
+from kofu.city.domain.kinship import household_order
 from kofu.city.domain.model import (
     FamilyRegister,
     IssuanceBlock,
+    IssuanceLogEntry,
     Resident,
     SealRegistration,
     SupportMeasure,
@@ -92,6 +95,10 @@ class SqlRegisters:
         self._rng = rng or random.SystemRandom()
         self._towns: dict[str, str] | None = None
         self.today = today or datetime.now(JST).date()
+        # Juki-net's CS outbox (kofu.city.adapters.juki_cs): told of every stored change in
+        # effect today, in the same transaction, so a change is never lost nor sent alone.
+        self.on_change: Callable[[Resident | None, Resident, int, date, str], object] | None = None
+        self.take_code: Callable[[], str | None] | None = None  # from the CS's code blocks
 
     # --- the city itself ---------------------------------------------------------------
 
@@ -134,6 +141,9 @@ class SqlRegisters:
             .where(t.residents.c.resident_code == row.resident_code)
             .values(values)
         )
+        if self.on_change is not None:  # a planned change has come due: it happens now
+            before = Resident.model_validate_json(row.data)
+            self.on_change(before, now.record, now.version, now.effective, now.kind)
         return now.record
 
     def resident(self, resident_code: str) -> Resident | None:
@@ -167,7 +177,9 @@ class SqlRegisters:
         version = (last or 0) + 1
         row = resident_row(resident, version)
         pending = self.conn.execute(
-            select(t.residents.c.next_change_on).where(t.residents.c.resident_code == code)
+            select(t.residents.c.next_change_on, t.residents.c.data).where(
+                t.residents.c.resident_code == code
+            )
         ).first()
         if pending is None:
             self.conn.execute(insert(t.residents).values(row))
@@ -191,14 +203,28 @@ class SqlRegisters:
                 data=row["data"],
             )
         )
+        if self.on_change is not None and (pending is None or effective <= self.today):
+            before = None if pending is None else Resident.model_validate_json(pending.data)
+            self.on_change(before, resident, version, effective, kind)
         return version
 
     def household(self, household_id: str) -> list[Resident]:
-        """Live members of a household today, head first, then by date of birth."""
+        """Live members of a household today, in the standard's order (jyuki-stnd 5.2)."""
         rows = self.conn.execute(_HOUSEHOLD, {"b_household": household_id})
         members = [m for m in (self._current(row) for row in rows) if m.is_resident]
         members = [m for m in members if m.household_id == household_id]
-        return sorted(members, key=lambda m: (m.relationship != "世帯主", m.birth_date))
+        return household_order(members)
+
+    def former_household(self, household_id: str) -> list[Resident]:
+        """Removed records (除票) that were of a household when removed."""
+        r = t.residents
+        rows = self.conn.execute(
+            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).where(
+                r.c.household_id == household_id, r.c.status != "resident"
+            )
+        )
+        members = [self._current(row) for row in rows]
+        return [m for m in members if not m.is_resident and m.household_id == household_id]
 
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]:
         r = t.residents
@@ -275,6 +301,13 @@ class SqlRegisters:
                 return str(candidate)
 
     def new_resident_code(self) -> str:
+        """The next unused code of the city's block from Juki-net (未使用住民票コード).
+
+        A city never connected to Juki-net (no block ever received) makes a
+        random unused one, as the registers did before the network.
+        """
+        if self.take_code is not None and (code := self.take_code()) is not None:
+            return code
         return self._unused(
             t.residents.c.resident_code,
             lambda: ResidentCode.from_base(f"{self._rng.randrange(10**10):010d}"),
@@ -462,6 +495,9 @@ class SqlRegisters:
         resident_code: str,
         digest: str,
         detail: dict[str, Any],
+        place: str | None = None,
+        terminal: str | None = None,
+        staff_id: str | None = None,
     ) -> None:
         """交付履歴: every issued certificate with its number and content digest."""
         self.conn.execute(
@@ -474,7 +510,48 @@ class SqlRegisters:
                 "resident_code": resident_code,
                 "content_digest": digest,
                 "detail": json.dumps(detail, ensure_ascii=False),
+                "place": place,
+                "terminal": terminal,
+                "staff_id": staff_id,
             },
+        )
+
+    def _entry(self, row: Any) -> IssuanceLogEntry:
+        return IssuanceLogEntry(
+            issue_number=row.issue_number,
+            issued_at=row.issued_at,
+            channel=row.channel,
+            certificate=row.certificate,
+            resident_code=row.resident_code,
+            place=row.place,
+            terminal=row.terminal,
+            staff_id=row.staff_id,
+            detail=json.loads(row.detail),
+            disposed_on=row.disposed_on,
+            disposal_reason=row.disposal_reason,
+        )
+
+    def issuance(self, issue_number: int) -> IssuanceLogEntry | None:
+        """One line of the 交付履歴 by its 発行番号."""
+        log = t.issuance_log
+        row = self.conn.execute(select(log).where(log.c.issue_number == issue_number)).first()
+        return self._entry(row) if row is not None else None
+
+    def issuances(self, resident_code: str) -> list[IssuanceLogEntry]:
+        """交付履歴照会: what was issued for a person, oldest first."""
+        log = t.issuance_log
+        rows = self.conn.execute(
+            select(log).where(log.c.resident_code == resident_code).order_by(log.c.issue_number)
+        )
+        return [self._entry(row) for row in rows]
+
+    def dispose_issuance(self, issue_number: int, on: date, reason: str) -> None:
+        """処分情報: the copy was issued in error and destroyed."""
+        log = t.issuance_log
+        self.conn.execute(
+            update(log)
+            .where(log.c.issue_number == issue_number)
+            .values(disposed_on=on, disposal_reason=reason)
         )
 
     # --- helpers -------------------------------------------------------------------------

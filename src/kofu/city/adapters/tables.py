@@ -29,15 +29,23 @@ __all__ = [
     "activity_log",
     "card_applications",
     "cards",
+    "citylink_requests",
     "counters",
     "event_log",
     "family_registers",
     "issuance_blocks",
     "issuance_log",
     "issuance_slots",
+    "juki_code_blocks",
+    "juki_code_requests",
+    "juki_link",
+    "juki_outbox",
     "metadata",
+    "move_ins",
+    "move_outs",
     "outbox",
     "profile",
+    "resident_code_changes",
     "resident_versions",
     "residents",
     "seals",
@@ -215,6 +223,12 @@ issuance_log = Table(
     Column("resident_code", String(11), nullable=False, index=True),
     Column("content_digest", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+    # 交付履歴 (jyuki-stnd 1.3.8): where, on which terminal, by whom; and a disposal
+    Column("place", String(32)),
+    Column("terminal", String(32)),
+    Column("staff_id", String(32)),
+    Column("disposed_on", Date),
+    Column("disposal_reason", Text),
 )
 
 juki_store = Table(  # the juki store juki_reported was reported to (one row, once known)
@@ -244,6 +258,102 @@ store_requests = Table(
     Column("issue_number", Integer),
     Column("answer", Text, nullable=False),  # the JSON answer without the PDF, or the refusal
     Column("pdf", LargeBinary),  # the document as answered, byte for byte
+)
+
+# --- Juki-net, the city's communication server (CS) side (migration juki_net_cs) ---------------
+
+juki_outbox = Table(  # every change of 本人確認情報, numbered, written with the change itself
+    "juki_outbox",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("reason", String(40), nullable=False),  # 異動事由
+    Column("notice", Text, nullable=False),  # the IdentityNotice as sent, JSON
+    Column("state", String(8), nullable=False, index=True),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),  # why the last send failed, for the clerk
+    Column("created_at", Instant(), nullable=False),
+    Column("sent_at", Instant()),
+)
+
+juki_link = Table(  # one row: automatic or manual linkage (自動/手動連携), and the initial load
+    "juki_link",
+    metadata,
+    Column("name", String(8), primary_key=True),
+    Column("mode", String(8), nullable=False),  # auto, manual
+    Column("changed_at", Instant(), nullable=False),
+    Column("note", Text),
+    Column("loaded_at", Instant()),  # when every record was queued once (初期移行)
+)
+
+juki_code_blocks = (
+    Table(  # blocks of unused resident codes (未使用住民票コード) from the prefecture
+        "juki_code_blocks",
+        metadata,
+        Column("block_id", String(64), primary_key=True),
+        Column("first", BigInteger, nullable=False),  # the 10-digit base of the first code
+        Column("count", Integer, nullable=False),
+        Column("used", Integer, nullable=False),
+        Column("received_at", Instant(), nullable=False),
+    )
+)
+
+juki_code_requests = Table(  # a block asked for under this id (kept before asking: a retry
+    "juki_code_requests",  # after a crash asks with the same id and gets the same block)
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("asked_at", Instant(), nullable=False),
+    Column("block_id", String(64)),  # once received
+)
+
+resident_code_changes = Table(  # 住民票コード変更: the retired code and the one that replaced it
+    "resident_code_changes",
+    metadata,
+    Column("old_code", String(11), primary_key=True),
+    Column("new_code", String(11), nullable=False, index=True),
+    Column("changed_on", Date, nullable=False),
+    Column("channel", String(8), nullable=False),  # counter, post
+)
+
+# Juki-net services between cities (migration 0007_juki_services).
+citylink_requests = Table(  # each wide-area certificate, at the issuing and at the home city
+    "citylink_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("role", String(8), primary_key=True),  # issuing (交付地) or home (住所地)
+    Column("issuing_city", String(6), nullable=False),
+    Column("home_city", String(6), nullable=False),
+    Column("resident_code", String(11), nullable=False),
+    Column("issued_on", Date, nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # issued, refused
+    Column("reason", String(64)),
+    Column("issue_number", Integer),  # the issuing city's number for its certificate
+    Column("request_digest", String(64), nullable=False),
+    Column("answer", Text, nullable=False),  # the home city's answer, as sent
+    Column("at", Instant(), nullable=False),
+)
+
+move_outs = Table(  # 転出証明書情報 of special move-outs, kept for the destination city
+    "move_outs",
+    metadata,
+    Column("move_out_id", String(64), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("to_city", String(6), nullable=False),
+    Column("state", String(16), nullable=False),  # planned, moved_in
+    Column("data", Text, nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("closed_at", Instant()),
+)
+
+move_ins = Table(  # the move-out data each special move-in used: never twice
+    "move_ins",
+    metadata,
+    Column("move_out_id", String(64), primary_key=True),
+    Column("from_city", String(6), nullable=False),
+    Column("moved_on", Date, nullable=False),
+    Column("residents", Text, nullable=False),
+    Column("at", Instant(), nullable=False),
 )
 
 # The activity log (業務実績, kofu.city.domain.activity): append-only, one row per event or per

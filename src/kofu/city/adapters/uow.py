@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection
 
 from kofu.city.adapters.activity import SqlActivityLog
 from kofu.city.adapters.card_desk import SqlCardDesk
+from kofu.city.adapters.citylink_store import SqlCitylink
+from kofu.city.adapters.juki_cs import SqlJukiCs
 from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
 from kofu.city.adapters.repository import SqlRegisters
@@ -29,7 +31,9 @@ class CityUnitOfWork:
     cards: SqlCardDesk
     outbox: SqlOutbox
     juki: SqlJukiFeed
+    cs: SqlJukiCs  # Juki-net's communication server side: outbox, link, code blocks
     store_requests: SqlStoreRequests
+    citylink: SqlCitylink  # wide-area certificates, move-out data, move-ins
     activity: SqlActivityLog
 
     def __init__(
@@ -47,7 +51,11 @@ class CityUnitOfWork:
         self.cards = SqlCardDesk(self._conn)
         self.outbox = SqlOutbox(self._conn)
         self.juki = SqlJukiFeed(self._conn, self.registers)
+        self.cs = SqlJukiCs(self._conn, self.registers)
+        self.registers.on_change = self.cs.record  # the notice in the change's transaction
+        self.registers.take_code = self.cs.take_code
         self.store_requests = SqlStoreRequests(self._conn)
+        self.citylink = SqlCitylink(self._conn)
         self.activity = SqlActivityLog(self._conn)
         return self
 

@@ -10,6 +10,8 @@
 - ``/certificates/store/{request_id}``: what the city did under that id (issued with
   the answer, refused, unknown), and ``…/abandon`` to close an id it never answered
 - ``/card/...``: the card desk's applications, slots, notices and bookings
+- ``/citylink/...``: other cities over Juki-net (wide-area certificates, special moves;
+  see ``kofu.city.api.citylink``)
 
 Over mutual TLS the register, counter, card desk and domicile decisions
 answer only the city's own network names (``city-CODE`` and its staff,
@@ -35,6 +37,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.api.citylink import add_citylink_routes
 from kofu.city.api.dashboard import dashboard_page
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
@@ -283,6 +286,7 @@ def create_app(
 
     _card_routes(desks, uow, clock)
     app.include_router(desks)
+    add_citylink_routes(app, uow, code, clock)  # other cities over Juki-net
     return app
 
 

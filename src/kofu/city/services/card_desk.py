@@ -305,7 +305,9 @@ def prepare_handover(
     check_identity(_documents(documents))
     person = _resident(uow, app.resident_code)
     today = clock.today()
-    return app, person, card_validity_end(person.birth_date, today)
+    stay = person.foreign
+    stay_until = stay.period_of_stay_until if stay is not None and stay.stay_ends else None
+    return app, person, card_validity_end(person.birth_date, today, stay_until)
 
 
 def new_card_id(city: str, today: date) -> str:

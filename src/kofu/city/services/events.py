@@ -12,7 +12,7 @@ from kofu.city.domain.events import Change, apply_event, parse_event
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
 
-__all__ = ["apply_events"]
+__all__ = ["apply_events", "apply_within"]
 
 
 def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) -> list[Change]:
@@ -66,3 +66,29 @@ def _notify_cards(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> N
             )
             if cause in ("death", "card_return"):
                 uow.cards.save_card(card.changed_to(CardState.RETURNED, change.effective))
+
+
+def apply_within(
+    *, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock, batch: str | None = None
+) -> list[Change]:
+    """Apply events inside a unit of work the caller opened and commits (a larger change).
+
+    The special move-out and move-in keep their Juki-net records in the same
+    transaction as the register events they cause: both or neither.
+    """
+    batch = batch or str(uuid.uuid4())
+    changes: list[Change] = []
+    uow.registers.today = clock.today()
+    city = uow.city()
+    for raw in events:
+        event = parse_event(raw)
+        made = apply_event(event, uow.registers, city)
+        uow.registers.log_event(
+            batch=batch,
+            at=clock.now(),
+            event=event.model_dump(mode="json"),
+            changes=[c.model_dump(mode="json") for c in made],
+        )
+        changes += made
+    _notify_cards(uow, changes, clock)
+    return changes

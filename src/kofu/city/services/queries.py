@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.model import Resident
+from kofu.city.domain.model import Resident, SupportMeasure
+from kofu.city.domain.support import extension_opens
 from kofu.core.errors import NotFound
 from kofu.core.identifiers import ResidentCode
 
@@ -58,6 +59,7 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
         record = resident_as_of(uow, resident_code, as_of)
         history = uow.registers.history(record.resident_code)
         seal = uow.registers.seal(record.resident_code)
+        measures = list(uow.registers.support_measures(record.resident_code))
         register = (
             uow.registers.family_register(record.family_register_id)
             if record.family_register_id
@@ -81,6 +83,10 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 for v in history
                 if as_of is None or v.effective <= as_of
             ],
+            "alerts": _alerts(record, measures, uow.registers.today),
+            "issuances": [
+                e.model_dump(mode="json") for e in uow.registers.issuances(record.resident_code)
+            ],
             "seal": seal.model_dump(mode="json") if seal else None,
             "family_register": (
                 {
@@ -93,11 +99,34 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 else None
             ),
             "support_measures": [
-                m.model_dump(mode="json")
-                for m in uow.registers.support_measures(record.resident_code)
+                m.model_dump(mode="json") | {"state": m.state_on(uow.registers.today)}
+                for m in measures
             ],
             "issuance_blocks": [
                 b.model_dump(mode="json")
                 for b in uow.registers.issuance_blocks(record.resident_code)
             ],
         }
+
+
+def _alerts(record: Resident, measures: list[SupportMeasure], today: date) -> list[str]:
+    """What the clerk must still do about this record (jyuki-stnd 4.0.4, 3.4)."""
+    alerts = []
+    if record.is_resident and record.head_absent:
+        alerts.append(
+            f"世帯主不在: household {record.household_id} has no head since "
+            f"{record.former_head} left; decide one with a household_head_change (世帯主変更)"
+        )
+    for m in measures:
+        state = m.state_on(today)
+        if state == "期間満了":
+            alerts.append(
+                f"支援措置期間満了: measure {m.measure_id} ended {m.end.isoformat()} without "
+                "an extension; extend or end it"
+            )
+        elif state != "終了" and m.active_on(today) and extension_opens(m) <= today:
+            alerts.append(
+                f"支援措置期間終了間近: measure {m.measure_id} ends {m.end.isoformat()}, "
+                "within a month"
+            )
+    return alerts

@@ -1,14 +1,14 @@
 """The activity log the evaluation sheets count, and its daily sums (branch evaluation).
 
 Revision ID: 0007_evaluation
-Revises: 0006
+Revises: 0007_juki_services
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_evaluation"
-down_revision = "0006"
+down_revision = "0007_juki_services"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from kofu.center.signing import Signer
+from kofu.center.domain.ports import SigningKey
 from kofu.documents.payload import Claims, seal_payload
 from kofu.documents.stamp import stamp
 
@@ -22,7 +22,7 @@ def protect(
     holder_digest: str,
     holder_name: str,
     issue_number: int,
-    signer: Signer,
+    signer: SigningKey,
 ) -> bytes:
     """The city's PDF, unchanged, with the signed QR code and the copy-evident layer appended."""
     claims = Claims(

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import httpx
 from cryptography import x509
 
-from kofu.center.auth import CLOCK_SKEW, ocsp_answer
+from kofu.center.domain.auth import CLOCK_SKEW, ocsp_answer
 from kofu.contracts import Contract
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus

@@ -11,13 +11,12 @@ authenticated subject of the session.
 A session belongs to the kiosk that opened it (the name on its network
 certificate) and is spent on one request.  Two services' clocks are never
 quite the same: validity periods and OCSP times are read with a configured
-tolerance (KOFU_CLOCK_SKEW), and a certificate not valid *yet* is named so,
+tolerance (KOFU_CLOCK_SKEW, read by the bootstrap), and a certificate not valid *yet* is named so,
 never called expired.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -43,26 +42,11 @@ __all__ = [
     "ocsp_answer",
     "ocsp_status",
     "other_kiosk",
-    "seconds_from_env",
     "verify_response",
 ]
 
 CHALLENGE_LIFE = timedelta(seconds=120)
 CLOCK_SKEW = timedelta(seconds=300)  # how far two services' clocks may differ (KOFU_CLOCK_SKEW)
-
-
-def seconds_from_env(name: str, default: float) -> timedelta:
-    """A non-negative number of seconds from the environment, read once at a service's start."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return timedelta(seconds=default)
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 86_400:
-        raise InvalidInput(f"{name} is a number of seconds (0 to 86400), not {text!r}", field=name)
-    return timedelta(seconds=seconds)
 
 
 def _refuse(reason: str, message: str, ja: str) -> Refused:

@@ -21,11 +21,18 @@ from kofu.city.services.seeding import seed_city
 from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
+    record_store_print,
     store_request_outcome,
 )
 from kofu.cli.wiring import LocalAuthority
 from kofu.contracts.jpki import CertificateStatus
-from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock, FixedClock
 from kofu.core.db import make_engine, migrate
@@ -52,6 +59,11 @@ class InProcessCity:
     def abandon(self, city: str, request_id: str) -> StoreOutcome:
         return abandon_store_request(
             uow=CityUnitOfWork(self.engine), request_id=request_id, clock=NOON
+        )
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
+        return record_store_print(
+            uow=CityUnitOfWork(self.engine), code=city, notice=message, clock=NOON
         )
 
 

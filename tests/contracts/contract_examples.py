@@ -59,7 +59,16 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
-from kofu.contracts.store import CityHealth, IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    CityHealth,
+    IssueOptions,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
+from kofu.core.clock import JST
 from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 
 DIGEST = "ab" * 32
@@ -239,6 +248,19 @@ EXAMPLES = [
         "reason",
         ["r"],
     ),
+    Example(
+        StorePrinted(
+            request_id="req-00000001",
+            city="112186",
+            copies=2,
+            fee=400,
+            chain="seven",
+            printed_at=datetime(2026, 11, 24, 12, 0, tzinfo=JST),
+        ),
+        "copies",
+        "2",
+    ),
+    Example(PrintRecorded(request_id="req-00000001", state="recorded"), "state", 1),
     Example(IdentityRequest(auth_serial="c0ffee"), "auth_serial", 12648430),
     Example(
         CityHealth(city="112186", name="埼玉県深谷市", status="ok", now=datetime(2026, 11, 24, 12)),

@@ -62,6 +62,8 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
         assert out.read_bytes().startswith(b"%PDF")
         assert (home / "samples" / "032051" / "koseki-zenbu.pdf").exists()
         _office_signs_in(ready)
+        assert (home / "samples" / "112186" / "evaluation-16231-2023.pdf").exists()  # seed sheets
+        assert (home / "samples" / "032051" / "evaluation-124750-2016.html").exists()
         domiciled = ready["cards"][2]  # lives in Fukaya, family register in Hanamaki
         assert (domiciled["city"], domiciled["domicile_city"]) == ("112186", "032051")
         registered = subprocess.run(

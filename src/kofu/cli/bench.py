@@ -214,3 +214,22 @@ def juki(
                 f"{'':<10} {c['cities']:>5} cities × {per_city}: {c['records_per_second']:,}/s, "
                 f"lag p50 {c.get('lag_p50_s')} s p99 {c.get('lag_p99_s')} s"
             )
+
+
+@app.command("evaluation")
+def evaluation(
+    records: Annotated[int, typer.Option(help="activity records in the log")] = 10_000_000,
+    as_json: Json = False,
+) -> None:
+    """A Fukaya sheet over RECORDS activity records, on SQLite then PostgreSQL (target < 2 s)."""
+    from kofu.bench.evaluation import bench_evaluation
+
+    if not 1 <= records <= 50_000_000:
+        raise typer.BadParameter("records is 1 to 50,000,000")
+    result = bench_evaluation(records, os.environ.get("KOFU_DATABASE_URL"))
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+    else:
+        for store, figures in result.items():
+            typer.echo(f"{store}: {figures}")

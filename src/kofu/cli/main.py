@@ -19,6 +19,7 @@ from kofu.cli import (
     up,
     verify,
 )
+from kofu.cli import evaluation as evaluation_cli
 from kofu.cli import juki as juki_cli
 
 app = typer.Typer(
@@ -53,3 +54,6 @@ app.command()(kiosk.kiosk)
 app.command()(settle.settle)
 app.command()(up.up)
 juki_services.register(app)  # wide-area, move-out, move-in, card continue
+app.add_typer(evaluation_cli.activity, name="activity")
+app.command()(evaluation_cli.indicators)
+app.command()(evaluation_cli.evaluation)

@@ -14,7 +14,14 @@ from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identit
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
-from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    CityHealth,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.clock import Clock
 from kofu.core.errors import NotFound, Refused
 from kofu.core.http import ask
@@ -143,6 +150,11 @@ class HttpCities:
     def abandon(self, city: str, request_id: str) -> StoreOutcome:
         """Close a request id the city never answered; its outcome either way."""
         return self._read(StoreOutcome, city, "POST", f"/certificates/store/{request_id}/abandon")
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
+        """Tell the city a kiosk confirmed the print of a request it answered."""
+        path = f"/certificates/store/{message.request_id}/printed"
+        return self._read(PrintRecorded, city, "POST", path, message)
 
     def _read(
         self, shape: type[M], city: str, method: str, path: str, body: Contract | None = None

@@ -23,7 +23,13 @@ from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identit
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
-from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.documents.payload import EcdsaSigner
 
 __all__ = [
@@ -163,6 +169,8 @@ class CityLink(Protocol):
     def outcome(self, city: str, request_id: str) -> StoreOutcome: ...
 
     def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded: ...
 
     def connected(self) -> list[ConnectedCity]: ...
 

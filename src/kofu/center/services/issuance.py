@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,7 +53,7 @@ from kofu.center.services.anti_forgery import protect
 from kofu.center.services.operator import center_status, settlement
 from kofu.center.services.sessions import SessionDesk
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
-from kofu.contracts.store import IssueOptions, StoreAnswer, StoreRequest
+from kofu.contracts.store import IssueOptions, StoreAnswer, StorePrinted, StoreRequest
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
@@ -60,6 +61,10 @@ from kofu.core.holder import holder_digest, identity_digest
 __all__ = ["CenterService", "PrintJob"]
 
 log = logging.getLogger("kofu")
+
+# Confirmed prints are told to their city off the kiosk's request (the city counts them in
+# its activity log); a city that does not answer misses the count, never the print.
+_PRINT_NOTICES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kofu-printed")
 
 
 class CenterService:
@@ -381,8 +386,26 @@ class CenterService:
             raise city_stopped(city)
 
     def printed(self, request_id: str, kiosk: str = "") -> None:
-        """The kiosk printed every copy: charge it, drop the print job. Idempotent."""
+        """The kiosk printed every copy: charge it, drop the job, tell the city. Idempotent."""
         self._settle_state(request_id, "printed", kiosk)
+        issuance = self._get(request_id)
+        if issuance is not None and issuance.state == "printed":
+            notice = StorePrinted(
+                request_id=request_id,
+                city=issuance.city,
+                copies=issuance.copies,
+                fee=issuance.fee,
+                chain=issuance.chain[:32],
+                printed_at=issuance.updated_at,
+            )
+            _PRINT_NOTICES.submit(self._tell_printed, notice)
+
+    def _tell_printed(self, notice: StorePrinted) -> None:
+        """The city's activity log counts the print; a failure is logged, the print stands."""
+        try:
+            self.cities.printed(notice.city, notice)
+        except Exception as exc:  # a lost count must never undo a print
+            log.warning("could not tell %s of print %s: %s", notice.city, notice.request_id, exc)
 
     def voided(self, request_id: str, reason: str, kiosk: str = "") -> None:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""

@@ -12,17 +12,21 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    text,
 )
 
 from kofu.core.instant import Instant
 
 __all__ = [
+    "activity_daily",
+    "activity_log",
     "card_applications",
     "cards",
     "citylink_requests",
@@ -350,4 +354,62 @@ move_ins = Table(  # the move-out data each special move-in used: never twice
     Column("moved_on", Date, nullable=False),
     Column("residents", Text, nullable=False),
     Column("at", Instant(), nullable=False),
+)
+
+# The activity log (業務実績, kofu.city.domain.activity): append-only, one row per event or per
+# imported (day, kind) count; a correction is a reversal row pointing at the original (voids).
+_ActivityId = BigInteger().with_variant(Integer, "sqlite")
+activity_log = Table(
+    "activity_log",
+    metadata,
+    Column("id", _ActivityId, primary_key=True, autoincrement=True),
+    Column("kind", String(48), nullable=False),
+    Column("occurred_at", Instant(), nullable=False),
+    Column("day", Date, nullable=False),  # the day in Japan time, which decides the fiscal year
+    Column("count", BigInteger, nullable=False),
+    Column("channel", String(64), nullable=False, server_default=""),
+    Column("doc_type", String(64), nullable=False, server_default=""),
+    Column("role", String(64), nullable=False, server_default=""),
+    Column("cause", String(64), nullable=False, server_default=""),
+    Column("copies", BigInteger, nullable=False, server_default="0"),
+    Column("fee_yen", BigInteger, nullable=False, server_default="0"),
+    Column("programme", String(16), nullable=False, server_default=""),
+    Column("origin", String(12), nullable=False),  # operation / import / staff
+    Column("ref", String(96)),  # the work's own key: logged once (unique where set)
+    Column("voids", _ActivityId),  # a reversal names the one row it cancels (unique where set)
+    Column("recorded_at", Instant(), nullable=False),
+    Column("detail", Text),
+    Index("ix_activity_log_kind_day", "kind", "day"),
+    Index(
+        "ix_activity_log_ref",
+        "ref",
+        unique=True,
+        sqlite_where=text("ref IS NOT NULL"),
+        postgresql_where=text("ref IS NOT NULL"),
+    ),
+    Index(
+        "ix_activity_log_voids",
+        "voids",
+        unique=True,
+        sqlite_where=text("voids IS NOT NULL"),
+        postgresql_where=text("voids IS NOT NULL"),
+    ),
+)
+
+# Daily sums of the log by kind and qualifiers, kept in the same transaction as each append,
+# so a sheet reads a few thousand rows however long the log grows.
+activity_daily = Table(
+    "activity_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(48), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("doc_type", String(64), primary_key=True),
+    Column("role", String(64), primary_key=True),
+    Column("cause", String(64), primary_key=True),
+    Column("programme", String(16), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("copies", BigInteger, nullable=False),
+    Column("fee_yen", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
 )

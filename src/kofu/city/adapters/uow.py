@@ -10,6 +10,7 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from kofu.city.adapters.activity import SqlActivityLog
 from kofu.city.adapters.card_desk import SqlCardDesk
 from kofu.city.adapters.citylink_store import SqlCitylink
 from kofu.city.adapters.juki_cs import SqlJukiCs
@@ -33,6 +34,7 @@ class CityUnitOfWork:
     cs: SqlJukiCs  # Juki-net's communication server side: outbox, link, code blocks
     store_requests: SqlStoreRequests
     citylink: SqlCitylink  # wide-area certificates, move-out data, move-ins
+    activity: SqlActivityLog
 
     def __init__(
         self, engine: Engine, rng: random.Random | None = None, today: date | None = None
@@ -54,6 +56,7 @@ class CityUnitOfWork:
         self.registers.take_code = self.cs.take_code
         self.store_requests = SqlStoreRequests(self._conn)
         self.citylink = SqlCitylink(self._conn)
+        self.activity = SqlActivityLog(self._conn)
         return self
 
     def __exit__(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kofu.city.adapters.config import load_certificate_defaults
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import (
     STORE_STATION,
     Document,
@@ -19,6 +20,7 @@ from kofu.city.domain.certificates import (
     Station,
 )
 from kofu.city.domain.issuance import compose
+from kofu.city.services.activity import record_activity
 from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
@@ -71,6 +73,7 @@ def issue_certificate(
     composer: Composer | None = None,
     keep: Keep | None = None,
     station: Station | None = None,
+    fee_yen: int = 0,
 ) -> IssuedCertificate:
     """One copy; see ``issue_certificates``."""
     return issue_certificates(
@@ -82,6 +85,7 @@ def issue_certificate(
         composer=composer,
         keep=keep,
         station=station,
+        fee_yen=fee_yen,
     )[0]
 
 
@@ -96,6 +100,7 @@ def issue_certificates(
     keep: Keep | None = None,
     station: Station | None = None,
     copies: int = 1,
+    fee_yen: int = 0,
 ) -> list[IssuedCertificate]:
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
@@ -110,6 +115,10 @@ def issue_certificates(
     other only for the two short writes, never for a render.  ``keep`` writes
     what the channel keeps of the issuance (the store's answer under its
     request id) in the same transaction as the log: both or neither.
+
+    The activity log (``certificate.issued``, ``fee_yen`` a copy) is written
+    here for every channel but the store, whose issuance counts only once the
+    center confirms the print (kofu.city.services.store.record_store_print).
     """
     if not 1 <= copies <= MAX_COPIES:
         raise InvalidInput(f"copies must be 1 to {MAX_COPIES}", field="copies")
@@ -157,6 +166,17 @@ def issue_certificates(
             )
         if keep is not None:
             keep(uow, issued[0])
+        if channel != "store":
+            record_activity(
+                uow,
+                ActivityKind.CERTIFICATE_ISSUED,
+                now,
+                ref=f"issue:{first}",
+                channel=channel,
+                doc_type=request.type.value,
+                copies=copies,
+                fee_yen=fee_yen * copies,
+            )
         uow.commit()
     return issued
 

@@ -42,6 +42,7 @@ from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import Clock
+from kofu.core.db import single_statements
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
 
@@ -165,6 +166,9 @@ class CenterService:
         request_lease: timedelta = REQUEST_LEASE,
         clock_skew: timedelta = CLOCK_SKEW,
     ) -> None:
+        # Every transaction of the center is one statement (a read, or one conditional
+        # write): each is sent alone, without BEGIN and COMMIT (kofu.core.db.single_statements).
+        engine = single_statements(engine)
         self.engine, self.clock, self.signer, self.issuer = engine, clock, signer, issuer
         self.directory, self.cities, self.juki = directory, cities, juki
         self.print_timeout, self.request_lease = print_timeout, request_lease

@@ -52,9 +52,10 @@ def issue_certificate(
     ``precheck`` runs the channel's own rules (the store's) inside the same
     transaction as the composition, before anything is numbered; ``composer``
     replaces the usual composition (the domicile city's documents).  The number
-    is reserved only once the document is sure to be issued, and the PDF is
-    drawn outside any transaction, so concurrent issuances wait for each
-    other only for the two short writes, never for a render.  ``keep`` writes
+    is reserved only once the document is sure to be issued, as the last
+    statement of the composition's transaction, and the PDF is drawn outside
+    any transaction, so concurrent issuances wait for each other only for the
+    counter's UPDATE and its commit, never for a render.  ``keep`` writes
     what the channel keeps of the issuance (the store's answer under its
     request id) in the same transaction as the log: both or neither.
     """
@@ -70,10 +71,9 @@ def issue_certificate(
             doc = compose(
                 uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
             )
-        uow.commit()  # a record whose planned change came due is brought up to date
-    with uow:
+        # Last in the transaction: the counter's row stays locked only for the commit.
         number = uow.registers.next_number("issue")
-        uow.commit()
+        uow.commit()  # with it a record whose planned change came due, brought up to date
     doc = replace(doc, issuer=replace(doc.issuer, issue_number=number))
     pdf = render(certificate_of(doc))
     digest = content_digest(pdf)

@@ -76,6 +76,9 @@ _ABANDONED = (  # signed in, never spent on a request: opened within the window 
 )
 
 
+_BOTH = select(_FAILURES.scalar_subquery(), _ABANDONED.scalar_subquery())
+
+
 @dataclass(frozen=True)
 class SessionEntry:
     """An authenticated session as stored: whose, until when, from which kiosk, spent on what."""
@@ -172,11 +175,9 @@ class SqlSessions:
 
     def failures_since(self, serial: str, since: datetime) -> int:
         """Failed answers of the card since then, and its sessions signed in but never used."""
-        with self.engine.connect() as conn:
-            failed = conn.execute(_FAILURES, {"b_serial": serial, "b_since": since}).scalar_one()
-            abandoned = conn.execute(
-                _ABANDONED, {"b_serial": serial, "b_opened_since": since + SESSION_LIFE}
-            ).scalar_one()
+        with self.engine.connect() as conn:  # both counts in one statement: one round trip
+            window = {"b_serial": serial, "b_since": since, "b_opened_since": since + SESSION_LIFE}
+            failed, abandoned = conn.execute(_BOTH, window).one()
         return int(failed) + int(abandoned)
 
 

@@ -110,9 +110,10 @@ def issue_certificates(
     ``precheck`` runs the channel's own rules (the store's) inside the same
     transaction as the composition, before anything is numbered; ``composer``
     replaces the usual composition (the domicile city's documents).  The numbers
-    are reserved only once the document is sure to be issued, and the PDFs are
-    drawn outside any transaction, so concurrent issuances wait for each
-    other only for the two short writes, never for a render.  ``keep`` writes
+    are reserved only once the document is sure to be issued, as the last
+    statement of the composition's transaction, and the PDFs are drawn outside
+    any transaction, so concurrent issuances wait for each other only for the
+    counter's UPDATE and its commit, never for a render.  ``keep`` writes
     what the channel keeps of the issuance (the store's answer under its
     request id) in the same transaction as the log: both or neither.
 
@@ -135,10 +136,9 @@ def issue_certificates(
             doc = compose(
                 uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
             )
-        uow.commit()  # a record whose planned change came due is brought up to date
-    with uow:
+        # Last in the transaction: the counter's row stays locked only for the commit.
         first = uow.registers.next_number("issue", copies)
-        uow.commit()
+        uow.commit()  # with it a record whose planned change came due, brought up to date
     issued = [
         _render(replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place)), request)
         for n in range(first, first + copies)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from kofu.core.clock import Clock
+from kofu.core.db import single_statements
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 from kofu.core.keys import KeyStore
 from kofu.jpki.adapters.keys import load_or_create_hierarchy
@@ -152,7 +153,7 @@ class JpkiService:
         self._revision = (0, -REVISION_TTL)
 
     def status(self, serial: int) -> CertificateRecord | None:
-        with self.engine.connect() as conn:
+        with single_statements(self.engine).connect() as conn:  # one SELECT, no transaction
             return SqlCertificates(conn).get(serial)
 
     # --- publishing -----------------------------------------------------------------------
@@ -202,7 +203,7 @@ class JpkiService:
         value, read_at = self._revision
         if time.monotonic() - read_at < REVISION_TTL:
             return value
-        with self.engine.connect() as conn:
+        with single_statements(self.engine).connect() as conn:
             value = SqlCertificates(conn).revision()
         self._revision = (value, time.monotonic())
         return value
@@ -224,7 +225,7 @@ class JpkiService:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(
                 ocsp.OCSPResponseStatus.MALFORMED_REQUEST
             ).public_bytes(serialization.Encoding.DER)
-        with self.engine.connect() as conn:
+        with single_statements(self.engine).connect() as conn:
             record = SqlCertificates(conn).get(request.serial_number)
         der = self._sign_ocsp(kind, request, record, now)
         with self._lock:

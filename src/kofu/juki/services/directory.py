@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kofu.contracts.juki import MAX_BATCH  # records in one report; a city sends more in several
 from kofu.core.clock import Clock
+from kofu.core.db import single_statements
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.core.identifiers import LocalGovernmentCode, ResidentCode
 from kofu.juki.adapters.repository import SqlIdentities
@@ -67,7 +68,7 @@ class JukiDirectory:
     def whereabouts(self, resident_code: str) -> dict[str, Any]:
         """Which city holds the person's record now, and in what state, with the basic facts."""
         code = str(ResidentCode(resident_code))
-        with self.engine.connect() as conn:
+        with single_statements(self.engine).connect() as conn:  # one SELECT, no transaction
             held = holding_record(SqlIdentities(conn).of_person(code))
         if held is None:
             raise NotFound(f"no city has reported resident {code}", field="resident_code")

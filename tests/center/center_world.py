@@ -24,6 +24,7 @@ from kofu.city.services.store import (
 )
 from kofu.cli.wiring import LocalAuthority
 from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock, FixedClock
@@ -52,6 +53,12 @@ class InProcessCity:
         return abandon_store_request(
             uow=CityUnitOfWork(self.engine), request_id=request_id, clock=NOON
         )
+
+    def connected(self) -> list[ConnectedCity]:
+        """The one city, by the name in its profile (for a kiosk's choice of domicile city)."""
+        with CityUnitOfWork(self.engine, today=NOON.today()) as uow:
+            profile = uow.registers.profile()
+        return [ConnectedCity(code=CITY, name=profile.name if profile else CITY)]
 
 
 class WrongPersonCity(InProcessCity):
@@ -121,6 +128,7 @@ def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
         "holder": holder,
         "issuer": issuer,
         "directory": InProcessDirectory(authority),
+        "authority": authority,
     }
 
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
+from kofu.cli import (
+    bench,
+    card,
+    city,
+    demo,
+    domicile,
+    kiosk,
+    network,
+    serve,
+    settle,
+    up,
+    verifier,
+    verify,
+)
 
 app = typer.Typer(
     name="kofu",
@@ -30,6 +43,7 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.add_typer(domicile.app, name="domicile")
 app.add_typer(network.app, name="network")
+app.add_typer(verifier.app, name="verifier")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)

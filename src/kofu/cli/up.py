@@ -87,7 +87,7 @@ def up(
         list[str] | None,
         typer.Option(
             "--port",
-            help="NAME=PORT for jpki, juki, center, kiosk or a city code (repeat); "
+            help="NAME=PORT for jpki, juki, center, kiosk, verifier or a city code (repeat); "
             f"default {PORTS_ENV} or free ports",
         ),
     ] = None,
@@ -104,7 +104,7 @@ def up(
     keeper = Supervisor(env, max_restarts=max_restarts, say=_say)
     try:
         with guarded():
-            ports = _ports(port, ("jpki", "juki", "center", "kiosk", *DEMO_CITIES))
+            ports = _ports(port, ("jpki", "juki", "center", "kiosk", "verifier", *DEMO_CITIES))
             for code in DEMO_CITIES:
                 ensure_seeded(code, residents)
             samples = settings().home / "samples"
@@ -130,7 +130,9 @@ def up(
             wait_for_juki(settings(), juki["url"], list(cities), 300, say=True)  # … they report
             center = keeper.ready("center")
             kiosk_args = ["serve", "kiosk", "--center", center["url"], *ports["kiosk"]]
-            (kiosk_page,) = keeper.start([("kiosk", kiosk_args)])
+            kiosk_page, verifier_page = keeper.start(
+                [("kiosk", kiosk_args), ("verifier", ["serve", "verifier", *ports["verifier"]])]
+            )
             emit(
                 {
                     "jpki": jpki["url"],
@@ -139,6 +141,7 @@ def up(
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
                     "kiosk": kiosk_page["url"],
+                    "verifier": verifier_page["url"],
                     "kiosk_cli": f"KOFU_CENTER_URL={center['url']} .venv/bin/kofu kiosk "
                     "--card FILE --pin PIN --type juminhyo --out FILE.pdf",
                     "cards": cards,

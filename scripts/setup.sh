@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Creates everything kofu needs on a fresh Debian machine: the system packages
-# (Japanese fonts, poppler, zbar, Chromium) and the Python environment in .venv,
-# installed exactly as uv.lock pins it.  Safe to run again: it skips what is there.
+# (Japanese fonts, a font with simplified Chinese and Hangul for the kiosk page,
+# poppler, zbar, Chromium, Node for the verifier's QR decoder) and the Python
+# environment in .venv, installed exactly as uv.lock pins it.  Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 UV_VERSION=0.13.8
-DEBIAN_PACKAGES=(fonts-ipaexfont poppler-utils zbar-tools chromium nodejs)
+DEBIAN_PACKAGES=(fonts-ipaexfont fonts-wqy-zenhei poppler-utils zbar-tools chromium nodejs)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -157,3 +157,25 @@ def test_a_job_with_a_fee_other_than_shown_is_voided_uncharged(
     refused = browser.post("/confirm")
     assert 'data-reason="fee_changed"' in refused.text
     assert _states(kiosk) == [("voided", "fee_changed")]
+
+
+def test_what_a_person_at_the_machine_might_send_by_hand(kiosk: dict[str, Any]) -> None:
+    """Forms filled by hand: nothing outside the screens' choices is taken, nothing echoed raw."""
+    browser = kiosk["browser"]
+    browser.get("/")
+    browser.post("/city", data={"route": "residence"})
+    browser.post("/notice")
+    for card in ("../../etc/passwd", "a-resident.json", ""):
+        assert 'id="card-1"' in browser.post("/card", data={"card": card}).text
+    hostile = browser.get("/card", params={"lang": '"><script>alert(1)</script>'})
+    assert "<script>alert" not in hostile.text and '<html lang="ja">' in hostile.text
+    browser.post("/card", data={"card": "032051-1"})
+    assert 'id="pin-error"' in browser.post("/pin", data={"pin": "12345"}).text  # 4 digits
+    assert 'id="type-juminhyo"' in browser.post("/pin", data={"pin": PIN}).text
+    assert 'id="type-juminhyo"' in browser.post("/type", data={"certificate": "johyo"}).text
+    browser.post("/type", data={"certificate": "inkan"})
+    for copies in ("0", "11", "-1", "x"):
+        answer = browser.post("/copies", data={"copies": copies})
+        assert 'id="copies-1"' in answer.text or answer.status_code == 422
+    assert 'id="options"' not in browser.get("/options").text  # no 住民票 options for a seal
+    assert _states(kiosk) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -357,3 +358,25 @@ def kiosk(
         )
         port = port or free_port()
         serve_forever(lambda: app_, port, {"service": "kiosk", "url": f"http://127.0.0.1:{port}/"})
+
+
+@app.command("verifier")
+def verifier(
+    port: Port = 0,
+    keys: Annotated[
+        Path | None, typer.Option(help="folder of the center's published certificates")
+    ] = None,
+) -> None:
+    """The public verifier page (static: the browser checks codes itself, offline)."""
+    from kofu.center.adapters.signing import published_certificates, published_folder
+    from kofu.verifier.web import create_verifier_app
+
+    with guarded():
+        certificates = published_certificates(keys or published_folder(settings().home))
+        port = port or free_port()
+        ready = {
+            "service": "verifier",
+            "url": f"http://127.0.0.1:{port}/",
+            "keys": sorted(kid.hex() for kid in certificates),
+        }
+        serve_forever(lambda: create_verifier_app(certificates), port, ready)

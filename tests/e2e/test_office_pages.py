@@ -244,6 +244,7 @@ def test_a_clerk_finds_opens_reveals_issues_and_reprints(browser: Browser, world
     assert len(set(first)) == 2
     pdf = page.request.get(f"{world.url}/issued/{first[0]}.pdf")
     assert pdf.body().startswith(b"%PDF")
+    page.check("#reprint-paid")  # a reprint is a new issuance: its fee is taken again
     page.click("#reprint")
     again = [int(n) for n in page.locator("#numbers .number").all_inner_texts()]
     assert min(again) > max(first)  # a reprint is a new issuance with new numbers

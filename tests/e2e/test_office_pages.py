@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from kofu.city.adapters.office import OfficeUnitOfWork
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.services.card_desk import apply_for_card
 from kofu.city.services.events import apply_events
 from kofu.city.services.office import Auditor, SessionPolicy, add_staff, list_audit
@@ -121,6 +122,20 @@ def world(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         channel="counter",
         clock=FixedClock(START - timedelta(days=40)),
     )
+    with CityUnitOfWork(engine) as uow:  # an 本籍地利用登録 waiting for a supervisor
+        register = uow.registers.family_register(str(plain.family_register_id))
+        assert register is not None
+        uow.registers.save_domicile_registration(
+            DomicileRegistration(
+                registration_id="D000000042",
+                auth_serial="abc42",
+                register_id=register.register_id,
+                member_name=plain.name,
+                member_birth_date=plain.birth_date,
+                applied_at=START - timedelta(days=1),
+            )
+        )
+        uow.commit()
     for role in ROLES:
         add_staff(
             uow=OfficeUnitOfWork(engine, CODE),
@@ -313,7 +328,11 @@ def test_each_role_sees_only_its_desks(browser: Browser, world: World) -> None:
     assert planning.goto(world.url + "/residents").status == 403  # type: ignore[union-attr]
     supervisor = staff(browser, world, "supervisor")
     supervisor.goto(world.url + "/supervisor")
+    assert "D000000042" in supervisor.inner_text("#pending")
     checked(supervisor, "supervisor")
+    supervisor.click("#pending button[value='approve']")
+    assert "D000000042: approved" in supervisor.inner_text("#done")
+    assert supervisor.goto(world.url + "/audit").status == 403  # type: ignore[union-attr]
 
 
 def test_the_card_desk_notifies_books_hands_over_and_a_supervisor_resets_the_pin(

@@ -363,6 +363,14 @@ def test_the_card_desk_notifies_books_hands_over_and_a_supervisor_resets_the_pin
     page.fill("#found-card", card_id)
     page.click("#found")
     assert "active again" in page.inner_text("#done")
+    page.select_option("#renew-card", f"{world.application}.json")  # revoked when lost: renew
+    page.fill("#renew-pin", "4321")
+    page.fill("#renew-password", "PASS2026")
+    page.check("input[name='force']")
+    page.check("#renew-doc-health_insurance")
+    page.check("#renew-doc-pension_book")
+    page.click("#renew")
+    assert f"Certificates renewed on {card_id}" in page.inner_text("#done")
     assert page.locator("#reset-pin").count() == 0  # the desk does not reset PINs
     supervisor = staff(browser, world, "supervisor")
     supervisor.goto(world.url + "/cards")
@@ -372,7 +380,9 @@ def test_the_card_desk_notifies_books_hands_over_and_a_supervisor_resets_the_pin
     supervisor.click("#reset-pin")
     assert "PIN reset" in supervisor.inner_text("#done")
     actions = [r["action"] for r in world.audit()]
-    assert {"card_handover", "card_lost", "card_found", "card_reset-pin"} <= set(actions)
+    assert {"card_handover", "card_lost", "card_found", "card_renew", "card_reset-pin"} <= set(
+        actions
+    )
 
 
 def test_attacks_forged_csrf_a_clerks_cookie_and_a_planted_session(

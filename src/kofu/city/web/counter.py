@@ -204,13 +204,15 @@ def _issue_request(kind: str, resident: str, form: dict[str, Any]) -> IssueReque
     """
     items = form.get("items", []) if kind in RESIDENCE else []
     year = str(form.get("year", "")) if kind in BY_YEAR else ""
+    if year and not (year.isdigit() and len(year) == 4):
+        raise InvalidInput("the fiscal year is a year like 2025", field="year")
     return IssueRequest.parse(
         type=kind,
         resident_code=resident,
         household=str(form.get("household") or "self") if kind == "juminhyo" else None,
         items=[items] if isinstance(items, str) else list(items),
         history=kind in RESIDENCE and form.get("history") == "yes",
-        fiscal_year=int(year) if year.isdigit() and len(year) == 4 else None,
+        fiscal_year=int(year) if year else None,
     )
 
 

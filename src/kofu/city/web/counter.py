@@ -73,6 +73,11 @@ def _record(request: Request, resident: str) -> dict[str, Any]:
         out["cards"] = [c.model_dump(mode="json") for c in uow.cards.cards_of(out["resident_code"])]
         person = uow.registers.resident(out["resident_code"])
         out["address_text"] = person.address.text if person else ""
+        members = uow.registers.household(person.household_id) if person else []
+        out["household"] = [
+            {"resident_code": m.resident_code, "name": m.name, "relationship": m.relationship}
+            for m in members
+        ]
     return out
 
 

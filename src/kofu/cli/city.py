@@ -246,6 +246,7 @@ def issue(
             "content_digest": issued.content_digest,
             "bytes": len(issued.pdf),
             "issue_label": issued.issue_label,
+            "warnings": list(issued.warnings),
             "copies": [
                 {"file": str(path), "issue_number": one.issue_number, "pages": one.pages}
                 for path, one in zip(files, every, strict=True)

@@ -316,6 +316,7 @@ class Document:
     issuer: Issuer
     holder: Resident | Holder  # the person the request was made for
     subjects: tuple[str, ...] = field(default=())  # resident codes of everyone it shows
+    warnings: tuple[str, ...] = ()  # alert-level blocks: issued, and the clerk is told
 
     @property
     def certification(self) -> str:

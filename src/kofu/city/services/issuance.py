@@ -49,6 +49,7 @@ class IssuedCertificate:
     pages: int
     holder_identity: str = ""  # set when the holder is known only from a family register
     issue_label: str = ""  # 発行番号 as printed on every page (jyuki-stnd 5.5)
+    warnings: tuple[str, ...] = ()  # alert-level blocks the clerk must see (j410)
 
 
 def certificate_defaults(home: Path, city: str) -> frozenset[Item]:
@@ -174,4 +175,5 @@ def _render(doc: Document, request: IssueRequest) -> IssuedCertificate:
         pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
         holder_identity=doc.holder.identity if isinstance(doc.holder, Holder) else "",
         issue_label=doc.issuer.issue_label,
+        warnings=doc.warnings,
     )

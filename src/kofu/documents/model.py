@@ -85,3 +85,4 @@ class Certificate:
     form_words: str  # the characters this form prints for anyone (fonts.reserve_first)
     body: tuple[Block, ...]
     certification: Certification
+    marks: tuple[str, ...] = ()  # boxed words at the top of every page: 公用, 見本

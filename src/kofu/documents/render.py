@@ -39,6 +39,7 @@ def _render(doc: Certificate, mincho: str, gothic: str, *, reserve: bool) -> byt
         subject=f"{c.city_code}:{c.issue_number}",
         common=common if reserve else "",
         foot=c.issue_label,
+        marks=doc.marks,
     )
     sheet.heading(doc.title)
     draw(sheet, doc)

@@ -118,6 +118,7 @@ class IssueRequest:
     history: bool = False  # 統合記載欄 with every 異動 on a residence certificate
     fiscal_year: int | None = None
     form: str = "household"  # 世帯連記式 ("household") or 個人票 ("person")
+    official: bool = False  # 公用: asked by a public office (jyuki-stnd 5.7)
 
     @classmethod
     def parse(
@@ -133,6 +134,7 @@ class IssueRequest:
         form: str | None = None,
         without: Sequence[str] = (),
         defaults: frozenset[Item] = frozenset(),
+        official: bool = False,
     ) -> IssueRequest:
         """Validate the options for the certificate type; the error names the one not allowed.
 
@@ -165,6 +167,8 @@ class IssueRequest:
             raise InvalidInput(f"--form must be household or person, not {form!r}", field="form")
         if form is not None and kind not in resident_types:
             raise InvalidInput(f"{kind.label} has no form option", field="form")
+        if official and kind not in resident_types:
+            raise InvalidInput(f"{kind.label} has no 公用 marking", field="official")
         if (household or members) and kind not in resident_types:
             raise InvalidInput(
                 f"{kind.label} is for one person; --household is not allowed", field="household"
@@ -194,6 +198,7 @@ class IssueRequest:
             history=history,
             fiscal_year=fiscal_year,
             form=form or "household",
+            official=official,
         )
 
 
@@ -317,6 +322,7 @@ class Document:
     holder: Resident | Holder  # the person the request was made for
     subjects: tuple[str, ...] = field(default=())  # resident codes of everyone it shows
     warnings: tuple[str, ...] = ()  # alert-level blocks: issued, and the clerk is told
+    official: bool = False  # 公用 printed at the top
 
     @property
     def certification(self) -> str:

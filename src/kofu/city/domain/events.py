@@ -787,13 +787,45 @@ def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
         reg.save_seal(seal.model_copy(update={"abolished_on": on}))
 
 
+def _former_resident(reg: Registers, ev: MoveIn) -> Resident | None:
+    """One who moved away and comes back (再転入, jyuki-stnd 4.1.1.2): by code or number.
+
+    The 除票 is taken up again: the same 住民票コード and 個人番号, the history
+    going on.  A code or number of a current resident or of the dead is refused.
+    """
+    found = None
+    if ev.resident:
+        by_code = reg.resident(ResidentCode(ev.resident))
+        if by_code is not None and by_code.status is not ResidentStatus.MOVED_OUT:
+            raise Conflict(f"resident code {ev.resident} is already in use", field="resident")
+        found = by_code
+    if ev.individual_number:
+        number = IndividualNumber(ev.individual_number)
+        by_number = reg.resident_by_number(number)
+        if by_number is not None and by_number.status is not ResidentStatus.MOVED_OUT:
+            raise Conflict(
+                f"individual number {number} is already in use", field="individual_number"
+            )
+        if found is not None and by_number is not None and found != by_number:
+            raise Conflict(
+                "the resident code and the individual number are of two different people",
+                field="individual_number",
+            )
+        found = found or by_number
+    return found
+
+
 def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
-    code = ResidentCode(ev.resident) if ev.resident else reg.new_resident_code()
-    if reg.resident(code) is not None:
-        raise Conflict(f"resident code {code} is already in use", field="resident")
-    number = IndividualNumber(ev.individual_number) if ev.individual_number else None
-    if number is not None and reg.resident_by_number(number) is not None:
-        raise Conflict(f"individual number {number} is already in use", field="individual_number")
+    former = _former_resident(reg, ev)
+    code = former.resident_code if former else (ev.resident or reg.new_resident_code())
+    code = ResidentCode(code)
+    number = (
+        IndividualNumber(former.individual_number)
+        if former
+        else IndividualNumber(ev.individual_number)
+        if ev.individual_number
+        else None
+    )
     if ev.foreign is None and not ev.domicile:
         raise InvalidInput("a Japanese national's record needs a domicile (本籍)", field="domicile")
     _check_relationship(ev.relationship, "relationship")
@@ -831,8 +863,9 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         domicile=ev.domicile,
         domicile_head=ev.domicile_head,
         foreign=_arriving(ev.foreign, ev.effective, city),
+        family_register_id=former.family_register_id if former else None,
     )
-    return [_write(reg, None, person, ev.effective, "move_in")]
+    return [_write(reg, former, person, ev.effective, "move_in")]
 
 
 def _arriving(

@@ -274,6 +274,7 @@ def compose(
         holder=person,
         subjects=tuple(s.resident_code for s in subjects),
         warnings=tuple(warnings),
+        official=req.official,
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "certificate_defaults",
     "issue_certificate",
     "issue_certificates",
+    "preview_certificate",
 ]
 
 MAX_COPIES = 20  # a counter request; more is a bulk job (一括発行), not a copy count
@@ -160,6 +161,31 @@ def issue_certificates(
             keep(uow, issued[0])
         uow.commit()
     return issued
+
+
+def preview_certificate(
+    *, uow: CityUnitOfWork, request: IssueRequest, clock: Clock
+) -> IssuedCertificate:
+    """印刷プレビュー: the document as it would print, marked 見本; no number, no log, no change.
+
+    Every rule that would refuse the issuance refuses the preview too.
+    """
+    now = clock.now()
+    with uow:
+        uow.registers.today = now.date()
+        doc = compose(uow.registers, uow.city(), request, now=now, issue_number=0)
+    pdf = render(certificate_of(doc, preview=True))
+    return IssuedCertificate(
+        pdf=pdf,
+        issue_number=0,
+        certificate=request.type.value,
+        resident_code=doc.holder.resident_code,
+        holder_name=doc.holder.name,
+        subjects=doc.subjects,
+        content_digest=content_digest(pdf),
+        pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
+        warnings=doc.warnings,
+    )
 
 
 def _render(doc: Document, request: IssueRequest) -> IssuedCertificate:

@@ -8,6 +8,7 @@ and logs nothing.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from pathlib import Path
 
 import pytest
 from register_world import DAY, World, code, issue, pdf_text
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from kofu.city.adapters import tables
 from kofu.city.domain.certificates import IssueRequest
-from kofu.city.services.issuance import preview_certificate
+from kofu.city.services.issuance import city_deputy, issue_certificates, preview_certificate
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, InvalidInput
 
@@ -80,3 +81,26 @@ def test_official_use_is_marked_and_a_preview_numbers_nothing(world: World) -> N
     assert shown.issue_number == 0 and "見本" in pdf_text(shown.pdf)
     assert logged() == before
     assert issue(world, OTHER).issue_number == marked.issue_number + 1  # no number was spent
+
+
+def test_the_deputy_certifies_within_the_period_only(world: World, tmp_path: Path) -> None:
+    """職務代理者 (1.3.9, 5.6): named in the city's file with a period, switched by itself."""
+    cities = tmp_path / "cities"
+    cities.mkdir()
+    (cities / "112186.toml").write_text(
+        '[certifier]\ndeputy_title = "副市長"\ndeputy_name = "田中　一郎"\n'
+        "deputy_from = 2026-12-01\ndeputy_until = 2026-12-31\n",
+        encoding="utf-8",
+    )
+    deputy = city_deputy(tmp_path, "112186")
+    assert deputy is not None and deputy.acting_on(DAY)
+    world.move_in(OTHER, "甲斐　公子", "1980-01-01", "female")
+    request = IssueRequest.parse(type="juminhyo", resident_code=OTHER)
+    for day, acting in ((DAY, True), (date(2027, 1, 4), False)):
+        clock = FixedClock(datetime.combine(day, time(10), JST))
+        [issued] = issue_certificates(
+            uow=world.uow(day), request=request, clock=clock, deputy=deputy
+        )
+        text = pdf_text(issued.pdf)
+        assert ("深谷市長職務代理者副市長田中一郎" in text) is acting
+        assert ("深谷市長鈴木健二" in text) is not acting

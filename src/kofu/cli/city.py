@@ -221,6 +221,7 @@ def issue(
     from kofu.city.domain.certificates import IssueRequest, Station
     from kofu.city.services.issuance import (
         certificate_defaults,
+        city_deputy,
         issue_certificates,
         preview_certificate,
     )
@@ -245,7 +246,12 @@ def issue(
             copies = 1
         else:
             every = issue_certificates(
-                uow=city_uow(city), request=request, clock=clock(), station=station, copies=copies
+                uow=city_uow(city),
+                request=request,
+                clock=clock(),
+                station=station,
+                copies=copies,
+                deputy=city_deputy(settings().home, city),
             )
         out.parent.mkdir(parents=True, exist_ok=True)
         files = [out] + [out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(2, copies + 1)]

@@ -75,6 +75,7 @@ class Certification:
     # 発行番号 as the standard prints it on every page (jyuki-stnd 5.5): issue date, city,
     # terminal, printer, serial; the page m/n follows.  Empty: 第N号 on the last page only.
     issue_label: str = ""
+    seal_title: str = ""  # the seal's words before 之印, when not the title's (a deputy's seal)
 
 
 @dataclass(frozen=True)

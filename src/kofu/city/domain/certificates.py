@@ -40,6 +40,7 @@ __all__ = [
     "RESIDENT_TYPES",
     "STORE_STATION",
     "CertificateType",
+    "Deputy",
     "IssueRequest",
     "Item",
     "Station",
@@ -242,6 +243,23 @@ STORE_STATION = Station(place="コンビニ交付", terminal="", printer="")
 
 
 @dataclass(frozen=True)
+class Deputy:
+    """職務代理者 (jyuki-stnd 1.3.9, 5.6): who certifies instead of the mayor, and when.
+
+    Within its period the deputy's title and name print, with the deputy's
+    seal; outside it the mayor signs, with no one switching by hand.
+    """
+
+    title: str  # e.g. 副市長
+    name: str
+    start: date
+    end: date
+
+    def acting_on(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
 class Issuer:
     """Who certifies, when, and where: the certification statement's last line."""
 
@@ -249,6 +267,16 @@ class Issuer:
     issued_at: datetime
     issue_number: int
     station: Station = field(default_factory=Station)
+    deputy: Deputy | None = None
+
+    @property
+    def signatory(self) -> tuple[str, str, str]:
+        """職名, 氏名 and the seal's words of whoever certifies on the issue date."""
+        mayor = self.city.mayor_title
+        d = self.deputy
+        if d is not None and d.acting_on(self.issued_at.date()):
+            return f"{mayor}職務代理者　{d.title}", d.name, f"{mayor}職務代理者"
+        return mayor, self.city.mayor_name, mayor
 
     @property
     def issue_label(self) -> str:

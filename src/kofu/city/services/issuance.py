@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from kofu.city.adapters.config import load_certificate_defaults
+from kofu.city.adapters.config import load_certificate_defaults, load_deputy
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import (
     STORE_STATION,
+    Deputy,
     Document,
     Holder,
     IssueRequest,
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_COPIES",
     "IssuedCertificate",
     "certificate_defaults",
+    "city_deputy",
     "issue_certificate",
     "issue_certificates",
     "preview_certificate",
@@ -56,6 +58,11 @@ class IssuedCertificate:
 def certificate_defaults(home: Path, city: str) -> frozenset[Item]:
     """The items this city prints on residence certificates unless asked not to (its TOML)."""
     return load_certificate_defaults(home, city)
+
+
+def city_deputy(home: Path, city: str) -> Deputy | None:
+    """The 職務代理者 the city's TOML names, with the period they certify in."""
+    return load_deputy(home, city)
 
 
 Precheck = Callable[[CityUnitOfWork, datetime], None]
@@ -98,6 +105,7 @@ def issue_certificates(
     keep: Keep | None = None,
     station: Station | None = None,
     copies: int = 1,
+    deputy: Deputy | None = None,
 ) -> list[IssuedCertificate]:
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
@@ -133,7 +141,10 @@ def issue_certificates(
         first = uow.registers.next_number("issue", copies)
         uow.commit()
     issued = [
-        _render(replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place)), request)
+        _render(
+            replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place, deputy=deputy)),
+            request,
+        )
         for n in range(first, first + copies)
     ]
     with uow:

@@ -192,6 +192,9 @@ def test_each_endpoint_answers_only_the_callers_its_rules_name(net: dict[str, An
     with _client(home, "city-112186") as other_city:  # another prefecture's city
         answer = other_city.post(f"{pref_url}/notices", json=notice | {"notices": [_notice()]})
         assert answer.status_code in (403, 422)
+        unordered = {"city": "112186", "records": [_notice()["record"]]}
+        legacy = other_city.post(f"{pref_url}/identities", json=unordered)
+        assert legacy.status_code == 403 and legacy.json()["reason"] == "report_through_notices"
         records = other_city.get(f"{pref_url}/cities/{CITY}/records")
         assert records.status_code == 403 and records.json()["reason"] == "caller_not_allowed"
         # a city finds another's resident's home city (wide-area, special moves) …

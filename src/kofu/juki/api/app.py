@@ -56,6 +56,12 @@ def create_app(
         must be ``city-CODE`` for the ``city`` the body names.
         """
         check_caller(request, f"city-{body.city}", f"report the records of city {body.city}")
+        if isinstance(directory, JukiNode) and not directory.role.direct:
+            raise Refused(
+                "report_through_notices",
+                f"juki {directory.role.name} takes numbered notices (POST /notices) only; "
+                "unordered reports go to a national server without prefecture servers",
+            )
         records = [record.model_dump(mode="json", exclude={"v"}) for record in body.records]
         return ReportCounts.model_validate(directory.receive(body.city, records))
 

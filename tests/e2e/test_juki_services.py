@@ -570,9 +570,11 @@ def test_a_move_in_past_the_limits_is_refused(world: World) -> None:
 
 
 def test_the_old_city_killed_mid_move_in_gets_its_notice_once_restarted(world: World) -> None:
+    """Both cities' servers are killed while the 転入通知 is owed; it arrives once, after both."""
     card, resident = _moved_out(world, "killed", DAY - timedelta(days=1))
     before = world.counts(HANAMAKI)
     port = int(world.urls[FUKAYA].rsplit(":", 1)[1])
+    new_port = world.kill(HANAMAKI)  # the new city's server, which resends owed notices
     try:
         done = special_move_in(
             uow=world.uow(HANAMAKI),
@@ -591,6 +593,7 @@ def test_the_old_city_killed_mid_move_in_gets_its_notice_once_restarted(world: W
         assert twice.value.reason in ("already_resident", "move_in_done")
     finally:
         world.urls[FUKAYA] = world.start_city(FUKAYA, port)["url"]
+        world.urls[HANAMAKI] = world.start_city(HANAMAKI, new_port)["url"]
     after = world.counts(HANAMAKI)
     assert after["move_ins"] == before["move_ins"] + 1
     assert after["residents"] == before["residents"] + len(done.residents)

@@ -98,6 +98,7 @@ def _moving_card(uow: CityUnitOfWork, code: str, today: date) -> MovingCard | No
         uow.cards.save_card(card)
     return MovingCard(
         card_id=card.card_id,
+        issued_on=card.issued_on,
         auth_serial=card.auth_serial.lower(),
         state=card.state.value,
         expires_on=card.expires_on,
@@ -150,6 +151,68 @@ def _movers(uow: CityUnitOfWork, resident: str, household: list[str]) -> list[Re
     return sorted(chosen, key=lambda m: (m.relationship != "世帯主", m.birth_date))
 
 
+def _check_cards(cards: list[MovingCard], today: date) -> None:
+    """Someone moving holds a valid card; when nobody does, the first card's reason is given."""
+    refusals: list[Refused] = []
+    for card in cards:
+        try:
+            check_card_for_move(
+                state=card.state,
+                expires_on=card.expires_on,
+                certificates_expire_on=card.certificates_expire_on,
+                moved_in_on=card.moved_in_on,
+                continued_on=card.continued_on,
+                today=today,
+            )
+        except Refused as refusal:
+            refusals.append(refusal)
+            continue
+        return
+    if refusals:
+        raise refusals[0]
+    raise Refused(
+        "no_card",
+        "nobody in the moving household holds a My Number card",
+        message_ja="転出する世帯にマイナンバーカードをお持ちの方がいないため、"
+        "特例による転出はできません。",
+    )
+
+
+def _move_out_data(
+    move_out_id: str,
+    code: str,
+    to_city: str,
+    today: date,
+    planned: date,
+    channel: str,
+    movers: list[Resident],
+    cards: dict[str, MovingCard | None],
+    destination: CitylinkAddress,
+) -> MoveOutData:
+    """転出証明書情報; when the head stays, the first mover heads the new household."""
+    head_moves = movers[0].relationship == "世帯主"
+    return MoveOutData.checked(
+        {
+            "move_out_id": move_out_id,
+            "from_city": code,
+            "to_city": to_city,
+            "state": "planned",
+            "notified_on": today,
+            "planned_on": planned,
+            "channel": channel,
+            "old_address": _address(movers[0].address),
+            "destination": destination,
+            "household_head": movers[0].household_head_name if head_moves else movers[0].name,
+            "members": tuple(
+                _moving_person(
+                    m, cards[m.resident_code], m.relationship if head_moves or i else "世帯主"
+                )
+                for i, m in enumerate(movers)
+            ),
+        }
+    )
+
+
 def special_move_out(
     *,
     uow: CityUnitOfWork,
@@ -191,44 +254,10 @@ def special_move_out(
     with uow:
         uow.registers.today = today
         movers = _movers(uow, resident, codes)
-        head_moves = movers[0].relationship == "世帯主"
         cards = {m.resident_code: _moving_card(uow, m.resident_code, today) for m in movers}
-        usable = [c for c in cards.values() if c is not None]
-        for card in usable:
-            check_card_for_move(
-                state=card.state,
-                expires_on=card.expires_on,
-                certificates_expire_on=card.certificates_expire_on,
-                moved_in_on=card.moved_in_on,
-                continued_on=card.continued_on,
-                today=today,
-            )
-        if not usable:
-            raise Refused(
-                "no_card",
-                "nobody in the moving household holds a My Number card",
-                message_ja="転出する世帯にマイナンバーカードをお持ちの方がいないため、"
-                "特例による転出はできません。",
-            )
-        data = MoveOutData(
-            move_out_id=move_out_id,
-            from_city=code,
-            to_city=to_city,
-            state="planned",
-            notified_on=today,
-            planned_on=planned,
-            channel=channel,
-            old_address=_address(movers[0].address),
-            destination=destination,
-            household_head=movers[0].household_head_name if head_moves else movers[0].name,
-            members=tuple(
-                _moving_person(
-                    m,
-                    cards[m.resident_code],
-                    m.relationship if head_moves or i else "世帯主",
-                )
-                for i, m in enumerate(movers)
-            ),
+        _check_cards([c for c in cards.values() if c is not None], today)
+        data = _move_out_data(
+            move_out_id, code, to_city, today, planned, channel, movers, cards, destination
         )
         event = {
             "kind": "special_move_out",

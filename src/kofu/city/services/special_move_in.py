@@ -272,7 +272,7 @@ def _card_record(resident: str, card: MovingCard, today: date) -> CardRecord:
         card_id=card.card_id,
         resident_code=resident,
         application_id="",
-        issued_on=today,
+        issued_on=card.issued_on or today,
         expires_on=card.expires_on,
         state=CardState.ACTIVE,
         auth_serial=card.auth_serial,

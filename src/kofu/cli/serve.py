@@ -267,7 +267,7 @@ def _with_notices(
     """The background turn, plus the 転入通知 still owed to old cities (special move-ins)."""
     from kofu.city.adapters.citylink import CityLink
     from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.services.special_move import deliver_notices
+    from kofu.city.services.special_move_in import deliver_notices
 
     links: list[CityLink] = []  # made in the worker, after the fork
 

@@ -42,6 +42,7 @@ from kofu.core.errors import NotFound, Refused
 from kofu.core.settings import Settings
 from kofu.jpki.api.app import create_app as jpki_app
 from kofu.jpki.bootstrap import build_jpki
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.api.app import create_app as juki_app
 from kofu.juki.services.directory import JukiDirectory
 
@@ -149,7 +150,7 @@ def party_apps(home: Path, settings: Settings | None = None) -> dict[str, FastAP
         "city": city_app(city_engine, CITY, NOW, StoreRules()),
         "center": center_app(center),
         "jpki": jpki,
-        "juki": juki_app(JukiDirectory(juki_engine, NOW)),
+        "juki": juki_app(JukiDirectory(juki_units(juki_engine), NOW)),
     }
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from kofu.cli.common import guarded, settings
-from kofu.core.clock import Clock, clock_from_env
+from kofu.core.clock import clock_from_env
 from kofu.core.network import network_identity
 from kofu.core.serve import free_port, serve_forever
-from kofu.core.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
 
@@ -33,34 +28,15 @@ def jpki(
     ] = 0,
 ) -> None:
     """The JPKI authority: CRLs, OCSP, CA certificates public; issuance on mutual TLS (LGWAN)."""
-    from kofu.jpki.api.app import create_app
-    from kofu.jpki.bootstrap import build_jpki
+    from kofu.jpki.bootstrap import jpki_ready, jpki_workers
 
     with guarded():
         port = port or free_port()
         private_port = private_port or free_port()
         base, private = f"http://127.0.0.1:{port}", f"https://127.0.0.1:{private_port}"
-        conf, clock = settings(), clock_from_env(running=True)
-        build_jpki(conf, base, clock).engine.dispose()  # keys and store ready before any worker
-        identity = network_identity(conf.home, "jpki", "lgwan")
-        ready = {
-            "service": "jpki",
-            "url": base,
-            "crl": {k: f"{base}/crl/{k}.crl" for k in ("sign", "auth")},
-            "ocsp": {k: f"{base}/ocsp/{k}" for k in ("sign", "auth")},
-            "ca": {k: f"{base}/ca/{k}.der" for k in ("root", "sign", "auth")},
-            "docs": f"{base}/docs",
-            "private": private,  # cities (issuance, revocation) and the center (status)
-            "tls": {"ca": str(identity.ca)},
-        }
-        serve_forever(
-            lambda: create_app(build_jpki(conf, base, clock)),
-            port,
-            ready,
-            None,
-            workers,
-            also=(private_port, identity),
-        )
+        identity, build = jpki_workers(settings(), base, clock_from_env(running=True))
+        ready = jpki_ready(base, private, identity)
+        serve_forever(build, port, ready, None, workers, also=(private_port, identity))
 
 
 @app.command("juki")
@@ -69,32 +45,12 @@ def juki(
     workers: Workers = 1,
 ) -> None:
     """The national directory (本人確認情報): cities report over mTLS, the center asks."""
-    from kofu.core.db import make_engine, migrate
-    from kofu.juki.api.app import create_app
-    from kofu.juki.services.directory import JukiDirectory
+    from kofu.juki.bootstrap import prepare_juki
 
     with guarded():
-        conf = settings()
-        db_url, schema = conf.database_for("juki")
-        engine = make_engine(db_url, schema)
-        migrate(engine, "juki")
-        identity = network_identity(conf.home, "juki", "lgwan")
-        clock = clock_from_env(running=True)
-
-        def build() -> object:
-            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(JukiDirectory(engine, clock))
-
+        built = prepare_juki(settings())
         port = port or free_port()
-        base = f"https://127.0.0.1:{port}"
-        ready: dict[str, object] = {
-            "service": "juki",
-            "url": base,
-            "residents": f"{base}/residents/{{resident_code}}",
-            "docs": f"{base}/docs",
-            "tls": {"ca": str(identity.ca)},
-        }
-        serve_forever(build, port, ready, identity, workers)
+        serve_forever(built.app, port, built.ready(port), built.identity, workers)
 
 
 @app.command("city")
@@ -111,73 +67,12 @@ def city(
     ] = None,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
-    from kofu.city.adapters.config import load_store_rules
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.api.app import create_app
-    from kofu.city.store import city_engine
-    from kofu.documents.fonts import register_fonts
+    from kofu.city.bootstrap import prepare_city
 
     with guarded():
-        conf = settings()
-        engine = city_engine(conf, city)
-        with CityUnitOfWork(engine) as uow:
-            profile = uow.city()  # refuses a city never seeded, with the command to run
+        built = prepare_city(settings(), city, mtls=mtls, juki=juki)
         port = port or free_port()
-        identity = network_identity(conf.home, f"city-{city}", "lgwan") if mtls else None
-        base = f"{'https' if mtls else 'http'}://127.0.0.1:{port}"
-        clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
-
-        report = _juki_report(conf, city, engine, juki, clock) if juki else None
-        register_fonts()  # parsed once here, shared by the forked workers
-
-        def build() -> object:
-            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(engine, city, clock, rules, (2.0, report) if report else None)
-
-        ready: dict[str, object] = {
-            "service": "city",
-            "city": city,
-            "name": f"{profile.prefecture}{profile.name}",
-            "url": base,
-            "store": f"{base}/certificates/store",
-            "counter": f"{base}/certificates/counter",
-            "docs": f"{base}/docs",
-        }
-        if identity is not None:
-            ready["tls"] = {"ca": str(identity.ca), "client_certificates": str(identity.ca.parent)}
-        serve_forever(build, port, ready, identity, workers)
-
-
-def _juki_report(
-    conf: Settings, city: str, engine: Engine, juki: str, clock: Clock
-) -> Callable[[], object]:
-    """The report to juki, made by whichever worker holds the city's lock at the time."""
-    import fcntl
-
-    import httpx
-
-    from kofu.city.adapters.juki_http import HttpJuki
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.services.juki_feed import report_to_juki
-    from kofu.core.network import client_context
-
-    lock_path = conf.home / f"city-{city}.juki.lock"
-    links: list[HttpJuki] = []  # made in the worker, after the fork
-
-    def report() -> object:
-        if not links:
-            lgwan = network_identity(conf.home, f"city-{city}", "lgwan")
-            links.append(HttpJuki(juki, httpx.Client(verify=client_context(lgwan), timeout=30)))
-        link = links[0]
-        with lock_path.open("a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return None  # another worker is reporting
-            uow = CityUnitOfWork(engine, today=clock.today())
-            return report_to_juki(uow=uow, juki=link, clock=clock)
-
-    return report
+        serve_forever(built.app, port, built.ready(port), built.identity, workers)
 
 
 @app.command("center")

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import Document, Holder, IssueRequest
 from kofu.city.domain.issuance import compose
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
 from kofu.documents.render import content_digest, render

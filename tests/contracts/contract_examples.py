@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -32,6 +32,7 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
+from kofu.contracts.operator import Alarm, CenterStatus, CityStateCount, Settlement, SettlementRow
 from kofu.contracts.store import CityHealth, IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 
@@ -74,6 +75,14 @@ _REPORT = IdentityReport(
     state="resident",
     version=3,
     since=date(2020, 4, 1),
+)
+
+_ROW = SettlementRow(city="032051", chain="seven", issuances=2, copies=3, fees=600)
+_ALARM = Alarm(
+    at=datetime(2026, 11, 24, 3, tzinfo=UTC),
+    city="032051",
+    kind="holder_mismatch",
+    detail="request store-bad-000001: returned store-bad-000001",
 )
 
 EXAMPLES = [
@@ -222,6 +231,22 @@ EXAMPLES = [
         ),
         "city",
         None,
+    ),
+    Example(_ROW, "fees", "600"),
+    Example(Settlement(month="2026-11", rows=(_ROW,)), "rows", "none"),
+    Example(_ALARM, "at", "yesterday"),
+    Example(CityStateCount(city="032051", state="printed", count=2), "count", "2"),
+    Example(
+        CenterStatus(
+            now=datetime(2026, 11, 24, 12, tzinfo=UTC),
+            alarms=(_ALARM,),
+            stopped_cities=("032051",),
+            issuances={"printed": 2, "voided": 1},
+            per_city=(CityStateCount(city="032051", state="printed", count=2),),
+            print_timeout_seconds=300,
+        ),
+        "print_timeout_seconds",
+        "300",
     ),
 ]
 

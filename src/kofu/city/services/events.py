@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.card_desk import CardState, revocation_for
 from kofu.city.domain.events import Change, apply_event, parse_event
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
 

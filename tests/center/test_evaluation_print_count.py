@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from center_world import center_for, make_world, sign_in
+from center_world import InProcessCity, center_for, make_world, sign_in
 from sqlalchemy import Engine, select
 
 from kofu.city.adapters import tables as t
-from kofu.contracts.store import IssueOptions
+from kofu.contracts.store import IssueOptions, PrintRecorded, StorePrinted
+from kofu.core.errors import Refused
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,31 @@ def test_a_voided_print_never_counts(world: dict[str, Any], tmp_path: Path) -> N
     center.voided("store-eval-000002", "paper jam")
     time.sleep(0.3)
     assert _store_counts(world["city"]) == before
+
+
+class DeafCity(InProcessCity):
+    """A city that is down when the print is confirmed (its certificate server answers nothing)."""
+
+    down = True
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
+        if DeafCity.down:
+            raise Refused("city_unavailable", "the city does not answer")
+        return super().printed(city, message)
+
+
+def test_a_print_the_city_did_not_hear_counts_at_the_next_sweep_once(
+    world: dict[str, Any],
+) -> None:
+    center = center_for(world, DeafCity)
+    before = _store_counts(world["city"])
+    _request(center, world, "store-eval-000003")
+    center.printed("store-eval-000003")
+    time.sleep(0.3)
+    assert _store_counts(world["city"]) == before  # the city was down: not counted yet …
+    assert center.tell_cities() == 0  # … nor while it stays down
+    DeafCity.down = False
+    assert center.tell_cities() == 1  # back: the sweep tells it
+    assert center.tell_cities() == 0  # and never twice
+    after = _store_counts(world["city"])
+    assert sum(row[2] for row in after) == sum(row[2] for row in before) + 1

@@ -150,6 +150,17 @@ class _Issuances:
         ]
         return found[:limit]
 
+    def untold(self, limit: int) -> list[Issuance]:
+        found = [i for i in self.b.issuances.values() if i.state == "printed" and not i.city_told]
+        return found[:limit]
+
+    def told(self, request_id: str) -> bool:
+        found = self.b.issuances.get(request_id)
+        if found is None or found.city_told:
+            return False
+        self._move(request_id, city_told=True)
+        return True
+
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for i in self.b.issuances.values():

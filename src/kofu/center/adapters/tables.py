@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    true,
+)
 
 from kofu.core.instant import Instant
 
@@ -29,7 +40,10 @@ issuances = Table(
     Column("reason", Text),
     Column("print_job", LargeBinary),  # the stamped PDF until printed or voided, then dropped
     Column("kiosk", String(48), nullable=False, server_default=""),  # only it confirms or voids
+    # False from the print until the city has counted it (its activity log): the notice's outbox
+    Column("city_told", Boolean, nullable=False, server_default=true()),
     Index("ix_issuances_state_updated_at", "state", "updated_at"),  # the print-timeout sweep
+    Index("ix_issuances_city_told_state", "city_told", "state"),  # prints the city has not heard
 )
 
 # Sessions live in the store so that any worker behind the load balancer can serve the next step.

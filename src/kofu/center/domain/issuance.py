@@ -88,6 +88,7 @@ class Issuance:
     reason: str | None = None
     print_job: bytes | None = None  # the stamped PDF until printed or voided, then dropped
     kiosk: str = ""  # only the kiosk that asked confirms or voids
+    city_told: bool = True  # False from the print until the city has counted it
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,14 @@ class IssuanceLog(Protocol):
         """Requested entries untouched since ``before``, at most ``limit``."""
         ...
 
+    def untold(self, limit: int) -> list[Issuance]:
+        """Printed entries whose city has not yet counted the print, at most ``limit``."""
+        ...
+
+    def told(self, request_id: str) -> bool:
+        """The city counted the print; False if it was told already."""
+        ...
+
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Printed entries created in [start, end): count, copies, fees per city and chain."""
         ...

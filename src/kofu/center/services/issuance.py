@@ -357,9 +357,10 @@ class CenterService:
             self._complete(asked, told.answer)
 
     def sweep(self) -> None:
-        """The background turn: void unconfirmed print jobs, recover stuck requests."""
+        """The background turn: void unconfirmed print jobs, recover stuck requests, tell cities."""
         self.void_unconfirmed()
         self.recover_stuck()
+        self.tell_cities()  # prints a city did not hear of at the time
         self.desk.forget_old()  # ended sessions, failed sign-ins past their window
 
     def _finish(self, request_id: str, state: str, **values: Any) -> bool:
@@ -386,26 +387,43 @@ class CenterService:
             raise city_stopped(city)
 
     def printed(self, request_id: str, kiosk: str = "") -> None:
-        """The kiosk printed every copy: charge it, drop the job, tell the city. Idempotent."""
-        self._settle_state(request_id, "printed", kiosk)
-        issuance = self._get(request_id)
-        if issuance is not None and issuance.state == "printed":
-            notice = StorePrinted(
-                request_id=request_id,
-                city=issuance.city,
-                copies=issuance.copies,
-                fee=issuance.fee,
-                chain=issuance.chain[:32],
-                printed_at=issuance.updated_at,
-            )
-            _PRINT_NOTICES.submit(self._tell_printed, notice)
+        """The kiosk printed every copy: charge it, drop the job, tell the city. Idempotent.
 
-    def _tell_printed(self, notice: StorePrinted) -> None:
-        """The city's activity log counts the print; a failure is logged, the print stands."""
+        The print and the notice owed to the city are one move (``city_told``
+        false): the city is told at once, off the kiosk's request, and the
+        sweep tells it again until it has answered, so a city down at that
+        moment still counts the print (its activity log), and counts it once.
+        """
+        self._settle_state(request_id, "printed", kiosk, city_told=False)
+        issuance = self._get(request_id)
+        if issuance is not None and issuance.state == "printed" and not issuance.city_told:
+            _PRINT_NOTICES.submit(self._tell_printed, issuance)
+
+    def tell_cities(self, limit: int = 100) -> int:
+        """Tell the cities of prints they have not counted yet (the sweep's turn); how many."""
+        with self.units() as uow:
+            untold = uow.issuances.untold(limit)
+        return sum(self._tell_printed(issuance) for issuance in untold)
+
+    def _tell_printed(self, issuance: Issuance) -> bool:
+        """The city's activity log counts the print; a failure is kept for the next sweep."""
+        notice = StorePrinted(
+            request_id=issuance.request_id,
+            city=issuance.city,
+            copies=issuance.copies,
+            fee=issuance.fee,
+            chain=issuance.chain[:32],
+            printed_at=issuance.updated_at,
+        )
         try:
             self.cities.printed(notice.city, notice)
-        except Exception as exc:  # a lost count must never undo a print
+        except Exception as exc:  # a notice not heard is sent again; the print stands
             log.warning("could not tell %s of print %s: %s", notice.city, notice.request_id, exc)
+            return False
+        with self.units() as uow:
+            told = uow.issuances.told(issuance.request_id)
+            uow.commit()
+        return told
 
     def voided(self, request_id: str, reason: str, kiosk: str = "") -> None:
         """A print failure or timeout voids the whole issuance; nothing is charged. Idempotent."""

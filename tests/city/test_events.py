@@ -1048,6 +1048,9 @@ TESTS_BY_KIND = {
     ),
     "sex_change": test_register_corrections.test_sex_change_and_former_surname_are_written,
     "former_surname": test_register_corrections.test_sex_change_and_former_surname_are_written,
+    "special_adoption": (
+        test_register_corrections.test_a_special_adoption_writes_the_child_as_the_adopters_own
+    ),
     "correction": (
         test_register_corrections.test_a_correction_changes_the_items_and_keeps_what_was_written
     ),

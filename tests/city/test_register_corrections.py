@@ -55,3 +55,35 @@ def test_sex_change_and_former_surname_are_written(world: World) -> None:
     assert world.person(PERSON).former_surname is None
     with pytest.raises(Conflict, match="旧氏"):
         world.apply({"kind": "former_surname", **ON})
+
+
+def test_a_special_adoption_writes_the_child_as_the_adopters_own(world: World) -> None:
+    """特別養子縁組: 子 in the household, 長男/長女 in the register, the words in the history."""
+    with world.uow() as uow:
+        adopter = next(
+            p
+            for p in uow.registers.residents()
+            if p.is_resident
+            and p.relationship == "世帯主"
+            and p.family_register_id
+            and (r := uow.registers.family_register(p.family_register_id)) is not None
+            and r.head_name == p.name
+            and r.closed_on is None
+            and p.age_on(DAY) >= 25
+        )
+    child = code("9900120002")
+    world.move_in(child, "山梨　翔", "2020-02-02", "male", "同居人", adopter.household_id)
+    adoption = {"kind": "special_adoption", "effective": DAY.isoformat()}
+    world.apply(adoption | {"resident": child, "adopter": adopter.resident_code})
+    adopted = world.person(child)
+    assert (adopted.relationship, adopted.family_register_id) == ("子", adopter.family_register_id)
+    with world.uow() as uow:
+        register = uow.registers.family_register(adopter.family_register_id or "")
+    assert register is not None
+    member = register.member_for(child)
+    assert member is not None and member.relationship.endswith("男")
+    assert member.entries[-1].kind == "特別養子縁組"
+    text = pdf_text(issue(world, child, history=True).pdf)
+    assert "特別養子縁組令和8年12月1日" in text
+    with pytest.raises(InvalidInput, match="under 15"):
+        world.apply(adoption | {"resident": adopter.resident_code, "adopter": child})

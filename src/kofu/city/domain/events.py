@@ -240,6 +240,16 @@ class Adoption(_OnResident):
     adopter: str
 
 
+class SpecialAdoption(_OnResident):
+    """特別養子縁組: the child joins the adopter's register as their own and their household as 子.
+
+    The 統合記載欄 says 「特別養子縁組」 (jyuki-stnd 1.1.14).
+    """
+
+    kind: Literal["special_adoption"]
+    adopter: str
+
+
 class DomicileTransferOut(_OnResident):
     """転籍 out of the city: the whole register moves away and is closed here (除籍)."""
 
@@ -389,6 +399,7 @@ Event = Annotated[
     | Marriage
     | Divorce
     | Adoption
+    | SpecialAdoption
     | DomicileTransferOut
     | DomicileTransferIn
     | SealRegister
@@ -424,6 +435,7 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     Marriage,
     Divorce,
     Adoption,
+    SpecialAdoption,
     DomicileTransferOut,
     DomicileTransferIn,
     SealRegister,
@@ -1137,6 +1149,31 @@ def _adoption(ev: Adoption, reg: Registers, city: CityProfile) -> list[Change]:
     return [_write(reg, person, updated, ev.effective, "adoption")]
 
 
+def _special_adoption(ev: SpecialAdoption, reg: Registers, city: CityProfile) -> list[Change]:
+    person, adopter = _live(reg, ev.resident), _live(reg, ev.adopter)
+    if person.age_on(ev.effective) >= 15 or adopter.age_on(ev.effective) < 20:
+        raise InvalidInput(
+            "a 特別養子 is under 15 and the adopter at least 20 (民法817条の4, 817条の5)",
+            field="resident",
+        )
+    family_rules.record_adoption(reg, person, adopter, ev.effective, special=True)
+    relation = kinship.child_of(adopter.relationship)
+    changes = _rehead(reg, person, ev) if person.household_id != adopter.household_id else []
+    updated = person.model_copy(
+        update={
+            "domicile": adopter.domicile,
+            "domicile_head": adopter.domicile_head,
+            "family_register_id": adopter.family_register_id,
+            "household_id": adopter.household_id,
+            "relationship": relation,
+            "household_head_name": adopter.household_head_name,
+            "household_position": None,
+            "address": adopter.address,
+        }
+    )
+    return [_write(reg, person, updated, ev.effective, "special_adoption"), *changes]
+
+
 def _transfer_out(ev: DomicileTransferOut, reg: Registers, city: CityProfile) -> list[Change]:
     person = _live(reg, ev.resident)
     members = family_rules.record_transfer_out(reg, person, ev.new_domicile, ev.effective)
@@ -1459,6 +1496,7 @@ _HANDLERS: dict[type[Any], Any] = {
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,
+    SpecialAdoption: _special_adoption,
     DomicileTransferOut: _transfer_out,
     DomicileTransferIn: _transfer_in,
     SealRegister: _seal_register,

@@ -43,6 +43,7 @@ _REASONS = {
     "marriage": "婚姻",
     "divorce": "離婚",
     "adoption": "養子縁組",
+    "special_adoption": "特別養子縁組",
     "domicile_transfer_out": "転籍",
     "domicile_transfer_in": "転籍",
     "alias_set": "通称の記載",

@@ -866,6 +866,10 @@ def test_issue_command(tmp_path: Path) -> None:
         "subjects": [person.resident_code],
         "content_digest": hashlib.sha256(pdf).hexdigest(),
         "bytes": len(pdf),
+        "issue_label": f"20261123 花巻市 本庁1 プリンタ001 {summary['issue_number']:07d}",
+        "warnings": [],
+        "preview": False,
+        "copies": [{"file": str(out), "issue_number": summary["issue_number"], "pages": 1}],
     }
     assert isinstance(summary["issue_number"], int) and summary["issue_number"] >= 1
     text = Pdf(out).flat()

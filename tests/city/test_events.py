@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import test_register_corrections
 import test_register_foreign
 import test_register_head
 import test_register_issuance
@@ -1121,6 +1122,14 @@ TESTS_BY_KIND = {
     ),
     "support_measure_override": (
         test_register_support.test_the_officer_releases_her_own_copy_at_the_counter_only
+    ),
+    "sex_change": test_register_corrections.test_sex_change_and_former_surname_are_written,
+    "former_surname": test_register_corrections.test_sex_change_and_former_surname_are_written,
+    "special_adoption": (
+        test_register_corrections.test_a_special_adoption_writes_the_child_as_the_adopters_own
+    ),
+    "correction": (
+        test_register_corrections.test_a_correction_changes_the_items_and_keeps_what_was_written
     ),
     "certificate_disposal": (
         test_register_issuance.test_the_log_keeps_place_terminal_staff_copies_and_disposal

@@ -55,3 +55,20 @@ def test_a_relation_outside_the_standards_list_is_refused(world: World) -> None:
             )
     world.move_in(GRANDCHILD, "甲斐　孫", "2010-01-01", "male", "子の子", head.household_id)
     assert world.person(GRANDCHILD).relationship == "子の子"
+
+
+def test_a_child_born_to_the_heads_daughter_in_law_is_a_grandchild(world: World) -> None:
+    head = world.move_in(HEAD, "甲斐　一郎", "1960-01-01", "male")
+    world.move_in(ELDER, "甲斐　美咲", "1990-01-01", "female", "子の妻", head.household_id)
+    world.apply(
+        {
+            "kind": "birth",
+            "resident": GRANDCHILD,
+            "effective": "2026-11-30",
+            "name": "翔",
+            "kana": "カイ　ショウ",
+            "sex": "male",
+            "mother": ELDER,
+        }
+    )
+    assert world.person(GRANDCHILD).relationship == "子の子"  # not 子 of the head

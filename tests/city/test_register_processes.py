@@ -104,3 +104,14 @@ def test_the_deputy_certifies_within_the_period_only(world: World, tmp_path: Pat
         text = pdf_text(issued.pdf)
         assert ("深谷市長職務代理者副市長田中一郎" in text) is acting
         assert ("深谷市長鈴木健二" in text) is not acting
+
+
+def test_an_item_that_overflows_its_line_alerts_the_clerk(world: World) -> None:
+    """文字溢れ (5.8): the certificate still prints, wrapped, and the clerk is told."""
+    given = "寿限無寿限無五劫の擦り切れ海砂利水魚の水行末雲来末風来末食う寝る処に住む処藪柑子"
+    world.move_in(OTHER, f"甲斐　{given}", "1980-01-01", "female")
+    issued = issue(world, OTHER)
+    assert any(w.startswith("文字溢れ: 氏名") for w in issued.warnings)
+    assert given in pdf_text(issued.pdf)
+    world.move_in(TRAVELLER, "甲斐　旅人", "1980-01-01", "male")
+    assert not any("文字溢れ" in w for w in issue(world, TRAVELLER).warnings)

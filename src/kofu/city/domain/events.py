@@ -193,6 +193,31 @@ class AliasRemove(_OnResident):
     kind: Literal["alias_remove"]
 
 
+class SexChange(_OnResident):
+    """性別の取扱いの変更 (性同一性障害者特例法): the 性別 after the family court's decision."""
+
+    kind: Literal["sex_change"]
+    sex: Sex
+
+
+class FormerSurname(_OnResident):
+    """旧氏の記載 (a surname given) or 旧氏の削除 (none), at the person's request (1.1.7)."""
+
+    kind: Literal["former_surname"]
+    former_surname: str | None = Field(None, max_length=30)
+
+
+class Correction(_OnResident):
+    """誤記修正 (職権): a wrongly written item put right; the 統合記載欄 keeps both (4.2.3.3)."""
+
+    kind: Literal["correction"]
+    reason: str = Field(min_length=1, max_length=100)
+    name: str | None = None
+    kana: str | None = None
+    birth_date: date | str | None = None
+    sex: Sex | None = None
+
+
 class Marriage(_OnResident):
     """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
 
@@ -212,6 +237,16 @@ class Adoption(_OnResident):
     """養子縁組届: the adoptee joins the adopter's register (written with both parents' names)."""
 
     kind: Literal["adoption"]
+    adopter: str
+
+
+class SpecialAdoption(_OnResident):
+    """特別養子縁組: the child joins the adopter's register as their own and their household as 子.
+
+    The 統合記載欄 says 「特別養子縁組」 (jyuki-stnd 1.1.14).
+    """
+
+    kind: Literal["special_adoption"]
     adopter: str
 
 
@@ -401,9 +436,13 @@ Event = Annotated[
     | HouseholdOrder
     | AliasSet
     | AliasRemove
+    | SexChange
+    | FormerSurname
+    | Correction
     | Marriage
     | Divorce
     | Adoption
+    | SpecialAdoption
     | DomicileTransferOut
     | DomicileTransferIn
     | SealRegister
@@ -435,9 +474,13 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     HouseholdOrder,
     AliasSet,
     AliasRemove,
+    SexChange,
+    FormerSurname,
+    Correction,
     Marriage,
     Divorce,
     Adoption,
+    SpecialAdoption,
     DomicileTransferOut,
     DomicileTransferIn,
     SealRegister,
@@ -803,6 +846,51 @@ def _alias_remove(ev: AliasRemove, reg: Registers, city: CityProfile) -> list[Ch
     return [_write(reg, person, after, ev.effective, "alias_remove")]
 
 
+def _sex_change(ev: SexChange, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    if person.sex is ev.sex:
+        raise Conflict(f"resident {ev.resident} is already recorded as {ev.sex.ja}", field="sex")
+    after = person.model_copy(update={"sex": ev.sex})
+    return [_write(reg, person, after, ev.effective, "sex_change")]
+
+
+def _former_surname(ev: FormerSurname, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    if person.foreign is not None:
+        raise InvalidInput("a foreign resident has a 通称, not a 旧氏", field="former_surname")
+    if ev.former_surname is None and person.former_surname is None:
+        raise Conflict(f"resident {ev.resident} has no 旧氏 to remove", field="former_surname")
+    after = person.model_copy(update={"former_surname": ev.former_surname})
+    kind = "former_surname_set" if ev.former_surname else "former_surname_remove"
+    return [_write(reg, person, after, ev.effective, kind)]
+
+
+def _correction(ev: Correction, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    update: dict[str, Any] = {}
+    if ev.name is not None:
+        if "　" not in ev.name:
+            raise InvalidInput(
+                "a name separates family and given name with a full-width space", field="name"
+            )
+        update["name"] = ev.name
+    if ev.kana is not None:
+        update["kana"] = ev.kana
+    if ev.birth_date is not None:
+        born = _entered(ev.birth_date)
+        update |= {
+            "birth_date": born.day,
+            "birth_date_precision": born.precision,
+            "birth_date_era": born.era,
+        }
+    if ev.sex is not None:
+        update["sex"] = ev.sex
+    after = person.model_copy(update=update)
+    if after == person:
+        raise InvalidInput("a correction must change at least one item", field="correction")
+    return [_write(reg, person, after, ev.effective, "correction")]
+
+
 def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
     """The head the members' relations are written against: present, or the one who left."""
     present = next((m for m in members if m.relationship == kinship.HEAD), None)
@@ -1111,6 +1199,31 @@ def _adoption(ev: Adoption, reg: Registers, city: CityProfile) -> list[Change]:
         }
     )
     return [_write(reg, person, updated, ev.effective, "adoption")]
+
+
+def _special_adoption(ev: SpecialAdoption, reg: Registers, city: CityProfile) -> list[Change]:
+    person, adopter = _live(reg, ev.resident), _live(reg, ev.adopter)
+    if person.age_on(ev.effective) >= 15 or adopter.age_on(ev.effective) < 20:
+        raise InvalidInput(
+            "a 特別養子 is under 15 and the adopter at least 20 (民法817条の4, 817条の5)",
+            field="resident",
+        )
+    family_rules.record_adoption(reg, person, adopter, ev.effective, special=True)
+    relation = kinship.child_of(adopter.relationship)
+    changes = _rehead(reg, person, ev) if person.household_id != adopter.household_id else []
+    updated = person.model_copy(
+        update={
+            "domicile": adopter.domicile,
+            "domicile_head": adopter.domicile_head,
+            "family_register_id": adopter.family_register_id,
+            "household_id": adopter.household_id,
+            "relationship": relation,
+            "household_head_name": adopter.household_head_name,
+            "household_position": None,
+            "address": adopter.address,
+        }
+    )
+    return [_write(reg, person, updated, ev.effective, "special_adoption"), *changes]
 
 
 def _transfer_out(ev: DomicileTransferOut, reg: Registers, city: CityProfile) -> list[Change]:
@@ -1498,9 +1611,13 @@ _HANDLERS: dict[type[Any], Any] = {
     HouseholdOrder: _household_order,
     AliasSet: _alias_set,
     AliasRemove: _alias_remove,
+    SexChange: _sex_change,
+    FormerSurname: _former_surname,
+    Correction: _correction,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,
+    SpecialAdoption: _special_adoption,
     DomicileTransferOut: _transfer_out,
     DomicileTransferIn: _transfer_in,
     SealRegister: _seal_register,

@@ -264,18 +264,28 @@ def record_divorce(reg: Registers, person: Resident, on: date) -> tuple[str | No
     return previous, register_id
 
 
-def record_adoption(reg: Registers, adoptee: Resident, adopter: Resident, on: date) -> None:
-    """養子縁組: the adoptee is written into the adopter's register as 養子 / 養女."""
+def record_adoption(
+    reg: Registers, adoptee: Resident, adopter: Resident, on: date, *, special: bool = False
+) -> None:
+    """養子縁組: the adoptee is written into the adopter's register as 養子 / 養女.
+
+    特別養子縁組 (民法817条の2) writes the child as the adopters' own (長男, 長女 …).
+    """
     register = register_of(reg, adopter)
     if register is None:
         raise Conflict("the adopter's family register is not kept in this city", field="adopter")
+    kind = "特別養子縁組" if special else "養子縁組"
     details = (("縁組日", wareki(on)), ("養親氏名", adopter.name))
-    _leave(reg, adoptee, "養子縁組", on, *details)
+    _leave(reg, adoptee, kind, on, *details)
+    if special:
+        same_sex = [
+            m for m in register.members if m.sex is adoptee.sex and m.relationship[-1] in "男女"
+        ]
+        relationship = child_relationship(adoptee.sex, len(same_sex) + 1)
+    else:
+        relationship = "養子" if adoptee.sex is Sex.MALE else "養女"
     member = _member_from(
-        adoptee,
-        "養子" if adoptee.sex is Sex.MALE else "養女",
-        on,
-        RegisterEntry(kind="養子縁組", on=on, details=details),
+        adoptee, relationship, on, RegisterEntry(kind=kind, on=on, details=details)
     )
     register = reg.family_register(register.register_id) or register
     reg.save_family_register(register.model_copy(update={"members": (*register.members, member)}))

@@ -204,6 +204,7 @@ class Resident(Record):
     # relations above are still written against that head until a 世帯主変更.
     former_head: str | None = None
     household_position: int | None = None  # the clerk's order in the household (5.2), 1 first
+    former_surname: str | None = None  # 旧氏, written at the person's request (1.1.7)
 
     @property
     def head_absent(self) -> bool:

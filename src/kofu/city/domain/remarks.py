@@ -43,10 +43,15 @@ _REASONS = {
     "marriage": "婚姻",
     "divorce": "離婚",
     "adoption": "養子縁組",
+    "special_adoption": "特別養子縁組",
     "domicile_transfer_out": "転籍",
     "domicile_transfer_in": "転籍",
     "alias_set": "通称の記載",
     "alias_remove": "通称の削除",
+    "sex_change": "性別の変更",
+    "former_surname_set": "旧氏の記載",
+    "former_surname_remove": "旧氏の削除",
+    "correction": "誤記修正",
 }
 
 
@@ -69,8 +74,12 @@ def _line(kind: str, effective: date, before: Resident | None, after: Resident) 
         detail = f"転出先 {after.planned_move_out.destination.text}"
     elif kind == "move_out" and after.move_out_destination is not None:
         detail = f"転出先 {after.move_out_destination.text}"
+    elif kind == "correction" and before is not None:
+        detail = _corrected(before, after)
     elif before is not None and before.name != after.name:
         detail = f"旧氏名 {before.name}"
+    elif kind == "former_surname_set":
+        detail = f"旧氏 {after.former_surname}"
     elif kind in ("household_change", "household_head_change"):
         detail = f"世帯主 {after.household_head_name}"
     elif kind.startswith("domicile_transfer") and before is not None:
@@ -98,3 +107,17 @@ def history_lines(
             out.append(_line(v.kind, v.effective, before, v.record))
         before = v.record
     return tuple(out)
+
+
+def _corrected(before: Resident, after: Resident) -> str:
+    """What a 誤記修正 changed: each item, from what to what."""
+    parts = []
+    if before.name != after.name:
+        parts.append(f"氏名 {before.name} → {after.name}")
+    if before.kana != after.kana:
+        parts.append(f"フリガナ {before.kana} → {after.kana}")
+    if before.printed_birth_date != after.printed_birth_date:
+        parts.append(f"生年月日 {before.printed_birth_date} → {after.printed_birth_date}")
+    if before.sex != after.sex:
+        parts.append(f"性別 {before.sex.ja} → {after.sex.ja}")
+    return "　".join(parts)

@@ -25,6 +25,8 @@ from kofu.city.services.activity import record_activity
 from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
+from kofu.documents.fonts import register_fonts
+from kofu.documents.layouts import overflowing
 from kofu.documents.render import content_digest, render
 
 __all__ = [
@@ -153,6 +155,7 @@ def issue_certificates(
         _render(
             replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place, deputy=deputy)),
             request,
+            check=channel != "store",  # a store prints what it gets; no clerk to alert
         )
         for n in range(first, first + copies)
     ]
@@ -219,8 +222,17 @@ def preview_certificate(
     )
 
 
-def _render(doc: Document, request: IssueRequest) -> IssuedCertificate:
-    pdf = render(certificate_of(doc))
+_ONE_LINE = frozenset({"氏名", "住所", "世帯主", "本籍", "筆頭者", "通称"})
+
+
+def _render(doc: Document, request: IssueRequest, *, check: bool = True) -> IssuedCertificate:
+    """The PDF; at the counter, items that overflow their line are added to the warnings."""
+    certificate = certificate_of(doc)
+    pdf = render(certificate)
+    warnings = doc.warnings
+    if check:
+        mincho, _ = register_fonts()
+        warnings += tuple(overflowing(certificate, mincho, _ONE_LINE))
     return IssuedCertificate(
         pdf=pdf,
         issue_number=doc.issuer.issue_number,
@@ -232,5 +244,5 @@ def _render(doc: Document, request: IssueRequest) -> IssuedCertificate:
         pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
         holder_identity=doc.holder.identity if isinstance(doc.holder, Holder) else "",
         issue_label=doc.issuer.issue_label,
-        warnings=doc.warnings,
+        warnings=warnings,
     )

@@ -57,6 +57,8 @@ def _born(p: Resident) -> str:
 
 def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
     rows = [("氏名", f"{p.name}（{p.kana}）")]
+    if p.former_surname:
+        rows.append(("旧氏", p.former_surname))
     if p.foreign is not None and p.foreign.alphabetic_name:
         rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
     rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))

@@ -174,6 +174,9 @@ def create_kiosk_app(
         token = request.cookies.get("visit") or secrets.token_urlsafe(16)
         now = monotonic()
         with lock:
+            if token not in visits:  # a new visit: forget those long over (cookies never back)
+                for old in [t for t, o in visits.items() if now - o.seen > 2 * idle_seconds]:
+                    del visits[old]
             v = visits.setdefault(token, Visit(seen=now))
             idle = now - v.seen > idle_seconds
             v.seen = now

@@ -88,7 +88,7 @@ def test_the_books_and_alarms_are_the_operators_only(
 ) -> None:
     url, world = served
     with _client(world, name) as other:
-        for path in ("/settlement?month=2026-11", "/status", "/"):
+        for path in ("/settlement?month=2026-11", "/status", "/log", "/"):
             refused = other.get(f"{url}{path}")
             assert refused.status_code == 403, (path, refused.text)
             assert refused.json()["reason"] == "caller_not_allowed"

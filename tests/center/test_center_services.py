@@ -24,6 +24,7 @@ from fakes.center import MemoryCenter
 from kofu.center.adapters.signing import center_signer
 from kofu.center.adapters.uow import sql_units
 from kofu.center.domain.auth import Authenticated
+from kofu.center.domain.log import LogQuery
 from kofu.center.domain.ports import UnitsOfWork
 from kofu.center.services.issuance import CenterService
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
@@ -31,7 +32,7 @@ from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, FixedClock
-from kofu.core.errors import Conflict, Refused
+from kofu.core.errors import Conflict, InvalidInput, Refused
 from kofu.core.holder import holder_digest
 from stores import fresh_store
 
@@ -266,3 +267,20 @@ def test_ended_sessions_are_forgotten(units: UnitsOfWork, signer: Any) -> None:
     with pytest.raises(Refused) as gone:
         _ask(later, "s1", "req-00001")
     assert gone.value.reason == "session_unknown"
+
+
+def test_the_log_is_searched_by_time_city_chain_and_state(units: UnitsOfWork, signer: Any) -> None:
+    city = StandInCity()
+    center = _center(units, signer, city)
+    center.printed(_ask(center, _session(units, "s1"), "req-00001").request_id)
+    later = _center(units, signer, city, NOON + timedelta(minutes=1))
+    _ask(later, _session(units, "s2"), "req-00002")
+    assert [i.request_id for i in later.log(LogQuery())] == ["req-00002", "req-00001"]
+    assert [i.request_id for i in later.log(LogQuery(state="printed"))] == ["req-00001"]
+    assert later.log(LogQuery(city="112186")) == [] and later.log(LogQuery(chain="other")) == []
+    recent = later.log(LogQuery(since=NOON + timedelta(seconds=30), limit=1))
+    assert [i.request_id for i in recent] == ["req-00002"] and recent[0].print_job is None
+    with pytest.raises(InvalidInput):
+        LogQuery(state="charged")
+    with pytest.raises(InvalidInput):
+        LogQuery(since=NOON, until=NOON)

@@ -1,4 +1,4 @@
-"""The center's status page in headless Chromium over mutual TLS: an alarm comes first."""
+"""The center's page in headless Chromium over mutual TLS: an alarm first, the log to search."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
-@pytest.fixture
-def center_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module")
+def center_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A center whose link to the city once returned another person's document, served over mTLS."""
+    tmp_path = tmp_path_factory.mktemp("status-page")
     world = make_world(tmp_path)
     honest = center_for(world)
     session = sign_in(honest, world)
@@ -52,7 +53,9 @@ def center_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, tmp_path
 
 
-def _open(url: str, certificates: list[dict[str, Any]]) -> str:
+def _open(
+    url: str, certificates: list[dict[str, Any]], search: dict[str, str] | None = None
+) -> str:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
@@ -62,6 +65,15 @@ def _open(url: str, certificates: list[dict[str, Any]]) -> str:
             )
             page = context.new_page()
             page.goto(url + "/")
+            assert page.locator("meta[http-equiv=refresh]").count() == 0  # it never reloads itself
+            if search:
+                for name, value in search.items():
+                    if name == "state":
+                        page.select_option("#q-state", value)
+                    else:
+                        page.fill(f"#q-{name}", value)
+                page.click("#search button")
+                page.wait_for_load_state()
             return page.inner_text("body")
         finally:
             browser.close()
@@ -84,3 +96,16 @@ def test_the_page_is_closed_to_a_browser_without_a_network_certificate(
     url, _ = center_url
     with pytest.raises(Error):
         _open(url, [])
+
+
+def test_the_operator_searches_the_log_by_state_chain_and_time(
+    center_url: tuple[str, Path],
+) -> None:
+    url, home = center_url
+    operator = network_identity(home, "operator")
+    certificates = [{"origin": url, "certPath": str(operator.cert), "keyPath": str(operator.key)}]
+    voided = _open(url, certificates, {"state": "voided", "chain": "seven", "city": "032051"})
+    assert "store-bad-000001" in voided and "store-ok-000001" not in voided
+    assert "holder_mismatch" in voided  # the reason beside the entry
+    before = _open(url, certificates, {"until": "2026-11-24T11:00"})  # the world's noon is later
+    assert "該当なし" in before and "store-ok-000001" not in before

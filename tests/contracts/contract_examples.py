@@ -59,7 +59,15 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
-from kofu.contracts.operator import Alarm, CenterStatus, CityStateCount, Settlement, SettlementRow
+from kofu.contracts.operator import (
+    Alarm,
+    CenterStatus,
+    CityStateCount,
+    IssuanceLog,
+    LogEntry,
+    Settlement,
+    SettlementRow,
+)
 from kofu.contracts.store import (
     CityHealth,
     IssueOptions,
@@ -158,6 +166,19 @@ _ALARM = Alarm(
     city="032051",
     kind="holder_mismatch",
     detail="request store-bad-000001: returned store-bad-000001",
+)
+
+_ENTRY = LogEntry(
+    request_id="store-ok-000001",
+    state="printed",
+    city="032051",
+    store="7-1",
+    chain="seven",
+    certificate="juminhyo",
+    copies=1,
+    fee=200,
+    created_at=datetime(2026, 11, 24, 3, tzinfo=UTC),
+    updated_at=datetime(2026, 11, 24, 3, 1, tzinfo=UTC),
 )
 
 EXAMPLES = [
@@ -427,6 +448,8 @@ EXAMPLES = [
     Example(Settlement(month="2026-11", rows=(_ROW,)), "rows", "none"),
     Example(_ALARM, "at", "yesterday"),
     Example(CityStateCount(city="032051", state="printed", count=2), "count", "2"),
+    Example(_ENTRY, "created_at", "noon"),
+    Example(IssuanceLog(entries=(_ENTRY,)), "entries", {"request_id": 1}),
     Example(
         CenterStatus(
             now=datetime(2026, 11, 24, 12, tzinfo=UTC),

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from apps import party_apps
 from kofu.contracts import Contract
-from kofu.contracts.operator import CenterStatus, Settlement
+from kofu.contracts.operator import CenterStatus, IssuanceLog, Settlement
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,8 @@ def center(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 
 @pytest.mark.parametrize(
-    ("path", "answered"), [("/settlement", Settlement), ("/status", CenterStatus)]
+    ("path", "answered"),
+    [("/settlement", Settlement), ("/status", CenterStatus), ("/log", IssuanceLog)],
 )
 def test_the_center_publishes_the_operators_contracts(
     center: FastAPI, path: str, answered: type[Contract]
@@ -47,3 +48,27 @@ def test_a_reader_refuses_an_answer_of_another_shape() -> None:
         Settlement.read({"month": "2026-11", "rows": [{"city": "032051"}]}, LookupError())
     with pytest.raises(LookupError):
         Settlement.read({"month": "2026-11", "rows": [], "total": 0}, LookupError())
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("state=charged", "state"),
+        ("limit=0", "limit"),
+        ("since=2026-11-24T12:00", "since"),  # no offset: which noon?
+        ("since=2026-11-24T12:00%2B09:00&until=2026-11-24T11:00%2B09:00", "since"),
+        ("until=noon", "until"),
+        ("until=9999-12-31T23:59:59-12:00", "until"),
+        ("since=0001-01-01T00:00:00%2B14:00", "since"),
+    ],
+)
+def test_a_log_search_out_of_shape_is_a_422_naming_it(
+    center: FastAPI, query: str, field: str
+) -> None:
+    answer = call(center, "GET", f"/log?{query}")
+    assert answer.status_code == 422 and field in named_fields(answer)
+
+
+def test_the_log_answers_the_contract(center: FastAPI) -> None:
+    answer = call(center, "GET", "/log?state=printed&city=032051&limit=5")
+    assert IssuanceLog.model_validate(answer.json()) == IssuanceLog(entries=())

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from kofu.center.domain.auth import Authenticated
 from kofu.center.domain.issuance import Alarm, Issuance
+from kofu.center.domain.log import LogQuery
 from kofu.center.domain.sessions import SessionEntry
 
 __all__ = ["MemoryCenter", "MemoryCenterUnitOfWork"]
@@ -174,6 +175,20 @@ class _Issuances:
             row["copies"] += i.copies
             row["fees"] += i.fee
         return [rows[key] for key in sorted(rows)]
+
+    def search(self, query: LogQuery) -> list[Issuance]:
+        found = [
+            replace(i, print_job=None)
+            for i in self.b.issuances.values()
+            if (query.city is None or i.city == query.city)
+            and (query.chain is None or i.chain == query.chain)
+            and (query.state is None or i.state == query.state)
+            and (query.since is None or i.created_at >= query.since)
+            and (query.until is None or i.created_at < query.until)
+        ]
+        found.sort(key=lambda i: i.request_id)
+        found.sort(key=lambda i: i.created_at, reverse=True)
+        return found[: query.limit]
 
     def states(self) -> dict[str, int]:
         return dict(Counter(i.state for i in self.b.issuances.values()))

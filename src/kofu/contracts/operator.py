@@ -4,7 +4,8 @@
 issuances, copies and fees per city and store chain; ``kofu settle
 --center`` reads it).  ``GET /status`` → ``CenterStatus`` (稼働状況:
 alarms, the cities they stopped, the issuance log's states; the status
-page shows the same).
+page shows the same).  ``GET /log?since&until&city&chain&state&limit`` →
+``IssuanceLog`` (交付記録: the entries, newest first, without their print jobs).
 """
 
 from __future__ import annotations
@@ -14,9 +15,17 @@ from typing import Annotated
 
 from pydantic import Field, StrictStr
 
-from kofu.contracts import Contract, Integer
+from kofu.contracts import Contract, Integer, RequestId
 
-__all__ = ["Alarm", "CenterStatus", "CityStateCount", "Settlement", "SettlementRow"]
+__all__ = [
+    "Alarm",
+    "CenterStatus",
+    "CityStateCount",
+    "IssuanceLog",
+    "LogEntry",
+    "Settlement",
+    "SettlementRow",
+]
 
 Count = Annotated[Integer, Field(ge=0)]
 State = Annotated[StrictStr, Field(max_length=16)]  # requested, rendered, printed, voided
@@ -62,3 +71,23 @@ class CenterStatus(Contract):
     issuances: dict[State, Count]  # entries of the issuance log per state
     per_city: tuple[CityStateCount, ...]
     print_timeout_seconds: Count
+
+
+class LogEntry(Contract):
+    """One issuance as the log keeps it: which card's request, where, in what state, what fee."""
+
+    request_id: RequestId
+    state: State
+    city: City
+    store: Annotated[StrictStr, Field(max_length=32)]
+    chain: Annotated[StrictStr, Field(max_length=32)]
+    certificate: Annotated[StrictStr, Field(max_length=16)]
+    copies: Count
+    fee: Count  # yen, charged only once printed
+    created_at: datetime
+    updated_at: datetime
+    reason: StrictStr | None = None  # why it was voided, or why it waits
+
+
+class IssuanceLog(Contract):
+    entries: tuple[LogEntry, ...]

@@ -47,6 +47,8 @@ Certificate = Literal[
     "koseki-zenbu",  # 戸籍全部事項証明書
     "koseki-kojin",  # 戸籍個人事項証明書
     "fuhyo",  # 戸籍の附票の写し
+    "kisai",  # 住民票記載事項証明書 (offered at a store only where the city's rules say so)
+    "johyo-kisai",  # 除票記載事項証明書
 ]
 """The certificate asked for (the city's CertificateType values, the CLI's ``--type``)."""
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from kofu.center.adapters import tables as t
 from kofu.center.domain.auth import Authenticated
 from kofu.center.domain.issuance import Alarm, Issuance
+from kofu.center.domain.log import LogQuery
 from kofu.center.domain.sessions import SessionEntry
 
 __all__ = ["SqlAlarms", "SqlIssuances", "SqlSessions"]
@@ -84,9 +85,12 @@ _ABANDONED = (  # signed in, never spent on a request: opened within the window 
 _BOTH = select(_FAILURES.scalar_subquery(), _ABANDONED.scalar_subquery())
 
 
+_WITHOUT_JOB = [c for c in _i.c if c.name != "print_job"]  # the log as read: no PDFs
+
+
 def _issuance(row: Any) -> Issuance:
     values = dict(row._mapping)
-    if values["print_job"] is not None:
+    if values.get("print_job") is not None:
         values["print_job"] = bytes(values["print_job"])
     values["kiosk"] = values["kiosk"] or ""
     return Issuance(**values)
@@ -170,6 +174,28 @@ class SqlIssuances:
             {"city": r[0], "chain": r[1], "issuances": r[2], "copies": int(r[3]), "fees": int(r[4])}
             for r in rows
         ]
+
+    def search(self, query: LogQuery) -> list[Issuance]:
+        where = [
+            column == value
+            for column, value in (
+                (_i.c.city, query.city),
+                (_i.c.chain, query.chain),
+                (_i.c.state, query.state),
+            )
+            if value
+        ]
+        if query.since is not None:
+            where.append(_i.c.created_at >= query.since)
+        if query.until is not None:
+            where.append(_i.c.created_at < query.until)
+        rows = self.conn.execute(
+            select(*_WITHOUT_JOB)
+            .where(*where)
+            .order_by(_i.c.created_at.desc(), _i.c.request_id)
+            .limit(query.limit)
+        )
+        return [_issuance(row) for row in rows]
 
     def states(self) -> dict[str, int]:
         rows = self.conn.execute(select(_i.c.state, func.count()).group_by(_i.c.state))

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from kofu.center.api.status_page import render_status
+from kofu.center.domain.issuance import Issuance
+from kofu.center.domain.log import LogQuery
 from kofu.center.domain.settlement import month_span
 from kofu.center.services.issuance import CenterService
 from kofu.contracts.identity import DomicileAnswer
@@ -38,9 +41,10 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
-from kofu.contracts.operator import CenterStatus, Settlement
+from kofu.contracts.operator import CenterStatus, IssuanceLog, Settlement
+from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, Refused
-from kofu.core.http import caller, every, party_app
+from kofu.core.http import ERROR_RESPONSES, caller, every, party_app
 
 __all__ = ["create_app"]
 
@@ -50,6 +54,38 @@ def _b64(text: str, field: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput(f"{field} is not base64", field=field) from exc
+
+
+# The page answers HTML, its refusals (a caller not allowed, a search out of shape) kofu's JSON.
+_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": ERROR_RESPONSES[code]["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+    for code in (403, 422)
+}
+
+
+def _local_time(text: str, field: str) -> datetime | None:
+    """A form's date and time; without an offset it is Japan's time (what the operator reads)."""
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{field} is a date and time (2026-11-24T09:00)", field=field) from exc
+    return at if at.tzinfo else at.replace(tzinfo=JST)
+
+
+def _entry(issuance: Issuance) -> dict[str, Any]:
+    """A log entry as the contract says it: everything but the print job, the card and kiosk."""
+    fields = ("request_id", "state", "city", "store", "chain", "certificate", "copies", "fee")
+    values = {name: getattr(issuance, name) for name in fields}
+    return values | {
+        "created_at": issuance.created_at,
+        "updated_at": issuance.updated_at,
+        "reason": issuance.reason,
+    }
 
 
 def _kiosk(request: Request) -> str:
@@ -165,8 +201,31 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
         """稼働状況: alarms, the cities they stopped, the issuance log's states."""
         return CenterStatus.model_validate(service.status())
 
-    @app.get("/", response_class=HTMLResponse, dependencies=[OPERATORS])
-    def status_page() -> HTMLResponse:
-        return HTMLResponse(render_status(service.status()))
+    @app.get("/log", dependencies=[OPERATORS])
+    def log(
+        since: datetime | None = None,
+        until: datetime | None = None,
+        city: str | None = None,
+        chain: str | None = None,
+        state: str | None = None,
+        limit: int = 100,
+    ) -> IssuanceLog:
+        """交付記録: entries created in [since, until) of a city, chain and state, newest first."""
+        query = LogQuery(since, until, city, chain, state, limit)
+        return IssuanceLog.model_validate({"entries": [_entry(i) for i in service.log(query)]})
+
+    @app.get("/", response_class=HTMLResponse, dependencies=[OPERATORS], responses=_PAGE_ERRORS)
+    def status_page(
+        since: str = "", until: str = "", city: str = "", chain: str = "", state: str = ""
+    ) -> HTMLResponse:
+        """The status page with the log searched by the form's fields (empty: any)."""
+        query = LogQuery(
+            _local_time(since, "since"),
+            _local_time(until, "until"),
+            city or None,
+            chain or None,
+            state or None,
+        )
+        return HTMLResponse(render_status(service.status(), query, service.log(query)))
 
     return app

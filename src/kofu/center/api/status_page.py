@@ -1,14 +1,22 @@
-"""The center's status page (稼働状況) for the operator: alarms first, then the issuance log.
+"""The center's page for the operator (稼働状況): alarms first, then the issuance log to search.
 
-Server-rendered, no script: it reloads itself every 15 seconds.  An alarm
-means issuance for that city is stopped until the operator has looked into
-it, so it is the first thing on the page, in red.
+Server-rendered, no script and no reload of its own: the operator searches
+the log (by time, city, store chain and state) with a plain form, and the
+page is read again by asking again.  An alarm means issuance for that city
+is stopped until the operator has looked into it, so it is the first thing
+on the page, in red.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+
+from kofu.center.domain.issuance import Issuance
+from kofu.center.domain.log import STATES, LogQuery
+from kofu.core.clock import JST
 
 __all__ = ["render_status"]
 
@@ -25,6 +33,7 @@ h1{font-size:1.4em} table{border-collapse:collapse;margin:.5em 0 1.5em}
 td,th{border:1px solid #999;padding:.3em .8em;text-align:left} td.n{text-align:right}
 #alarm{background:#b00020;color:#fff;padding:1em;font-weight:bold}
 #ok{background:#e6f4ea;padding:1em}
+form label{margin-right:1em} input,select,button{font-size:1em;min-height:2em}
 """
 
 
@@ -49,7 +58,7 @@ def _alarms(status: dict[str, Any]) -> str:
     )
 
 
-def _log(status: dict[str, Any]) -> str:
+def _counts(status: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{_e(_STATES.get(state, state))}</td><td class='n' id='state-{_e(state)}'>"
         f"{count}</td></tr>"
@@ -61,7 +70,7 @@ def _log(status: dict[str, Any]) -> str:
         for r in status["per_city"]
     )
     return (
-        f'<h2>交付記録 issuance log</h2><table id="states"><tr><th>状態 state</th>'
+        f'<h2>件数 counts</h2><table id="states"><tr><th>状態 state</th>'
         f"<th>件数 count</th></tr>{rows}</table>"
         f'<h2>市区町村別 per city</h2><table id="cities"><tr><th>市区町村 city</th>'
         f"<th>状態 state</th><th>件数 count</th></tr>{cities}</table>"
@@ -69,12 +78,62 @@ def _log(status: dict[str, Any]) -> str:
     )
 
 
-def render_status(status: dict[str, Any]) -> str:
-    """The whole page for one reading of ``CenterService.status``."""
+def _field(name: str, label: str, value: str | datetime | None, kind: str = "text") -> str:
+    if isinstance(value, datetime):
+        shown = value.astimezone(JST).strftime("%Y-%m-%dT%H:%M")
+    else:
+        shown = value or ""
+    return (
+        f'<label>{label} <input type="{kind}" name="{name}" id="q-{name}" '
+        f'value="{_e(shown)}"></label>'
+    )
+
+
+def _search(query: LogQuery) -> str:
+    states = "".join(
+        f'<option value="{s}"{" selected" if query.state == s else ""}>{_e(_STATES[s])}</option>'
+        for s in STATES
+    )
+    return (
+        '<h2>交付記録 issuance log</h2><form id="search" method="get" action="/">'
+        + _field("since", "から from (JST)", query.since, "datetime-local")
+        + _field("until", "まで until (JST)", query.until, "datetime-local")
+        + _field("city", "市区町村 city", query.city)
+        + _field("chain", "チェーン chain", query.chain)
+        + '<label>状態 state <select name="state" id="q-state"><option value="">すべて any'
+        + f"</option>{states}</select></label>"
+        + '<button type="submit">検索 search</button></form>'
+    )
+
+
+def _entries(entries: Sequence[Issuance]) -> str:
+    if not entries:
+        return '<p id="log-empty">該当なし (no entries)</p>'
+    rows = "".join(
+        f"<tr><td>{_e(i.created_at.astimezone(JST).strftime('%Y-%m-%d %H:%M:%S'))}</td>"
+        f"<td>{_e(i.request_id)}</td><td>{_e(i.city)}</td><td>{_e(i.chain)}</td>"
+        f"<td>{_e(i.store)}</td><td>{_e(i.certificate)}</td><td class='n'>{i.copies}</td>"
+        f"<td class='n'>{i.fee}</td><td>{_e(_STATES.get(i.state, i.state))}</td>"
+        f"<td>{_e(i.reason or '')}</td></tr>"
+        for i in entries
+    )
+    return (
+        '<table id="log"><tr><th>日時 created (JST)</th><th>要求 request</th>'
+        "<th>市区町村 city</th><th>チェーン chain</th><th>店舗 store</th>"
+        "<th>証明書 certificate</th><th>部数 copies</th><th>手数料 fee</th>"
+        f"<th>状態 state</th><th>理由 reason</th></tr>{rows}</table>"
+    )
+
+
+def render_status(
+    status: dict[str, Any], query: LogQuery | None = None, entries: Sequence[Issuance] = ()
+) -> str:
+    """The whole page for one reading of ``CenterService.status`` and one search of the log."""
+    query = query or LogQuery()
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
-        '<meta http-equiv="refresh" content="15">'
         f"<title>証明書交付センター 稼働状況</title><style>{_STYLE}</style></head><body>"
         f"<h1>証明書交付センター 稼働状況 <small>issuance center status</small></h1>"
-        f"<p>{_e(status['now'])}</p>{_alarms(status)}{_log(status)}</body></html>"
+        f"<p>{_e(status['now'])}</p>{_alarms(status)}{_search(query)}{_entries(entries)}"
+        f"{_counts(status)}</body></html>"
     )

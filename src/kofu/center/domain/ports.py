@@ -18,6 +18,7 @@ from cryptography import x509
 
 from kofu.center.domain.auth import Authenticated
 from kofu.center.domain.issuance import Alarm, Issuance
+from kofu.center.domain.log import LogQuery
 from kofu.center.domain.sessions import SessionEntry
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
@@ -91,6 +92,10 @@ class IssuanceLog(Protocol):
         ...
 
     def states(self) -> dict[str, int]: ...
+
+    def search(self, query: LogQuery) -> list[Issuance]:
+        """Entries matching ``query``, newest first, without their print jobs."""
+        ...
 
     def per_city(self) -> list[dict[str, Any]]: ...
 

@@ -48,6 +48,7 @@ from kofu.center.domain.issuance import (
     stopped_after_check,
     store_request,
 )
+from kofu.center.domain.log import LogQuery
 from kofu.center.domain.ports import CityLink, Directory, SigningKey, UnitsOfWork, Whereabouts
 from kofu.center.services.anti_forgery import protect
 from kofu.center.services.operator import center_status, settlement
@@ -472,6 +473,11 @@ class CenterService:
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         return settlement(self.units, start, end)
+
+    def log(self, query: LogQuery) -> list[Issuance]:
+        """The issuance log as the operator searches it (交付記録), newest first."""
+        with self.units() as uow:
+            return uow.issuances.search(query)
 
     def status(self) -> dict[str, Any]:
         """What the operator watches: alarms, stopped cities, the log's states, prints waiting."""

@@ -31,6 +31,7 @@ from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import CardRecord, CardState
 from kofu.city.domain.model import Address, Resident
 from kofu.city.domain.special_move import (
@@ -40,6 +41,7 @@ from kofu.city.domain.special_move import (
     move_abroad,
     move_in_done,
 )
+from kofu.city.services.activity import record_activity
 from kofu.city.services.events import apply_within
 from kofu.city.services.seeding import city_profile, load_towns
 from kofu.contracts.citylink import (
@@ -346,6 +348,9 @@ def special_move_out(
         uow.citylink.keep_move_out(
             move_out_id, resident, to_city, data.model_dump(mode="json"), now
         )
+        record_activity(  # 特例転出処理, counted by the evaluation sheets (OPT-04)
+            uow, ActivityKind.SPECIAL_MOVEOUT, now, ref=f"moveout:{move_out_id}", channel=channel
+        )
         uow.commit()
     return data
 
@@ -614,6 +619,9 @@ def special_move_in(
         )
         person = uow.registers.resident(residents[0])
         assert person is not None
+        record_activity(  # 特例転入処理 (OPT-05), once per move-out's data
+            uow, ActivityKind.SPECIAL_MOVEIN, now, ref=f"movein:{data.move_out_id}"
+        )
         uow.commit()
     sent = deliver_notices(uow=uow, network=network, clock=clock, targets=[data.from_city])
     return MovedIn(

@@ -26,6 +26,7 @@ from kofu.city.services.store import (
 )
 from kofu.cli.wiring import LocalAuthority
 from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
     PrintRecorded,
     StoreAnswer,
@@ -65,6 +66,12 @@ class InProcessCity:
         return record_store_print(
             uow=CityUnitOfWork(self.engine), code=city, notice=message, clock=NOON
         )
+
+    def connected(self) -> list[ConnectedCity]:
+        """The one city, by the name in its profile (for a kiosk's choice of domicile city)."""
+        with CityUnitOfWork(self.engine, today=NOON.today()) as uow:
+            profile = uow.registers.profile()
+        return [ConnectedCity(code=CITY, name=profile.name if profile else CITY)]
 
 
 class WrongPersonCity(InProcessCity):
@@ -134,6 +141,7 @@ def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
         "holder": holder,
         "issuer": issuer,
         "directory": InProcessDirectory(authority),
+        "authority": authority,
     }
 
 

@@ -19,6 +19,7 @@ from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.core.errors import Refused
 from kofu.jpki.adapters.keys import FileKeyStore
+from kofu.jpki.bootstrap import jpki_service
 from kofu.jpki.domain.ca import Urls
 from kofu.jpki.domain.revocation import RevocationCause
 from kofu.jpki.services.authority import JpkiService
@@ -33,7 +34,7 @@ def world(tmp_path: Path) -> tuple[JpkiService, SecureElement]:
     home = tmp_path
     engine = make_engine(f"sqlite:///{home / 'jpki.sqlite'}")
     migrate(engine, "jpki")
-    service = JpkiService(
+    service = jpki_service(
         engine, FileKeyStore(home / "keys"), Urls("http://127.0.0.1:1"), FixedClock(NOW)
     )
     element = SecureElement.blank(SECRET, card_id="C-1")

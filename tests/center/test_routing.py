@@ -17,6 +17,7 @@ from kofu.city.services.juki_feed import report_to_juki
 from kofu.contracts.juki import IdentityReport, ReportCounts
 from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.services.directory import JukiDirectory
 from stores import BACKENDS, fresh_store
 
@@ -42,7 +43,7 @@ class FedJuki:
 def routed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     with fresh_store(request.param, tmp_path, "juki") as juki_engine:
         world = make_world(tmp_path)
-        world["juki"] = FedJuki(JukiDirectory(juki_engine, NOON))
+        world["juki"] = FedJuki(JukiDirectory(juki_units(juki_engine), NOON))
         yield world
 
 

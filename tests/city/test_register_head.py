@@ -120,4 +120,13 @@ def test_a_relation_outside_the_standards_list_is_refused(world: World) -> None:
                 "relationships": {FATHER: "孫"},
             }
         )
+    with pytest.raises(InvalidInput, match="not another member"):
+        world.apply(
+            {
+                "kind": "household_head_change",
+                "resident": WIFE,
+                "effective": DAY.isoformat(),
+                "relationships": {code("9999999999"): "子"},
+            }
+        )
     assert world.person(WIFE).relationship == "妻"

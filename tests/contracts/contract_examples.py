@@ -59,6 +59,7 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
+from kofu.contracts.operator import Alarm, CenterStatus, CityStateCount, Settlement, SettlementRow
 from kofu.contracts.store import (
     CityHealth,
     IssueOptions,
@@ -151,6 +152,13 @@ _MOVER = MovingPerson(
     card=_CARD,
 )
 _REFUSAL = CitylinkRefusal(reason="wide_area_refused", message="m", message_ja="m")
+_ROW = SettlementRow(city="032051", chain="seven", issuances=2, copies=3, fees=600)
+_ALARM = Alarm(
+    at=datetime(2026, 11, 24, 3, tzinfo=UTC),
+    city="032051",
+    kind="holder_mismatch",
+    detail="request store-bad-000001: returned store-bad-000001",
+)
 
 EXAMPLES = [
     Example(_ADDRESS, "town", 5),
@@ -414,6 +422,22 @@ EXAMPLES = [
         ),
         "city",
         None,
+    ),
+    Example(_ROW, "fees", "600"),
+    Example(Settlement(month="2026-11", rows=(_ROW,)), "rows", "none"),
+    Example(_ALARM, "at", "yesterday"),
+    Example(CityStateCount(city="032051", state="printed", count=2), "count", "2"),
+    Example(
+        CenterStatus(
+            now=datetime(2026, 11, 24, 12, tzinfo=UTC),
+            alarms=(_ALARM,),
+            stopped_cities=("032051",),
+            issuances={"printed": 2, "voided": 1},
+            per_city=(CityStateCount(city="032051", state="printed", count=2),),
+            print_timeout_seconds=300,
+        ),
+        "print_timeout_seconds",
+        "300",
     ),
 ]
 

@@ -31,6 +31,7 @@ from kofu.core.settings import Settings
 from kofu.jpki.api.app import create_app as jpki_app
 from kofu.jpki.bootstrap import build_jpki
 from kofu.jpki.domain.revocation import RevocationCause
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.api.app import create_app as juki_app
 from kofu.juki.domain.identity import RecordState
 from kofu.juki.services.directory import JukiDirectory
@@ -46,7 +47,9 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 @pytest.fixture
 def juki(tmp_path: Path) -> FastAPI:
-    return juki_app(JukiDirectory(create_engine(f"sqlite:///{tmp_path / 'juki.sqlite'}"), NOON))
+    return juki_app(
+        JukiDirectory(juki_units(create_engine(f"sqlite:///{tmp_path / 'juki.sqlite'}")), NOON)
+    )
 
 
 def _ref(app: FastAPI, path: str, method: str, where: str) -> str:

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ from kofu.city.services import card_desk as desk
 from kofu.city.services.events import apply_events
 from kofu.city.services.outbox import deliver_to_jpki
 from kofu.city.services.seeding import seed_city
-from kofu.city.services.special_move import special_move_in, special_move_out
+from kofu.city.services.special_move import special_move_out
+from kofu.city.services.special_move_in import special_move_in
 from kofu.city.services.wide_area import issue_wide_area
 from kofu.city.store import city_engine
 from kofu.cli.wiring import card_master_key
@@ -60,9 +61,8 @@ def _env(home: Path, now: str = NOW, **extra: str) -> dict[str, str]:
     return env | {"KOFU_HOME": str(home), "KOFU_NOW": now, **extra}
 
 
-@contextmanager
-def _process(args: list[str], home: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
-    """``kofu ARGS`` until its ready line; stopped by its PID afterwards, whatever happened."""
+def _launch(stack: ExitStack, args: list[str], home: Path) -> subprocess.Popen[str]:
+    """``kofu ARGS`` started now, stopped by its PID when ``stack`` closes, whatever happened."""
     proc = subprocess.Popen(
         [str(KOFU), *args],
         stdout=subprocess.PIPE,
@@ -70,21 +70,28 @@ def _process(args: list[str], home: Path) -> Iterator[tuple[subprocess.Popen[str
         text=True,
         env=_env(home),
     )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, f"kofu {' '.join(args)} exited before it was ready"
-        yield proc, json.loads(line)
-    finally:
+
+    def stop() -> None:
         if proc.poll() is None:
             proc.terminate()
             try:
-                proc.wait(10)
+                proc.wait(5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+    stack.callback(stop)
+    return proc
+
+
+def _ready(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    """The process's ready line (services print one JSON line when they listen)."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line, f"{proc.args} exited before it was ready"
+    return dict(json.loads(line))
 
 
 def _cli(
@@ -133,9 +140,9 @@ class World:
 
     def start_city(self, code: str, port: int = 0) -> dict[str, Any]:
         args = ["serve", "city", "--city", code, "--mtls", "--juki", self.urls["juki"]]
-        proc, ready = self.stack.enter_context(_process([*args, "--port", str(port)], self.home))
+        proc = _launch(self.stack, [*args, "--port", str(port)], self.home)
         self.procs[code] = proc
-        return ready
+        return _ready(proc)
 
     def kill(self, code: str) -> int:
         """SIGKILL the city's process (no goodbye); its port, to start it again on."""
@@ -221,22 +228,25 @@ def _held_by(world: World, code: str, resident: str, timeout: float = 60) -> dic
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home = tmp_path_factory.mktemp("home")
     conf = Settings(home=home, database_url=None, schema_prefix="")
-    for code, seed in ((FUKAYA, 5), (HANAMAKI, 6)):
-        engine = city_engine(conf, code)
-        seed_city(engine=engine, code=code, residents=120, seed=seed, today=SEEDED)
-        engine.dispose()
-    with ExitStack() as stack:
-        _, jpki = stack.enter_context(_process(["serve", "jpki"], home))
-        _, juki = stack.enter_context(_process(["serve", "juki"], home))
+    with ExitStack() as stack:  # started side by side, each stopped by its PID at the end
+        authority = _launch(stack, ["serve", "jpki"], home)
+        directory = _launch(stack, ["serve", "juki"], home)
+        for code, seed in ((FUKAYA, 5), (HANAMAKI, 6)):  # while they start
+            engine = city_engine(conf, code)
+            seed_city(engine=engine, code=code, residents=120, seed=seed, today=SEEDED)
+            engine.dispose()
+        jpki, juki = _ready(authority), _ready(directory)
         urls: dict[str, Any] = {"jpki_private": jpki["private"], "juki": juki["url"]}
         world = World(home, urls)
         stack.enter_context(world.stack)
-        for code in (FUKAYA, HANAMAKI):
-            urls[code] = world.start_city(code)["url"]
+        args = ["serve", "city", "--mtls", "--juki", juki["url"], "--port", "0"]
+        cities = {c: _launch(world.stack, [*args, "--city", c], home) for c in (FUKAYA, HANAMAKI)}
+        for code, proc in cities.items():
+            world.procs[code] = proc
+            urls[code] = _ready(proc)["url"]
         route = ["--jpki", jpki["private"], "--juki", juki["url"]]
         links = [f"--city={c}={urls[c]}" for c in (FUKAYA, HANAMAKI)]
-        _, center = stack.enter_context(_process(["serve", "center", *route, *links], home))
-        urls["center"] = center["url"]
+        urls["center"] = _ready(_launch(stack, ["serve", "center", *route, *links], home))["url"]
         world.cast = _cast(world)
         yield world
 
@@ -310,11 +320,6 @@ def test_the_story_wide_area_then_a_household_moves_and_prints_at_a_store(world:
     data = json.loads(out.stdout)
     assert data["channel"] == "online" and len(data["members"]) == len(fukaya)
     assert _held_by(world, FUKAYA, fukaya[0].resident_code)["state"] == "moved_out"
-    wrong = _cli(
-        home, "move-in", "--city", HANAMAKI, "--card", str(card), "--pin", "9999",
-        "--moved", moved.isoformat(), "--json", KOFU_JPKI_URL=world.urls["jpki_private"],
-    )  # fmt: skip
-    assert wrong.returncode != 0 and json.loads(wrong.stdout)["reason"] == "wrong_pin"
     came = _cli(
         home, "move-in", "--city", HANAMAKI, "--card", str(card), "--pin", "1234",
         "--moved", moved.isoformat(), "--json", KOFU_JPKI_URL=world.urls["jpki_private"],
@@ -509,14 +514,14 @@ def test_only_the_named_cities_may_use_the_city_to_city_doors(world: World) -> N
 # --- special move-in: refusals that change nothing, a killed old city ------------------
 
 
-def _move_in(world: World, card: Path, moved: date, now: datetime = AT) -> Any:
+def _move_in(world: World, card: Path, moved: date, pin: str = "1234") -> Any:
     return special_move_in(
-        uow=world.uow(HANAMAKI, now.date()),
+        uow=world.uow(HANAMAKI),
         code=HANAMAKI,
-        clock=FixedClock(now),
+        clock=FixedClock(AT),
         network=world.link(HANAMAKI),
         card_path=card,
-        pin="1234",
+        pin=pin,
         moved=moved,
         master_key=card_master_key(world.settings),
         ledger=CardLedger.under(world.home),
@@ -555,6 +560,9 @@ def test_a_move_in_past_the_limits_is_refused(world: World) -> None:
     long_ago = AT - timedelta(days=20)
     card, _ = _moved_out(world, "late", (DAY - timedelta(days=16)), at=long_ago)
     before = world.counts(HANAMAKI)
+    with pytest.raises(Refused) as wrong:  # the card checks the PIN first, and counts the try
+        _move_in(world, card, DAY - timedelta(days=16), pin="9999")
+    assert wrong.value.reason == "wrong_pin" and "2" in wrong.value.message
     with pytest.raises(Refused) as refused:
         _move_in(world, card, DAY - timedelta(days=16))
     assert refused.value.reason == "move_in_too_late"
@@ -562,9 +570,11 @@ def test_a_move_in_past_the_limits_is_refused(world: World) -> None:
 
 
 def test_the_old_city_killed_mid_move_in_gets_its_notice_once_restarted(world: World) -> None:
+    """Both cities' servers are killed while the 転入通知 is owed; it arrives once, after both."""
     card, resident = _moved_out(world, "killed", DAY - timedelta(days=1))
     before = world.counts(HANAMAKI)
     port = int(world.urls[FUKAYA].rsplit(":", 1)[1])
+    new_port = world.kill(HANAMAKI)  # the new city's server, which resends owed notices
     try:
         done = special_move_in(
             uow=world.uow(HANAMAKI),
@@ -583,6 +593,7 @@ def test_the_old_city_killed_mid_move_in_gets_its_notice_once_restarted(world: W
         assert twice.value.reason in ("already_resident", "move_in_done")
     finally:
         world.urls[FUKAYA] = world.start_city(FUKAYA, port)["url"]
+        world.urls[HANAMAKI] = world.start_city(HANAMAKI, new_port)["url"]
     after = world.counts(HANAMAKI)
     assert after["move_ins"] == before["move_ins"] + 1
     assert after["residents"] == before["residents"] + len(done.residents)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from kofu.city.adapters.office import OfficeUnitOfWork
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.services.card_desk import apply_for_card
 from kofu.city.services.events import apply_events
 from kofu.city.services.office import Auditor, SessionPolicy, add_staff, list_audit
@@ -121,6 +122,20 @@ def world(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         channel="counter",
         clock=FixedClock(START - timedelta(days=40)),
     )
+    with CityUnitOfWork(engine) as uow:  # an 本籍地利用登録 waiting for a supervisor
+        register = uow.registers.family_register(str(plain.family_register_id))
+        assert register is not None
+        uow.registers.save_domicile_registration(
+            DomicileRegistration(
+                registration_id="D000000042",
+                auth_serial="abc42",
+                register_id=register.register_id,
+                member_name=plain.name,
+                member_birth_date=plain.birth_date,
+                applied_at=START - timedelta(days=1),
+            )
+        )
+        uow.commit()
     for role in ROLES:
         add_staff(
             uow=OfficeUnitOfWork(engine, CODE),
@@ -244,6 +259,7 @@ def test_a_clerk_finds_opens_reveals_issues_and_reprints(browser: Browser, world
     assert len(set(first)) == 2
     pdf = page.request.get(f"{world.url}/issued/{first[0]}.pdf")
     assert pdf.body().startswith(b"%PDF")
+    page.check("#reprint-paid")  # a reprint is a new issuance: its fee is taken again
     page.click("#reprint")
     again = [int(n) for n in page.locator("#numbers .number").all_inner_texts()]
     assert min(again) > max(first)  # a reprint is a new issuance with new numbers
@@ -312,7 +328,11 @@ def test_each_role_sees_only_its_desks(browser: Browser, world: World) -> None:
     assert planning.goto(world.url + "/residents").status == 403  # type: ignore[union-attr]
     supervisor = staff(browser, world, "supervisor")
     supervisor.goto(world.url + "/supervisor")
+    assert "D000000042" in supervisor.inner_text("#pending")
     checked(supervisor, "supervisor")
+    supervisor.click("#pending button[value='approve']")
+    assert "D000000042: approved" in supervisor.inner_text("#done")
+    assert supervisor.goto(world.url + "/audit").status == 403  # type: ignore[union-attr]
 
 
 def test_the_card_desk_notifies_books_hands_over_and_a_supervisor_resets_the_pin(
@@ -343,6 +363,14 @@ def test_the_card_desk_notifies_books_hands_over_and_a_supervisor_resets_the_pin
     page.fill("#found-card", card_id)
     page.click("#found")
     assert "active again" in page.inner_text("#done")
+    page.select_option("#renew-card", f"{world.application}.json")  # revoked when lost: renew
+    page.fill("#renew-pin", "4321")
+    page.fill("#renew-password", "PASS2026")
+    page.check("input[name='force']")
+    page.check("#renew-doc-health_insurance")
+    page.check("#renew-doc-pension_book")
+    page.click("#renew")
+    assert f"Certificates renewed on {card_id}" in page.inner_text("#done")
     assert page.locator("#reset-pin").count() == 0  # the desk does not reset PINs
     supervisor = staff(browser, world, "supervisor")
     supervisor.goto(world.url + "/cards")
@@ -352,7 +380,9 @@ def test_the_card_desk_notifies_books_hands_over_and_a_supervisor_resets_the_pin
     supervisor.click("#reset-pin")
     assert "PIN reset" in supervisor.inner_text("#done")
     actions = [r["action"] for r in world.audit()]
-    assert {"card_handover", "card_lost", "card_found", "card_reset-pin"} <= set(actions)
+    assert {"card_handover", "card_lost", "card_found", "card_renew", "card_reset-pin"} <= set(
+        actions
+    )
 
 
 def test_attacks_forged_csrf_a_clerks_cookie_and_a_planted_session(

@@ -35,7 +35,7 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
     with running(["up", "--residents", "1500"], home, NOW) as ready:
         assert set(ready["cities"]) == {"112186", "032051"}
         urls = [ready["jpki"], ready["juki"], ready["center"], *ready["cities"].values()]
-        assert all(_port_open(u) for u in [*urls, ready["jpki_private"]])
+        assert all(_port_open(u) for u in [*urls, ready["jpki_private"], ready["verifier"]])
         card = ready["cards"][1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
         env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW, "KOFU_CENTER_URL": ready["center"]}
@@ -165,6 +165,7 @@ def _urls(ready: dict[str, Any]) -> list[str]:
         ready["juki"],
         ready["center"],
         ready["kiosk"],
+        ready["verifier"],
         *ready["cities"].values(),
     ]
 

@@ -258,12 +258,14 @@ def _cities(
     conf: Settings, urls: dict[str, Any], counts: list[int], per_city: int, seconds: float
 ) -> list[dict[str, Any]]:
     """Simulated cities of prefecture 11 sending a batch each, all at once."""
-    codes = [str(LocalGovernmentCode.from_base(f"11{i:03d}")) for i in range(max(counts))]
+    every = (str(LocalGovernmentCode.from_base(f"11{i:03d}")) for i in range(1000))
+    codes = [c for c in every if c != CITY][: max(counts)]  # the measured city sends its own
     links = {code: _link(conf, urls["pref"], f"city-{code}") for code in codes}
     next_seq = dict.fromkeys(codes, 1)
     serial = iter(range(9_000_000_000, 10**10))
     results = []
-    for count in counts:
+    for asked in counts:
+        count = min(asked, len(codes))  # a prefecture has 1,000 codes, one is the measured city
         before = _held(conf)
         batches = {}
         for code in codes[:count]:

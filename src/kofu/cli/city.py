@@ -209,17 +209,29 @@ def issue(
         str, typer.Option(help="発行プリンタ printed in the 発行番号")
     ] = "プリンタ001",
     staff: Annotated[str, typer.Option(help="the clerk's user id, kept in the 交付履歴")] = "",
+    official: Annotated[
+        bool, typer.Option("--official", help="print 公用 (asked by a public office)")
+    ] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="a 見本 PDF: no number, nothing logged")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Issue a certificate at the counter as an A4 PDF."""
     from kofu.city.domain.certificates import IssueRequest, Station
-    from kofu.city.services.issuance import certificate_defaults, issue_certificates
+    from kofu.city.services.issuance import (
+        certificate_defaults,
+        city_deputy,
+        issue_certificates,
+        preview_certificate,
+    )
 
     with guarded(as_json):
         request = IssueRequest.parse(
             form=form,
             without=[i for i in (without or "").split(",") if i],
             defaults=certificate_defaults(settings().home, city),
+            official=official,
             type=type,
             resident_code=resident,
             household=household,
@@ -229,9 +241,18 @@ def issue(
             fiscal_year=year,
         )
         station = Station(place=place, terminal=terminal, printer=printer, staff_id=staff)
-        every = issue_certificates(
-            uow=city_uow(city), request=request, clock=clock(), station=station, copies=copies
-        )
+        if preview:
+            every = [preview_certificate(uow=city_uow(city), request=request, clock=clock())]
+            copies = 1
+        else:
+            every = issue_certificates(
+                uow=city_uow(city),
+                request=request,
+                clock=clock(),
+                station=station,
+                copies=copies,
+                deputy=city_deputy(settings().home, city),
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         files = [out] + [out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(2, copies + 1)]
         for path, one in zip(files, every, strict=True):
@@ -246,6 +267,8 @@ def issue(
             "content_digest": issued.content_digest,
             "bytes": len(issued.pdf),
             "issue_label": issued.issue_label,
+            "warnings": list(issued.warnings),
+            "preview": preview,
             "copies": [
                 {"file": str(path), "issue_number": one.issue_number, "pages": one.pages}
                 for path, one in zip(files, every, strict=True)

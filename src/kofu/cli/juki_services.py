@@ -157,7 +157,8 @@ def move_out(
     as_json: Json = False,
 ) -> None:
     """転出届の特例: the move-out data goes to the new city through Juki-net, no paper."""
-    from kofu.city.services.special_move import SignedMoveOut, sign_move_out, special_move_out
+    from kofu.city.services.move_signature import SignedMoveOut, sign_move_out
+    from kofu.city.services.special_move import special_move_out
     from kofu.cli.card import _deliver as deliver_revocations
     from kofu.cli.card import _held
     from kofu.cli.wiring import card_master_key
@@ -218,7 +219,7 @@ def move_in(
     as_json: Json = False,
 ) -> None:
     """転入届の特例: the household registered from the move-out data received."""
-    from kofu.city.services.special_move import special_move_in
+    from kofu.city.services.special_move_in import special_move_in
     from kofu.cli.card import _held
     from kofu.cli.wiring import card_master_key
 
@@ -261,7 +262,7 @@ def card_continue(
     as_json: Json = False,
 ) -> None:
     """継続利用: the card carried over after a special move-in (within 90 days)."""
-    from kofu.city.services.special_move import continue_card
+    from kofu.city.services.card_continuation import continue_card
     from kofu.cli.card import _held
     from kofu.cli.wiring import card_master_key
 

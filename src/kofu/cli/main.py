@@ -17,6 +17,7 @@ from kofu.cli import (
     serve,
     settle,
     up,
+    verifier,
     verify,
 )
 from kofu.cli import evaluation as evaluation_cli
@@ -49,6 +50,7 @@ app.add_typer(domicile.app, name="domicile")
 app.add_typer(network.app, name="network")
 app.add_typer(juki_cli.app, name="juki")
 app.add_typer(juki_cli.code_app, name="resident-code")
+app.add_typer(verifier.app, name="verifier")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from kofu.cli.common import guarded, settings
-from kofu.core.clock import Clock, clock_from_env
+from kofu.core.clock import clock_from_env
 from kofu.core.network import network_identity
 from kofu.core.serve import free_port, serve_forever
-from kofu.core.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 app = typer.Typer(help="Run one service alone.", no_args_is_help=True)
 
@@ -33,34 +29,15 @@ def jpki(
     ] = 0,
 ) -> None:
     """The JPKI authority: CRLs, OCSP, CA certificates public; issuance on mutual TLS (LGWAN)."""
-    from kofu.jpki.api.app import create_app
-    from kofu.jpki.bootstrap import build_jpki
+    from kofu.jpki.bootstrap import jpki_ready, jpki_workers
 
     with guarded():
         port = port or free_port()
         private_port = private_port or free_port()
         base, private = f"http://127.0.0.1:{port}", f"https://127.0.0.1:{private_port}"
-        conf, clock = settings(), clock_from_env(running=True)
-        build_jpki(conf, base, clock).engine.dispose()  # keys and store ready before any worker
-        identity = network_identity(conf.home, "jpki", "lgwan")
-        ready = {
-            "service": "jpki",
-            "url": base,
-            "crl": {k: f"{base}/crl/{k}.crl" for k in ("sign", "auth")},
-            "ocsp": {k: f"{base}/ocsp/{k}" for k in ("sign", "auth")},
-            "ca": {k: f"{base}/ca/{k}.der" for k in ("root", "sign", "auth")},
-            "docs": f"{base}/docs",
-            "private": private,  # cities (issuance, revocation) and the center (status)
-            "tls": {"ca": str(identity.ca)},
-        }
-        serve_forever(
-            lambda: create_app(build_jpki(conf, base, clock)),
-            port,
-            ready,
-            None,
-            workers,
-            also=(private_port, identity),
-        )
+        identity, build = jpki_workers(settings(), base, clock_from_env(running=True))
+        ready = jpki_ready(base, private, identity)
+        serve_forever(build, port, ready, None, workers, also=(private_port, identity))
 
 
 @app.command("juki")
@@ -86,88 +63,14 @@ def juki(
     Alone (no option) it is the national server that cities may also report
     to directly, as before prefecture servers existed.
     """
-    from kofu.core.db import make_engine, migrate
-    from kofu.core.errors import InvalidInput
-    from kofu.juki.api.app import create_app
-    from kofu.juki.domain.network import Role
-    from kofu.juki.services.network import JukiNode
+    from kofu.juki.bootstrap import prepare_juki
 
     with guarded():
-        conf = settings()
-        if prefecture is not None and (national or not _is_prefecture(prefecture)):
-            raise InvalidInput(
-                "--prefecture takes a prefecture's two digits (01 to 47), without --national",
-                field="prefecture",
-            )
-        role = (
-            Role("prefecture", prefecture) if prefecture else Role("national", direct=not national)
+        built = prepare_juki(
+            settings(), prefecture=prefecture, national=national, upstream=upstream
         )
-        store = "juki" if role.kind == "national" else f"juki_pref_{prefecture}"
-        db_url, schema = conf.database_for(store)
-        engine = make_engine(db_url, schema)
-        migrate(engine, "juki")
-        name = role.network_name if national or prefecture else "juki"
-        identity = network_identity(conf.home, name, "lgwan")
-        clock = clock_from_env(running=True)
-        JukiNode(engine, clock, role)  # refuses a store made for another role, before serving
-        job = _juki_upstream(conf, role, upstream) if role.kind == "prefecture" else None
-
-        def build() -> object:
-            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(JukiNode(engine, clock, role), (1.0, job) if job else None)
-
         port = port or free_port()
-        base = f"https://127.0.0.1:{port}"
-        ready: dict[str, object] = {
-            "service": "juki",
-            "role": role.name,
-            "url": base,
-            "residents": f"{base}/residents/{{resident_code}}",
-            "docs": f"{base}/docs",
-            "tls": {"ca": str(identity.ca)},
-        }
-        _publish_juki(conf, role.name, ready)
-        serve_forever(build, port, ready, identity, workers)
-
-
-def _is_prefecture(text: str) -> bool:
-    return len(text) == 2 and text.isdigit() and 1 <= int(text) <= 47
-
-
-def _publish_juki(conf: Settings, name: str, ready: dict[str, object]) -> None:
-    """Write the server's ready line where the CLI finds it (KOFU_HOME/juki-net/NAME.json)."""
-    import json
-
-    folder = conf.home / "juki-net"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(ready, ensure_ascii=False) + "\n")
-
-
-def _juki_upstream(conf: Settings, role: object, upstream: str | None) -> Callable[[], object]:
-    """A prefecture's server's turn: stock codes and forward notices to the national server."""
-    from kofu.cli.wiring import juki_url
-    from kofu.core.jukilink import JukiLink
-    from kofu.core.link import Link
-    from kofu.core.network import client_context
-    from kofu.juki.domain.network import Role
-    from kofu.juki.services.network import JukiNode, upstream_turn
-
-    assert isinstance(role, Role)
-    url = upstream or juki_url(conf, "national")
-    links: list[JukiLink] = []  # made in the worker, after the fork
-    nodes: list[JukiNode] = []
-
-    def turn() -> object:
-        if not links:
-            lgwan = network_identity(conf.home, role.network_name, "lgwan")
-            links.append(JukiLink(url, Link(client_context(lgwan), timeout=30), role.name))
-            db_url, schema = conf.database_for(f"juki_pref_{role.prefecture}")
-            from kofu.core.db import make_engine
-
-            nodes.append(JukiNode(make_engine(db_url, schema), clock_from_env(running=True), role))
-        return upstream_turn(nodes[0], links[0])
-
-    return turn
+        serve_forever(built.app, port, built.ready(port), built.identity, workers)
 
 
 @app.command("city")
@@ -186,98 +89,12 @@ def city(
     ] = None,
 ) -> None:
     """One city: its register, counter, store certificate server and card desk (seed it first)."""
-    from kofu.city.adapters.citylink import publish_address
-    from kofu.city.adapters.config import load_store_rules
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.api.app import create_app
-    from kofu.city.store import city_engine
-    from kofu.documents.fonts import register_fonts
+    from kofu.city.bootstrap import prepare_city
 
     with guarded():
-        conf = settings()
-        engine = city_engine(conf, city)
-        with CityUnitOfWork(engine) as uow:
-            profile = uow.city()  # refuses a city never seeded, with the command to run
+        built = prepare_city(settings(), city, mtls=mtls, juki=juki)
         port = port or free_port()
-        identity = network_identity(conf.home, f"city-{city}", "lgwan") if mtls else None
-        base = f"{'https' if mtls else 'http'}://127.0.0.1:{port}"
-        clock, rules = clock_from_env(running=True), load_store_rules(conf.home, city)
-
-        report = _juki_report(conf, city, engine, juki, clock) if juki else None
-        if identity is not None:  # other cities find it in the LGWAN address book
-            report = _with_notices(conf, city, engine, juki, clock, report)
-            publish_address(conf.home, city, base, juki)
-        register_fonts()  # parsed once here, shared by the forked workers
-
-        def build() -> object:
-            engine.dispose(close=False)  # a worker opens its own connections, never the parent's
-            return create_app(engine, city, clock, rules, (1.0, report) if report else None)
-
-        ready: dict[str, object] = {
-            "service": "city",
-            "city": city,
-            "name": f"{profile.prefecture}{profile.name}",
-            "url": base,
-            "store": f"{base}/certificates/store",
-            "counter": f"{base}/certificates/counter",
-            "docs": f"{base}/docs",
-        }
-        if identity is not None:
-            ready["tls"] = {"ca": str(identity.ca), "client_certificates": str(identity.ca.parent)}
-        serve_forever(build, port, ready, identity, workers)
-
-
-def _juki_report(
-    conf: Settings, city: str, engine: Engine, juki: str, clock: Clock
-) -> Callable[[], object]:
-    """The city's CS turn (notices, codes), made by whichever worker holds the city's lock."""
-    import fcntl
-
-    from kofu.city.services.juki_cs import cs_turn
-    from kofu.core.jukilink import JukiLink
-    from kofu.core.link import Link
-    from kofu.core.network import client_context
-
-    lock_path = conf.home / f"city-{city}.juki.lock"
-    links: list[JukiLink] = []  # made in the worker, after the fork
-
-    def report() -> object:
-        if not links:
-            lgwan = network_identity(conf.home, f"city-{city}", "lgwan")
-            links.append(JukiLink(juki, Link(client_context(lgwan), timeout=30), f"city-{city}"))
-        with lock_path.open("a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return None  # another worker is reporting
-            return cs_turn(engine, links[0], clock.today())
-
-    return report
-
-
-def _with_notices(
-    conf: Settings,
-    city: str,
-    engine: Engine,
-    juki: str | None,
-    clock: Clock,
-    report: Callable[[], object] | None,
-) -> Callable[[], object]:
-    """The background turn, plus the 転入通知 still owed to old cities (special move-ins)."""
-    from kofu.city.adapters.citylink import CityLink
-    from kofu.city.adapters.uow import CityUnitOfWork
-    from kofu.city.services.special_move import deliver_notices
-
-    links: list[CityLink] = []  # made in the worker, after the fork
-
-    def turn() -> object:
-        if not links:
-            links.append(CityLink(conf, city, juki))
-        uow = CityUnitOfWork(engine, today=clock.today())
-        sent = deliver_notices(uow=uow, network=links[0], clock=clock)
-        return (report() if report else None), sent
-
-    return turn
+        serve_forever(built.app, port, built.ready(port), built.identity, workers)
 
 
 @app.command("center")
@@ -357,3 +174,25 @@ def kiosk(
         )
         port = port or free_port()
         serve_forever(lambda: app_, port, {"service": "kiosk", "url": f"http://127.0.0.1:{port}/"})
+
+
+@app.command("verifier")
+def verifier(
+    port: Port = 0,
+    keys: Annotated[
+        Path | None, typer.Option(help="folder of the center's published certificates")
+    ] = None,
+) -> None:
+    """The public verifier page (static: the browser checks codes itself, offline)."""
+    from kofu.center.adapters.signing import published_certificates, published_folder
+    from kofu.verifier.web import create_verifier_app
+
+    with guarded():
+        certificates = published_certificates(keys or published_folder(settings().home))
+        port = port or free_port()
+        ready = {
+            "service": "verifier",
+            "url": f"http://127.0.0.1:{port}/",
+            "keys": sorted(kid.hex() for kid in certificates),
+        }
+        serve_forever(lambda: create_verifier_app(certificates), port, ready)

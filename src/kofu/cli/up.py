@@ -87,7 +87,8 @@ def up(
         list[str] | None,
         typer.Option(
             "--port",
-            help="NAME=PORT for jpki, juki, juki-pref-NN, center, kiosk or a city code (repeat); "
+            help="NAME=PORT for jpki, juki, juki-pref-NN, center, kiosk, verifier, office-CODE "
+            "or a city code (repeat); "
             f"default {PORTS_ENV} or free ports",
         ),
     ] = None,
@@ -107,7 +108,16 @@ def up(
             offices = [f"office-{c}" for c in DEMO_CITIES]
             prefectures = sorted({c[:2] for c in DEMO_CITIES})  # Juki-net: one server each
             pref_names = [f"juki-pref-{p}" for p in prefectures]
-            names = ("jpki", "juki", *pref_names, "center", "kiosk", *DEMO_CITIES, *offices)
+            names = (
+                "jpki",
+                "juki",
+                *pref_names,
+                "center",
+                "kiosk",
+                "verifier",
+                *DEMO_CITIES,
+                *offices,
+            )
             ports = _ports(port, names)
             for code in DEMO_CITIES:
                 ensure_seeded(code, residents)
@@ -144,9 +154,10 @@ def up(
             kiosk_args = ["serve", "kiosk", "--center", center["url"], *ports["kiosk"]]
             staff_file = _demo_staff(DEMO_CITIES)
             office_args = ["serve", "office", "--jpki", jpki["private"]]
-            kiosk_page, *office_pages = keeper.start(
+            kiosk_page, verifier_page, *office_pages = keeper.start(
                 [
                     ("kiosk", kiosk_args),
+                    ("verifier", ["serve", "verifier", *ports["verifier"]]),
                     *[
                         (f"office-{c}", [*office_args, "--city", c, *ports[f"office-{c}"]])
                         for c in DEMO_CITIES
@@ -163,6 +174,7 @@ def up(
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
                     "kiosk": kiosk_page["url"],
+                    "verifier": verifier_page["url"],
                     "kiosk_cli": f"KOFU_CENTER_URL={center['url']} .venv/bin/kofu kiosk "
                     "--card FILE --pin PIN --type juminhyo --out FILE.pdf",
                     "cards": cards,

@@ -117,6 +117,7 @@ class MovingCard(Contract):
     expires_on: date
     certificates_expire_on: date
     issuer_secret: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{32,128}$")]
+    issued_on: date | None = None  # 交付日 at the city that issued it
     moved_in_on: date | None = None  # set while a previous move's 継続利用 is outstanding
     continued_on: date | None = None
 

@@ -101,7 +101,7 @@ _REASON = Annotated[StrictStr, Field(min_length=1, max_length=40, pattern=r"^[a-
 class IdentityNotice(Contract):
     """One change of 本人確認情報 (本人確認情報の通知): the record after it, why and when."""
 
-    seq: Annotated[int, Field(ge=1, le=2**62), NotText]  # the sender's sequence number
+    seq: Annotated[int, Field(ge=1, le=2**53 - 1), NotText]  # the sender's, JSON-safe
     record: IdentityReport
     reason: _REASON  # 異動事由: the register event's kind (birth, moved_in, resident_code_change …)
     effective: date  # 異動日

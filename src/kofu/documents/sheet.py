@@ -180,6 +180,7 @@ class Sheet:
         subject: str = "",
         common: str = "",
         foot: str = "",
+        marks: tuple[str, ...] = (),
     ) -> None:
         """``common``: the characters every document of its kind prints (fonts.reserve_first).
 
@@ -197,6 +198,7 @@ class Sheet:
         self.mincho, self.gothic = mincho, gothic
         self.title = title
         self.foot = foot
+        self.marks = marks
         self.y = 0.0
         self.pages = 1
 
@@ -238,6 +240,12 @@ class Sheet:
 
     def heading(self, title: str) -> None:
         self.text(WIDTH / 2, 22, title, 18, font=self.gothic, align="center")
+        x = RIGHT
+        for mark in self.marks:  # 公用 (jyuki-stnd 5.7), 見本: boxed at the top right
+            width = len(mark) * 5.2 + 4
+            self.rect(x - width, 14, width, 10)
+            self.text(x - width / 2, 21.5, mark, 13, font=self.gothic, align="center")
+            x -= width + 3
         self.y = 32.0
 
     def new_page(self, title: str | None = None) -> None:

@@ -81,6 +81,8 @@ _ABANDONED = (  # signed in, never spent on a request: opened within the window 
     )
 )
 
+_BOTH = select(_FAILURES.scalar_subquery(), _ABANDONED.scalar_subquery())
+
 
 def _issuance(row: Any) -> Issuance:
     values = dict(row._mapping)
@@ -252,8 +254,6 @@ class SqlSessions:
         return int(gone)
 
     def failures_since(self, serial: str, since: datetime, opened_since: datetime) -> int:
-        failed = self.conn.execute(_FAILURES, {"b_serial": serial, "b_since": since}).scalar_one()
-        abandoned = self.conn.execute(
-            _ABANDONED, {"b_serial": serial, "b_opened_since": opened_since}
-        ).scalar_one()
+        window = {"b_serial": serial, "b_since": since, "b_opened_since": opened_since}
+        failed, abandoned = self.conn.execute(_BOTH, window).one()  # one round trip for both
         return int(failed) + int(abandoned)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from kofu.center.adapters.repository import SqlAlarms, SqlIssuances, SqlSessions
+from kofu.core.db import single_statements
 
 __all__ = ["SqlCenterUnitOfWork", "sql_units"]
 
@@ -67,5 +68,10 @@ class _SqlUnits:
 
 
 def sql_units(engine: Engine) -> _SqlUnits:
-    """The factory the center's services take: one unit of work per step, on this engine."""
-    return _SqlUnits(engine)
+    """The factory the center's services take: one unit of work per step, on this engine.
+
+    Every transaction of the center is one statement (a read, or one conditional
+    write), so on PostgreSQL each is sent alone, without BEGIN and COMMIT
+    (``kofu.core.db.single_statements``): one round trip instead of three.
+    """
+    return _SqlUnits(single_statements(engine))

@@ -38,6 +38,7 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
+from kofu.contracts.operator import CenterStatus, Settlement
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.http import caller, every, party_app
 
@@ -154,13 +155,15 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
         return PrintSettled(request_id=request_id, state="voided")
 
     @app.get("/settlement", dependencies=[OPERATORS])
-    def settlement(month: str) -> dict[str, Any]:
+    def settlement(month: str) -> Settlement:
+        """月次精算: printed issuances, copies and fees per city and store chain in the month."""
         start, end = month_span(month)
-        return {"month": month, "rows": service.settlement(start, end)}
+        return Settlement.model_validate({"month": month, "rows": service.settlement(start, end)})
 
     @app.get("/status", dependencies=[OPERATORS])
-    def status() -> dict[str, Any]:
-        return service.status()
+    def status() -> CenterStatus:
+        """稼働状況: alarms, the cities they stopped, the issuance log's states."""
+        return CenterStatus.model_validate(service.status())
 
     @app.get("/", response_class=HTMLResponse, dependencies=[OPERATORS])
     def status_page() -> HTMLResponse:

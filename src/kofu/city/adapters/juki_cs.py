@@ -66,6 +66,18 @@ class SqlJukiCs:
         self, after: Resident, before: Resident | None, version: int, effective: date, kind: str
     ) -> int:
         seq = self.registers.next_number("juki_outbox")
+        self.conn.execute(insert(_o), [self._row(seq, after, before, version, effective, kind)])
+        return seq
+
+    def _row(
+        self,
+        seq: int,
+        after: Resident,
+        before: Resident | None,
+        version: int,
+        effective: date,
+        kind: str,
+    ) -> dict[str, Any]:
         at = _now()
         notice = identity_notice(
             after,
@@ -77,18 +89,15 @@ class SqlJukiCs:
             effective=effective,
             at=at,
         )
-        self.conn.execute(
-            insert(_o).values(
-                seq=seq,
-                resident_code=after.resident_code,
-                reason=kind,
-                notice=notice.model_dump_json(),
-                state="pending",
-                attempts=0,
-                created_at=at,
-            )
-        )
-        return seq
+        return {
+            "seq": seq,
+            "resident_code": after.resident_code,
+            "reason": kind,
+            "notice": notice.model_dump_json(),
+            "state": "pending",
+            "attempts": 0,
+            "created_at": at,
+        }
 
     def add_by_hand(
         self, resident_code: str, reason: str, retires: str | None = None
@@ -113,19 +122,26 @@ class SqlJukiCs:
         self._ensure_link()
         self.conn.execute(update(t.juki_link).values(loaded_at=_now()))
         self.apply_due()
+        r = t.residents
         rows = self.conn.execute(
-            select(t.residents.c.resident_code, t.residents.c.data).order_by(
-                t.residents.c.resident_code
+            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).order_by(
+                r.c.resident_code
             )
         ).all()
-        queued = 0
-        for row in rows:
+        first = self.registers.next_number("juki_outbox", len(rows)) if rows else 0
+        batch = []
+        for k, row in enumerate(rows):
             person = Resident.model_validate_json(row.data)
-            version = self._version_today(row.resident_code)
-            self._queue(
-                person, None, version, person.removed_on or person.became_resident_on, "load"
-            )
-            queued += 1
+            pending = row.next_change_on is not None  # the row's version is a future one
+            version = self._version_today(row.resident_code) if pending else int(row.version)
+            since = person.removed_on or person.became_resident_on
+            batch.append(self._row(first + k, person, None, version, since, "load"))
+            if len(batch) >= 1000:
+                self.conn.execute(insert(_o), batch)
+                batch = []
+        if batch:
+            self.conn.execute(insert(_o), batch)
+        queued = len(rows)
         return queued
 
     def apply_due(self) -> int:

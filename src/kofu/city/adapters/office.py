@@ -21,7 +21,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -183,7 +182,7 @@ class SqlOffice:
         if birth_date is not None:
             query = query.where(r.c.birth_date == birth_date)
         if address:
-            query = query.where(or_(r.c.data.contains(address, autoescape=True)))
+            query = query.where(r.c.data.contains(address, autoescape=True))  # the JSON record
         rows = self.conn.execute(query.order_by(r.c.kana, r.c.resident_code).limit(limit))
         return [registers._current(row) for row in rows]
 

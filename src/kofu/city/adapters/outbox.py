@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,17 +11,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
+from kofu.city.domain.ports import OutboxMessage
 
 __all__ = ["OutboxMessage", "SqlOutbox"]
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    message_id: str
-    target: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
 
 
 class SqlOutbox:

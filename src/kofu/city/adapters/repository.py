@@ -461,6 +461,12 @@ class SqlRegisters:
         rows = self.conn.execute(_BLOCKS, {"b_code": resident_code}).scalars()
         return [IssuanceBlock.model_validate_json(d) for d in rows]
 
+    def blocked_residents(self) -> set[str]:
+        """Who has a block standing (not released), for listings (j410)."""
+        rows = self.conn.execute(select(t.issuance_blocks.c.data)).scalars()
+        blocks = (IssuanceBlock.model_validate_json(d) for d in rows)
+        return {b.resident_code for b in blocks if b.released_on is None}
+
     def save_issuance_block(self, block: IssuanceBlock) -> None:
         row = {
             "block_id": block.block_id,

@@ -40,6 +40,7 @@ __all__ = [
     "RESIDENT_TYPES",
     "STORE_STATION",
     "CertificateType",
+    "Deputy",
     "IssueRequest",
     "Item",
     "Station",
@@ -118,6 +119,7 @@ class IssueRequest:
     history: bool = False  # 統合記載欄 with every 異動 on a residence certificate
     fiscal_year: int | None = None
     form: str = "household"  # 世帯連記式 ("household") or 個人票 ("person")
+    official: bool = False  # 公用: asked by a public office (jyuki-stnd 5.7)
 
     @classmethod
     def parse(
@@ -133,6 +135,7 @@ class IssueRequest:
         form: str | None = None,
         without: Sequence[str] = (),
         defaults: frozenset[Item] = frozenset(),
+        official: bool = False,
     ) -> IssueRequest:
         """Validate the options for the certificate type; the error names the one not allowed.
 
@@ -165,6 +168,8 @@ class IssueRequest:
             raise InvalidInput(f"--form must be household or person, not {form!r}", field="form")
         if form is not None and kind not in resident_types:
             raise InvalidInput(f"{kind.label} has no form option", field="form")
+        if official and kind not in resident_types:
+            raise InvalidInput(f"{kind.label} has no 公用 marking", field="official")
         if (household or members) and kind not in resident_types:
             raise InvalidInput(
                 f"{kind.label} is for one person; --household is not allowed", field="household"
@@ -194,6 +199,7 @@ class IssueRequest:
             history=history,
             fiscal_year=fiscal_year,
             form=form or "household",
+            official=official,
         )
 
 
@@ -237,6 +243,23 @@ STORE_STATION = Station(place="コンビニ交付", terminal="", printer="")
 
 
 @dataclass(frozen=True)
+class Deputy:
+    """職務代理者 (jyuki-stnd 1.3.9, 5.6): who certifies instead of the mayor, and when.
+
+    Within its period the deputy's title and name print, with the deputy's
+    seal; outside it the mayor signs, with no one switching by hand.
+    """
+
+    title: str  # e.g. 副市長
+    name: str
+    start: date
+    end: date
+
+    def acting_on(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
 class Issuer:
     """Who certifies, when, and where: the certification statement's last line."""
 
@@ -244,6 +267,16 @@ class Issuer:
     issued_at: datetime
     issue_number: int
     station: Station = field(default_factory=Station)
+    deputy: Deputy | None = None
+
+    @property
+    def signatory(self) -> tuple[str, str, str]:
+        """職名, 氏名 and the seal's words of whoever certifies on the issue date."""
+        mayor = self.city.mayor_title
+        d = self.deputy
+        if d is not None and d.acting_on(self.issued_at.date()):
+            return f"{mayor}職務代理者　{d.title}", d.name, f"{mayor}職務代理者"
+        return mayor, self.city.mayor_name, mayor
 
     @property
     def issue_label(self) -> str:
@@ -316,6 +349,8 @@ class Document:
     issuer: Issuer
     holder: Resident | Holder  # the person the request was made for
     subjects: tuple[str, ...] = field(default=())  # resident codes of everyone it shows
+    warnings: tuple[str, ...] = ()  # alert-level blocks: issued, and the clerk is told
+    official: bool = False  # 公用 printed at the top
 
     @property
     def certification(self) -> str:

@@ -30,6 +30,7 @@ from kofu.city.domain.model import (
     IssuanceBlock,
     Offender,
     PlannedMoveOut,
+    Process,
     RemovalReason,
     Resident,
     ResidentStatus,
@@ -40,7 +41,7 @@ from kofu.city.domain.model import (
 )
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.support import extend_measure, measure_end
-from kofu.core.errors import Conflict, InvalidInput, NotFound
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 from kofu.core.identifiers import IndividualNumber, ResidentCode
 from kofu.core.text import first_unplain
 
@@ -314,12 +315,20 @@ class IssuanceBlockSet(_OnResident):
     reason: str
     end: date | None = None
     level: Literal["error", "alert"] = "error"
+    category: str = Field("その他", max_length=32, description="抑止の種類 (支援措置, 本人確認 …)")
+    processes: list[Process] = Field(
+        default_factory=lambda: list[Process](["証明"]),
+        min_length=1,
+        description="異動, 照会 and/or 証明",
+    )
+    household: bool = Field(False, description="block every member of the person's household")
 
 
 class IssuanceBlockRelease(_OnResident):
     """抑止の解除: reaches the store path too."""
 
     kind: Literal["issuance_block_release"]
+    block_id: str | None = Field(None, description="which block; the first one standing if absent")
 
 
 class IssuanceBlockTemporaryRelease(_OnResident):
@@ -578,9 +587,29 @@ def _head_name(members: list[Resident]) -> str:
 def apply_event(event: Event, registers: Registers, city: CityProfile) -> list[Change]:
     """Apply one event to the registers; return what it changed."""
     handler: Callable[[Any, Registers, CityProfile], list[Change]] = _HANDLERS[type(event)]
+    alert = None
     if isinstance(event, _OnResident):
         ResidentCode(event.resident)  # a mistyped code is malformed input, whatever the kind
-    return handler(event, registers, city)
+        if not isinstance(event, _BLOCK_EVENTS):
+            alert = _change_block(registers, event.resident, event.effective)
+    changes = handler(event, registers, city)
+    if alert is not None:
+        changes = [c.model_copy(update={"alert": c.alert or alert}) for c in changes]
+    return changes
+
+
+def _change_block(registers: Registers, resident: str, day: date) -> str | None:
+    """A block on 異動 stops the event (error) or lets it through with an alert (j410)."""
+    blocks = registers.issuance_blocks(resident)
+    stopping = next((b for b in blocks if b.blocks_on(day, "異動")), None)
+    if stopping is not None:
+        raise Refused(
+            "change_blocked",
+            f"changes to resident {resident} are blocked ({stopping.category}: {stopping.reason})",
+            message_ja="この方の異動は抑止されています。",
+        )
+    warning = next((b for b in blocks if b.warns_on(day, "異動")), None)
+    return f"抑止（アラート）: {warning.category}: {warning.reason}" if warning else None
 
 
 def _birth(ev: Birth, reg: Registers, city: CityProfile) -> list[Change]:
@@ -810,13 +839,45 @@ def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
         reg.save_seal(seal.model_copy(update={"abolished_on": on}))
 
 
+def _former_resident(reg: Registers, ev: MoveIn) -> Resident | None:
+    """One who moved away and comes back (再転入, jyuki-stnd 4.1.1.2): by code or number.
+
+    The 除票 is taken up again: the same 住民票コード and 個人番号, the history
+    going on.  A code or number of a current resident or of the dead is refused.
+    """
+    found = None
+    if ev.resident:
+        by_code = reg.resident(ResidentCode(ev.resident))
+        if by_code is not None and by_code.status is not ResidentStatus.MOVED_OUT:
+            raise Conflict(f"resident code {ev.resident} is already in use", field="resident")
+        found = by_code
+    if ev.individual_number:
+        number = IndividualNumber(ev.individual_number)
+        by_number = reg.resident_by_number(number)
+        if by_number is not None and by_number.status is not ResidentStatus.MOVED_OUT:
+            raise Conflict(
+                f"individual number {number} is already in use", field="individual_number"
+            )
+        if found is not None and by_number is not None and found != by_number:
+            raise Conflict(
+                "the resident code and the individual number are of two different people",
+                field="individual_number",
+            )
+        found = found or by_number
+    return found
+
+
 def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
-    code = ResidentCode(ev.resident) if ev.resident else reg.new_resident_code()
-    if reg.resident(code) is not None:
-        raise Conflict(f"resident code {code} is already in use", field="resident")
-    number = IndividualNumber(ev.individual_number) if ev.individual_number else None
-    if number is not None and reg.resident_by_number(number) is not None:
-        raise Conflict(f"individual number {number} is already in use", field="individual_number")
+    former = _former_resident(reg, ev)
+    code = former.resident_code if former else (ev.resident or reg.new_resident_code())
+    code = ResidentCode(code)
+    number = (
+        IndividualNumber(former.individual_number)
+        if former
+        else IndividualNumber(ev.individual_number)
+        if ev.individual_number
+        else None
+    )
     if ev.foreign is None and not ev.domicile:
         raise InvalidInput("a Japanese national's record needs a domicile (本籍)", field="domicile")
     _check_relationship(ev.relationship, "relationship")
@@ -854,8 +915,9 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         domicile=ev.domicile,
         domicile_head=ev.domicile_head,
         foreign=_arriving(ev.foreign, ev.effective, city),
+        family_register_id=former.family_register_id if former else None,
     )
-    return [_write(reg, None, person, ev.effective, "move_in")]
+    return [_write(reg, former, person, ev.effective, "move_in")]
 
 
 def _arriving(
@@ -1256,33 +1318,66 @@ def _support_end(ev: SupportMeasureEnd, reg: Registers, city: CityProfile) -> li
     )
 
 
-def _open_block(reg: Registers, resident: str) -> IssuanceBlock | None:
-    return next((b for b in reg.issuance_blocks(resident) if b.released_on is None), None)
+def _open_block(reg: Registers, resident: str, block_id: str | None = None) -> IssuanceBlock | None:
+    return next(
+        (
+            b
+            for b in reg.issuance_blocks(resident)
+            if b.released_on is None and block_id in (None, b.block_id)
+        ),
+        None,
+    )
 
 
 def _block(ev: IssuanceBlockSet, reg: Registers, city: CityProfile) -> list[Change]:
-    if reg.resident(ResidentCode(ev.resident)) is None:
+    person = reg.resident(ResidentCode(ev.resident))
+    if person is None:
         raise NotFound(f"no resident with code {ev.resident}", field="resident")
-    if _open_block(reg, ev.resident) is not None:
-        raise Conflict(f"resident {ev.resident} already has an issuance block", field="resident")
-    block = IssuanceBlock(
-        block_id=f"BL-{ev.resident}-{ev.effective:%Y%m%d}",
-        resident_code=ev.resident,
-        reason=ev.reason,
-        start=ev.effective,
-        end=ev.end,
-        level=ev.level,
-    )
-    reg.save_issuance_block(block)
-    return _side("issuance_block", ev.resident, ev.effective, block=block.model_dump(mode="json"))
+    targets = [m.resident_code for m in reg.household(person.household_id)] if ev.household else []
+    changes = []
+    for code in targets or [ev.resident]:
+        existing = reg.issuance_blocks(code)
+        if any(
+            b.released_on is None
+            and b.category == ev.category
+            and set(b.processes) & set(ev.processes)
+            for b in existing
+        ):
+            raise Conflict(
+                f"resident {code} already has an issuance block of kind {ev.category}",
+                field="resident",
+            )
+        base = f"BL-{code}-{ev.effective:%Y%m%d}"
+        taken = {b.block_id for b in existing}
+        block_id = next(i for i in (base, *(f"{base}-{n}" for n in range(2, 99))) if i not in taken)
+        block = IssuanceBlock(
+            block_id=block_id,
+            resident_code=code,
+            reason=ev.reason,
+            start=ev.effective,
+            end=ev.end,
+            level=ev.level,
+            category=ev.category,
+            processes=tuple(dict.fromkeys(ev.processes)),
+            household_id=person.household_id if ev.household else None,
+        )
+        reg.save_issuance_block(block)
+        changes += _side("issuance_block", code, ev.effective, block=block.model_dump(mode="json"))
+    return changes
 
 
 def _unblock(ev: IssuanceBlockRelease, reg: Registers, city: CityProfile) -> list[Change]:
-    block = _open_block(reg, ev.resident)
+    block = _open_block(reg, ev.resident, ev.block_id)
     if block is None:
         raise Conflict(f"resident {ev.resident} has no issuance block to release", field="resident")
     reg.save_issuance_block(block.model_copy(update={"released_on": ev.effective}))
-    return _side("issuance_block_release", ev.resident, ev.effective, released_on=str(ev.effective))
+    return _side(
+        "issuance_block_release",
+        ev.resident,
+        ev.effective,
+        released_on=str(ev.effective),
+        block_id=block.block_id,
+    )
 
 
 def _unblock_for_now(
@@ -1388,6 +1483,8 @@ def _special_move_in(ev: SpecialMoveIn, reg: Registers, city: CityProfile) -> li
         changes.append(_write(reg, None, person, ev.effective, "move_in"))
     return changes
 
+
+_BLOCK_EVENTS = (IssuanceBlockSet, IssuanceBlockRelease, IssuanceBlockTemporaryRelease)
 
 _HANDLERS: dict[type[Any], Any] = {
     Birth: _birth,

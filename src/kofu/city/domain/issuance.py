@@ -84,9 +84,11 @@ def _measure_released(m: SupportMeasure, now: datetime, store: bool, holder: str
 
 def _protected(
     registers: Registers, people: list[Resident], now: datetime, store: bool, holder: str
-) -> None:
+) -> list[str]:
+    """Refuse for a support measure or a block; the alert-level blocks' warnings otherwise."""
     today = now.date()
     protected, blocked = set(), set()
+    warnings = []
     for p in people:
         if any(
             m.active_on(today) and not _measure_released(m, now, store, holder)
@@ -98,7 +100,12 @@ def _protected(
             released_for_now = not store and until is not None and now < until
             if block.blocks_on(today) and not released_for_now:
                 blocked.add(p.resident_code)
+            elif block.warns_on(today):
+                warnings.append(
+                    f"抑止（アラート） {p.resident_code}: {block.category}: {block.reason}"
+                )
     check_not_protected(people, protected, blocked)
+    return warnings
 
 
 def _residence(registers: Registers, req: IssueRequest, person: Resident) -> ResidenceCertificate:
@@ -220,7 +227,7 @@ def compose(
     """The document the request asks for, or a refusal naming the rule."""
     person = _person(registers, req.resident_code)
     # protection comes first: no other refusal may tell whether a protected person moved away
-    _protected(registers, [person], now, store, person.resident_code)
+    warnings = _protected(registers, [person], now, store, person.resident_code)
     content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
     subjects: list[Resident] = [person]
     if req.type in RESIDENT_TYPES:
@@ -259,13 +266,15 @@ def compose(
         if content.attachment:  # the 附票 prints every member's address
             subjects += _register_residents(registers, content.members, person)
     others = [s for s in subjects if s.resident_code != person.resident_code]
-    _protected(registers, others, now, store, person.resident_code)  # the holder: above
+    warnings += _protected(registers, others, now, store, person.resident_code)
     return Document(
         type=req.type,
         content=content,
         issuer=Issuer(city=city, issued_at=now, issue_number=issue_number),
         holder=person,
         subjects=tuple(s.resident_code for s in subjects),
+        warnings=tuple(warnings),
+        official=req.official,
     )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "IssuanceLogEntry",
     "Offender",
     "PlannedMoveOut",
+    "Process",
     "Record",
     "RegisterEntry",
     "RegisterMember",
@@ -392,17 +393,35 @@ class SupportMeasure(Record):
         return "仮支援措置中" if self.provisional else "支援措置期間中"
 
 
+Process = Literal["異動", "照会", "証明"]  # what a block stops: changes, inquiries, certificates
+
+
 class IssuanceBlock(Record):
-    """証明書発行の抑止 (standard spec j410): its end date does not lift it; only a release does."""
+    """異動・発行・照会の抑止 (standard spec j410): its end date does not lift it; only a release.
+
+    Several may stand at once, each with its kind, the processes it stops and
+    its level: ``error`` stops them, ``alert`` lets them go with a warning.  A
+    household block is written for every member of the household.
+    """
 
     block_id: str
     resident_code: str
     reason: str
     start: date
     end: date | None = None
-    level: str = "error"  # error stops issuance; alert only warns the clerk
+    level: str = "error"  # error stops the process; alert only warns the clerk
     released_on: date | None = None
     temporary_release_until: str | None = None  # ISO instant; the counter only, never the store
+    category: str = "その他"  # 抑止の種類: 支援措置, 本人確認, 排他, その他 …
+    processes: tuple[Process, ...] = ("証明",)
+    household_id: str | None = None  # set when the block was made for the whole household
 
-    def blocks_on(self, day: date) -> bool:
-        return self.level == "error" and self.start <= day and self.released_on is None
+    def standing_on(self, day: date, process: Process = "証明") -> bool:
+        """Set for ``process`` and not released, at either level."""
+        return process in self.processes and self.start <= day and self.released_on is None
+
+    def blocks_on(self, day: date, process: Process = "証明") -> bool:
+        return self.level == "error" and self.standing_on(day, process)
+
+    def warns_on(self, day: date, process: Process = "証明") -> bool:
+        return self.level == "alert" and self.standing_on(day, process)

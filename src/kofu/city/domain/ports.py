@@ -7,9 +7,14 @@ a row or a transaction (the unit of work in the service layer owns that).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
 
+from kofu.city.domain.activity import Activity
+from kofu.city.domain.card_desk import CardApplication, CardRecord, IssuanceSlot
+from kofu.city.domain.city import CityProfile
 from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.domain.model import (
     FamilyRegister,
@@ -20,13 +25,30 @@ from kofu.city.domain.model import (
     SupportMeasure,
     TaxAssessment,
 )
+from kofu.city.domain.store_requests import KeptAnswer
 from kofu.contracts.juki import IdentityReport, ReportCounts
 
-__all__ = ["CertificateAuthority", "IssuedCertificates", "Registers", "ResidentVersion"]
+__all__ = [
+    "CardDesk",
+    "CertificateAuthority",
+    "CityRegisters",
+    "CityUnitOfWork",
+    "IssuedCertificates",
+    "JukiFeed",
+    "Outbox",
+    "OutboxMessage",
+    "Registers",
+    "ResidentVersion",
+    "StoreRequests",
+    "Unreported",
+]
 
 
 class ResidentVersion(Protocol):
     """One stored state of a resident record and the change that made it."""
+
+    @property
+    def version(self) -> int: ...
 
     @property
     def effective(self) -> date: ...
@@ -132,4 +154,149 @@ class IdentityDirectory(Protocol):
 
     def store_id(self) -> str:
         """The identity of juki's store; another one than last time has none of our reports."""
+        ...
+
+
+# --- what the city's services need of its store: the unit of work and its books -------------
+
+
+class CityRegisters(Registers, Protocol):
+    """The registers as the services see them: the rules' view, plus the logs and counters."""
+
+    def profile(self) -> CityProfile | None: ...
+    def next_number(self, name: str, count: int = 1) -> int: ...
+    def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]: ...
+    def sample_holder(self, *, removed: bool = False) -> Resident | None: ...
+
+    def log_event(
+        self, *, batch: str, at: datetime, event: dict[str, Any], changes: list[dict[str, Any]]
+    ) -> None:
+        """Keep the applied event and what it changed (異動履歴), for audit."""
+        ...
+
+    def log_issuance(
+        self,
+        *,
+        issue_number: int,
+        at: datetime,
+        channel: str,
+        certificate: str,
+        resident_code: str,
+        digest: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """交付履歴: every issued certificate with its number and content digest."""
+        ...
+
+
+class CardDesk(Protocol):
+    """The card desk's books: applications, issuance slots, cards (個人番号カード)."""
+
+    def application(self, application_id: str) -> CardApplication | None: ...
+    def applications_of(self, resident_code: str) -> list[CardApplication]: ...
+    def open_applications(self) -> list[CardApplication]: ...
+    def save_application(self, application: CardApplication) -> None: ...
+    def slot(self, slot_id: str) -> IssuanceSlot | None: ...
+    def slots_from(self, start: datetime, limit: int = 50) -> list[IssuanceSlot]: ...
+    def save_slot(self, slot: IssuanceSlot) -> None: ...
+    def card(self, card_id: str) -> CardRecord | None: ...
+    def cards_of(self, resident_code: str) -> list[CardRecord]: ...
+    def card_by_auth_serial(self, serial: str) -> CardRecord | None: ...
+    def save_card(self, card: CardRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    message_id: str
+    target: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Outbox(Protocol):
+    """Messages to other parties, kept with the change that causes them, sent one by one."""
+
+    def add(self, *, target: str, kind: str, payload: dict[str, Any], at: datetime) -> str: ...
+    def pending(self, target: str, limit: int = 100) -> list[OutboxMessage]: ...
+    def delivered(self, message_id: str, at: datetime) -> None: ...
+    def failed(self, message_id: str, error: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Unreported:
+    """A resident record juki has not heard of in its current version."""
+
+    person: Resident  # as it stands today
+    version: int  # the register version in effect today
+    row_version: int  # the newest stored version, future ones included
+    due_on: date | None  # when a stored future version comes due
+
+
+class JukiFeed(Protocol):
+    """What the city has reported to juki, and what it has still to report."""
+
+    def reported_to(self) -> str | None: ...
+    def start_over(self, store_id: str) -> None: ...
+    def unreported(self, limit: int) -> list[Unreported]: ...
+    def mark(self, reported: list[Unreported], at: datetime) -> None: ...
+
+
+class StoreRequests(Protocol):
+    """The answer kept under every store request id (the city's idempotence)."""
+
+    def get(self, request_id: str) -> KeptAnswer | None: ...
+
+    def keep(self, kept: KeptAnswer, at: datetime) -> None:
+        """Keep the answer; RequestIdTaken when one is kept already (the unit is lost)."""
+        ...
+
+
+class ActivityLog(Protocol):
+    """The activity log (kofu.city.domain.activity): append-only, corrected by reversals."""
+
+    def append(self, activity: Activity, at: datetime | None = None) -> int | None:
+        """Append in the open unit; None when the activity's ``ref`` is logged already."""
+        ...
+
+    def reverse(
+        self, activity_id: int, reason: str, at: datetime | None = None, origin: str = "staff"
+    ) -> int: ...
+
+    def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]: ...
+
+
+class CityUnitOfWork(Protocol):
+    """One transaction over the city's books; ``commit`` keeps it, anything else rolls back.
+
+    The services see this protocol; ``kofu.city.adapters.uow.CityUnitOfWork``
+    is the SQL one, and the tests have one in memory.
+    """
+
+    @property
+    def registers(self) -> CityRegisters: ...
+    @property
+    def cards(self) -> CardDesk: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def juki(self) -> JukiFeed: ...
+    @property
+    def store_requests(self) -> StoreRequests: ...
+    @property
+    def activity(self) -> ActivityLog: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def city(self) -> CityProfile:
+        """The city this store belongs to; a store never seeded is 404."""
         ...

@@ -12,6 +12,7 @@ the city forbids it).  Every refusal carries a reason a kiosk can show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 
 import jpholiday
@@ -141,7 +142,7 @@ def check_hours(
 
 
 def check_person(
-    rules: StoreRules, person: Resident, household: list[Resident], today: date
+    rules: StoreRules, person: Resident, household: Sequence[Resident], today: date
 ) -> None:
     """Who may use a store: age, residence, moves, the day of moving in, printable names."""
     if person.age_on(today) < rules.minimum_age:
@@ -232,7 +233,7 @@ def check_store_request(
     rules: StoreRules,
     request: IssueRequest,
     person: Resident,
-    household: list[Resident],
+    household: Sequence[Resident],
     now: datetime,
 ) -> None:
     """Everything the store path checks before composing; the first rule broken is the reason."""

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.card_desk import CardState, revocation_for
 from kofu.city.domain.events import Change, apply_event, parse_event
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
 
@@ -41,6 +41,7 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
             )
             changes += made
         _notify_cards(uow, changes, clock)
+        _notify_blocks(uow, changes, clock)
         uow.commit()
     return changes
 
@@ -91,4 +92,21 @@ def apply_within(
         )
         changes += made
     _notify_cards(uow, changes, clock)
+    _notify_blocks(uow, changes, clock)
     return changes
+
+
+# Who hears of a block set or released (jyuki-stnd 3.1, 3.2): the Juki-net CS and the
+# city's other systems (宛名).  The store path reads the blocks itself.  A temporary
+# release is never sent, so that no system takes it for a release.
+BLOCK_TARGETS = ("juki_cs", "atena")
+
+
+def _notify_blocks(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> None:
+    for change in changes:
+        if change.kind not in ("issuance_block", "issuance_block_release"):
+            continue
+        payload = {"resident": change.resident, "effective": change.effective.isoformat()}
+        payload |= change.changed
+        for target in BLOCK_TARGETS:
+            uow.outbox.add(target=target, kind=change.kind, payload=payload, at=clock.now())

@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from kofu.city.adapters.config import load_certificate_defaults
+from kofu.city.adapters.config import load_certificate_defaults, load_deputy
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import (
     STORE_STATION,
+    Deputy,
     Document,
     Holder,
     IssueRequest,
@@ -30,8 +31,10 @@ __all__ = [
     "MAX_COPIES",
     "IssuedCertificate",
     "certificate_defaults",
+    "city_deputy",
     "issue_certificate",
     "issue_certificates",
+    "preview_certificate",
 ]
 
 MAX_COPIES = 20  # a counter request; more is a bulk job (一括発行), not a copy count
@@ -51,11 +54,17 @@ class IssuedCertificate:
     pages: int
     holder_identity: str = ""  # set when the holder is known only from a family register
     issue_label: str = ""  # 発行番号 as printed on every page (jyuki-stnd 5.5)
+    warnings: tuple[str, ...] = ()  # alert-level blocks the clerk must see (j410)
 
 
 def certificate_defaults(home: Path, city: str) -> frozenset[Item]:
     """The items this city prints on residence certificates unless asked not to (its TOML)."""
     return load_certificate_defaults(home, city)
+
+
+def city_deputy(home: Path, city: str) -> Deputy | None:
+    """The 職務代理者 the city's TOML names, with the period they certify in."""
+    return load_deputy(home, city)
 
 
 Precheck = Callable[[CityUnitOfWork, datetime], None]
@@ -101,6 +110,7 @@ def issue_certificates(
     station: Station | None = None,
     copies: int = 1,
     fee_yen: int = 0,
+    deputy: Deputy | None = None,
 ) -> list[IssuedCertificate]:
     """Compose and render the certificate; a refusal raises and leaves nothing behind.
 
@@ -110,9 +120,10 @@ def issue_certificates(
     ``precheck`` runs the channel's own rules (the store's) inside the same
     transaction as the composition, before anything is numbered; ``composer``
     replaces the usual composition (the domicile city's documents).  The numbers
-    are reserved only once the document is sure to be issued, and the PDFs are
-    drawn outside any transaction, so concurrent issuances wait for each
-    other only for the two short writes, never for a render.  ``keep`` writes
+    are reserved only once the document is sure to be issued, as the last
+    statement of the composition's transaction, and the PDFs are drawn outside
+    any transaction, so concurrent issuances wait for each other only for the
+    counter's UPDATE and its commit, never for a render.  ``keep`` writes
     what the channel keeps of the issuance (the store's answer under its
     request id) in the same transaction as the log: both or neither.
 
@@ -135,12 +146,14 @@ def issue_certificates(
             doc = compose(
                 uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
             )
-        uow.commit()  # a record whose planned change came due is brought up to date
-    with uow:
+        # Last in the transaction: the counter's row stays locked only for the commit.
         first = uow.registers.next_number("issue", copies)
-        uow.commit()
+        uow.commit()  # with it a record whose planned change came due, brought up to date
     issued = [
-        _render(replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place)), request)
+        _render(
+            replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place, deputy=deputy)),
+            request,
+        )
         for n in range(first, first + copies)
     ]
     with uow:
@@ -181,6 +194,31 @@ def issue_certificates(
     return issued
 
 
+def preview_certificate(
+    *, uow: CityUnitOfWork, request: IssueRequest, clock: Clock
+) -> IssuedCertificate:
+    """印刷プレビュー: the document as it would print, marked 見本; no number, no log, no change.
+
+    Every rule that would refuse the issuance refuses the preview too.
+    """
+    now = clock.now()
+    with uow:
+        uow.registers.today = now.date()
+        doc = compose(uow.registers, uow.city(), request, now=now, issue_number=0)
+    pdf = render(certificate_of(doc, preview=True))
+    return IssuedCertificate(
+        pdf=pdf,
+        issue_number=0,
+        certificate=request.type.value,
+        resident_code=doc.holder.resident_code,
+        holder_name=doc.holder.name,
+        subjects=doc.subjects,
+        content_digest=content_digest(pdf),
+        pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
+        warnings=doc.warnings,
+    )
+
+
 def _render(doc: Document, request: IssueRequest) -> IssuedCertificate:
     pdf = render(certificate_of(doc))
     return IssuedCertificate(
@@ -194,4 +232,5 @@ def _render(doc: Document, request: IssueRequest) -> IssuedCertificate:
         pages=len(re.findall(rb"/Type\s*/Page(?!s)", pdf)),
         holder_identity=doc.holder.identity if isinstance(doc.holder, Holder) else "",
         issue_label=doc.issuer.issue_label,
+        warnings=doc.warnings,
     )

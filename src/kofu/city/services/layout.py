@@ -227,22 +227,26 @@ def _body(doc: Document) -> list[Block]:
     return _family(c)
 
 
-def certificate_of(doc: Document) -> Certificate:
+def certificate_of(doc: Document, *, preview: bool = False) -> Certificate:
     """What ``doc`` prints, for the renderer that knows nothing of the registers."""
     city = doc.issuer.city
+    title, name, seal = doc.issuer.signatory
     certification = Certification(
         statement=doc.certification,
         issued_on=doc.issuer.issued_at.date(),
         prefecture=city.prefecture,
-        mayor_title=city.mayor_title,
-        mayor_name=city.mayor_name,
+        mayor_title=title,
+        mayor_name=name,
         city_code=city.code,
         issue_number=doc.issuer.issue_number,
-        issue_label=doc.issuer.issue_label,
+        issue_label="見本　交付不可" if preview else doc.issuer.issue_label,
+        seal_title=seal if seal != title else "",
     )
+    marks = (("公用",) if doc.official else ()) + (("見本",) if preview else ())
     return Certificate(
         title=doc.type.label,
         form_words=_FIXED_WORDS[type(doc.content)],
         body=tuple(_body(doc)),
         certification=certification,
+        marks=marks,
     )

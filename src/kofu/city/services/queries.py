@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.model import Resident, SupportMeasure
+from kofu.city.domain.model import IssuanceBlock, Resident, SupportMeasure
 from kofu.city.domain.support import extension_opens
-from kofu.core.errors import NotFound
+from kofu.core.errors import NotFound, Refused
 from kofu.core.identifiers import ResidentCode
 
 __all__ = ["list_residents", "resident_as_of", "show_resident"]
@@ -32,8 +32,13 @@ def summary(person: Resident) -> dict[str, Any]:
 def list_residents(
     *, uow: CityUnitOfWork, limit: int | None, offset: int = 0
 ) -> list[dict[str, Any]]:
+    """The listing; ``blocked`` flags who has a block standing (j410: search results show it)."""
     with uow:
-        return [summary(p) for p in uow.registers.residents(limit=limit, offset=offset)]
+        blocked = uow.registers.blocked_residents()
+        return [
+            summary(p) | {"blocked": p.resident_code in blocked}
+            for p in uow.registers.residents(limit=limit, offset=offset)
+        ]
 
 
 def resident_as_of(uow: CityUnitOfWork, resident_code: str, as_of: date | None) -> Resident:
@@ -57,6 +62,8 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
     """One person's record (at a date, if asked) with the history of changes."""
     with uow:
         record = resident_as_of(uow, resident_code, as_of)
+        blocks = list(uow.registers.issuance_blocks(record.resident_code))
+        _check_inquiry(blocks, record.resident_code, uow.registers.today)
         history = uow.registers.history(record.resident_code)
         seal = uow.registers.seal(record.resident_code)
         measures = list(uow.registers.support_measures(record.resident_code))
@@ -83,7 +90,7 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 for v in history
                 if as_of is None or v.effective <= as_of
             ],
-            "alerts": _alerts(record, measures, uow.registers.today),
+            "alerts": _alerts(record, measures, uow.registers.today) + _block_alerts(blocks),
             "issuances": [
                 e.model_dump(mode="json") for e in uow.registers.issuances(record.resident_code)
             ],
@@ -102,10 +109,7 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 m.model_dump(mode="json") | {"state": m.state_on(uow.registers.today)}
                 for m in measures
             ],
-            "issuance_blocks": [
-                b.model_dump(mode="json")
-                for b in uow.registers.issuance_blocks(record.resident_code)
-            ],
+            "issuance_blocks": [b.model_dump(mode="json") for b in blocks],
         }
 
 
@@ -130,3 +134,22 @@ def _alerts(record: Resident, measures: list[SupportMeasure], today: date) -> li
                 "within a month"
             )
     return alerts
+
+
+def _check_inquiry(blocks: list[IssuanceBlock], code: str, today: date) -> None:
+    """A block on 照会 refuses the look-up itself (j410)."""
+    stopping = next((b for b in blocks if b.blocks_on(today, "照会")), None)
+    if stopping is not None:
+        raise Refused(
+            "inquiry_blocked",
+            f"looking up resident {code} is blocked ({stopping.category}: {stopping.reason})",
+            message_ja="この方の照会は抑止されています。",
+        )
+
+
+def _block_alerts(blocks: list[IssuanceBlock]) -> list[str]:
+    return [
+        f"抑止（{b.level}）: {b.category}: {b.reason} ({', '.join(b.processes)})"
+        for b in blocks
+        if b.released_on is None
+    ]

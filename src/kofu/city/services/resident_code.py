@@ -64,6 +64,7 @@ def change_resident_code(
         changed = person.model_copy(update={"resident_code": new})
         uow.registers.save_resident(changed, effective=today, kind="resident_code_change")
         seq = max(uow.cs.pending_for(new) or [0])
+        slip_number = uow.registers.next_number("resident_code_slip")  # 通知票の発行番号
         record_activity(  # 住民票コード変更 by counter or post (OPT-06)
             uow,
             ActivityKind.RESIDENT_CODE_CHANGED,
@@ -81,6 +82,7 @@ def change_resident_code(
         "changed_on": today.isoformat(),
         "by": channel,
         "seq": seq,
+        "slip_number": slip_number,
         "city_name": f"{city.prefecture}{city.name}",
         "mayor_title": city.mayor_title,
         "mayor_name": city.mayor_name,
@@ -88,7 +90,7 @@ def change_resident_code(
     }
 
 
-def notification_slip(change: dict[str, Any], issue_number: int = 1) -> bytes:
+def notification_slip(change: dict[str, Any]) -> bytes:
     """住民票コード通知票: the new code, for the resident (sent by post when asked by post)."""
     day = date.fromisoformat(change["changed_on"])
     rows = (
@@ -117,7 +119,7 @@ def notification_slip(change: dict[str, Any], issue_number: int = 1) -> bytes:
                 mayor_title=change["mayor_title"],
                 mayor_name=change["mayor_name"],
                 city_code=change["city"],
-                issue_number=issue_number,
+                issue_number=int(change["slip_number"]),
             ),
         )
     )

@@ -67,8 +67,7 @@ def issue_for_store(
     keep: Keep | None = None,
 ) -> IssuedCertificate:
     """Issue for the holder of the card whose certificate authenticated, or refuse with a reason."""
-    with uow:
-        uow.registers.today = clock.today()
+    with uow.reading():
         card = check_card(uow.cards.card_by_auth_serial(auth_serial.lower()), clock.today())
         resident_code = card.resident_code
     try:
@@ -107,7 +106,7 @@ def answer_store_request(
     """
     request_id = request.request_id
     digest = request_digest(request.model_dump(mode="json"))
-    with uow:
+    with uow.reading():
         kept = uow.store_requests.get(request_id)
     if kept is not None:
         return StoreAnswer.model_validate(replay(kept, digest))
@@ -211,7 +210,7 @@ def _keep_refusal(
 
 
 def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> StoreAnswer:
-    with uow:
+    with uow.reading():
         kept = uow.store_requests.get(request_id)
     assert kept is not None, "a request id taken is kept"
     return StoreAnswer.model_validate(replay(kept, digest))
@@ -219,7 +218,7 @@ def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> StoreAnsw
 
 def store_request_outcome(*, uow: CityUnitOfWork, request_id: str) -> StoreOutcome:
     """What the city did under a request id: issued (with the answer), refused, or unknown."""
-    with uow:
+    with uow.reading():
         return StoreOutcome.model_validate(outcome(request_id, uow.store_requests.get(request_id)))
 
 

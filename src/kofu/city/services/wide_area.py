@@ -184,6 +184,8 @@ def answer_wide_area(
             "a city issues its own residents' certificates at its counter", field="issuing_city"
         )
     ResidentCode(request.resident)
+    if request.household == "members" and not request.members:
+        raise InvalidInput("household members needs the members' resident codes", field="members")
     digest = _digest(request)
     now = clock.now()
     with uow:

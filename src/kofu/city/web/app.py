@@ -214,7 +214,7 @@ def create_office_app(office: Office) -> FastAPI:
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # the error page's way back
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
         response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -229,7 +229,10 @@ def create_office_app(office: Office) -> FastAPI:
     async def refused(request: Request, exc: KofuError) -> Response:
         session = getattr(request.state, "session", None)
         words = exc.to_dict()
-        return page(request, "error.html", session, status=exc.status, error=words)
+        back = request.headers.get("referer", "")
+        origin = f"{request.url.scheme}://{request.url.netloc}/"
+        back = back if back.startswith(origin) else "/"
+        return page(request, "error.html", session, status=exc.status, error=words, back=back)
 
     _sign_in_pages(app)
     counter.routes(app)

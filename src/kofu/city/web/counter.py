@@ -73,6 +73,11 @@ def _record(request: Request, resident: str) -> dict[str, Any]:
         out["cards"] = [c.model_dump(mode="json") for c in uow.cards.cards_of(out["resident_code"])]
         person = uow.registers.resident(out["resident_code"])
         out["address_text"] = person.address.text if person else ""
+        members = uow.registers.household(person.household_id) if person else []
+        out["household"] = [
+            {"resident_code": m.resident_code, "name": m.name, "relationship": m.relationship}
+            for m in members
+        ]
     return out
 
 
@@ -204,13 +209,15 @@ def _issue_request(kind: str, resident: str, form: dict[str, Any]) -> IssueReque
     """
     items = form.get("items", []) if kind in RESIDENCE else []
     year = str(form.get("year", "")) if kind in BY_YEAR else ""
+    if year and not (year.isdigit() and len(year) == 4):
+        raise InvalidInput("the fiscal year is a year like 2025", field="year")
     return IssueRequest.parse(
         type=kind,
         resident_code=resident,
         household=str(form.get("household") or "self") if kind == "juminhyo" else None,
         items=[items] if isinstance(items, str) else list(items),
         history=kind in RESIDENCE and form.get("history") == "yes",
-        fiscal_year=int(year) if year.isdigit() and len(year) == 4 else None,
+        fiscal_year=int(year) if year else None,
     )
 
 

@@ -7,14 +7,14 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from kofu.contracts.juki import IdentityReport
 from kofu.core.sequenced import Unsent
 from kofu.juki.adapters import tables as t
 
-__all__ = ["SqlNetwork"]
+__all__ = ["SqlNetwork", "Staged"]
 
 _f = t.forward
 
@@ -88,6 +88,41 @@ class SqlNetwork:
                 received_at=datetime.now(UTC),
             )
         )
+
+    def number_holders(self, numbers: set[str]) -> dict[str, set[str]]:
+        """Who carries each of these individual numbers now, by resident code."""
+        i = t.identities
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(sorted(numbers)):
+            rows = self.conn.execute(
+                select(i.c.individual_number, i.c.resident_code).where(
+                    i.c.individual_number.in_(chunk)
+                )
+            )
+            for number, code in rows:
+                out.setdefault(str(number), set()).add(str(code))
+        return out
+
+    def retired_among(self, codes: set[str]) -> set[str]:
+        r = t.retired_codes
+        found: set[str] = set()
+        for chunk in _chunks(sorted(codes)):
+            rows = self.conn.execute(select(r.c.resident_code).where(r.c.resident_code.in_(chunk)))
+            found |= {str(c) for c in rows.scalars()}
+        return found
+
+    def staging(self, keys: set[tuple[str, str]]) -> Staged:
+        """Writes of a batch, kept until ``flush`` (which a code retirement calls first)."""
+        i = t.identities
+        existing: set[tuple[str, str]] = set()
+        for chunk in _chunks(sorted(keys)):
+            rows = self.conn.execute(
+                select(i.c.resident_code, i.c.city).where(
+                    i.c.resident_code.in_([c for c, _ in chunk])
+                )
+            )
+            existing |= {(str(a), str(b)) for a, b in rows}
+        return Staged(self, existing)
 
     def put_record(self, record: IdentityReport) -> None:
         """Keep the city's record as the notice says (notices arrive in order: the last wins)."""
@@ -316,3 +351,94 @@ class SqlNetwork:
             select(r.c.recorded_at, r.c.received_at).where(r.c.received_at >= since)
         )
         return [(b - a).total_seconds() for a, b in rows]
+
+
+def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
+    return [items[k : k + size] for k in range(0, len(items), size)]
+
+
+_i = t.identities
+_UPDATE = (
+    update(_i)
+    .where(_i.c.resident_code == bindparam("k_code"), _i.c.city == bindparam("k_city"))
+    .values(
+        individual_number=bindparam("v_individual_number"),
+        state=bindparam("v_state"),
+        version=bindparam("v_version"),
+        since=bindparam("v_since"),
+        data=bindparam("v_data"),
+        received_at=bindparam("v_received_at"),
+    )
+)
+
+
+class Staged:
+    """A batch's writes, sent as a few executemany statements (in order, on flush)."""
+
+    def __init__(self, repo: SqlNetwork, existing: set[tuple[str, str]]) -> None:
+        self.repo, self.existing = repo, existing
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.receipts: list[dict[str, Any]] = []
+        self.forwards: list[tuple[dict[str, Any], str]] = []
+
+    def put(self, record: IdentityReport) -> None:
+        now = datetime.now(UTC)
+        values = {
+            "individual_number": record.individual_number,
+            "state": record.state,
+            "version": record.version,
+            "since": record.since,
+            "data": record.model_dump_json(exclude={"v"}),
+            "received_at": now,
+        }
+        key = (record.resident_code, record.city)
+        if key in self.existing:
+            self.updates.append(
+                {"k_code": key[0], "k_city": key[1], **{f"v_{k}": v for k, v in values.items()}}
+            )
+        else:
+            self.inserts.append({"resident_code": key[0], "city": key[1], **values})
+            self.existing.add(key)
+
+    def received(
+        self, sender: str, seq: int, digest: str, resident_code: str, recorded: datetime
+    ) -> None:
+        self.receipts.append(
+            {
+                "sender": sender,
+                "seq": seq,
+                "digest": digest,
+                "resident_code": resident_code,
+                "recorded_at": recorded,
+                "received_at": datetime.now(UTC),
+            }
+        )
+
+    def forward(self, notice: dict[str, Any], resident_code: str) -> None:
+        self.forwards.append((notice, resident_code))
+
+    def flush(self) -> None:
+        conn = self.repo.conn
+        if self.inserts:
+            conn.execute(insert(_i), self.inserts)
+        if self.updates:
+            conn.execute(_UPDATE, self.updates)
+        if self.receipts:
+            conn.execute(insert(t.received), self.receipts)
+        if self.forwards:
+            first = self.repo.next_number("forward", len(self.forwards))
+            now = datetime.now(UTC)
+            rows = [
+                {
+                    "seq": first + k,
+                    "resident_code": code,
+                    "notice": json.dumps(notice | {"seq": first + k}, ensure_ascii=False),
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for k, (notice, code) in enumerate(self.forwards)
+            ]
+            conn.execute(insert(_f), rows)
+        self.inserts, self.updates, self.receipts, self.forwards = [], [], [], []

@@ -26,10 +26,12 @@ from kofu.contracts.juki import (
     ProvidedIdentity,
 )
 from kofu.core.clock import Clock
+from kofu.core.db import single_statements
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused, SequenceGap
 from kofu.core.identifiers import ResidentCode
 from kofu.core.sequenced import Unsent, drain
 from kofu.juki.adapters.network import SqlNetwork
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.domain.identity import IdentityRecord, holding_record
 from kofu.juki.domain.network import Role, agency_purposes
 from kofu.juki.services.directory import JukiDirectory
@@ -48,8 +50,8 @@ class JukiNode(JukiDirectory):
     """The service of one juki process in its role (see kofu.juki.domain.network)."""
 
     def __init__(self, engine: Engine, clock: Clock, role: Role) -> None:
-        super().__init__(engine, clock)
-        self.role = role
+        super().__init__(juki_units(engine), clock, juki_units(single_statements(engine)))
+        self.engine, self.role = engine, role
         with engine.begin() as conn:
             repo = SqlNetwork(conn)
             held = repo.role()
@@ -117,8 +119,7 @@ class JukiNode(JukiDirectory):
                     reason="sequence_conflict",
                 )
         fresh = [n for n in notices if n.seq > last]
-        for notice in fresh:
-            self._apply_one(repo, sender, notice)
+        self._apply_fresh(repo, sender, fresh)
         if fresh and not repo.set_cursor(sender, fresh[-1].seq, last):
             raise Conflict(
                 "another batch of this sender was applied meanwhile; send again", field="seq"
@@ -130,33 +131,52 @@ class JukiNode(JukiDirectory):
             already=len(already),
         )
 
-    def _apply_one(self, repo: SqlNetwork, sender: str, notice: IdentityNotice) -> None:
-        record = notice.record
-        try:
-            IdentityRecord.model_validate(record.model_dump(mode="json", exclude={"v"}))
-        except (ValueError, InvalidInput) as exc:
-            raise InvalidInput(f"notice {notice.seq}: {exc}", field="record") from exc
-        if notice.retires is not None:
-            repo.retire(notice.retires, record.resident_code, record.city, notice.effective)
-        if repo.retired(record.resident_code) is not None:
-            raise InvalidInput(
-                f"notice {notice.seq}: resident code {record.resident_code} was retired and is "
-                "never used again",
-                field="record.resident_code",
+    def _apply_fresh(self, repo: SqlNetwork, sender: str, fresh: list[IdentityNotice]) -> None:
+        """Apply new notices in order, with a few statements for the whole batch.
+
+        What the checks need (retired codes, who carries each individual
+        number) is read once; writes are staged and flushed before a code
+        is retired, so the order of the notices is the order of the effects.
+        """
+        if not fresh:
+            return
+        for notice in fresh:
+            try:
+                IdentityRecord.model_validate(notice.record.model_dump(mode="json", exclude={"v"}))
+            except (ValueError, InvalidInput) as exc:
+                raise InvalidInput(f"notice {notice.seq}: {exc}", field="record") from exc
+        codes = {n.record.resident_code for n in fresh}
+        numbers = {n.record.individual_number for n in fresh}
+        holders = repo.number_holders(numbers)
+        retired = repo.retired_among(codes | {c for cs in holders.values() for c in cs})
+        staged = repo.staging({(n.record.resident_code, n.record.city) for n in fresh})
+        for notice in fresh:
+            record = notice.record
+            if notice.retires is not None:
+                staged.flush()
+                repo.retire(notice.retires, record.resident_code, record.city, notice.effective)
+                retired.add(notice.retires)
+            if record.resident_code in retired:
+                raise InvalidInput(
+                    f"notice {notice.seq}: resident code {record.resident_code} was retired and "
+                    "is never used again",
+                    field="record.resident_code",
+                )
+            others = holders.get(record.individual_number, set()) - {record.resident_code} - retired
+            if others:
+                raise Conflict(
+                    f"notice {notice.seq}: individual number {record.individual_number} belongs "
+                    f"to resident {min(others)}; nothing of the batch was applied",
+                    field="record.individual_number",
+                )
+            holders.setdefault(record.individual_number, set()).add(record.resident_code)
+            staged.put(record)
+            staged.received(
+                sender, notice.seq, _digest(notice), record.resident_code, notice.recorded_at
             )
-        holder = repo.number_holder(record.individual_number, record.resident_code)
-        if holder is not None and repo.retired(holder) is None:
-            raise Conflict(
-                f"notice {notice.seq}: individual number {record.individual_number} belongs to "
-                f"resident {holder}; nothing of the batch was applied",
-                field="record.individual_number",
-            )
-        repo.put_record(record)
-        repo.note_received(
-            sender, notice.seq, _digest(notice), record.resident_code, notice.recorded_at
-        )
-        if self.role.kind == "prefecture":  # on to the national server, in this server's order
-            repo.queue_forward(notice.model_dump(mode="json"), record.resident_code)
+            if self.role.kind == "prefecture":  # on to the national server, in this server's order
+                staged.forward(notice.model_dump(mode="json"), record.resident_code)
+        staged.flush()
 
     def outbox(self) -> NodeOutbox:
         return NodeOutbox(self)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from kofu.city.adapters import tables as t
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.api.dashboard import dashboard_page
 from kofu.city.domain.activity import Activity, ActivityKind, fiscal_year_of, jst_day
 from kofu.city.domain.card_desk import CardRecord
 from kofu.city.domain.certificates import IssueRequest
@@ -134,3 +135,5 @@ def test_a_store_issuance_counts_only_when_its_print_is_confirmed(seeded_engine:
     assert (november["store"], november["all"], november["store_share"]) == (2, 3, "66.7")
     assert view["fiscal_year"] == 2026 and november["mis_issuances"] == 0
     assert view["refusals"] == {"card_unknown": {"2026-11": 1}}
+    page = dashboard_page(view)
+    assert "66.7" in page and "card_unknown" in page and "2026-11" in page

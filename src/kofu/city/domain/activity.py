@@ -17,7 +17,7 @@ defined here so that the Juki-net code only has to call
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "Origin",
+    "at_noon",
     "fiscal_year_of",
     "fy_bounds",
     "fy_months",
@@ -114,6 +115,11 @@ class Activity:
 def jst_day(at: datetime) -> date:
     """The calendar day in Japan of an instant."""
     return at.astimezone(JST).date()
+
+
+def at_noon(day: date) -> datetime:
+    """An instant for work known only by its day (noon in Japan: never on the wrong day)."""
+    return datetime.combine(day, time(12), JST)
 
 
 def fiscal_year_of(day: date) -> int:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from kofu.city.domain.activity import Activity
 from kofu.city.domain.card_desk import CardApplication, CardRecord, IssuanceSlot
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.domicile import DomicileRegistration
@@ -251,6 +252,20 @@ class StoreRequests(Protocol):
         ...
 
 
+class ActivityLog(Protocol):
+    """The activity log (kofu.city.domain.activity): append-only, corrected by reversals."""
+
+    def append(self, activity: Activity, at: datetime | None = None) -> int | None:
+        """Append in the open unit; None when the activity's ``ref`` is logged already."""
+        ...
+
+    def reverse(
+        self, activity_id: int, reason: str, at: datetime | None = None, origin: str = "staff"
+    ) -> int: ...
+
+    def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]: ...
+
+
 class CityUnitOfWork(Protocol):
     """One transaction over the city's books; ``commit`` keeps it, anything else rolls back.
 
@@ -268,6 +283,8 @@ class CityUnitOfWork(Protocol):
     def juki(self) -> JukiFeed: ...
     @property
     def store_requests(self) -> StoreRequests: ...
+    @property
+    def activity(self) -> ActivityLog: ...
 
     def __enter__(self) -> Self: ...
 

@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 
 from kofu.city.adapters.juki_cs import LINK_MODES, OUTBOX_STATES
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind, at_noon
 from kofu.city.domain.juki_report import identity_report
+from kofu.city.services.activity import record_activity
 from kofu.contracts.juki import HeldRecords, IdentityReport
 from kofu.core.errors import InvalidInput, KofuError, NotFound
 from kofu.core.jukilink import JukiLink
@@ -201,6 +203,11 @@ def check_consistency(
             if pending:
                 diff["cause"] = "pending"
                 diff["explained_by"] = pending
+        drifted = sum(d["cause"] != "pending" for d in differences)
+        record_activity(  # 既存住基との通信確認: one run, its mismatches (OPT-07)
+            uow, ActivityKind.LINK_CHECK, at_noon(today), count=1, copies=drifted
+        )
+        uow.commit()
     drifts = [d for d in differences if d["cause"] != "pending"]
     repaired: list[int] = []
     if repair:

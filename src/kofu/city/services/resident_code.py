@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind, at_noon
+from kofu.city.services.activity import record_activity
 from kofu.core.era import wareki
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.core.identifiers import ResidentCode
@@ -63,6 +65,13 @@ def change_resident_code(
         uow.registers.save_resident(changed, effective=today, kind="resident_code_change")
         seq = max(uow.cs.pending_for(new) or [0])
         slip_number = uow.registers.next_number("resident_code_slip")  # 通知票の発行番号
+        record_activity(  # 住民票コード変更 by counter or post (OPT-06)
+            uow,
+            ActivityKind.RESIDENT_CODE_CHANGED,
+            at_noon(today),
+            ref=f"code:{old}",
+            channel=channel,
+        )
         uow.commit()
     return {
         "city": city.code,

@@ -19,12 +19,14 @@ from typing import Protocol
 from cryptography import x509
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import CardState
 from kofu.city.domain.model import Address, Resident
 from kofu.city.domain.special_move import (
     check_card_for_move,
     move_abroad,
 )
+from kofu.city.services.activity import record_activity
 from kofu.city.services.events import apply_within
 from kofu.city.services.move_signature import SignedMoveOut, move_out_payload, verify_online
 from kofu.city.services.seeding import city_profile, load_towns
@@ -271,6 +273,9 @@ def special_move_out(
         apply_within(uow=uow, events=[event], clock=clock)
         uow.citylink.keep_move_out(
             move_out_id, resident, to_city, data.model_dump(mode="json"), now
+        )
+        record_activity(  # 特例転出処理, counted by the evaluation sheets (OPT-04)
+            uow, ActivityKind.SPECIAL_MOVEOUT, now, ref=f"moveout:{move_out_id}", channel=channel
         )
         uow.commit()
     return data

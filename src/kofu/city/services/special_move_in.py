@@ -25,12 +25,14 @@ from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import CardRecord, CardState
 from kofu.city.domain.special_move import (
     check_card_for_move,
     check_move_in_dates,
     move_in_done,
 )
+from kofu.city.services.activity import record_activity
 from kofu.city.services.events import apply_within
 from kofu.city.services.special_move import Network
 from kofu.contracts.citylink import (
@@ -254,6 +256,9 @@ def special_move_in(
         )
         person = uow.registers.resident(residents[0])
         assert person is not None
+        record_activity(  # 特例転入処理 (OPT-05), once per move-out's data
+            uow, ActivityKind.SPECIAL_MOVEIN, now, ref=f"movein:{data.move_out_id}"
+        )
         uow.commit()
     sent = deliver_notices(uow=uow, network=network, clock=clock, targets=[data.from_city])
     return MovedIn(

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from kofu.city.adapters.citylink_store import KeptWideArea
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import (
     CertificateType,
     Document,
@@ -31,6 +32,7 @@ from kofu.city.domain.certificates import (
 )
 from kofu.city.domain.issuance import compose
 from kofu.city.domain.model import Address, Resident, Sex
+from kofu.city.services.activity import record_activity
 from kofu.city.services.issuance import IssuedCertificate, issue_certificate
 from kofu.city.services.layout import certificate_of
 from kofu.contracts.citylink import (
@@ -209,6 +211,14 @@ def answer_wide_area(
             ),
             now,
         )
+        if answer.state == "issued":  # 広域住民票: this city sent its resident's data (住所地)
+            record_activity(
+                uow,
+                ActivityKind.WIDEAREA_JUMINHYO,
+                now,
+                ref=f"widearea:home:{request.request_id}",
+                role="residence",
+            )
         uow.commit()
     return answer
 
@@ -354,6 +364,14 @@ def issue_wide_area(
         u.citylink.keep_wide_area(
             _issuing_row(request, answer, "issued", issued.issue_number, clock.today()),
             clock.now(),
+        )
+        record_activity(  # 広域住民票 issued here (交付地), counted by the evaluation sheets
+            u,
+            ActivityKind.WIDEAREA_JUMINHYO,
+            clock.now(),
+            ref=f"widearea:issuing:{request.request_id}",
+            role="issuing",
+            doc_type="juminhyo",
         )
 
     issued = issue_certificate(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from kofu.city.domain.activity import Activity
 from kofu.city.domain.card_desk import CardApplication, CardRecord, IssuanceSlot
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.domicile import DomicileRegistration
@@ -28,6 +29,7 @@ from kofu.city.domain.store_requests import KeptAnswer
 from kofu.contracts.juki import IdentityReport, ReportCounts
 
 __all__ = [
+    "ActivityLog",
     "CardDesk",
     "CertificateAuthority",
     "CityRegisters",
@@ -251,6 +253,18 @@ class StoreRequests(Protocol):
         ...
 
 
+class ActivityLog(Protocol):
+    """The activity log (業務実績), written in the transaction of the work it records."""
+
+    def append(self, activity: Activity, at: datetime | None = None) -> int | None:
+        """Append one record; None when its ``ref`` was logged already (the same work again)."""
+        ...
+
+    def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]:
+        """(day, kind, channel, cause, n, copies) for every day in [start, end]."""
+        ...
+
+
 class CityUnitOfWork(Protocol):
     """One transaction over the city's books; ``commit`` keeps it, anything else rolls back.
 
@@ -268,6 +282,8 @@ class CityUnitOfWork(Protocol):
     def juki(self) -> JukiFeed: ...
     @property
     def store_requests(self) -> StoreRequests: ...
+    @property
+    def activity(self) -> ActivityLog: ...
 
     def __enter__(self) -> Self: ...
 

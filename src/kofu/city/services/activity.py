@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import Activity, ActivityKind, Origin
+from kofu.city.domain.ports import CityUnitOfWork
 
 __all__ = ["record_activity"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import fiscal_year_of, fy_bounds, monthly_dashboard
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 

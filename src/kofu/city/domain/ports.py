@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 from kofu.city.domain.activity import Activity
 from kofu.city.domain.card_desk import CardApplication, CardRecord, IssuanceSlot
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.citylink import KeptWideArea
 from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.domain.model import (
     FamilyRegister,
@@ -34,6 +35,7 @@ __all__ = [
     "CertificateAuthority",
     "CityRegisters",
     "CityUnitOfWork",
+    "Citylink",
     "IssuedCertificates",
     "JukiFeed",
     "Outbox",
@@ -168,6 +170,9 @@ class CityRegisters(Registers, Protocol):
     def next_number(self, name: str, count: int = 1) -> int: ...
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]: ...
     def sample_holder(self, *, removed: bool = False) -> Resident | None: ...
+    def blocked_residents(self) -> set[str]:
+        """Who has a block standing (not released), for listings (j410)."""
+        ...
 
     def log_event(
         self, *, batch: str, at: datetime, event: dict[str, Any], changes: list[dict[str, Any]]
@@ -185,6 +190,9 @@ class CityRegisters(Registers, Protocol):
         resident_code: str,
         digest: str,
         detail: dict[str, Any],
+        place: str | None = None,
+        terminal: str | None = None,
+        staff_id: str | None = None,
     ) -> None:
         """交付履歴: every issued certificate with its number and content digest."""
         ...
@@ -222,6 +230,9 @@ class Outbox(Protocol):
     def pending(self, target: str, limit: int = 100) -> list[OutboxMessage]: ...
     def delivered(self, message_id: str, at: datetime) -> None: ...
     def failed(self, message_id: str, error: str) -> None: ...
+    def pending_targets(self, prefix: str) -> list[str]:
+        """The targets starting with ``prefix`` that have undelivered messages, without it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -265,6 +276,41 @@ class ActivityLog(Protocol):
         ...
 
 
+class Citylink(Protocol):
+    """The city's records of Juki-net services with other cities.
+
+    Wide-area certificates (広域交付) under their request id and role, the
+    move-out data it made (転出証明書情報) and the move-ins it took (特例転入).
+    A record under an id is kept once: a second ``keep_*`` raises Conflict.
+    """
+
+    def wide_area(self, request_id: str, role: str) -> KeptWideArea | None: ...
+    def keep_wide_area(self, kept: KeptWideArea, at: datetime) -> None: ...
+    def wide_area_counts(self, since: date, until: date) -> list[dict[str, Any]]:
+        """Issued wide-area certificates per role and other city, for the statistics."""
+        ...
+
+    def keep_move_out(
+        self, move_out_id: str, resident_code: str, to_city: str, data: dict[str, Any], at: datetime
+    ) -> None: ...
+    def move_out_of(self, resident_code: str) -> dict[str, Any] | None:
+        """The newest move-out data naming this person (as the requester or a member)."""
+        ...
+
+    def move_out(self, move_out_id: str) -> dict[str, Any] | None:
+        """The data's state, destination and when a move-in closed it."""
+        ...
+
+    def close_move_out(self, move_out_id: str, at: datetime) -> bool:
+        """Mark the data used by a move-in; False when it was already."""
+        ...
+
+    def move_in(self, move_out_id: str) -> dict[str, Any] | None: ...
+    def keep_move_in(
+        self, move_out_id: str, from_city: str, moved_on: date, residents: list[str], at: datetime
+    ) -> None: ...
+
+
 class CityUnitOfWork(Protocol):
     """One transaction over the city's books; ``commit`` keeps it, anything else rolls back.
 
@@ -284,6 +330,8 @@ class CityUnitOfWork(Protocol):
     def store_requests(self) -> StoreRequests: ...
     @property
     def activity(self) -> ActivityLog: ...
+    @property
+    def citylink(self) -> Citylink: ...
 
     def __enter__(self) -> Self: ...
 
@@ -295,6 +343,10 @@ class CityUnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+    def reading(self) -> Self:
+        """For the next ``with`` only: reads, no transaction; nothing may be committed."""
+        ...
 
     def city(self) -> CityProfile:
         """The city this store belongs to; a store never seeded is 404."""

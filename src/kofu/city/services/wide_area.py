@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from kofu.city.adapters.citylink_store import KeptWideArea
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import (
     CertificateType,
     Document,
@@ -29,8 +27,10 @@ from kofu.city.domain.certificates import (
     Item,
     ResidenceCertificate,
 )
+from kofu.city.domain.citylink import KeptWideArea
 from kofu.city.domain.issuance import compose
 from kofu.city.domain.model import Address, Resident, Sex
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.services.issuance import IssuedCertificate, issue_certificate
 from kofu.city.services.layout import certificate_of
 from kofu.contracts.citylink import (

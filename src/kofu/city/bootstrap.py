@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from kofu.city.adapters.config import load_certificate_defaults, load_deputy, load_store_rules
 from kofu.city.adapters.jpki_http import HttpAuthority
-from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.adapters.uow import CityUnitOfWork, city_units
 from kofu.city.api.app import create_app
 from kofu.city.domain.certificates import Deputy, Item
 from kofu.city.domain.city import CityProfile
@@ -112,6 +112,7 @@ def _cs_turn(
     from kofu.core.network import client_context
 
     lock_path = settings.home / f"city-{code}.juki.lock"
+    units = city_units(engine)
     links: list[JukiLink] = []  # made in the worker, after the fork
 
     def report() -> object:
@@ -123,7 +124,7 @@ def _cs_turn(
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return None  # another worker is reporting
-            return cs_turn(engine, links[0], clock.today())
+            return cs_turn(units, links[0], clock.today())
 
     return report
 

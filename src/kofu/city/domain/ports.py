@@ -27,7 +27,8 @@ from kofu.city.domain.model import (
     TaxAssessment,
 )
 from kofu.city.domain.store_requests import KeptAnswer
-from kofu.contracts.juki import IdentityReport, ReportCounts
+from kofu.contracts.juki import CodeBlock, IdentityReport, ReportCounts
+from kofu.core.sequenced import Unsent
 
 __all__ = [
     "ActivityLog",
@@ -35,8 +36,10 @@ __all__ = [
     "CertificateAuthority",
     "CityRegisters",
     "CityUnitOfWork",
+    "CityUnits",
     "Citylink",
     "IssuedCertificates",
+    "JukiCs",
     "JukiFeed",
     "Outbox",
     "OutboxMessage",
@@ -311,6 +314,65 @@ class Citylink(Protocol):
     ) -> None: ...
 
 
+class JukiCs(Protocol):
+    """The city's communication server (CS) side: its outbox to Juki-net, link, code blocks.
+
+    Every change of 本人確認情報 is queued here, numbered, in the transaction
+    that stores it; ``kofu.core.sequenced`` drains the outbox in seq order.
+    """
+
+    # the outbox as kofu.core.sequenced drains it
+    def unsent(self, limit: int) -> list[Unsent]: ...
+    def one(self, seq: int) -> Unsent | None: ...
+    def mark_sent(self, first: int, through: int) -> None: ...
+    def rewind(self, to: int) -> None: ...
+    def mark_failed(self, seq: int, reason: str) -> None: ...
+
+    # notices queued other than by a change
+    def apply_due(self) -> int: ...
+    def initial_load(self) -> int:
+        """Queue every record once, the first time the city links to Juki-net (初期移行)."""
+        ...
+
+    def add_by_hand(
+        self, resident_code: str, reason: str, retires: str | None = None
+    ) -> int | None:
+        """A clerk's notice of the record as it stands (手動追加); None for an unknown person."""
+        ...
+
+    # what staff see, and the link's mode (j1090)
+    def messages(self, state: str | None, limit: int, after: int = 0) -> list[dict[str, Any]]: ...
+    def counts(self) -> dict[str, int]: ...
+    def pending_for(self, resident_code: str) -> list[int]:
+        """Unsent seqs about one person (a difference they explain is no drift)."""
+        ...
+
+    def link(self) -> dict[str, Any]: ...
+    def set_mode(self, mode: str, note: str | None) -> None: ...
+
+    # unused resident codes (未使用住民票コード)
+    def codes_left(self) -> int: ...
+    def take_code(self) -> str | None: ...
+    def code_request(self, count: int) -> tuple[str, int]:
+        """The block request still unanswered, or a new one kept before it is sent."""
+        ...
+
+    def add_block(self, request_id: str, block: CodeBlock) -> bool:
+        """Keep a received block once (a repeated answer to the same request adds nothing)."""
+        ...
+
+    # resident code change (住民票コード変更) and the consistency check (j1100)
+    def rename_resident(self, old: str, new: str, on: date, channel: str) -> None: ...
+    def retired_codes(self) -> list[str]: ...
+    def retired_as(self, code: str) -> str | None:
+        """The code that replaced ``code``, if it was retired here."""
+        ...
+
+    def records_after(self, after: str, limit: int) -> list[Resident]:
+        """The register's records as they stand today, after ``after`` by resident code."""
+        ...
+
+
 class CityUnitOfWork(Protocol):
     """One transaction over the city's books; ``commit`` keeps it, anything else rolls back.
 
@@ -332,6 +394,8 @@ class CityUnitOfWork(Protocol):
     def activity(self) -> ActivityLog: ...
     @property
     def citylink(self) -> Citylink: ...
+    @property
+    def cs(self) -> JukiCs: ...
 
     def __enter__(self) -> Self: ...
 
@@ -351,3 +415,9 @@ class CityUnitOfWork(Protocol):
     def city(self) -> CityProfile:
         """The city this store belongs to; a store never seeded is 404."""
         ...
+
+
+class CityUnits(Protocol):
+    """A new unit of work on the city's store for each call (the registers' today, if given)."""
+
+    def __call__(self, *, today: date | None = None) -> CityUnitOfWork: ...

@@ -27,10 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from kofu.city.adapters import tables as t
-from kofu.city.adapters.repository import _RECORD, SqlRegisters
+from kofu.city.adapters.repository import _RECORD
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.model import Resident
 from kofu.city.domain.office import AuditEntry
+from kofu.city.domain.ports import CityRegisters
 from kofu.core.instant import Instant
 
 __all__ = ["OfficeUnitOfWork", "SqlOffice", "audit_trail", "staff", "staff_sessions"]
@@ -164,7 +165,7 @@ class SqlOffice:
 
     def search_residents(
         self,
-        registers: SqlRegisters,
+        registers: CityRegisters,
         *,
         name: str = "",
         kana: str = "",
@@ -184,7 +185,14 @@ class SqlOffice:
         if address:
             query = query.where(r.c.data.contains(address, autoescape=True))  # the JSON record
         rows = self.conn.execute(query.order_by(r.c.kana, r.c.resident_code).limit(limit))
-        return [registers._current(row) for row in rows]
+        return [_current(registers, row) for row in rows]
+
+
+def _current(registers: CityRegisters, row: Any) -> Resident:
+    """The record as it stands today: a future version come due is applied by the registers."""
+    due = row.next_change_on is not None and row.next_change_on <= registers.today
+    person = registers.resident(row.resident_code) if due else None
+    return person or Resident.model_validate_json(row.data)
 
 
 def _entry(row: Any) -> AuditEntry:

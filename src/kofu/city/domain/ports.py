@@ -26,6 +26,7 @@ from kofu.city.domain.model import (
     SupportMeasure,
     TaxAssessment,
 )
+from kofu.city.domain.office import AuditEntry
 from kofu.city.domain.store_requests import KeptAnswer
 from kofu.contracts.juki import CodeBlock, IdentityReport, ReportCounts
 from kofu.core.sequenced import Unsent
@@ -41,10 +42,14 @@ __all__ = [
     "IssuedCertificates",
     "JukiCs",
     "JukiFeed",
+    "Office",
+    "OfficeUnitOfWork",
     "Outbox",
     "OutboxMessage",
     "Registers",
     "ResidentVersion",
+    "StaffAccount",
+    "StaffLogin",
     "StoreRequests",
     "Unreported",
 ]
@@ -421,3 +426,81 @@ class CityUnits(Protocol):
     """A new unit of work on the city's store for each call (the registers' today, if given)."""
 
     def __call__(self, *, today: date | None = None) -> CityUnitOfWork: ...
+
+
+# --- the office web app's books (staff, sessions, the audit trail), beside the registers ------
+
+
+class StaffAccount(Protocol):
+    """A staff member's account as sign-in reads it."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def password_hash(self) -> str: ...  # argon2id
+    @property
+    def failed(self) -> int: ...  # wrong passwords in a row
+    @property
+    def locked_until(self) -> datetime | None: ...
+
+
+class StaffLogin(Protocol):
+    """A signed-in session, kept under the SHA-256 of its token, with its member's role."""
+
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def csrf(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def seen_at(self) -> datetime: ...
+
+
+class Office(Protocol):
+    """Staff accounts, sessions and the audit trail; on the city's transaction, never commits."""
+
+    def staff_member(self, user_name: str) -> StaffAccount | None: ...
+    def save_staff(self, user_name: str, role: str, password_hash: str, at: datetime) -> bool:
+        """Add or replace an account; True when it is new."""
+        ...
+
+    def record_failure(
+        self, user_name: str, failed: int, locked_until: datetime | None
+    ) -> None: ...
+    def rehash(self, user_name: str, password_hash: str) -> None: ...
+    def open_session(self, token_hash: str, user_name: str, csrf: str, at: datetime) -> None: ...
+    def session(self, token_hash: str) -> StaffLogin | None: ...
+    def touch_session(self, token_hash: str, at: datetime) -> None: ...
+    def close_session(self, token_hash: str) -> None: ...
+    def last_audit(self) -> AuditEntry | None: ...
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Insert only: the trail is never updated or deleted."""
+        ...
+
+    def audit_entries(
+        self, since: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]: ...
+    def search_residents(
+        self,
+        registers: CityRegisters,
+        *,
+        name: str = "",
+        kana: str = "",
+        birth_date: date | None = None,
+        address: str = "",
+        limit: int = 50,
+    ) -> list[Resident]:
+        """Records matching every criterion given, as they stand today."""
+        ...
+
+
+class OfficeUnitOfWork(CityUnitOfWork, Protocol):
+    """The city's unit of work with the office's books on the same transaction."""
+
+    @property
+    def office(self) -> Office: ...
+    @property
+    def city_code(self) -> str: ...

@@ -30,7 +30,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.exc import IntegrityError
 
-from kofu.city.adapters.office import OfficeUnitOfWork
 from kofu.city.domain.office import (
     GENESIS,
     PERMISSIONS,
@@ -43,6 +42,7 @@ from kofu.city.domain.office import (
     check_user_name,
     verify_chain,
 )
+from kofu.city.domain.ports import OfficeUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput, Refused
 

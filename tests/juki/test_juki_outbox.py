@@ -33,6 +33,7 @@ from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine
 from kofu.core.errors import Refused, SequenceGap
 from kofu.core.identifiers import ResidentCode
+from kofu.juki.bootstrap import juki_node
 from kofu.juki.domain.network import Role
 from kofu.juki.services.network import JukiNode, upstream_turn
 from stores import BACKENDS, fresh_store
@@ -66,13 +67,15 @@ class Wire:
 
 def _network(city: Engine, pref_store: Engine, national_store: Engine) -> dict[str, Any]:
     clock = FixedClock(NOON)
-    national = JukiNode(national_store, clock, Role("national"))
-    pref = JukiNode(pref_store, clock, Role("prefecture", "03"))
+    national = juki_node(national_store, clock, Role("national"))
+    pref = juki_node(pref_store, clock, Role("prefecture", "03"))
     return {
         "city": city,
         "units": city_units(city),  # the CS services' units of work on the city's store
         "pref": pref,
+        "pref_store": pref_store,
         "national": national,
+        "national_store": national_store,
         "to_pref": Wire(pref, f"city-{CITY}"),
         "to_national": Wire(national, "pref-03"),
     }
@@ -218,7 +221,7 @@ def test_a_receiver_restored_empty_makes_the_city_send_everything_again(
     net: dict[str, Any], tmp_path: Path
 ) -> None:
     cs_turn(net["units"], net["to_pref"], TODAY)
-    with net["pref"].engine.begin() as conn:  # the prefecture's store loses everything
+    with net["pref_store"].begin() as conn:  # the prefecture's store loses everything
         for table in ("identities", "received", "cursors", "forward"):
             conn.execute(text(f"DELETE FROM {table}"))
     add_by_hand(net["units"], _any_code(net), TODAY)
@@ -234,9 +237,9 @@ def test_the_check_finds_a_lost_message_and_a_hand_edit_and_repairs_them(
     servers = {"pref-03": net["to_pref"], "national": net["to_national"]}
     assert check_consistency(net["units"], servers, TODAY)["consistent"]
     lost, edited = sorted(_codes(net))[:2]
-    with net["national"].engine.begin() as conn:
+    with net["national_store"].begin() as conn:
         conn.execute(text("DELETE FROM identities WHERE resident_code = :c"), {"c": lost})
-    with net["pref"].engine.begin() as conn:
+    with net["pref_store"].begin() as conn:
         conn.execute(
             text("UPDATE identities SET data = replace(data, :a, :b) WHERE resident_code = :c"),
             {"a": '"sex":"male"', "b": '"sex":"female"', "c": edited},

@@ -25,13 +25,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from kofu.city.adapters import tables as t
 from kofu.city.adapters.repository import _RECORD
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.model import Resident
 from kofu.city.domain.office import AuditEntry
-from kofu.city.domain.ports import CityRegisters
+from kofu.city.domain.ports import AuditSeqTaken, CityRegisters
 from kofu.core.instant import Instant
 
 __all__ = ["OfficeUnitOfWork", "SqlOffice", "audit_trail", "staff", "staff_sessions"]
@@ -150,7 +151,10 @@ class SqlOffice:
     def append_audit(self, entry: AuditEntry) -> None:
         """Insert only: the trail has no update or delete here (the database refuses them too)."""
         values = entry.body() | {"hash": entry.hash, "detail": json.dumps(dict(entry.detail))}
-        self.conn.execute(insert(audit_trail).values(values))
+        try:
+            self.conn.execute(insert(audit_trail).values(values))
+        except IntegrityError as exc:
+            raise AuditSeqTaken(f"audit seq {entry.seq} is taken") from exc
 
     def audit_entries(self, since: str | None = None, limit: int | None = None) -> list[AuditEntry]:
         query = select(audit_trail).order_by(audit_trail.c.seq)

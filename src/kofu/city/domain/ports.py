@@ -33,6 +33,7 @@ from kofu.core.sequenced import Unsent
 
 __all__ = [
     "ActivityLog",
+    "AuditSeqTaken",
     "CardDesk",
     "CertificateAuthority",
     "CityRegisters",
@@ -477,7 +478,10 @@ class Office(Protocol):
     def close_session(self, token_hash: str) -> None: ...
     def last_audit(self) -> AuditEntry | None: ...
     def append_audit(self, entry: AuditEntry) -> None:
-        """Insert only: the trail is never updated or deleted."""
+        """Insert only: the trail is never updated or deleted.
+
+        AuditSeqTaken when another process appended an entry of that seq first.
+        """
         ...
 
     def audit_entries(
@@ -495,6 +499,10 @@ class Office(Protocol):
     ) -> list[Resident]:
         """Records matching every criterion given, as they stand today."""
         ...
+
+
+class AuditSeqTaken(Exception):
+    """Another process appended the audit entry of this seq first: read the head again."""
 
 
 class OfficeUnitOfWork(CityUnitOfWork, Protocol):

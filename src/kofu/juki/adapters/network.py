@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from kofu.contracts.juki import IdentityReport
 from kofu.core.sequenced import Unsent
 from kofu.juki.adapters import tables as t
-from kofu.juki.domain.ports import NetworkRuns
+from kofu.juki.domain.ports import NetworkRuns, SameRowsAtOnce
 
 __all__ = ["SqlNetwork", "Staged"]
 
@@ -452,7 +453,10 @@ def network_runs(engine: Engine) -> NetworkRuns:
 
     @contextmanager
     def run() -> Iterator[SqlNetwork]:
-        with engine.begin() as conn:
-            yield SqlNetwork(conn)
+        try:
+            with engine.begin() as conn:
+                yield SqlNetwork(conn)
+        except IntegrityError as exc:
+            raise SameRowsAtOnce(str(exc.orig)) from exc
 
     return run

@@ -18,6 +18,7 @@ __all__ = [
     "JukiUnits",
     "NetworkBook",
     "NetworkRuns",
+    "SameRowsAtOnce",
     "StagedWrites",
 ]
 
@@ -130,4 +131,11 @@ class NetworkBook(Protocol):
 
 
 NetworkRuns = Callable[[], AbstractContextManager[NetworkBook]]
-"""One transaction per call: ``with runs() as book: ...`` keeps it when the block ends cleanly."""
+"""One transaction per call: ``with runs() as book: ...`` keeps it when the block ends cleanly.
+
+Two writers storing the same row at once: the one that lost raises ``SameRowsAtOnce``.
+"""
+
+
+class SameRowsAtOnce(Exception):
+    """Another writer stored the same rows first (a unique key); nothing of this run was kept."""

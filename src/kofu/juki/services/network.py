@@ -12,8 +12,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from kofu.contracts.juki import (
     CodeBlock,
     CodeBlockRequest,
@@ -30,7 +28,7 @@ from kofu.core.identifiers import ResidentCode
 from kofu.core.sequenced import Unsent, drain
 from kofu.juki.domain.identity import IdentityRecord, holding_record
 from kofu.juki.domain.network import Role, agency_purposes
-from kofu.juki.domain.ports import JukiUnits, NetworkBook, NetworkRuns
+from kofu.juki.domain.ports import JukiUnits, NetworkBook, NetworkRuns, SameRowsAtOnce
 from kofu.juki.services.directory import JukiDirectory
 
 __all__ = ["PAGE", "JukiNode", "NodeOutbox", "Upstream", "upstream_turn"]
@@ -84,7 +82,7 @@ class JukiNode(JukiDirectory):
             self._check_origin(sender, notice)
         try:
             return self._run(lambda repo: self._apply(repo, sender, notices))  # type: ignore[no-any-return]
-        except IntegrityError as exc:  # the same batch from two workers at once
+        except SameRowsAtOnce as exc:  # the same batch from two workers at once
             raise Conflict(
                 "another batch of this sender is being applied; send again", field="seq"
             ) from exc
@@ -213,7 +211,7 @@ class JukiNode(JukiDirectory):
 
         try:
             return self._run(give)  # type: ignore[no-any-return]
-        except IntegrityError as exc:
+        except SameRowsAtOnce as exc:
             raise Conflict(
                 "the same block request is being answered; ask again", field="request_id"
             ) from exc

@@ -43,8 +43,8 @@ from kofu.core.settings import Settings
 from kofu.jpki.api.app import create_app as jpki_app
 from kofu.jpki.bootstrap import build_jpki
 from kofu.juki.api.app import create_app as juki_app
+from kofu.juki.bootstrap import juki_node
 from kofu.juki.domain.network import Role
-from kofu.juki.services.network import JukiNode
 
 CITY = "032051"
 NOW = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))
@@ -151,7 +151,7 @@ def party_apps(home: Path, settings: Settings | None = None) -> dict[str, FastAP
         "center": center_app(center),
         "jpki": jpki,
         # the national server alone (cities may report to it), with every Juki-net route
-        "juki": juki_app(JukiNode(juki_engine, NOW, Role("national", direct=True))),
+        "juki": juki_app(juki_node(juki_engine, NOW, Role("national", direct=True))),
     }
 
 

@@ -15,8 +15,9 @@ from register_world import DAY, World, code, issue, pdf_text
 from sqlalchemy import Engine, func, select
 
 from kofu.city.adapters import tables
+from kofu.city.bootstrap import city_deputy
 from kofu.city.domain.certificates import IssueRequest
-from kofu.city.services.issuance import city_deputy, issue_certificates, preview_certificate
+from kofu.city.services.issuance import issue_certificates, preview_certificate
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, InvalidInput
 

@@ -270,6 +270,7 @@ def test_the_clerk_changes_a_code_by_post_and_the_check_repairs_a_drift(
 
 def _consistent(net: dict[str, Any]) -> bool:
     """The same check as the command's, run here (each command costs a process start)."""
+    from kofu.city.adapters.uow import city_units
     from kofu.city.services.juki_cs import check_consistency
     from kofu.core.jukilink import JukiLink
     from kofu.core.link import Link
@@ -283,7 +284,7 @@ def _consistent(net: dict[str, Any]) -> bool:
             "national": JukiLink(net["url"], link),
         }
         try:
-            return bool(check_consistency(engine, servers, NOON.date())["consistent"])
+            return bool(check_consistency(city_units(engine), servers, NOON.date())["consistent"])
         finally:
             engine.dispose()
 

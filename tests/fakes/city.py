@@ -1,6 +1,7 @@
 """A city's store in memory, for fast service tests: the outbox, with the SQL unit's semantics.
 
-Only the books a test module needs are kept here so far (the outbox); the
+Only the books a test module needs are kept here so far (the outbox, the
+activity log); the
 others raise, so a service reaching for them is noticed rather than served
 something made up.  A unit works on a copy under one lock; only ``commit``
 makes its changes seen; a unit may be entered again after it ended, as the
@@ -12,10 +13,11 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from kofu.city.domain.activity import Activity
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.ports import OutboxMessage
 
@@ -38,11 +40,14 @@ class MemoryCity:
         self.profile = profile
         self._lock = threading.Lock()
         self._open: dict[str, _Kept] | None = None
+        self.activities: list[Activity] = []  # the log; an entry's number is its place + 1
+        self._open_activities: list[Activity] | None = None
 
     def __enter__(self) -> Self:
         if not self._lock.acquire(timeout=10):
             raise RuntimeError("a unit of work waited 10 s for another: nested units?")
         self._open = dict(self.kept)
+        self._open_activities = list(self.activities)
         return self
 
     def __exit__(
@@ -52,22 +57,30 @@ class MemoryCity:
         tb: TracebackType | None,
     ) -> None:
         self._open = None
+        self._open_activities = None
         self._lock.release()
 
     def commit(self) -> None:
         assert self._open is not None
         self.kept = dict(self._open)
+        assert self._open_activities is not None
+        self.activities = list(self._open_activities)
 
     @property
     def outbox(self) -> _Outbox:
         assert self._open is not None, "the outbox is read inside a unit of work"
         return _Outbox(self._open)
 
+    @property
+    def activity(self) -> _ActivityLog:
+        assert self._open_activities is not None, "the log is written inside a unit of work"
+        return _ActivityLog(self._open_activities)
+
     def city(self) -> CityProfile:
         assert self.profile is not None
         return self.profile
 
-    def __getattr__(self, name: str) -> Any:  # registers, cards, juki, store_requests
+    def __getattr__(self, name: str) -> Any:  # registers, cards, juki, store_requests, …
         raise NotImplementedError(f"the in-memory city does not keep {name} yet")
 
 
@@ -92,3 +105,25 @@ class _Outbox:
         kept = self.kept[message_id]
         message = replace(kept.message, attempts=kept.message.attempts + 1)
         self.kept[message_id] = replace(kept, message=message, last_error=error[:500])
+
+
+class _ActivityLog:
+    """The log's appends and daily sums, as the SQL log keeps them (reversals not yet)."""
+
+    def __init__(self, log: list[Activity]) -> None:
+        self.log = log
+
+    def append(self, activity: Activity, at: datetime | None = None) -> int | None:
+        if activity.ref is not None and any(a.ref == activity.ref for a in self.log):
+            return None
+        self.log.append(activity)
+        return len(self.log)
+
+    def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]:
+        sums: dict[tuple[date, str, str, str], tuple[int, int]] = {}
+        for a in self.log:
+            if start <= a.day <= end:
+                key = (a.day, a.kind.value, a.channel, a.cause)
+                n, copies = sums.get(key, (0, 0))
+                sums[key] = (n + a.count, copies + a.copies)
+        return [(*key, n, copies) for key, (n, copies) in sums.items()]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.adapters.uow import CityUnitOfWork, city_units
 from kofu.city.services.events import apply_events
 from kofu.city.services.juki_cs import (
     CityOutbox,
@@ -33,6 +33,7 @@ from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine
 from kofu.core.errors import Refused, SequenceGap
 from kofu.core.identifiers import ResidentCode
+from kofu.juki.bootstrap import juki_node
 from kofu.juki.domain.network import Role
 from kofu.juki.services.network import JukiNode, upstream_turn
 from stores import BACKENDS, fresh_store
@@ -66,12 +67,15 @@ class Wire:
 
 def _network(city: Engine, pref_store: Engine, national_store: Engine) -> dict[str, Any]:
     clock = FixedClock(NOON)
-    national = JukiNode(national_store, clock, Role("national"))
-    pref = JukiNode(pref_store, clock, Role("prefecture", "03"))
+    national = juki_node(national_store, clock, Role("national"))
+    pref = juki_node(pref_store, clock, Role("prefecture", "03"))
     return {
         "city": city,
+        "units": city_units(city),  # the CS services' units of work on the city's store
         "pref": pref,
+        "pref_store": pref_store,
         "national": national,
+        "national_store": national_store,
         "to_pref": Wire(pref, f"city-{CITY}"),
         "to_national": Wire(national, "pref-03"),
     }
@@ -145,17 +149,17 @@ def test_every_record_reaches_the_national_server_once_in_order(
     net_both: dict[str, Any],
 ) -> None:
     net = net_both
-    first = cs_turn(net["city"], net["to_pref"], TODAY)
+    first = cs_turn(net["units"], net["to_pref"], TODAY)
     assert first["queued"] >= 60 and first["sent"] == first["queued"]
     _forward(net)
     assert net["pref"].count() == net["national"].count() == 60 + 0
-    again = cs_turn(net["city"], net["to_pref"], TODAY)  # nothing new: nothing sent
+    again = cs_turn(net["units"], net["to_pref"], TODAY)  # nothing new: nothing sent
     assert again["sent"] == 0 and _forward(net)["sent"] == 0
 
 
 def test_a_resent_batch_changes_nothing_and_a_gap_is_refused(net: dict[str, Any]) -> None:
-    cs_turn(net["city"], net["to_pref"], TODAY)
-    sent = CityOutbox(net["city"], TODAY).one(1)
+    cs_turn(net["units"], net["to_pref"], TODAY)
+    sent = CityOutbox(net["units"], TODAY).one(1)
     assert sent is not None
     replay = IdentityNotices.checked({"sender": f"city-{CITY}", "notices": [sent.notice]})
     receipt = net["pref"].receive_notices(replay)
@@ -177,65 +181,65 @@ def test_a_resent_batch_changes_nothing_and_a_gap_is_refused(net: dict[str, Any]
 
 
 def test_a_birth_takes_a_code_from_the_block_and_is_noticed(net: dict[str, Any]) -> None:
-    cs_turn(net["city"], net["to_pref"], TODAY)  # first load, and a block of codes
+    cs_turn(net["units"], net["to_pref"], TODAY)  # first load, and a block of codes
     child = _birth(net)
     with CityUnitOfWork(net["city"]) as uow:
         block = uow.cs.blocks()[0]
     assert child == str(ResidentCode.from_base(f"{block['first']:010d}"))
-    cs_turn(net["city"], net["to_pref"], TODAY)
+    cs_turn(net["units"], net["to_pref"], TODAY)
     _forward(net)
     assert net["national"].whereabouts(child)["city"] == CITY
 
 
 def test_a_failed_send_is_shown_and_order_is_kept(net: dict[str, Any]) -> None:
     net["to_pref"].down = True
-    result = cs_turn(net["city"], net["to_pref"], TODAY)
+    result = cs_turn(net["units"], net["to_pref"], TODAY)
     assert result["sent"] == 0
-    failed = list_outbox(net["city"], "failed")["messages"]
+    failed = list_outbox(net["units"], "failed")["messages"]
     assert [m["seq"] for m in failed] == [1] and "line is down" in failed[0]["error"]
     net["to_pref"].down = False
-    assert cs_turn(net["city"], net["to_pref"], TODAY)["sent"] >= 60
-    assert list_outbox(net["city"], "failed")["messages"] == []
+    assert cs_turn(net["units"], net["to_pref"], TODAY)["sent"] >= 60
+    assert list_outbox(net["units"], "failed")["messages"] == []
 
 
 def test_manual_linkage_holds_notices_until_resent_in_order(net: dict[str, Any]) -> None:
-    cs_turn(net["city"], net["to_pref"], TODAY)
-    set_link_mode(net["city"], "manual", "CS maintenance")
-    a = add_by_hand(net["city"], _any_code(net), TODAY)["seq"]
-    b = add_by_hand(net["city"], _any_code(net), TODAY)["seq"]
-    assert cs_turn(net["city"], net["to_pref"], TODAY)["sent"] == 0
-    out_of_order = resend(net["city"], net["to_pref"], b)
+    cs_turn(net["units"], net["to_pref"], TODAY)
+    set_link_mode(net["units"], "manual", "CS maintenance")
+    a = add_by_hand(net["units"], _any_code(net), TODAY)["seq"]
+    b = add_by_hand(net["units"], _any_code(net), TODAY)["seq"]
+    assert cs_turn(net["units"], net["to_pref"], TODAY)["sent"] == 0
+    out_of_order = resend(net["units"], net["to_pref"], b)
     assert out_of_order["state"] == "failed" and f"seq {a}" in out_of_order["error"]
-    assert resend(net["city"], net["to_pref"], a)["state"] == "sent"
-    assert resend(net["city"], net["to_pref"], b)["state"] == "sent"
-    assert resend(net["city"], net["to_pref"], b)["state"] == "sent"  # again: the same answer
-    set_link_mode(net["city"], "auto")
-    assert list_outbox(net["city"], None)["counts"]["pending"] == 0
+    assert resend(net["units"], net["to_pref"], a)["state"] == "sent"
+    assert resend(net["units"], net["to_pref"], b)["state"] == "sent"
+    assert resend(net["units"], net["to_pref"], b)["state"] == "sent"  # again: the same answer
+    set_link_mode(net["units"], "auto")
+    assert list_outbox(net["units"], None)["counts"]["pending"] == 0
 
 
 def test_a_receiver_restored_empty_makes_the_city_send_everything_again(
     net: dict[str, Any], tmp_path: Path
 ) -> None:
-    cs_turn(net["city"], net["to_pref"], TODAY)
-    with net["pref"].engine.begin() as conn:  # the prefecture's store loses everything
+    cs_turn(net["units"], net["to_pref"], TODAY)
+    with net["pref_store"].begin() as conn:  # the prefecture's store loses everything
         for table in ("identities", "received", "cursors", "forward"):
             conn.execute(text(f"DELETE FROM {table}"))
-    add_by_hand(net["city"], _any_code(net), TODAY)
-    result = cs_turn(net["city"], net["to_pref"], TODAY)
+    add_by_hand(net["units"], _any_code(net), TODAY)
+    result = cs_turn(net["units"], net["to_pref"], TODAY)
     assert result["rewound"] == 1 and net["pref"].count() == 60
 
 
 def test_the_check_finds_a_lost_message_and_a_hand_edit_and_repairs_them(
     net: dict[str, Any],
 ) -> None:
-    cs_turn(net["city"], net["to_pref"], TODAY)
+    cs_turn(net["units"], net["to_pref"], TODAY)
     _forward(net)
     servers = {"pref-03": net["to_pref"], "national": net["to_national"]}
-    assert check_consistency(net["city"], servers, TODAY)["consistent"]
+    assert check_consistency(net["units"], servers, TODAY)["consistent"]
     lost, edited = sorted(_codes(net))[:2]
-    with net["national"].engine.begin() as conn:
+    with net["national_store"].begin() as conn:
         conn.execute(text("DELETE FROM identities WHERE resident_code = :c"), {"c": lost})
-    with net["pref"].engine.begin() as conn:
+    with net["pref_store"].begin() as conn:
         conn.execute(
             text("UPDATE identities SET data = replace(data, :a, :b) WHERE resident_code = :c"),
             {"a": '"sex":"male"', "b": '"sex":"female"', "c": edited},
@@ -244,14 +248,14 @@ def test_the_check_finds_a_lost_message_and_a_hand_edit_and_repairs_them(
             text("UPDATE identities SET data = replace(data, :a, :b) WHERE resident_code = :c"),
             {"a": '"sex":"female"', "b": '"sex":"male"', "c": edited},
         )
-    found = check_consistency(net["city"], servers, TODAY, repair=True)
+    found = check_consistency(net["units"], servers, TODAY, repair=True)
     kinds = {(d["server"], d["resident_code"], d["kind"]) for d in found["differences"]}
     assert ("national", lost, "missing") in kinds
     assert ("pref-03", edited, "differs") in kinds
     assert not found["consistent"] and len(found["repaired"]) == 2
-    cs_turn(net["city"], net["to_pref"], TODAY)
+    cs_turn(net["units"], net["to_pref"], TODAY)
     _forward(net)
-    assert check_consistency(net["city"], servers, TODAY)["consistent"]
+    assert check_consistency(net["units"], servers, TODAY)["consistent"]
 
 
 def _codes(net: dict[str, Any]) -> list[str]:
@@ -290,18 +294,18 @@ def test_codes_are_never_given_twice_even_when_a_request_is_repeated(net: dict[s
 def test_a_code_changed_is_retired_upstream(net: dict[str, Any]) -> None:
     from kofu.city.services.resident_code import change_resident_code
 
-    cs_turn(net["city"], net["to_pref"], TODAY)
+    cs_turn(net["units"], net["to_pref"], TODAY)
     old = _any_code(net)
-    changed = change_resident_code(engine=net["city"], resident=old, channel="post", today=TODAY)
+    changed = change_resident_code(units=net["units"], resident=old, channel="post", today=TODAY)
     assert changed["old_code"] == old and changed["new_code"] != old
-    cs_turn(net["city"], net["to_pref"], TODAY)
+    cs_turn(net["units"], net["to_pref"], TODAY)
     _forward(net)
     with pytest.raises(Refused) as refused:
         net["national"].whereabouts(old)
     assert refused.value.reason == "resident_code_retired"
     assert net["national"].whereabouts(changed["new_code"])["city"] == CITY
     servers = {"pref-03": net["to_pref"], "national": net["to_national"]}
-    assert check_consistency(net["city"], servers, TODAY)["consistent"]
+    assert check_consistency(net["units"], servers, TODAY)["consistent"]
 
 
 def _today() -> date:

@@ -163,6 +163,7 @@ def _wait_held(conf: Settings, count: int, deadline: float) -> bool:
 def _load_and_changes(
     conf: Settings, urls: dict[str, Any], residents: int, changes: int, seconds: float
 ) -> dict[str, Any]:
+    from kofu.city.adapters.uow import city_units
     from kofu.city.services.juki_cs import cs_turn
     from kofu.city.services.seeding import seed_city
     from kofu.core.db import migrate
@@ -173,7 +174,10 @@ def _load_and_changes(
     link = _link(conf, urls["pref"], f"city-{CITY}")
     start = time.monotonic()
     deadline = start + seconds
-    while cs_turn(city, link, TODAY, batches=1000).get("sent", 0) and time.monotonic() < deadline:
+    while (
+        cs_turn(city_units(city), link, TODAY, batches=1000).get("sent", 0)
+        and time.monotonic() < deadline
+    ):
         pass
     loaded = _wait_held(conf, residents, deadline)
     load_s = time.monotonic() - start
@@ -193,7 +197,7 @@ def _load_and_changes(
 def _changes(
     conf: Settings, city: Any, link: Any, residents: int, changes: int, seconds: float
 ) -> dict[str, Any]:
-    from kofu.city.adapters.uow import CityUnitOfWork
+    from kofu.city.adapters.uow import CityUnitOfWork, city_units
     from kofu.city.services.events import apply_events
     from kofu.city.services.juki_cs import cs_turn
     from kofu.core.clock import FixedClock
@@ -214,7 +218,7 @@ def _changes(
     def sender() -> None:
         while not stop.is_set():
             with contextlib.suppress(Exception):
-                cs_turn(city, link, TODAY)
+                cs_turn(city_units(city), link, TODAY)
             time.sleep(0.1)
 
     thread = threading.Thread(target=sender, daemon=True)

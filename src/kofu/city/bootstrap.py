@@ -17,10 +17,11 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from kofu.city.adapters.config import load_store_rules
+from kofu.city.adapters.config import load_certificate_defaults, load_deputy, load_store_rules
 from kofu.city.adapters.jpki_http import HttpAuthority
-from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.adapters.uow import CityUnitOfWork, city_units
 from kofu.city.api.app import create_app
+from kofu.city.domain.certificates import Deputy, Item
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.store import city_engine
@@ -28,7 +29,14 @@ from kofu.core.clock import Clock, clock_from_env
 from kofu.core.network import NetworkIdentity, network_identity
 from kofu.core.settings import Settings
 
-__all__ = ["JUKI_EVERY", "City", "prepare_city", "remote_authority"]
+__all__ = [
+    "JUKI_EVERY",
+    "City",
+    "certificate_defaults",
+    "city_deputy",
+    "prepare_city",
+    "remote_authority",
+]
 
 JUKI_EVERY = 1.0  # seconds between two turns of the city's CS (notices, codes, 転入通知)
 
@@ -104,6 +112,7 @@ def _cs_turn(
     from kofu.core.network import client_context
 
     lock_path = settings.home / f"city-{code}.juki.lock"
+    units = city_units(engine)
     links: list[JukiLink] = []  # made in the worker, after the fork
 
     def report() -> object:
@@ -115,7 +124,7 @@ def _cs_turn(
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return None  # another worker is reporting
-            return cs_turn(engine, links[0], clock.today())
+            return cs_turn(units, links[0], clock.today())
 
     return report
 
@@ -148,3 +157,17 @@ def _with_notices(
 def remote_authority(url: str, home: Path, code: str) -> HttpAuthority:
     """The authority's private link as city ``code`` (its LGWAN certificate), one per process."""
     return HttpAuthority(url, network_identity(home, f"city-{code}", "lgwan"))
+
+
+def certificate_defaults(home: Path, city: str) -> frozenset[Item]:
+    """The items this city prints on residence certificates unless asked not to (its TOML).
+
+    Read here, not in the issuance service: the caller passes them in
+    (``IssueRequest.parse(defaults=...)``), so the service reads no file.
+    """
+    return load_certificate_defaults(home, city)
+
+
+def city_deputy(home: Path, city: str) -> Deputy | None:
+    """The 職務代理者 the city's TOML names, with the period they certify in (passed in)."""
+    return load_deputy(home, city)

@@ -218,13 +218,9 @@ def issue(
     as_json: Json = False,
 ) -> None:
     """Issue a certificate at the counter as an A4 PDF."""
+    from kofu.city.bootstrap import certificate_defaults, city_deputy
     from kofu.city.domain.certificates import IssueRequest, Station
-    from kofu.city.services.issuance import (
-        certificate_defaults,
-        city_deputy,
-        issue_certificates,
-        preview_certificate,
-    )
+    from kofu.city.services.issuance import issue_certificates, preview_certificate
 
     with guarded(as_json):
         request = IssueRequest.parse(

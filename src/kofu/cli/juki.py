@@ -39,6 +39,13 @@ def _engine(city: str) -> Any:
     return city_engine(settings(), str(LocalGovernmentCode(city)))
 
 
+def _units(city: str) -> Any:
+    """The city's units of work, as its CS services take them."""
+    from kofu.city.adapters.uow import city_units
+
+    return city_units(_engine(city))
+
+
 def _link(server: str, caller: str, url: str | None = None, sender: str = "") -> JukiLink:
     """A Juki-net server (``national``, ``pref-11``) reached as the network name ``caller``."""
     from kofu.cli.wiring import juki_url
@@ -74,7 +81,7 @@ def outbox(
     from kofu.city.services.juki_cs import list_outbox
 
     with guarded(as_json):
-        found = list_outbox(_engine(city), state, limit, after)
+        found = list_outbox(_units(city), state, limit, after)
         lines = [
             f"{m['seq']:>8}  {m['state']:<7} {m['reason']:<22} {m['resident_code']}"
             + (f"  error: {m['error']}" if m["error"] else "")
@@ -95,7 +102,7 @@ def resend(
     from kofu.city.services.juki_cs import resend as resend_one
 
     with guarded(as_json):
-        result = resend_one(_engine(city), _pref_link(city, juki), seq)
+        result = resend_one(_units(city), _pref_link(city, juki), seq)
         words = f"seq {seq}: {result['state']}" + (
             f" ({result['error']})" if result.get("error") else ""
         )
@@ -114,7 +121,7 @@ def add(
     from kofu.city.services.juki_cs import add_by_hand
 
     with guarded(as_json):
-        result = add_by_hand(_engine(city), resident, clock().today())
+        result = add_by_hand(_units(city), resident, clock().today())
         _say(result, as_json, f"queued as seq {result['seq']}")
 
 
@@ -135,10 +142,10 @@ def link(
     with guarded(as_json):
         if manual and auto:
             raise InvalidInput("give --manual or --auto, not both", field="mode")
-        engine = _engine(city)
-        state = link_state(engine) if not (manual or auto) else None
+        units = _units(city)
+        state = link_state(units) if not (manual or auto) else None
         if state is None:
-            state = set_link_mode(engine, "manual" if manual else "auto", note)
+            state = set_link_mode(units, "manual" if manual else "auto", note)
         _say(state, as_json, f"city {state['city']}: link {state['mode']}, {state['counts']}")
 
 
@@ -154,15 +161,15 @@ def check(
     from kofu.city.services.juki_cs import check_consistency, cs_turn
 
     with guarded(as_json):
-        engine, today = _engine(city), clock().today()
+        units, today = _units(city), clock().today()
         pref = _pref_link(city, pref_url)
         servers = {
             f"pref-{city[:2]}": pref,
             "national": _link("national", f"city-{city}", national_url),
         }
-        result = check_consistency(engine, servers, today, repair=repair)
+        result = check_consistency(units, servers, today, repair=repair)
         if repair and result["repaired"]:
-            result["sent"] = cs_turn(engine, pref, today).get("sent", 0)
+            result["sent"] = cs_turn(units, pref, today).get("sent", 0)
         lines = [
             f"{d['server']:<9} {d['resident_code']} {d['kind']:<18} {d['cause']:<8} {d['detail']}"
             for d in result["differences"]
@@ -232,14 +239,14 @@ def change(
     from kofu.core.errors import Conflict
 
     with guarded(as_json):
-        engine, today = _engine(city), clock().today()
+        units, today = _units(city), clock().today()
         try:
-            result = change_resident_code(engine=engine, resident=resident, channel=by, today=today)
+            result = change_resident_code(units=units, resident=resident, channel=by, today=today)
         except Conflict as exc:
             if "unused resident codes" not in exc.message:
                 raise
-            stock_codes(engine, _pref_link(city, juki), today, force=True)  # a block, then again
-            result = change_resident_code(engine=engine, resident=resident, channel=by, today=today)
+            stock_codes(units, _pref_link(city, juki), today, force=True)  # a block, then again
+            result = change_resident_code(units=units, resident=resident, channel=by, today=today)
         out.write_bytes(notification_slip(result))
         result["slip"] = str(out)
         keep = ("city", "old_code", "new_code", "changed_on", "by", "seq", "slip")

@@ -17,15 +17,17 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from kofu.core.clock import Clock, clock_from_env
-from kofu.core.db import make_engine, migrate
+from kofu.core.db import make_engine, migrate, single_statements
 from kofu.core.errors import InvalidInput, NotFound
 from kofu.core.network import NetworkIdentity, network_identity
 from kofu.core.settings import Settings
+from kofu.juki.adapters.network import network_runs
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.api.app import create_app
 from kofu.juki.domain.network import Role
 from kofu.juki.services.network import JukiNode
 
-__all__ = ["UPSTREAM_EVERY", "Juki", "juki_url", "prepare_juki"]
+__all__ = ["UPSTREAM_EVERY", "Juki", "juki_node", "juki_url", "prepare_juki"]
 
 UPSTREAM_EVERY = 1.0  # seconds between two turns of a prefecture's server towards the national one
 
@@ -44,7 +46,7 @@ class Juki:
     def app(self) -> FastAPI:
         self.engine.dispose(close=False)  # a worker opens its own connections, never the parent's
         background = (UPSTREAM_EVERY, self.upstream) if self.upstream else None
-        return create_app(JukiNode(self.engine, self.clock, self.role), background)
+        return create_app(juki_node(self.engine, self.clock, self.role), background)
 
     def ready(self, port: int) -> dict[str, Any]:
         """The JSON line ``kofu serve juki`` prints once listening, kept where the CLI finds it."""
@@ -87,7 +89,7 @@ def prepare_juki(
     name = role.network_name if national or prefecture else "juki"
     identity = network_identity(settings.home, name, "lgwan")
     clock = clock_from_env(running=True)
-    JukiNode(engine, clock, role)  # refuses a store made for another role, before serving
+    juki_node(engine, clock, role)  # refuses a store made for another role, before serving
     job = _upstream_turn(settings, role, upstream) if role.kind == "prefecture" else None
     return Juki(settings, engine, clock, role, identity, job)
 
@@ -125,7 +127,13 @@ def _upstream_turn(settings: Settings, role: Role, upstream: str | None) -> Call
             lgwan = network_identity(settings.home, role.network_name, "lgwan")
             links.append(JukiLink(url, Link(client_context(lgwan), timeout=30), role.name))
             engine = make_engine(*settings.database_for(f"juki_pref_{role.prefecture}"))
-            nodes.append(JukiNode(engine, clock_from_env(running=True), role))
+            nodes.append(juki_node(engine, clock_from_env(running=True), role))
         return upstream_turn(nodes[0], links[0])
 
     return turn
+
+
+def juki_node(engine: Engine, clock: Clock, role: Role) -> JukiNode:
+    """A Juki-net server's service on its SQL store (refuses a store made for another role)."""
+    units, reads = juki_units(engine), juki_units(single_statements(engine))
+    return JukiNode(units, clock, role, reads=reads, runs=network_runs(engine))

@@ -8,7 +8,6 @@ retry racing its original) can never both act on one id.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,29 +16,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kofu.city.adapters import tables as t
+from kofu.city.domain.citylink import KeptWideArea
 from kofu.core.errors import Conflict
 
 __all__ = ["KeptWideArea", "SqlCitylink"]
 
 
-@dataclass(frozen=True)
-class KeptWideArea:
-    """One wide-area certificate as one of the two cities recorded it."""
-
-    request_id: str
-    role: str  # issuing or home
-    issuing_city: str
-    home_city: str
-    resident_code: str
-    issued_on: date
-    state: str
-    reason: str | None
-    issue_number: int | None
-    request_digest: str
-    answer: dict[str, Any]
-
-
 class SqlCitylink:
+    """The Citylink book (kofu.city.domain.ports) on the unit of work's connection."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 

@@ -20,7 +20,12 @@ from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.adapters.repository import SqlRegisters
-from kofu.city.domain.juki_report import identity_notice, touches_identity
+from kofu.city.domain.juki_report import (
+    LINK_MODES,
+    OUTBOX_STATES,
+    identity_notice,
+    touches_identity,
+)
 from kofu.city.domain.model import Resident
 from kofu.contracts.juki import CodeBlock
 from kofu.core.identifiers import ResidentCode
@@ -28,8 +33,6 @@ from kofu.core.sequenced import Unsent
 
 __all__ = ["LINK_MODES", "OUTBOX_STATES", "SqlJukiCs"]
 
-OUTBOX_STATES = ("pending", "sent", "failed")
-LINK_MODES = ("auto", "manual")
 _o = t.juki_outbox
 
 
@@ -39,7 +42,7 @@ def _now() -> datetime:
 
 
 class SqlJukiCs:
-    """One city's CS tables, read and written on the unit of work's connection."""
+    """One city's CS tables (the JukiCs book of kofu.city.domain.ports) on the unit's connection."""
 
     def __init__(self, conn: Connection, registers: SqlRegisters) -> None:
         self.conn, self.registers = conn, registers

@@ -25,12 +25,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from kofu.city.adapters import tables as t
-from kofu.city.adapters.repository import _RECORD, SqlRegisters
+from kofu.city.adapters.repository import _RECORD
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.model import Resident
 from kofu.city.domain.office import AuditEntry
+from kofu.city.domain.ports import AuditSeqTaken, CityRegisters
 from kofu.core.instant import Instant
 
 __all__ = ["OfficeUnitOfWork", "SqlOffice", "audit_trail", "staff", "staff_sessions"]
@@ -149,7 +151,10 @@ class SqlOffice:
     def append_audit(self, entry: AuditEntry) -> None:
         """Insert only: the trail has no update or delete here (the database refuses them too)."""
         values = entry.body() | {"hash": entry.hash, "detail": json.dumps(dict(entry.detail))}
-        self.conn.execute(insert(audit_trail).values(values))
+        try:
+            self.conn.execute(insert(audit_trail).values(values))
+        except IntegrityError as exc:
+            raise AuditSeqTaken(f"audit seq {entry.seq} is taken") from exc
 
     def audit_entries(self, since: str | None = None, limit: int | None = None) -> list[AuditEntry]:
         query = select(audit_trail).order_by(audit_trail.c.seq)
@@ -164,7 +169,7 @@ class SqlOffice:
 
     def search_residents(
         self,
-        registers: SqlRegisters,
+        registers: CityRegisters,
         *,
         name: str = "",
         kana: str = "",
@@ -184,7 +189,14 @@ class SqlOffice:
         if address:
             query = query.where(r.c.data.contains(address, autoescape=True))  # the JSON record
         rows = self.conn.execute(query.order_by(r.c.kana, r.c.resident_code).limit(limit))
-        return [registers._current(row) for row in rows]
+        return [_current(registers, row) for row in rows]
+
+
+def _current(registers: CityRegisters, row: Any) -> Resident:
+    """The record as it stands today: a future version come due is applied by the registers."""
+    due = row.next_change_on is not None and row.next_change_on <= registers.today
+    person = registers.resident(row.resident_code) if due else None
+    return person or Resident.model_validate_json(row.data)
 
 
 def _entry(row: Any) -> AuditEntry:

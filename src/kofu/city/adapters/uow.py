@@ -19,10 +19,11 @@ from kofu.city.adapters.outbox import SqlOutbox
 from kofu.city.adapters.repository import SqlRegisters
 from kofu.city.adapters.store_requests import SqlStoreRequests
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.ports import CityUnits
 from kofu.core.db import single_statements
 from kofu.core.errors import NotFound
 
-__all__ = ["CityUnitOfWork"]
+__all__ = ["CityUnitOfWork", "city_units"]
 
 
 class CityUnitOfWork:
@@ -100,3 +101,12 @@ class CityUnitOfWork:
         if profile is None:
             raise NotFound("this city has not been seeded yet (run kofu seed)", field="city")
         return profile
+
+
+def city_units(engine: Engine) -> CityUnits:
+    """The factory the services that run many units take (the CS, a resident code change)."""
+
+    def unit(*, today: date | None = None) -> CityUnitOfWork:
+        return CityUnitOfWork(engine, today=today)
+
+    return unit

@@ -11,7 +11,10 @@ from datetime import date, datetime
 from kofu.city.domain.model import Resident
 from kofu.contracts.juki import IdentityNotice, IdentityReport
 
-__all__ = ["identity_notice", "identity_report", "touches_identity"]
+__all__ = ["LINK_MODES", "OUTBOX_STATES", "identity_notice", "identity_report", "touches_identity"]
+
+OUTBOX_STATES = ("pending", "sent", "failed")  # a notice in the city's CS outbox
+LINK_MODES = ("auto", "manual")  # the CS link: sent as changes come, or held (手動連携, j1090)
 
 
 def identity_report(person: Resident, city: str, version: int) -> IdentityReport:

@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 from kofu.city.domain.activity import Activity
 from kofu.city.domain.card_desk import CardApplication, CardRecord, IssuanceSlot
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.citylink import KeptWideArea
 from kofu.city.domain.domicile import DomicileRegistration
 from kofu.city.domain.model import (
     FamilyRegister,
@@ -25,20 +26,31 @@ from kofu.city.domain.model import (
     SupportMeasure,
     TaxAssessment,
 )
+from kofu.city.domain.office import AuditEntry
 from kofu.city.domain.store_requests import KeptAnswer
-from kofu.contracts.juki import IdentityReport, ReportCounts
+from kofu.contracts.juki import CodeBlock, IdentityReport, ReportCounts
+from kofu.core.sequenced import Unsent
 
 __all__ = [
+    "ActivityLog",
+    "AuditSeqTaken",
     "CardDesk",
     "CertificateAuthority",
     "CityRegisters",
     "CityUnitOfWork",
+    "CityUnits",
+    "Citylink",
     "IssuedCertificates",
+    "JukiCs",
     "JukiFeed",
+    "Office",
+    "OfficeUnitOfWork",
     "Outbox",
     "OutboxMessage",
     "Registers",
     "ResidentVersion",
+    "StaffAccount",
+    "StaffLogin",
     "StoreRequests",
     "Unreported",
 ]
@@ -167,6 +179,9 @@ class CityRegisters(Registers, Protocol):
     def next_number(self, name: str, count: int = 1) -> int: ...
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]: ...
     def sample_holder(self, *, removed: bool = False) -> Resident | None: ...
+    def blocked_residents(self) -> set[str]:
+        """Who has a block standing (not released), for listings (j410)."""
+        ...
 
     def log_event(
         self, *, batch: str, at: datetime, event: dict[str, Any], changes: list[dict[str, Any]]
@@ -184,6 +199,9 @@ class CityRegisters(Registers, Protocol):
         resident_code: str,
         digest: str,
         detail: dict[str, Any],
+        place: str | None = None,
+        terminal: str | None = None,
+        staff_id: str | None = None,
     ) -> None:
         """交付履歴: every issued certificate with its number and content digest."""
         ...
@@ -221,6 +239,9 @@ class Outbox(Protocol):
     def pending(self, target: str, limit: int = 100) -> list[OutboxMessage]: ...
     def delivered(self, message_id: str, at: datetime) -> None: ...
     def failed(self, message_id: str, error: str) -> None: ...
+    def pending_targets(self, prefix: str) -> list[str]:
+        """The targets starting with ``prefix`` that have undelivered messages, without it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -266,6 +287,100 @@ class ActivityLog(Protocol):
     def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]: ...
 
 
+class Citylink(Protocol):
+    """The city's records of Juki-net services with other cities.
+
+    Wide-area certificates (広域交付) under their request id and role, the
+    move-out data it made (転出証明書情報) and the move-ins it took (特例転入).
+    A record under an id is kept once: a second ``keep_*`` raises Conflict.
+    """
+
+    def wide_area(self, request_id: str, role: str) -> KeptWideArea | None: ...
+    def keep_wide_area(self, kept: KeptWideArea, at: datetime) -> None: ...
+    def wide_area_counts(self, since: date, until: date) -> list[dict[str, Any]]:
+        """Issued wide-area certificates per role and other city, for the statistics."""
+        ...
+
+    def keep_move_out(
+        self, move_out_id: str, resident_code: str, to_city: str, data: dict[str, Any], at: datetime
+    ) -> None: ...
+    def move_out_of(self, resident_code: str) -> dict[str, Any] | None:
+        """The newest move-out data naming this person (as the requester or a member)."""
+        ...
+
+    def move_out(self, move_out_id: str) -> dict[str, Any] | None:
+        """The data's state, destination and when a move-in closed it."""
+        ...
+
+    def close_move_out(self, move_out_id: str, at: datetime) -> bool:
+        """Mark the data used by a move-in; False when it was already."""
+        ...
+
+    def move_in(self, move_out_id: str) -> dict[str, Any] | None: ...
+    def keep_move_in(
+        self, move_out_id: str, from_city: str, moved_on: date, residents: list[str], at: datetime
+    ) -> None: ...
+
+
+class JukiCs(Protocol):
+    """The city's communication server (CS) side: its outbox to Juki-net, link, code blocks.
+
+    Every change of 本人確認情報 is queued here, numbered, in the transaction
+    that stores it; ``kofu.core.sequenced`` drains the outbox in seq order.
+    """
+
+    # the outbox as kofu.core.sequenced drains it
+    def unsent(self, limit: int) -> list[Unsent]: ...
+    def one(self, seq: int) -> Unsent | None: ...
+    def mark_sent(self, first: int, through: int) -> None: ...
+    def rewind(self, to: int) -> None: ...
+    def mark_failed(self, seq: int, reason: str) -> None: ...
+
+    # notices queued other than by a change
+    def apply_due(self) -> int: ...
+    def initial_load(self) -> int:
+        """Queue every record once, the first time the city links to Juki-net (初期移行)."""
+        ...
+
+    def add_by_hand(
+        self, resident_code: str, reason: str, retires: str | None = None
+    ) -> int | None:
+        """A clerk's notice of the record as it stands (手動追加); None for an unknown person."""
+        ...
+
+    # what staff see, and the link's mode (j1090)
+    def messages(self, state: str | None, limit: int, after: int = 0) -> list[dict[str, Any]]: ...
+    def counts(self) -> dict[str, int]: ...
+    def pending_for(self, resident_code: str) -> list[int]:
+        """Unsent seqs about one person (a difference they explain is no drift)."""
+        ...
+
+    def link(self) -> dict[str, Any]: ...
+    def set_mode(self, mode: str, note: str | None) -> None: ...
+
+    # unused resident codes (未使用住民票コード)
+    def codes_left(self) -> int: ...
+    def take_code(self) -> str | None: ...
+    def code_request(self, count: int) -> tuple[str, int]:
+        """The block request still unanswered, or a new one kept before it is sent."""
+        ...
+
+    def add_block(self, request_id: str, block: CodeBlock) -> bool:
+        """Keep a received block once (a repeated answer to the same request adds nothing)."""
+        ...
+
+    # resident code change (住民票コード変更) and the consistency check (j1100)
+    def rename_resident(self, old: str, new: str, on: date, channel: str) -> None: ...
+    def retired_codes(self) -> list[str]: ...
+    def retired_as(self, code: str) -> str | None:
+        """The code that replaced ``code``, if it was retired here."""
+        ...
+
+    def records_after(self, after: str, limit: int) -> list[Resident]:
+        """The register's records as they stand today, after ``after`` by resident code."""
+        ...
+
+
 class CityUnitOfWork(Protocol):
     """One transaction over the city's books; ``commit`` keeps it, anything else rolls back.
 
@@ -285,6 +400,10 @@ class CityUnitOfWork(Protocol):
     def store_requests(self) -> StoreRequests: ...
     @property
     def activity(self) -> ActivityLog: ...
+    @property
+    def citylink(self) -> Citylink: ...
+    @property
+    def cs(self) -> JukiCs: ...
 
     def __enter__(self) -> Self: ...
 
@@ -297,6 +416,101 @@ class CityUnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
+    def reading(self) -> Self:
+        """For the next ``with`` only: reads, no transaction; nothing may be committed."""
+        ...
+
     def city(self) -> CityProfile:
         """The city this store belongs to; a store never seeded is 404."""
         ...
+
+
+class CityUnits(Protocol):
+    """A new unit of work on the city's store for each call (the registers' today, if given)."""
+
+    def __call__(self, *, today: date | None = None) -> CityUnitOfWork: ...
+
+
+# --- the office web app's books (staff, sessions, the audit trail), beside the registers ------
+
+
+class StaffAccount(Protocol):
+    """A staff member's account as sign-in reads it."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def password_hash(self) -> str: ...  # argon2id
+    @property
+    def failed(self) -> int: ...  # wrong passwords in a row
+    @property
+    def locked_until(self) -> datetime | None: ...
+
+
+class StaffLogin(Protocol):
+    """A signed-in session, kept under the SHA-256 of its token, with its member's role."""
+
+    @property
+    def user_name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def csrf(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def seen_at(self) -> datetime: ...
+
+
+class Office(Protocol):
+    """Staff accounts, sessions and the audit trail; on the city's transaction, never commits."""
+
+    def staff_member(self, user_name: str) -> StaffAccount | None: ...
+    def save_staff(self, user_name: str, role: str, password_hash: str, at: datetime) -> bool:
+        """Add or replace an account; True when it is new."""
+        ...
+
+    def record_failure(
+        self, user_name: str, failed: int, locked_until: datetime | None
+    ) -> None: ...
+    def rehash(self, user_name: str, password_hash: str) -> None: ...
+    def open_session(self, token_hash: str, user_name: str, csrf: str, at: datetime) -> None: ...
+    def session(self, token_hash: str) -> StaffLogin | None: ...
+    def touch_session(self, token_hash: str, at: datetime) -> None: ...
+    def close_session(self, token_hash: str) -> None: ...
+    def last_audit(self) -> AuditEntry | None: ...
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Insert only: the trail is never updated or deleted.
+
+        AuditSeqTaken when another process appended an entry of that seq first.
+        """
+        ...
+
+    def audit_entries(
+        self, since: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]: ...
+    def search_residents(
+        self,
+        registers: CityRegisters,
+        *,
+        name: str = "",
+        kana: str = "",
+        birth_date: date | None = None,
+        address: str = "",
+        limit: int = 50,
+    ) -> list[Resident]:
+        """Records matching every criterion given, as they stand today."""
+        ...
+
+
+class AuditSeqTaken(Exception):
+    """Another process appended the audit entry of this seq first: read the head again."""
+
+
+class OfficeUnitOfWork(CityUnitOfWork, Protocol):
+    """The city's unit of work with the office's books on the same transaction."""
+
+    @property
+    def office(self) -> Office: ...
+    @property
+    def city_code(self) -> str: ...

@@ -13,8 +13,8 @@ from pathlib import Path
 from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.card_desk import CardRecord, CardState
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.special_move import check_continuation
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import Clock

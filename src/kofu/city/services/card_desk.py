@@ -22,7 +22,6 @@ from kofu.card.jpki_ap import PIN_RULES
 from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import certificates_on, load_card, save_card
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import (
     LEAD_TIME,
@@ -41,7 +40,7 @@ from kofu.city.domain.card_desk import (
     validate_capacity,
 )
 from kofu.city.domain.model import Resident
-from kofu.city.domain.ports import CertificateAuthority
+from kofu.city.domain.ports import CertificateAuthority, CityUnitOfWork
 from kofu.city.services.activity import record_activity
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock

@@ -10,7 +10,6 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import CertificateType, Document, IssueRequest
 from kofu.city.domain.domicile import (
     DomicileRegistration,
@@ -20,7 +19,7 @@ from kofu.city.domain.domicile import (
 )
 from kofu.city.domain.issuance import compose_for_domicile
 from kofu.city.domain.model import FamilyRegister, RegisterMember, Sex
-from kofu.city.domain.ports import Registers
+from kofu.city.domain.ports import CityUnitOfWork, Registers
 from kofu.city.domain.store_rules import StoreRules, check_card, check_hours, check_offered
 from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
 from kofu.contracts.identity import Identity

@@ -6,10 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
-from kofu.city.adapters.config import load_certificate_defaults, load_deputy
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import (
     STORE_STATION,
@@ -17,10 +14,10 @@ from kofu.city.domain.certificates import (
     Document,
     Holder,
     IssueRequest,
-    Item,
     Station,
 )
 from kofu.city.domain.issuance import compose
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.services.activity import record_activity
 from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
@@ -32,8 +29,6 @@ from kofu.documents.render import content_digest, render
 __all__ = [
     "MAX_COPIES",
     "IssuedCertificate",
-    "certificate_defaults",
-    "city_deputy",
     "issue_certificate",
     "issue_certificates",
     "preview_certificate",
@@ -57,16 +52,6 @@ class IssuedCertificate:
     holder_identity: str = ""  # set when the holder is known only from a family register
     issue_label: str = ""  # 発行番号 as printed on every page (jyuki-stnd 5.5)
     warnings: tuple[str, ...] = ()  # alert-level blocks the clerk must see (j410)
-
-
-def certificate_defaults(home: Path, city: str) -> frozenset[Item]:
-    """The items this city prints on residence certificates unless asked not to (its TOML)."""
-    return load_certificate_defaults(home, city)
-
-
-def city_deputy(home: Path, city: str) -> Deputy | None:
-    """The 職務代理者 the city's TOML names, with the period they certify in."""
-    return load_deputy(home, city)
 
 
 Precheck = Callable[[CityUnitOfWork, datetime], None]

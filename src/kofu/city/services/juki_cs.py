@@ -9,12 +9,9 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
-
-from kofu.city.adapters.juki_cs import LINK_MODES, OUTBOX_STATES
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind, at_noon
-from kofu.city.domain.juki_report import identity_report
+from kofu.city.domain.juki_report import LINK_MODES, OUTBOX_STATES, identity_report
+from kofu.city.domain.ports import CityUnitOfWork, CityUnits
 from kofu.city.services.activity import record_activity
 from kofu.contracts.juki import HeldRecords, IdentityReport
 from kofu.core.errors import InvalidInput, KofuError, NotFound
@@ -41,11 +38,11 @@ LOW_WATER = 50  # ask for a new block when fewer are left
 class CityOutbox:
     """The city's outbox as kofu.core.sequenced drains it: one committed transaction a call."""
 
-    def __init__(self, engine: Engine, today: date | None = None) -> None:
-        self.engine, self.today = engine, today
+    def __init__(self, units: CityUnits, today: date | None = None) -> None:
+        self.units, self.today = units, today
 
     def run(self, work: Callable[[CityUnitOfWork], T]) -> T:
-        with CityUnitOfWork(self.engine, today=self.today) as uow:
+        with self.units(today=self.today) as uow:
             out = work(uow)
             uow.commit()
             return out
@@ -66,18 +63,18 @@ class CityOutbox:
         self.run(lambda uow: uow.cs.mark_failed(seq, reason))
 
 
-def cs_turn(engine: Engine, link: JukiLink, today: date, batches: int = 50) -> dict[str, Any]:
+def cs_turn(units: CityUnits, link: JukiLink, today: date, batches: int = 50) -> dict[str, Any]:
     """One turn of the CS: due changes and the first load queued, codes stocked, notices sent.
 
     In manual linkage (手動連携) nothing is sent: notices wait until a clerk
     resends them or switches back.  A failure is kept on the message for
     the clerk and the turn goes on with the rest of its work.
     """
-    outbox = CityOutbox(engine, today)
+    outbox = CityOutbox(units, today)
     queued = outbox.run(lambda uow: uow.cs.apply_due() + uow.cs.initial_load())
     out: dict[str, Any] = {"queued": queued}
     try:
-        out["codes"] = stock_codes(engine, link, today)
+        out["codes"] = stock_codes(units, link, today)
     except KofuError as exc:
         out["codes_error"] = exc.message
     if outbox.run(lambda uow: uow.cs.link()["mode"]) == "manual":
@@ -85,14 +82,14 @@ def cs_turn(engine: Engine, link: JukiLink, today: date, batches: int = 50) -> d
     return out | drain(outbox, link, batches=batches) | {"mode": "auto"}
 
 
-def stock_codes(engine: Engine, link: JukiLink, today: date, force: bool = False) -> int:
+def stock_codes(units: CityUnits, link: JukiLink, today: date, force: bool = False) -> int:
     """Ask the prefecture for a block of unused codes when few are left; codes now left.
 
     The request's id is stored (committed) before it is sent: after a crash
     the same id is asked again and the prefecture answers the same block,
     so no code is ever given twice nor lost.
     """
-    outbox = CityOutbox(engine, today)
+    outbox = CityOutbox(units, today)
     left = outbox.run(lambda uow: uow.cs.codes_left())
     if left >= LOW_WATER and not force:
         return left
@@ -103,14 +100,14 @@ def stock_codes(engine: Engine, link: JukiLink, today: date, force: bool = False
 
 
 def list_outbox(
-    engine: Engine, state: str | None, limit: int = 100, after: int = 0
+    units: CityUnits, state: str | None, limit: int = 100, after: int = 0
 ) -> dict[str, Any]:
     """The sent and unsent notices, oldest first, with their state and any error."""
     if state is not None and state not in OUTBOX_STATES:
         raise InvalidInput(
             f"the state is one of {', '.join(OUTBOX_STATES)}, not {state!r}", field="state"
         )
-    with CityUnitOfWork(engine) as uow:
+    with units() as uow:
         return {
             "city": uow.city().code,
             "link": uow.cs.link(),
@@ -119,31 +116,31 @@ def list_outbox(
         }
 
 
-def resend(engine: Engine, link: JukiLink, seq: int) -> dict[str, Any]:
+def resend(units: CityUnits, link: JukiLink, seq: int) -> dict[str, Any]:
     """A clerk's resend of one notice (再送); the receiver's order rules still hold."""
-    return send_one(CityOutbox(engine), link, seq)
+    return send_one(CityOutbox(units), link, seq)
 
 
-def add_by_hand(engine: Engine, resident_code: str, today: date) -> dict[str, Any]:
+def add_by_hand(units: CityUnits, resident_code: str, today: date) -> dict[str, Any]:
     """A clerk's notice of a record as it stands (手動追加): queued like any other."""
-    outbox = CityOutbox(engine, today)
+    outbox = CityOutbox(units, today)
     seq = outbox.run(lambda uow: uow.cs.add_by_hand(resident_code, "manual_entry"))
     if seq is None:
         raise NotFound(f"resident {resident_code} has no record in this city", field="resident")
     return {"seq": seq, "resident_code": resident_code, "state": "pending"}
 
 
-def set_link_mode(engine: Engine, mode: str, note: str | None = None) -> dict[str, Any]:
+def set_link_mode(units: CityUnits, mode: str, note: str | None = None) -> dict[str, Any]:
     """Switch the link between automatic and manual (一時的な手動連携への切替, j1090)."""
     if mode not in LINK_MODES:
         raise InvalidInput(f"the mode is auto or manual, not {mode!r}", field="mode")
-    outbox = CityOutbox(engine)
+    outbox = CityOutbox(units)
     outbox.run(lambda uow: uow.cs.set_mode(mode, note))
-    return link_state(engine)
+    return link_state(units)
 
 
-def link_state(engine: Engine) -> dict[str, Any]:
-    with CityUnitOfWork(engine) as uow:
+def link_state(units: CityUnits) -> dict[str, Any]:
+    with units() as uow:
         return {"city": uow.city().code, **uow.cs.link(), "counts": uow.cs.counts()}
 
 
@@ -152,10 +149,10 @@ def link_state(engine: Engine) -> dict[str, Any]:
 _FACTS = ("individual_number", "name", "birth_date", "sex", "address", "state", "since")
 
 
-def _register(engine: Engine, today: date) -> tuple[str, dict[str, IdentityReport], set[str]]:
+def _register(units: CityUnits, today: date) -> tuple[str, dict[str, IdentityReport], set[str]]:
     """The city's register as Juki-net should hold it, and the codes it retired."""
     city, expected, after = "", {}, ""
-    with CityUnitOfWork(engine, today=today) as uow:
+    with units(today=today) as uow:
         city = uow.city().code
         while page := uow.cs.records_after(after, 2000):
             for person in page:
@@ -176,7 +173,7 @@ def _pages(link: JukiLink, city: str) -> Iterator[HeldRecords]:
 
 
 def check_consistency(
-    engine: Engine,
+    units: CityUnits,
     servers: dict[str, JukiLink],
     today: date,
     repair: bool = False,
@@ -188,7 +185,7 @@ def check_consistency(
     the record as it stands for each drifted person (再送), which the CS
     then sends in order like any other.
     """
-    city, expected, retired_here = _register(engine, today)
+    city, expected, retired_here = _register(units, today)
     differences: list[dict[str, Any]] = []
     for name, link in servers.items():
         held: dict[str, IdentityReport] = {}
@@ -197,7 +194,7 @@ def check_consistency(
             held.update({r.resident_code: r for r in page.records})
             retired_there |= set(page.retired)
         differences += _compare(name, expected, held, retired_here, retired_there)
-    with CityUnitOfWork(engine, today=today) as uow:
+    with units(today=today) as uow:
         for diff in differences:
             pending = uow.cs.pending_for(diff["resident_code"])
             if pending:
@@ -211,7 +208,7 @@ def check_consistency(
     drifts = [d for d in differences if d["cause"] != "pending"]
     repaired: list[int] = []
     if repair:
-        repaired = _repair(engine, today, drifts, expected)
+        repaired = _repair(units, today, drifts, expected)
     return {
         "city": city,
         "records": len(expected),
@@ -223,18 +220,18 @@ def check_consistency(
 
 
 def _repair(
-    engine: Engine, today: date, drifts: list[dict[str, Any]], expected: dict[str, IdentityReport]
+    units: CityUnits, today: date, drifts: list[dict[str, Any]], expected: dict[str, IdentityReport]
 ) -> list[int]:
     """Queue the record as it stands for each drifted person (a retired code: its change again)."""
     todo: dict[str, str | None] = {}
-    with CityUnitOfWork(engine, today=today) as uow:
+    with units(today=today) as uow:
         for diff in drifts:
             code = diff["resident_code"]
             if code in expected:
                 todo.setdefault(code, None)
             elif diff["kind"] == "retirement_missing" and (new := uow.cs.retired_as(code)):
                 todo[new] = code
-    outbox, seqs = CityOutbox(engine, today), []
+    outbox, seqs = CityOutbox(units, today), []
     for code, old in sorted(todo.items()):
         seq = outbox.run(
             lambda uow, c=code, o=old: uow.cs.add_by_hand(c, "consistency_repair", retires=o)  # type: ignore[misc]

@@ -28,9 +28,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.exc import IntegrityError
 
-from kofu.city.adapters.office import OfficeUnitOfWork
 from kofu.city.domain.office import (
     GENESIS,
     PERMISSIONS,
@@ -43,6 +41,7 @@ from kofu.city.domain.office import (
     check_user_name,
     verify_chain,
 )
+from kofu.city.domain.ports import AuditSeqTaken, OfficeUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput, Refused
 
@@ -221,7 +220,7 @@ class Auditor:
         """The row is committed (and anchored) before this returns: look only after it."""
         with self._lock:
             for _ in range(5):  # another process appended the same seq: read the head again
-                with contextlib.suppress(IntegrityError):
+                with contextlib.suppress(AuditSeqTaken):
                     return self._append(staff, role, action, resident, purpose, detail)
             raise Refused("audit_busy", "the audit trail is busy; try again")
 

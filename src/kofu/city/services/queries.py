@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.model import IssuanceBlock, Resident, SupportMeasure
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.support import extension_opens
 from kofu.core.errors import NotFound, Refused
 from kofu.core.identifiers import ResidentCode

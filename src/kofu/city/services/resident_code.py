@@ -11,10 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
-
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind, at_noon
+from kofu.city.domain.ports import CityUnits
 from kofu.city.services.activity import record_activity
 from kofu.core.era import wareki
 from kofu.core.errors import Conflict, InvalidInput, NotFound
@@ -28,13 +26,13 @@ CHANNELS = ("counter", "post")  # 窓口, 郵送
 
 
 def change_resident_code(
-    *, engine: Engine, resident: str, channel: str, today: date
+    *, units: CityUnits, resident: str, channel: str, today: date
 ) -> dict[str, Any]:
     """Give the person the next unused code; the old one is retired through the outbox."""
     if channel not in CHANNELS:
         raise InvalidInput(f"--by is counter or post, not {channel!r}", field="by")
     old = str(ResidentCode(resident))
-    with CityUnitOfWork(engine, today=today) as uow:
+    with units(today=today) as uow:
         city = uow.city()
         person = uow.registers.resident(old)
         if person is None:

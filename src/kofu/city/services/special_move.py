@@ -18,10 +18,10 @@ from typing import Protocol
 
 from cryptography import x509
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import CardState
 from kofu.city.domain.model import Address, Resident
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.special_move import (
     check_card_for_move,
     move_abroad,

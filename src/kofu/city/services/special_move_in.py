@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import load_card, save_card
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import CardRecord, CardState
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.special_move import (
     check_card_for_move,
     check_move_in_dates,

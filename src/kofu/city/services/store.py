@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import CertificateType, IssueRequest
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.store_requests import (
     KeptAnswer,
     RequestIdTaken,

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from kofu.city.adapters.citylink_store import KeptWideArea
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import (
     CertificateType,
@@ -30,8 +28,10 @@ from kofu.city.domain.certificates import (
     Item,
     ResidenceCertificate,
 )
+from kofu.city.domain.citylink import KeptWideArea
 from kofu.city.domain.issuance import compose
 from kofu.city.domain.model import Address, Resident, Sex
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.services.activity import record_activity
 from kofu.city.services.issuance import IssuedCertificate, issue_certificate
 from kofu.city.services.layout import certificate_of

@@ -4,15 +4,19 @@ retired codes and provisions.  Repositories never commit; the service's transact
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from kofu.contracts.juki import IdentityReport
 from kofu.core.sequenced import Unsent
 from kofu.juki.adapters import tables as t
+from kofu.juki.domain.ports import NetworkRuns, SameRowsAtOnce
 
 __all__ = ["SqlNetwork", "Staged"]
 
@@ -442,3 +446,17 @@ class Staged:
             ]
             conn.execute(insert(_f), rows)
         self.inserts, self.updates, self.receipts, self.forwards = [], [], [], []
+
+
+def network_runs(engine: Engine) -> NetworkRuns:
+    """The factory a Juki-net server's service takes: one transaction on ``engine`` per call."""
+
+    @contextmanager
+    def run() -> Iterator[SqlNetwork]:
+        try:
+            with engine.begin() as conn:
+                yield SqlNetwork(conn)
+        except IntegrityError as exc:
+            raise SameRowsAtOnce(str(exc.orig)) from exc
+
+    return run

@@ -12,9 +12,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-
 from kofu.contracts.juki import (
     CodeBlock,
     CodeBlockRequest,
@@ -26,14 +23,12 @@ from kofu.contracts.juki import (
     ProvidedIdentity,
 )
 from kofu.core.clock import Clock
-from kofu.core.db import single_statements
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused, SequenceGap
 from kofu.core.identifiers import ResidentCode
 from kofu.core.sequenced import Unsent, drain
-from kofu.juki.adapters.network import SqlNetwork
-from kofu.juki.adapters.uow import juki_units
 from kofu.juki.domain.identity import IdentityRecord, holding_record
 from kofu.juki.domain.network import Role, agency_purposes
+from kofu.juki.domain.ports import JukiUnits, NetworkBook, NetworkRuns, SameRowsAtOnce
 from kofu.juki.services.directory import JukiDirectory
 
 __all__ = ["PAGE", "JukiNode", "NodeOutbox", "Upstream", "upstream_turn"]
@@ -49,11 +44,13 @@ def _digest(notice: IdentityNotice) -> str:
 class JukiNode(JukiDirectory):
     """The service of one juki process in its role (see kofu.juki.domain.network)."""
 
-    def __init__(self, engine: Engine, clock: Clock, role: Role) -> None:
-        super().__init__(juki_units(engine), clock, juki_units(single_statements(engine)))
-        self.engine, self.role = engine, role
-        with engine.begin() as conn:
-            repo = SqlNetwork(conn)
+    def __init__(
+        self, units: JukiUnits, clock: Clock, role: Role, *, reads: JukiUnits, runs: NetworkRuns
+    ) -> None:
+        """``units``/``reads`` for the directory, ``runs`` for the server's own books."""
+        super().__init__(units, clock, reads)
+        self.runs, self.role = runs, role
+        with runs() as repo:
             held = repo.role()
             if held is None:
                 repo.set_role(role.name)
@@ -63,9 +60,9 @@ class JukiNode(JukiDirectory):
                     field="role",
                 )
 
-    def _run(self, work: Callable[[SqlNetwork], Any]) -> Any:
-        with self.engine.begin() as conn:
-            return work(SqlNetwork(conn))
+    def _run(self, work: Callable[[NetworkBook], Any]) -> Any:
+        with self.runs() as repo:
+            return work(repo)
 
     # --- notices ----------------------------------------------------------------------------
 
@@ -85,7 +82,7 @@ class JukiNode(JukiDirectory):
             self._check_origin(sender, notice)
         try:
             return self._run(lambda repo: self._apply(repo, sender, notices))  # type: ignore[no-any-return]
-        except IntegrityError as exc:  # the same batch from two workers at once
+        except SameRowsAtOnce as exc:  # the same batch from two workers at once
             raise Conflict(
                 "another batch of this sender is being applied; send again", field="seq"
             ) from exc
@@ -99,7 +96,9 @@ class JukiNode(JukiDirectory):
                 field="record.city",
             )
 
-    def _apply(self, repo: SqlNetwork, sender: str, notices: list[IdentityNotice]) -> NoticeReceipt:
+    def _apply(
+        self, repo: NetworkBook, sender: str, notices: list[IdentityNotice]
+    ) -> NoticeReceipt:
         last = repo.cursor(sender)
         first = notices[0].seq
         if first > last + 1:
@@ -131,7 +130,7 @@ class JukiNode(JukiDirectory):
             already=len(already),
         )
 
-    def _apply_fresh(self, repo: SqlNetwork, sender: str, fresh: list[IdentityNotice]) -> None:
+    def _apply_fresh(self, repo: NetworkBook, sender: str, fresh: list[IdentityNotice]) -> None:
         """Apply new notices in order, with a few statements for the whole batch.
 
         What the checks need (retired codes, who carries each individual
@@ -189,7 +188,7 @@ class JukiNode(JukiDirectory):
     def issue_block(self, request: CodeBlockRequest) -> CodeBlock:
         """A block of codes for ``holder`` once per request id (asked again: the same block)."""
 
-        def give(repo: SqlNetwork) -> CodeBlock:
+        def give(repo: NetworkBook) -> CodeBlock:
             known = repo.block_for(request.holder, request.request_id)
             if known is not None:
                 return CodeBlock(holder=request.holder, **known)
@@ -212,7 +211,7 @@ class JukiNode(JukiDirectory):
 
         try:
             return self._run(give)  # type: ignore[no-any-return]
-        except IntegrityError as exc:
+        except SameRowsAtOnce as exc:
             raise Conflict(
                 "the same block request is being answered; ask again", field="request_id"
             ) from exc
@@ -231,7 +230,7 @@ class JukiNode(JukiDirectory):
     # --- what is held (整合性確認) and where a person is ---------------------------------------
 
     def held(self, city: str, after: str, limit: int = PAGE) -> HeldRecords:
-        def read(repo: SqlNetwork) -> HeldRecords:
+        def read(repo: NetworkBook) -> HeldRecords:
             records = repo.of_city(city, after, limit)
             more = records[-1].resident_code if len(records) == limit else None
             retired = tuple(repo.retired_of_city(city)) if not after else ()
@@ -294,7 +293,7 @@ class JukiNode(JukiDirectory):
         """What is held of the person and to whom it was provided (開示, 提供状況の開示)."""
         code = str(ResidentCode(resident_code))
 
-        def read(repo: SqlNetwork) -> Disclosure:
+        def read(repo: NetworkBook) -> Disclosure:
             records = repo.of_person(code)
             provisions = repo.provisions_of(code)
             if not records and not provisions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
@@ -226,8 +227,13 @@ def city(
 def _juki_report(
     conf: Settings, city: str, engine: Engine, juki: str, clock: Clock
 ) -> Callable[[], object]:
-    """The city's CS turn (notices, codes), made by whichever worker holds the city's lock."""
+    """The city's CS turn (notices, codes), made by whichever worker holds the city's lock.
+
+    Every ``KOFU_JUKI_CHECK_SECONDS`` (6 hours; the first a minute after the
+    start) the turn also checks the register against the prefecture's server.
+    """
     import fcntl
+    import time
 
     from kofu.city.services.juki_cs import cs_turn
     from kofu.core.jukilink import JukiLink
@@ -246,9 +252,45 @@ def _juki_report(
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return None  # another worker is reporting
-            return cs_turn(engine, links[0], clock.today())
+            done = cs_turn(engine, links[0], clock.today())
+            if time.monotonic() >= next_check[0]:  # 整合性確認 with the CS's counterpart, j1100
+                next_check[0] = time.monotonic() + check_every
+                _periodic_check(conf, city, engine, links[0], clock)
+            return done
 
+    check_every = float(os.environ.get("KOFU_JUKI_CHECK_SECONDS", 6 * 3600))
+    next_check = [time.monotonic() + min(check_every, 60.0)]
     return report
+
+
+def _periodic_check(conf: Settings, city: str, engine: Engine, pref: object, clock: Clock) -> None:
+    """The periodic consistency check with the prefecture's server; its result in a file.
+
+    ``KOFU_HOME/juki-net/check-CODE.json`` keeps the last result, and a
+    drift is logged, so staff see it before anyone asks; ``kofu juki check``
+    compares with the national server too, and repairs.
+    """
+    import json
+    import logging
+
+    from kofu.city.services.juki_cs import check_consistency
+    from kofu.core.errors import KofuError
+    from kofu.core.jukilink import JukiLink
+
+    assert isinstance(pref, JukiLink)
+    try:
+        result = check_consistency(engine, {f"pref-{city[:2]}": pref}, clock.today())
+    except KofuError as exc:
+        result = {"city": city, "consistent": None, "error": exc.message}
+    result["checked_at"] = clock.now().isoformat()
+    folder = conf.home / "juki-net"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"check-{city}.json").write_text(json.dumps(result, ensure_ascii=False, default=str))
+    if result.get("consistent") is False:
+        drifts = [d for d in result["differences"] if d["cause"] != "pending"]
+        logging.getLogger("kofu.city").warning(
+            "Juki-net consistency check of city %s: %d differences", city, len(drifts)
+        )
 
 
 @app.command("center")

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Creates everything kofu needs on a fresh Debian machine: the system packages
-# (Japanese fonts, poppler, zbar, Chromium) and the Python environment in .venv,
-# installed exactly as uv.lock pins it.  Safe to run again: it skips what is there.
+# (Japanese fonts, a font with simplified Chinese and Hangul for the kiosk page,
+# poppler, zbar, Chromium, Node for the verifier's QR decoder) and the Python
+# environment in .venv, installed exactly as uv.lock pins it.  Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 UV_VERSION=0.13.8
-DEBIAN_PACKAGES=(fonts-ipaexfont poppler-utils zbar-tools chromium)
+DEBIAN_PACKAGES=(fonts-ipaexfont fonts-wqy-zenhei poppler-utils zbar-tools chromium nodejs)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -27,3 +28,15 @@ fi
 
 export UV_PYTHON_DOWNLOADS=never
 python3 -m uv sync --frozen --quiet >&2
+
+# The public verifier's QR decoder (jsQR), exactly as package-lock.json pins it; node_modules/
+# is never committed.  Skipped when the pinned version is already there.
+# Without npm the verifier still checks a pasted code; it says so on the page.
+if [ -f package-lock.json ] && ! grep -q '"version": "1.4.0"' node_modules/jsqr/package.json 2>/dev/null; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "setup: installing the verifier's QR decoder (npm ci)" >&2
+    npm ci --no-audit --no-fund --ignore-scripts --omit=dev >&2
+  else
+    echo "setup: no npm here: the verifier page will read pasted codes only" >&2
+  fi
+fi

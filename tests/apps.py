@@ -24,9 +24,10 @@ from cryptography.x509.oid import NameOID
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
 from kofu.center.api.app import create_app as center_app
-from kofu.center.service import CenterService
-from kofu.center.signing import center_signer
+from kofu.center.services.issuance import CenterService
 from kofu.city.api.app import create_app as city_app
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.seeding import seed_city
@@ -136,7 +137,7 @@ def party_apps(home: Path, settings: Settings | None = None) -> dict[str, FastAP
     authority = build_jpki(settings, "http://127.0.0.1:8801", NOW)
     juki_engine, center_engine = _store(settings, "juki"), _store(settings, "center")
     center = CenterService(
-        center_engine,
+        sql_units(center_engine),
         NOW,
         center_signer(home),
         authority.authority.cas.issuing[CertKind.AUTH],

@@ -86,7 +86,7 @@ def seeded_city_home(home: Path, code: str, today: date, auth_serial: str) -> Re
 
 
 @contextmanager
-def in_thread(app: Any, identity: Any = None) -> Iterator[str]:
+def in_thread(app: Any, identity: Any = None, client_certificates: bool = True) -> Iterator[str]:
     """``app`` served on a free loopback port in a thread (mutual TLS with ``identity``).
 
     Yields its base URL and stops it afterwards: for tests that need a real
@@ -100,7 +100,7 @@ def in_thread(app: Any, identity: Any = None) -> Iterator[str]:
     from kofu.core.serve import free_port, uvicorn_config
 
     port = free_port()
-    server = uvicorn.Server(uvicorn_config(app, port, identity))
+    server = uvicorn.Server(uvicorn_config(app, port, identity, client_certificates))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -10,9 +10,10 @@ from cryptography import x509
 from sqlalchemy import func, select
 
 from kofu.card.reader import JpkiCard
-from kofu.center.auth import ocsp_status
-from kofu.center.service import CenterService
-from kofu.center.signing import center_signer
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
+from kofu.center.domain.auth import ocsp_status
+from kofu.center.services.issuance import CenterService
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.card_desk import personalise
@@ -20,11 +21,19 @@ from kofu.city.services.seeding import seed_city
 from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
+    record_store_print,
     store_request_outcome,
 )
 from kofu.cli.wiring import LocalAuthority
 from kofu.contracts.jpki import CertificateStatus
-from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.kiosk import ConnectedCity
+from kofu.contracts.store import (
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock, FixedClock
 from kofu.core.db import make_engine, migrate
@@ -52,6 +61,17 @@ class InProcessCity:
         return abandon_store_request(
             uow=CityUnitOfWork(self.engine), request_id=request_id, clock=NOON
         )
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
+        return record_store_print(
+            uow=CityUnitOfWork(self.engine), code=city, notice=message, clock=NOON
+        )
+
+    def connected(self) -> list[ConnectedCity]:
+        """The one city, by the name in its profile (for a kiosk's choice of domicile city)."""
+        with CityUnitOfWork(self.engine, today=NOON.today()) as uow:
+            profile = uow.registers.profile()
+        return [ConnectedCity(code=CITY, name=profile.name if profile else CITY)]
 
 
 class WrongPersonCity(InProcessCity):
@@ -121,6 +141,7 @@ def make_world(tmp_path: Path, center_engine: Any = None) -> dict[str, Any]:
         "holder": holder,
         "issuer": issuer,
         "directory": InProcessDirectory(authority),
+        "authority": authority,
     }
 
 
@@ -128,7 +149,7 @@ def center_for(
     world: dict[str, Any], link: type[InProcessCity] = InProcessCity, clock: Clock = NOON
 ) -> CenterService:
     return CenterService(
-        world["center"],
+        sql_units(world["center"]),
         clock,
         center_signer(world["home"]),
         world["issuer"],

@@ -13,12 +13,13 @@ from cryptography.x509 import ocsp
 
 from kofu.card.element import SecureElement
 from kofu.card.reader import JpkiCard, PinError
-from kofu.center.auth import ChallengeBook, ocsp_status, verify_response
+from kofu.center.domain.auth import ChallengeBook, ocsp_status, verify_response
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.core.errors import Refused
 from kofu.jpki.adapters.keys import FileKeyStore
+from kofu.jpki.bootstrap import jpki_service
 from kofu.jpki.domain.ca import Urls
 from kofu.jpki.domain.revocation import RevocationCause
 from kofu.jpki.services.authority import JpkiService
@@ -33,7 +34,7 @@ def world(tmp_path: Path) -> tuple[JpkiService, SecureElement]:
     home = tmp_path
     engine = make_engine(f"sqlite:///{home / 'jpki.sqlite'}")
     migrate(engine, "jpki")
-    service = JpkiService(
+    service = jpki_service(
         engine, FileKeyStore(home / "keys"), Urls("http://127.0.0.1:1"), FixedClock(NOW)
     )
     element = SecureElement.blank(SECRET, card_id="C-1")
@@ -216,7 +217,7 @@ def test_a_clock_behind_tolerates_skew_and_names_not_yet_valid(
 
 
 def test_a_skew_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kofu.center.auth import seconds_from_env
+    from kofu.center.bootstrap import seconds_from_env
     from kofu.core.errors import InvalidInput
 
     monkeypatch.delenv("KOFU_CLOCK_SKEW", raising=False)

@@ -100,6 +100,7 @@ def test_operators_read_the_books_and_cannot_sign_in(served: tuple[str, dict[str
     for name in ("operator", "operator-night"):
         with _client(world, name) as operator:
             assert operator.get(f"{url}/settlement", params={"month": "2026-11"}).json() == {
+                "v": 1,
                 "month": "2026-11",
                 "rows": [],
             }

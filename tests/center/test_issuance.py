@@ -21,9 +21,10 @@ from center_world import (
 )
 
 from kofu.card.reader import JpkiCard
-from kofu.center import tables as ct
-from kofu.center.service import CenterService
-from kofu.center.signing import center_signer, published_certificates, published_folder
+from kofu.center.adapters import tables as ct
+from kofu.center.adapters.signing import center_signer, published_certificates, published_folder
+from kofu.center.adapters.uow import sql_units
+from kofu.center.services.issuance import CenterService
 from kofu.city.adapters import tables as cityt
 from kofu.contracts.store import IssueOptions
 from kofu.core.certkinds import CertKind
@@ -168,7 +169,7 @@ def test_an_unconfirmed_print_times_out_whole_and_uncharged(world: dict[str, Any
         chain="seven",
     )
     later = CenterService(
-        world["center"],
+        sql_units(world["center"]),
         FixedClock(NOON.now() + timedelta(minutes=6)),
         center_signer(world["home"]),
         world["issuer"],

@@ -18,7 +18,7 @@ import pytest
 from center_world import center_for, count_rows, make_world
 from test_callers import _reader
 
-from kofu.center import tables as ct
+from kofu.center.adapters import tables as ct
 from kofu.center.api.app import create_app
 from kofu.core.link import Link
 from kofu.core.network import client_context, network_identity

@@ -26,9 +26,9 @@ from center_world import (
 )
 from sqlalchemy import select
 
-from kofu.center import tables as ct
-from kofu.center.service import CenterService
-from kofu.center.signing import published_certificates, published_folder
+from kofu.center.adapters import tables as ct
+from kofu.center.adapters.signing import published_certificates, published_folder
+from kofu.center.services.issuance import CenterService
 from kofu.city.adapters import tables as cityt
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.store_rules import StoreRules

@@ -13,9 +13,10 @@ from center_world import NOON, InProcessCity, make_world, sign_in
 from cryptography import x509
 
 from kofu.card.reader import JpkiCard
-from kofu.center.links import HttpDirectory
-from kofu.center.service import CenterService
-from kofu.center.signing import center_signer
+from kofu.center.adapters.links import HttpDirectory
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
+from kofu.center.services.issuance import CenterService
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import FixedClock
 from kofu.core.errors import Refused
@@ -63,7 +64,7 @@ def test_a_good_answer_is_kept_seconds_not_half_an_hour(world: dict[str, Any]) -
 def test_a_loss_between_sign_in_and_issuance_over_ocsp_is_refused(world: dict[str, Any]) -> None:
     with directory_at(world) as directory:
         center = CenterService(
-            world["center"],
+            sql_units(world["center"]),
             NOON,
             center_signer(world["home"]),
             world["issuer"],

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from center_world import CITY, NOON, InProcessCity, center_for, make_world, sign_in
 
-from kofu.center import tables as ct
-from kofu.center.service import CenterService
+from kofu.center.adapters import tables as ct
+from kofu.center.services.issuance import CenterService
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.services.events import apply_events
 from kofu.city.services.juki_feed import report_to_juki
 from kofu.contracts.juki import IdentityReport, ReportCounts
 from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.services.directory import JukiDirectory
 from stores import BACKENDS, fresh_store
 
@@ -42,14 +43,14 @@ class FedJuki:
 def routed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     with fresh_store(request.param, tmp_path, "juki") as juki_engine:
         world = make_world(tmp_path)
-        world["juki"] = FedJuki(JukiDirectory(juki_engine, NOON))
+        world["juki"] = FedJuki(JukiDirectory(juki_units(juki_engine), NOON))
         yield world
 
 
 def _center(world: dict[str, Any]) -> CenterService:
     plain = center_for(world)
     return CenterService(
-        plain.engine,
+        plain.units,
         NOON,
         plain.signer,
         plain.issuer,
@@ -88,7 +89,7 @@ def test_a_holder_juki_never_heard_of_is_refused_with_a_reason(routed: dict[str,
         _ask(center, routed, "route-0002")
     assert info.value.reason == "record_unknown"
     assert "住民登録" in info.value.message_ja
-    with center.engine.connect() as conn:  # refused before anything was logged or charged
+    with routed["center"].connect() as conn:  # refused before anything was logged or charged
         assert conn.execute(ct.issuances.select()).first() is None
 
 

@@ -13,9 +13,10 @@ import pytest
 from center_world import CITY, NOON, InProcessCity, center_for, count_rows, make_world, sign_in
 
 from kofu.card.reader import JpkiCard
-from kofu.center import tables as ct
-from kofu.center.service import CenterService
-from kofu.center.signing import center_signer
+from kofu.center.adapters import tables as ct
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
+from kofu.center.services.issuance import CenterService
 from kofu.city.adapters import tables as cityt
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import FixedClock
@@ -159,7 +160,10 @@ def test_one_session_is_spent_once_under_a_race(world: dict[str, Any]) -> None:
 
     def spend(n: int) -> bool:
         barrier.wait()
-        return center.sessions.spend(session, f"store-race-{n:04d}")
+        with center.units() as uow:
+            spent = uow.sessions.spend(session, f"store-race-{n:04d}")
+            uow.commit()
+        return spent
 
     with ThreadPoolExecutor(8) as pool:
         assert sorted(pool.map(spend, range(8))) == [False] * 7 + [True]
@@ -173,7 +177,7 @@ def test_ended_sessions_and_old_failures_are_swept(world: dict[str, Any]) -> Non
         center.authenticate(opened, _answer(world, challenge)[0], b"\0" * 256)
     assert center.desk.forget_old() == 0
     later = CenterService(
-        world["center"],
+        sql_units(world["center"]),
         FixedClock(NOON.now() + timedelta(minutes=16)),
         center_signer(world["home"]),
         world["issuer"],

@@ -104,7 +104,7 @@ def _authority_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("KOFU_NOW", NOW.isoformat())
         made = LocalAuthority(Settings(home=home, database_url=None, schema_prefix=""), JPKI_URL)
-        made.service.engine.dispose()
+        made.engine.dispose()
     return home / "jpki"
 
 
@@ -118,7 +118,7 @@ def authority(
     monkeypatch.setenv("KOFU_NOW", HANDOVER.isoformat())
     made = LocalAuthority(Settings(home=home, database_url=None, schema_prefix=""), JPKI_URL)
     yield made
-    made.service.engine.dispose()
+    made.engine.dispose()
 
 
 class Desk:
@@ -232,7 +232,7 @@ class Desk:
         )
 
     def issued_count(self) -> int:
-        with self.authority.service.engine.connect() as conn:
+        with self.authority.engine.connect() as conn:
             return int(
                 conn.execute(
                     select(func.count()).select_from(jpki_tables.certificates)

@@ -143,7 +143,9 @@ def assert_well_formed(issued: Issued) -> None:
     assert ISSUED_ON in last
     assert f"埼玉県{MAYOR}" in last
     assert flat(MAYOR_NAME) in last
-    assert f"発行番号第{issued.number:07d}号" in last
+    for page in range(1, pages + 1):  # the 発行番号 on every page (jyuki-stnd 5.5)
+        label = f"発行番号20261123深谷市本庁1プリンタ001{issued.number:07d}{page}/{pages}"
+        assert label in issued.pdf.flat(page)
 
 
 # --- the seeded city as the counter sees it ---------------------------------------------
@@ -565,7 +567,7 @@ def test_large_household_runs_onto_more_pages(counter: Desk, cast: Cast, items: 
         assert f"{n}/{pages}" in text, f"page {n} is not numbered {n}/{pages}"
         assert (statement in text) is (n == pages), f"certification on page {n} of {pages}"
         assert (ISSUED_ON in text) is (n == pages)
-        assert ("発行番号" in text) is (n == pages)
+        assert f"発行番号{issued.certificate.issue_label.replace(' ', '')}{n}/{pages}" in text
     whole = "".join(texts)
     for member in members:
         assert whole.count(flat(member.name) + "（") == 1, member.name
@@ -703,7 +705,7 @@ def test_foreign_resident_has_no_family_register(
     text = counter.issue("juminhyo", person.resident_code, items=["foreign"]).pdf.flat()
     assert flat(person.name) in text
     assert f"国籍・地域{flat(person.foreign.nationality)}" in text
-    assert f"在留カード等の番号{person.foreign.residence_card_number}" in text
+    assert f"在留カードの番号{person.foreign.residence_card_number}" in text
     plain = counter.issue("juminhyo", person.resident_code).pdf.flat()
     assert person.foreign.residence_card_number not in plain
 
@@ -871,7 +873,7 @@ def test_issue_command(tmp_path: Path) -> None:
     assert_facts(text, person)
     assert f"個人番号{person.individual_number}" in text
     assert "岩手県花巻市長" in text and ISSUED_ON in text
-    assert f"発行番号第{summary['issue_number']:07d}号" in text
+    assert f"発行番号20261123花巻市本庁1プリンタ001{summary['issue_number']:07d}1/1" in text
 
     nothing = tmp_path / "out" / "kazei.pdf"
     refusal = _kofu(

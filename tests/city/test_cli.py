@@ -32,6 +32,7 @@ KOFU = Path(sys.executable).with_name("kofu")  # the venv's console script
 CITY = "032051"  # 岩手県花巻市
 TODAY = date(2026, 11, 23)  # KOFU_NOW
 SUMMARY_KEYS = {
+    "blocked",
     "resident_code",
     "individual_number",
     "name",

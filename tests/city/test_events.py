@@ -15,6 +15,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import test_register_foreign
+import test_register_head
+import test_register_issuance
+import test_register_order
+import test_register_support
 from sqlalchemy import Engine, func, select
 from stdnum import luhn
 from stdnum.jp import in_ as stdnum_in
@@ -233,7 +238,9 @@ def test_birth_writes_the_child_into_the_household_and_the_register(city: City) 
     assert [m.name for m in sons] == ["陽翔"]
 
 
-def test_death_of_the_head_strikes_the_register_ends_the_seal_and_reheads(city: City) -> None:
+def test_death_of_the_head_strikes_the_register_ends_the_seal_and_leaves_no_head(
+    city: City,
+) -> None:
     def head_with_seal(p: Resident) -> bool:
         seal = city.seal(p.resident_code)
         return (
@@ -246,7 +253,6 @@ def test_death_of_the_head_strikes_the_register_ends_the_seal_and_reheads(city: 
 
     head = city.find("household head with a seal and a family", head_with_seal)
     rest = [m for m in city.household(head.household_id) if m.resident_code != head.resident_code]
-    eldest = min(rest, key=lambda m: m.birth_date)
 
     changes = city.apply(
         {
@@ -257,7 +263,7 @@ def test_death_of_the_head_strikes_the_register_ends_the_seal_and_reheads(city: 
         }
     )
 
-    assert kinds_of(changes) == ["death"] + ["household_head_change"] * len(rest)
+    assert kinds_of(changes) == ["death"] + ["household_head_absent"] * len(rest)
     dead = city.person(head.resident_code)
     assert dead.status is ResidentStatus.DECEASED
     assert dead.removal_reason == "死亡"
@@ -273,10 +279,11 @@ def test_death_of_the_head_strikes_the_register_ends_the_seal_and_reheads(city: 
     assert not any(m.removed for m in register.members if m.resident_code in rest_codes)
     household = city.household(head.household_id)
     assert {m.resident_code for m in household} == {m.resident_code for m in rest}
-    new_head = city.person(eldest.resident_code)
-    assert new_head.relationship == "世帯主"
-    assert all(m.household_head_name == eldest.name for m in household)
-    assert [m.relationship for m in household].count("世帯主") == 1
+    # 世帯主不在 until the clerk's 世帯主変更 (jyuki-stnd 4.0.4): nobody is made head silently
+    assert all(
+        m.household_head_name == "" and m.former_head == dead.resident_code for m in household
+    )
+    assert [m.relationship for m in household].count("世帯主") == 0
     with pytest.raises(Conflict, match="除票"):
         city.apply(
             {
@@ -363,8 +370,8 @@ def test_move_out_notified_in_advance_is_planned_then_removed(city: City) -> Non
 
 def test_move_out_notified_afterwards_removes_the_head_and_reheads(city: City) -> None:
     head = city.find(
-        "household head with others",
-        lambda p: p.relationship == "世帯主" and city.household_size(p) >= 2,
+        "household head with one other",
+        lambda p: p.relationship == "世帯主" and city.household_size(p) == 2,
     )
     rest = [m for m in city.household(head.household_id) if m.resident_code != head.resident_code]
     changes = city.apply(
@@ -382,8 +389,8 @@ def test_move_out_notified_afterwards_removes_the_head_and_reheads(city: City) -
     assert gone.removal_notified_on == date(2026, 12, 8) and gone.planned_move_out is None
     assert [v.kind for v in city.history(head.resident_code)][-1] == "move_out"
     assert not any(v.kind == "move_out_planned" for v in city.history(head.resident_code))
-    eldest = min(rest, key=lambda m: m.birth_date)
-    assert city.person(eldest.resident_code).relationship == "世帯主"
+    # the only member left becomes head by the city's own act (職権, jyuki-stnd 4.0.4)
+    assert city.person(rest[0].resident_code).relationship == "世帯主"
 
 
 def test_move_in_founds_a_household_or_joins_one(city: City) -> None:
@@ -1004,16 +1011,95 @@ def test_alert_level_block_does_not_stop_issuance(city: City) -> None:
     assert block.level == "alert" and not block.blocks_on(LATER)
 
 
+# --- Juki-net special moves (転出届・転入届の特例) --------------------------------------------
+
+
+def test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk(city: City) -> None:
+    head = city.find(
+        "household head with two others",
+        lambda p: p.relationship == "世帯主" and city.household_size(p) >= 3 and adult(p),
+    )
+    rest = [m for m in city.household(head.household_id) if m.resident_code != head.resident_code]
+    moving, staying = [head.resident_code, rest[0].resident_code], rest[1:]
+    destination = {"prefecture": "岩手県", "city": "花巻市", "town": "東和町北成島"}
+    changes = city.apply(
+        {
+            "kind": "special_move_out",
+            "effective": LATER.isoformat(),
+            "notified": DAY.isoformat(),
+            "members": moving,
+            "destination": destination,
+            "to_city": "032051",
+            "move_out_id": "mo-test-0001",
+        }
+    )
+    assert kinds_of(changes)[:4] == ["move_out_planned", "move_out"] * 2
+    after = changes[4:]
+    if len(staying) == 1:  # the one who stays becomes head by 職権 (jyuki-stnd 4.0.4)
+        assert kinds_of(after) == ["household_head_change"]
+        assert city.person(staying[0].resident_code, on=LATER).relationship == "世帯主"
+    else:  # two or more: no head until the clerk's 世帯主変更, with an alert
+        assert kinds_of(after) == ["household_head_absent"] * len(staying)
+        assert all(c.alert for c in after)
+        for member in staying:
+            assert city.person(member.resident_code, on=LATER).relationship != "世帯主"
+
+
+def test_special_move_in_keeps_codes_and_numbers_and_founds_the_household(city: City) -> None:
+    first, second = ResidentCode.from_base("5550000001"), ResidentCode.from_base("5550000002")
+    member = {
+        "individual_number": "983205673214",
+        "kana": "ハナマキ　タロウ",
+        "birth_date": "1980-04-01",
+        "sex": "male",
+        "domicile": "岩手県花巻市東和町1番地",
+        "domicile_head": "花巻　太郎",
+    }
+    event = {
+        "kind": "special_move_in",
+        "effective": DAY.isoformat(),
+        "notified": "2026-12-03",
+        "from_city": "032051",
+        "move_out_id": "mo-test-0002",
+        "address": {"town": "上柴町西", "block": "4丁目2番3号"},
+        "previous_address": {"prefecture": "岩手県", "city": "花巻市", "town": "東和町北成島"},
+        "members": [
+            member | {"resident": first, "name": "花巻　太郎", "relationship": "世帯主"},
+            member
+            | {
+                "resident": second,
+                "individual_number": "123456789018",
+                "name": "花巻　花子",
+                "kana": "ハナマキ　ハナコ",
+                "sex": "female",
+                "relationship": "妻",
+            },
+        ],
+    }
+    changes = city.apply(event)
+    assert kinds_of(changes) == ["move_in", "move_in"]
+    head, wife = city.person(first), city.person(second)
+    assert (head.individual_number, wife.individual_number) == ("983205673214", "123456789018")
+    assert head.household_id == wife.household_id
+    assert (wife.relationship, wife.household_head_name) == ("妻", "花巻　太郎")
+    assert wife.previous_address is not None and wife.previous_address.city == "花巻市"
+    assert head.domicile == "岩手県花巻市東和町1番地"
+    with pytest.raises(Conflict, match="already in use"):  # the same data twice: nobody twice
+        city.apply(event | {"effective": LATER.isoformat(), "notified": LATER.isoformat()})
+
+
 # --- every kind is covered; the log; refusals -------------------------------------------
 
 TESTS_BY_KIND = {
     "birth": test_birth_writes_the_child_into_the_household_and_the_register,
-    "death": test_death_of_the_head_strikes_the_register_ends_the_seal_and_reheads,
+    "death": test_death_of_the_head_strikes_the_register_ends_the_seal_and_leaves_no_head,
     "move_in": test_move_in_founds_a_household_or_joins_one,
     "move_out": test_move_out_notified_in_advance_is_planned_then_removed,
     "move_within": test_move_within_moves_the_household_and_writes_the_attachment,
     "name_change": test_name_change_of_the_head_renames_the_head_in_every_member,
     "household_change": test_household_change_founds_and_joins_households,
+    "household_head_change": test_register_head.test_the_clerks_head_change_restates_every_relation,
+    "household_order": test_register_order.test_the_clerks_order_and_one_who_joins_last,
     "marriage": test_marriage_makes_a_register_and_renames_the_spouse,
     "divorce": test_divorce_restores_the_name_in_a_new_register,
     "adoption": test_adoption_moves_the_adoptee_into_the_adopters_register,
@@ -1028,6 +1114,19 @@ TESTS_BY_KIND = {
     "issuance_block": test_issuance_block_release_and_temporary_release,
     "issuance_block_release": test_issuance_block_release_and_temporary_release,
     "issuance_block_temporary_release": test_issuance_block_release_and_temporary_release,
+    "alias_set": test_register_foreign.test_the_alias_keeps_its_history_of_entries_and_removals,
+    "alias_remove": test_register_foreign.test_the_alias_keeps_its_history_of_entries_and_removals,
+    "support_measure_correct": (
+        test_register_support.test_the_end_is_corrected_and_alerts_come_before_and_after_it
+    ),
+    "support_measure_override": (
+        test_register_support.test_the_officer_releases_her_own_copy_at_the_counter_only
+    ),
+    "certificate_disposal": (
+        test_register_issuance.test_the_log_keeps_place_terminal_staff_copies_and_disposal
+    ),
+    "special_move_out": test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk,
+    "special_move_in": test_special_move_in_keeps_codes_and_numbers_and_founds_the_household,
 }
 
 

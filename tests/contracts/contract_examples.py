@@ -11,6 +11,18 @@ import httpx
 from fastapi import FastAPI
 
 from kofu.contracts import Contract
+from kofu.contracts.citylink import (
+    CertifiedResident,
+    CitylinkAddress,
+    CitylinkRefusal,
+    MoveInNotice,
+    MoveInReceipt,
+    MoveOutData,
+    MovingCard,
+    MovingPerson,
+    WideAreaAnswer,
+    WideAreaRequest,
+)
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import (
     BasicFacts,
@@ -47,7 +59,17 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
-from kofu.contracts.store import CityHealth, IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.operator import Alarm, CenterStatus, CityStateCount, Settlement, SettlementRow
+from kofu.contracts.store import (
+    CityHealth,
+    IssueOptions,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
+from kofu.core.clock import JST
 from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 
 DIGEST = "ab" * 32
@@ -96,8 +118,124 @@ _NOTICE = IdentityNotice(
     seq=1, record=_REPORT, reason="move_in", effective=date(2026, 11, 20), recorded_at=_AT
 )
 _PROVISION = Provision(provision_id="prv-1", agency="a", purpose="p", provided_at=_AT)
+_RC = str(ResidentCode.from_base("1234567890"))
+_ADDRESS = CitylinkAddress(prefecture="岩手県", city="花巻市", town="東和町北成島", block="1番地")
+_CERTIFIED = CertifiedResident(
+    name="花巻　花子",
+    kana="ハナマキ　ハナコ",
+    birth_date=date(1990, 5, 10),
+    sex="female",
+    relationship="世帯主",
+    became_resident_on=date(2015, 1, 27),
+    address_set_on=date(2015, 1, 27),
+    notified_on=date(2015, 1, 27),
+    previous_address=_ADDRESS,
+)
+_CARD = MovingCard(
+    card_id="112186-20260101-0001",
+    auth_serial="c0ffee",
+    state="active",
+    expires_on=date(2036, 1, 1),
+    certificates_expire_on=date(2031, 1, 1),
+    issuer_secret="00" * 32,
+)
+_MOVER = MovingPerson(
+    resident_code=_RC,
+    individual_number=str(IndividualNumber.from_base("12345678901")),
+    name="深谷　花子",
+    kana="フカヤ　ハナコ",
+    birth_date=date(1990, 5, 10),
+    sex="female",
+    relationship="世帯主",
+    domicile="埼玉県深谷市仲町1番地",
+    domicile_head="深谷　花子",
+    card=_CARD,
+)
+_REFUSAL = CitylinkRefusal(reason="wide_area_refused", message="m", message_ja="m")
+_ROW = SettlementRow(city="032051", chain="seven", issuances=2, copies=3, fees=600)
+_ALARM = Alarm(
+    at=datetime(2026, 11, 24, 3, tzinfo=UTC),
+    city="032051",
+    kind="holder_mismatch",
+    detail="request store-bad-000001: returned store-bad-000001",
+)
 
 EXAMPLES = [
+    Example(_ADDRESS, "town", 5),
+    Example(
+        WideAreaRequest(
+            request_id="wa-00000001", issuing_city="112186", resident=_RC, id_check="licence"
+        ),
+        "id_check",
+        "passport",
+    ),
+    Example(_CERTIFIED, "birth_date", "soon"),
+    Example(_REFUSAL, "reason", 3),
+    Example(
+        WideAreaAnswer(
+            request_id="wa-00000001",
+            home_city="032051",
+            home_city_name="岩手県花巻市",
+            state="issued",
+            address=_ADDRESS,
+            household_head="花巻　花子",
+            members=(_CERTIFIED,),
+            subjects=(_RC,),
+        ),
+        "state",
+        "printed",
+    ),
+    Example(
+        WideAreaAnswer(
+            request_id="wa-00000001",
+            home_city="032051",
+            home_city_name="岩手県花巻市",
+            state="refused",
+            refusal=_REFUSAL,
+        ),
+        "items",
+        "domicile",
+    ),
+    Example(_CARD, "state", "lost"),
+    Example(_MOVER, "individual_number", 123),
+    Example(
+        MoveOutData(
+            move_out_id="mo-00000001",
+            from_city="112186",
+            to_city="032051",
+            state="planned",
+            notified_on=date(2026, 11, 24),
+            planned_on=date(2026, 11, 30),
+            channel="online",
+            old_address=_ADDRESS,
+            destination=_ADDRESS,
+            household_head="深谷　花子",
+            members=(_MOVER,),
+        ),
+        "channel",
+        "fax",
+    ),
+    Example(
+        MoveInNotice(
+            move_out_id="mo-00000001",
+            to_city="032051",
+            moved_on=date(2026, 12, 1),
+            notified_on=date(2026, 12, 2),
+            residents=(_RC,),
+        ),
+        "residents",
+        _RC,
+    ),
+    Example(
+        MoveInReceipt(
+            move_out_id="mo-00000001",
+            state="moved_in",
+            closed_at=datetime(2026, 12, 2, 3, 0, tzinfo=UTC),
+            first=True,
+        ),
+        "first",
+        "yes",
+    ),
     Example(
         IssueOptions(household="all", items=("head",), fiscal_year=None), "fiscal_year", "2025"
     ),
@@ -118,6 +256,19 @@ EXAMPLES = [
         "reason",
         ["r"],
     ),
+    Example(
+        StorePrinted(
+            request_id="req-00000001",
+            city="112186",
+            copies=2,
+            fee=400,
+            chain="seven",
+            printed_at=datetime(2026, 11, 24, 12, 0, tzinfo=JST),
+        ),
+        "copies",
+        "2",
+    ),
+    Example(PrintRecorded(request_id="req-00000001", state="recorded"), "state", 1),
     Example(IdentityRequest(auth_serial="c0ffee"), "auth_serial", 12648430),
     Example(
         CityHealth(city="112186", name="埼玉県深谷市", status="ok", now=datetime(2026, 11, 24, 12)),
@@ -271,6 +422,22 @@ EXAMPLES = [
         ),
         "city",
         None,
+    ),
+    Example(_ROW, "fees", "600"),
+    Example(Settlement(month="2026-11", rows=(_ROW,)), "rows", "none"),
+    Example(_ALARM, "at", "yesterday"),
+    Example(CityStateCount(city="032051", state="printed", count=2), "count", "2"),
+    Example(
+        CenterStatus(
+            now=datetime(2026, 11, 24, 12, tzinfo=UTC),
+            alarms=(_ALARM,),
+            stopped_cities=("032051",),
+            issuances={"printed": 2, "voided": 1},
+            per_city=(CityStateCount(city="032051", state="printed", count=2),),
+            print_timeout_seconds=300,
+        ),
+        "print_timeout_seconds",
+        "300",
     ),
 ]
 

@@ -11,7 +11,7 @@ from contract_examples import call, check_published, named_fields
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from kofu.center import service as center_service
+from kofu.center.domain import ports as center_ports
 from kofu.city.api.app import create_app
 from kofu.city.domain.store_rules import StoreRules
 from kofu.contracts import Contract
@@ -46,9 +46,9 @@ def test_the_city_publishes_the_contracts(
 
 
 def test_the_center_asks_with_the_class_the_city_reads() -> None:
-    assert center_service.IdentityRequest is IdentityRequest
-    assert center_service.DomicileApplication is DomicileApplication
-    assert center_service.Identity is Identity and center_service.DomicileAnswer is DomicileAnswer
+    assert center_ports.IdentityRequest is IdentityRequest
+    assert center_ports.DomicileApplication is DomicileApplication
+    assert center_ports.Identity is Identity and center_ports.DomicileAnswer is DomicileAnswer
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from contract_examples import _REPORT, call, check_published, named_fields
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from kofu.center import links as center_links
-from kofu.center import service as center_service
+from kofu.center.adapters import links as center_links
+from kofu.center.domain import ports as center_ports
 from kofu.city.adapters import jpki_http, juki_http
 from kofu.city.domain import juki_report, ports
 from kofu.contracts import Contract
@@ -31,6 +31,7 @@ from kofu.core.settings import Settings
 from kofu.jpki.api.app import create_app as jpki_app
 from kofu.jpki.bootstrap import build_jpki
 from kofu.jpki.domain.revocation import RevocationCause
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.api.app import create_app as juki_app
 from kofu.juki.domain.identity import RecordState
 from kofu.juki.services.directory import JukiDirectory
@@ -46,7 +47,9 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 @pytest.fixture
 def juki(tmp_path: Path) -> FastAPI:
-    return juki_app(JukiDirectory(create_engine(f"sqlite:///{tmp_path / 'juki.sqlite'}"), NOON))
+    return juki_app(
+        JukiDirectory(juki_units(create_engine(f"sqlite:///{tmp_path / 'juki.sqlite'}")), NOON)
+    )
 
 
 def _ref(app: FastAPI, path: str, method: str, where: str) -> str:
@@ -93,7 +96,7 @@ def test_both_sides_import_the_same_classes() -> None:
     assert center_links.IdentityReport is IdentityReport
     assert juki_http.IdentityReports is IdentityReports and ports.IdentityReport is IdentityReport
     assert juki_report.IdentityReport is IdentityReport
-    assert center_service.IdentityReport is IdentityReport
+    assert center_ports.IdentityReport is IdentityReport
 
 
 def test_the_contracts_names_are_the_partys() -> None:

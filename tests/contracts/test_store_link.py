@@ -11,7 +11,7 @@ from contract_examples import call, check_published, named_fields
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
-from kofu.center import service as center_service
+from kofu.center.domain import ports as center_ports
 from kofu.city.api.app import create_app
 from kofu.city.domain.certificates import CertificateType, Item
 from kofu.city.domain.store_rules import StoreRules
@@ -71,9 +71,9 @@ def test_the_store_paths_name_the_contracts(city_app: FastAPI) -> None:
 
 def test_the_center_sends_the_class_the_city_reads() -> None:
     """Both sides import one class: the center's link protocol names the city's request model."""
-    hints = center_service.CityLink.issue.__annotations__
+    hints = center_ports.CityLink.issue.__annotations__
     assert hints["request"] in ("StoreRequest", StoreRequest)
-    assert center_service.StoreRequest is StoreRequest and center_service.StoreAnswer is StoreAnswer
+    assert center_ports.StoreRequest is StoreRequest and center_ports.StoreAnswer is StoreAnswer
 
 
 @pytest.mark.parametrize(

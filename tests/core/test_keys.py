@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from kofu.center.signing import Signer, center_signer
+from kofu.center.adapters.signing import Signer, center_signer
 from kofu.core.keys import KeyAlgorithm, KeyStore, StoredKey
 from kofu.core.network import network_identity
 from kofu.jpki.adapters.keys import FileKeyStore

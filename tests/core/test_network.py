@@ -72,6 +72,16 @@ def test_a_kiosk_can_never_reach_a_city_directly(served: tuple[str, Path]) -> No
         client.post(f"{url}/certificates/store", json={})
 
 
+# a forged print confirmation would count a store issuance that never happened
+_PRINTED = {
+    "request_id": "req-00000001",
+    "city": "112186",
+    "copies": 1,
+    "fee": 200,
+    "printed_at": "2026-11-24T12:00:00+09:00",
+}
+
+
 @pytest.mark.parametrize("name", ["city-112186", "juki", "bench"])
 def test_only_the_center_may_ask_the_store_certificate_server(
     served: tuple[str, Path], name: str
@@ -86,6 +96,7 @@ def test_only_the_center_may_ask_the_store_certificate_server(
             ("POST", "/certificates/store", ask),
             ("GET", "/certificates/store/req-00000001", None),
             ("POST", "/certificates/store/req-00000001/abandon", None),
+            ("POST", "/certificates/store/req-00000001/printed", _PRINTED),
             ("POST", "/identity", {"auth_serial": "c0ffee"}),
         ):
             refused = client.request(method, f"{url}{path}", json=body)
@@ -151,6 +162,8 @@ def test_the_registers_and_desks_answer_only_the_citys_own_staff(
         ("POST", "/events", [{"kind": "birth"}]),
         ("POST", "/certificates/counter", {"resident": "00000000000", "type": "juminhyo"}),
         ("POST", "/card/notices", None),
+        ("GET", "/dashboard", None),  # the activity log's figures are the city's own
+        ("GET", "/dashboard.json", None),
     ]
     other = client_context(network_identity(home, name, "lgwan"))
     with httpx.Client(verify=other, timeout=30) as client:

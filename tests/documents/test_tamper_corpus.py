@@ -33,8 +33,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from kofu.center.anti_forgery import protect
-from kofu.center.signing import center_signer, published_certificates, published_folder
+from kofu.center.adapters.signing import center_signer, published_certificates, published_folder
+from kofu.center.services.anti_forgery import protect
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.issuance import compose
@@ -187,6 +187,21 @@ def test_a_genuine_store_pdf_is_accepted_with_its_content(
     for g in genuine:
         result = verify_file(g.store_pdf, keys)
         assert result.content_checked and result.claims.holder_name == g.name
+
+
+def test_a_page_stamped_with_the_older_layer_still_verifies(
+    genuine: list[Genuine], keys: dict[bytes, x509.Certificate], tmp_path: Path
+) -> None:
+    """Printed before the copy-evident background: layer 1 (visible 「複写」) is still accepted,
+    and a layer of one version with bytes of the other is not."""
+    g = genuine[0]
+    older = tmp_path / "layer-1.pdf"
+    older.write_bytes(stamp(g.city_pdf, g.code, version=1))
+    assert older.read_bytes() != g.store_pdf.read_bytes()
+    assert verify_file(older, keys).content_checked
+    mixed = tmp_path / "mixed.pdf"
+    mixed.write_bytes(older.read_bytes() + g.store_pdf.read_bytes()[len(g.city_pdf) :])
+    assert _refused(mixed, keys) == "modified_after_stamp"
 
 
 def test_an_incremental_whiteout_after_the_stamp_is_refused(

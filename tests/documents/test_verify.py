@@ -16,8 +16,8 @@ import pytest
 import segno
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kofu.center.anti_forgery import protect
-from kofu.center.signing import center_signer, published_certificates, published_folder
+from kofu.center.adapters.signing import center_signer, published_certificates, published_folder
+from kofu.center.services.anti_forgery import protect
 from kofu.documents.payload import Claims, InvalidPayload, open_payload, seal_payload
 from kofu.documents.verify import read_codes
 

@@ -27,7 +27,7 @@ import pytest
 from conftest_e2e import kofu_cli
 from sqlalchemy import Engine, func, select
 
-from kofu.center import tables as ct
+from kofu.center.adapters import tables as ct
 from kofu.city.adapters import tables as cityt
 from kofu.city.services.seeding import seed_city
 from kofu.cli.wiring import card_master_key

@@ -198,6 +198,11 @@ def test_each_endpoint_answers_only_the_callers_its_rules_name(net: dict[str, An
         assert legacy.status_code == 403 and legacy.json()["reason"] == "report_through_notices"
         records = other_city.get(f"{pref_url}/cities/{CITY}/records")
         assert records.status_code == 403 and records.json()["reason"] == "caller_not_allowed"
+        # a city finds another's resident's home city (wide-area, special moves) …
+        assert other_city.get(f"{url}/residents/{someone}").status_code in (200, 404)
+    with _client(home, "city-112186-counter") as terminal:  # … its staff terminals do not
+        asked = terminal.get(f"{url}/residents/{someone}")
+        assert asked.status_code == 403 and asked.json()["reason"] == "caller_not_allowed"
     with _client(home, "center") as center:
         forged = center.post(f"{url}/notices", json={"sender": "pref-03", "notices": [_notice()]})
         assert forged.status_code == 403

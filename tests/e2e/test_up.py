@@ -35,7 +35,7 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
     with running(["up", "--residents", "1500"], home, NOW) as ready:
         assert set(ready["cities"]) == {"112186", "032051"}
         urls = [ready["jpki"], ready["juki"], ready["center"], *ready["cities"].values()]
-        assert all(_port_open(u) for u in [*urls, ready["jpki_private"]])
+        assert all(_port_open(u) for u in [*urls, ready["jpki_private"], ready["verifier"]])
         card = ready["cards"][1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
         env |= {"KOFU_HOME": str(home), "KOFU_NOW": NOW, "KOFU_CENTER_URL": ready["center"]}
@@ -61,6 +61,9 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert out.read_bytes().startswith(b"%PDF")
         assert (home / "samples" / "032051" / "koseki-zenbu.pdf").exists()
+        _office_signs_in(ready)
+        assert (home / "samples" / "112186" / "evaluation-16231-2023.pdf").exists()  # seed sheets
+        assert (home / "samples" / "032051" / "evaluation-124750-2016.html").exists()
         domiciled = ready["cards"][2]  # lives in Fukaya, family register in Hanamaki
         assert (domiciled["city"], domiciled["domicile_city"]) == ("112186", "032051")
         registered = subprocess.run(
@@ -124,12 +127,45 @@ def _kiosk(home: Path, ready: dict[str, Any], card: dict[str, Any], out: Path) -
     assert out.read_bytes().startswith(b"%PDF")
 
 
+def _office_signs_in(ready: dict[str, Any]) -> None:
+    """Each demo city's office answers on HTTPS; its demo clerk's password is in a 0600 file."""
+    import re
+    import ssl
+    import stat
+
+    import httpx
+
+    staff = Path(ready["staff_passwords"])
+    assert stat.S_IMODE(staff.stat().st_mode) == 0o600
+    passwords = json.loads(staff.read_text())
+    assert set(ready["offices"]) == set(ready["cities"]) == set(passwords)
+    for code, url in ready["offices"].items():
+        assert url.startswith("https://127.0.0.1:")
+        with httpx.Client(
+            verify=ssl.create_default_context(cafile=ready_ca(ready)), follow_redirects=True
+        ) as client:
+            form = client.get(url + "login").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert csrf is not None
+            home = client.post(
+                url + "login",
+                data={"csrf": csrf[1], "user": "clerk", "password": passwords[code]["clerk"]},
+            )
+            assert home.status_code == 200 and "住民検索" in home.text
+
+
+def ready_ca(ready: dict[str, Any]) -> str:
+    """The network CA the offices' certificates chain to (LGWAN's, under KOFU_HOME)."""
+    return str(Path(ready["home"]) / "network" / "lgwan" / "ca.pem")
+
+
 def _urls(ready: dict[str, Any]) -> list[str]:
     return [
         ready["jpki"],
         ready["juki"],
         ready["center"],
         ready["kiosk"],
+        ready["verifier"],
         *ready["cities"].values(),
     ]
 

@@ -40,6 +40,7 @@ from sqlalchemy import Engine
 
 from kofu.core.clock import FixedClock
 from kofu.jpki.adapters.keys import FileKeyStore
+from kofu.jpki.bootstrap import jpki_service
 from kofu.jpki.domain.ca import Urls
 from kofu.jpki.services.authority import JpkiService
 from stores import BACKENDS, POSTGRES_URL, drop_schema, fresh_store, postgres_unreachable
@@ -89,7 +90,7 @@ def service(
 ) -> JpkiService:
     """The authority over this test's store, with the session's CA keys."""
     keys = FileKeyStore(copy_ca_keys(ca_key_dir, tmp_path / "keys"))
-    return JpkiService(jpki_engine, keys, Urls(BASE_URL), clock)
+    return jpki_service(jpki_engine, keys, Urls(BASE_URL), clock)
 
 
 # --- the live service ------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from jpki_support import CardKeys, Server, certificate_request
 
-from kofu.center.auth import verify_response
-from kofu.center.links import HttpDirectory
+from kofu.center.adapters.links import HttpDirectory
+from kofu.center.domain.auth import verify_response
 from kofu.city.adapters.jpki_http import HttpAuthority
 from kofu.core.clock import FixedClock
 from kofu.core.errors import InvalidInput, NotFound, Refused

@@ -1,4 +1,4 @@
-"""juki's directory on SQLite and PostgreSQL: reports are idempotent, moves follow the person."""
+"""juki's directory in memory, on SQLite and PostgreSQL: reports are idempotent, moves follow."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from fakes.juki import MemoryJuki
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, InvalidInput, NotFound
 from kofu.core.identifiers import individual_number_check_digit, resident_code_check_digit
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.services.directory import JukiDirectory
 from stores import BACKENDS, fresh_store
 
@@ -46,10 +48,14 @@ def report(
     } | changes
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["memory", *BACKENDS])
 def juki(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JukiDirectory]:
+    """The directory on the in-memory fake (the rules), SQLite and PostgreSQL (the storage)."""
+    if request.param == "memory":
+        yield JukiDirectory(MemoryJuki(), CLOCK)
+        return
     with fresh_store(request.param, tmp_path, "juki") as engine:
-        yield JukiDirectory(engine, CLOCK)
+        yield JukiDirectory(juki_units(engine), CLOCK)
 
 
 def test_a_report_is_stored_once_however_often_it_is_sent(juki: JukiDirectory) -> None:

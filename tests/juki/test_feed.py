@@ -17,6 +17,7 @@ from kofu.city.services.seeding import seed_city
 from kofu.contracts.juki import IdentityReport, ReportCounts
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Refused
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.services.directory import JukiDirectory
 from stores import BACKENDS, fresh_store
 
@@ -50,7 +51,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any,
         fresh_store(request.param, tmp_path, "juki") as juki,
     ):
         seed_city(engine=city, code=CITY, residents=120, seed=4, today=NOON.date())
-        yield city, InProcessJuki(JukiDirectory(juki, FixedClock(NOON)))
+        yield city, InProcessJuki(JukiDirectory(juki_units(juki), FixedClock(NOON)))
 
 
 def _report(city: Any, juki: InProcessJuki, at: datetime = NOON) -> int:
@@ -141,7 +142,7 @@ def test_a_juki_store_restored_empty_gets_every_record_again(
     assert sent > 0 and _report(city, juki) == 0
     backend = request.node.callspec.params["world"]
     with fresh_store(backend, tmp_path, "juki_restored") as empty:
-        restored = InProcessJuki(JukiDirectory(empty, FixedClock(NOON)))
+        restored = InProcessJuki(JukiDirectory(juki_units(empty), FixedClock(NOON)))
         assert restored.directory.store_id() != juki.directory.store_id()
         assert _report(city, restored) == sent
         assert restored.directory.count() == sent

@@ -18,13 +18,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, FixedClock
 from kofu.core.db import make_engine, migrate
 from kofu.jpki.adapters import tables as t
 from kofu.jpki.adapters.keys import FileKeyStore
+from kofu.jpki.bootstrap import jpki_service
 from kofu.jpki.domain.ca import Urls
 from kofu.jpki.services.authority import JpkiService
 
@@ -41,7 +42,7 @@ def _rate(fn: Callable[[], object], seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _fill_revoked(service: JpkiService, count: int, start: int = 0) -> None:
+def _fill_revoked(engine: Engine, count: int, start: int = 0) -> None:
     """Add revoked authentication certificates ``start..count`` (rows only, no certificate)."""
     at = NOW.astimezone(UTC)
     rows = (
@@ -60,7 +61,7 @@ def _fill_revoked(service: JpkiService, count: int, start: int = 0) -> None:
         }
         for i in range(start, count)
     )
-    with service.engine.begin() as conn:
+    with engine.begin() as conn:
         batch: list[dict[str, Any]] = []
         for row in rows:
             batch.append(row)
@@ -116,14 +117,14 @@ def bench_ocsp(*, revoked: int = 1_000_000, seconds: float = 2.0) -> dict[str, A
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'jpki.sqlite'}")
         migrate(engine, "jpki")
-        service = JpkiService(
+        service = jpki_service(
             engine, FileKeyStore(Path(tmp) / "keys"), Urls("http://127.0.0.1:1"), FixedClock(NOW)
         )
         requests = _requests(service, 50)
-        _fill_revoked(service, 100)
+        _fill_revoked(engine, 100)
         small = _measure(service, requests, seconds)
         start = time.perf_counter()
-        _fill_revoked(service, revoked, start=100)
+        _fill_revoked(engine, revoked, start=100)
         fill_seconds = time.perf_counter() - start
         large = _measure(service, requests, seconds)
         engine.dispose()

@@ -157,12 +157,41 @@ def chaos(
         typer.Option(min=10, help="kiosks issue this long and until the last blow is mended"),
     ] = 30,
     seed: Annotated[int, typer.Option(help="draws the schedule of kills and the freeze")] = 1,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="run the services on this PostgreSQL database, in schemas dropped afterwards; "
+            "one of their server connections is ended too",
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(
+            min=10,
+            help="a soak: deal the schedule again every --seconds for this many seconds "
+            "(bounded by --issuances as well)",
+        ),
+    ] = None,
+    issuances: Annotated[
+        int | None,
+        typer.Option(min=1, help="stop after this many issuances (default: --requests)"),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Issue while each kind of service is killed and one frozen; reconcile center, city, fees."""
     from kofu.bench.chaos import bench_chaos
 
-    result = bench_chaos(kiosks=kiosks, requests=requests, seconds=seconds, seed=seed)
+    if database_url is not None and not database_url.startswith("postgresql"):
+        raise typer.BadParameter("only a postgresql:// URL", param_hint="--database-url")
+    result = bench_chaos(
+        kiosks=kiosks,
+        requests=issuances or requests,
+        seconds=seconds,
+        seed=seed,
+        database_url=database_url,
+        duration=duration,
+    )
     if as_json:
         emit(result)
         return
@@ -214,3 +243,22 @@ def juki(
                 f"{'':<10} {c['cities']:>5} cities × {per_city}: {c['records_per_second']:,}/s, "
                 f"lag p50 {c.get('lag_p50_s')} s p99 {c.get('lag_p99_s')} s"
             )
+
+
+@app.command("evaluation")
+def evaluation(
+    records: Annotated[int, typer.Option(help="activity records in the log")] = 10_000_000,
+    as_json: Json = False,
+) -> None:
+    """A Fukaya sheet over RECORDS activity records, on SQLite then PostgreSQL (target < 2 s)."""
+    from kofu.bench.evaluation import bench_evaluation
+
+    if not 1 <= records <= 50_000_000:
+        raise typer.BadParameter("records is 1 to 50,000,000")
+    result = bench_evaluation(records, os.environ.get("KOFU_DATABASE_URL"))
+    result["machine"] = _machine()
+    if as_json:
+        emit(result)
+    else:
+        for store, figures in result.items():
+            typer.echo(f"{store}: {figures}")

@@ -173,7 +173,8 @@ def issue(
         str,
         typer.Option(
             "--type",
-            help="juminhyo, johyo, inkan, kazei, shotoku, koseki-zenbu, koseki-kojin, fuhyo",
+            help="juminhyo, johyo, kisai, johyo-kisai, inkan, kazei, shotoku, koseki-zenbu, "
+            "koseki-kojin, fuhyo",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="where to write the PDF")],
@@ -188,19 +189,49 @@ def issue(
         typer.Option("--with", help="head,domicile,individual_number,resident_code,foreign"),
     ] = None,
     history: Annotated[
-        bool, typer.Option("--history", help="print 異動前住所 history lines")
+        bool, typer.Option("--history", help="print the 統合記載欄: every 異動 with its dates")
     ] = False,
+    form: Annotated[
+        str | None, typer.Option(help="household (世帯連記式) or person (個人票)")
+    ] = None,
+    without: Annotated[
+        str | None, typer.Option("--without", help="items the city prints by default, left out")
+    ] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="fiscal year of a tax or income certificate")
     ] = None,
+    copies: Annotated[
+        int, typer.Option(help="copies, each with its own 発行番号 (FILE, FILE-2.pdf, …)")
+    ] = 1,
+    place: Annotated[str, typer.Option(help="交付場所, e.g. 本庁, 花園支所")] = "本庁",
+    terminal: Annotated[str, typer.Option(help="発行端末名 printed in the 発行番号")] = "本庁1",
+    printer: Annotated[
+        str, typer.Option(help="発行プリンタ printed in the 発行番号")
+    ] = "プリンタ001",
+    staff: Annotated[str, typer.Option(help="the clerk's user id, kept in the 交付履歴")] = "",
+    official: Annotated[
+        bool, typer.Option("--official", help="print 公用 (asked by a public office)")
+    ] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="a 見本 PDF: no number, nothing logged")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Issue a certificate at the counter as an A4 PDF."""
-    from kofu.city.domain.certificates import IssueRequest
-    from kofu.city.services.issuance import issue_certificate
+    from kofu.city.domain.certificates import IssueRequest, Station
+    from kofu.city.services.issuance import (
+        certificate_defaults,
+        city_deputy,
+        issue_certificates,
+        preview_certificate,
+    )
 
     with guarded(as_json):
         request = IssueRequest.parse(
+            form=form,
+            without=[i for i in (without or "").split(",") if i],
+            defaults=certificate_defaults(settings().home, city),
+            official=official,
             type=type,
             resident_code=resident,
             household=household,
@@ -209,9 +240,24 @@ def issue(
             history=history,
             fiscal_year=year,
         )
-        issued = issue_certificate(uow=city_uow(city), request=request, clock=clock())
+        station = Station(place=place, terminal=terminal, printer=printer, staff_id=staff)
+        if preview:
+            every = [preview_certificate(uow=city_uow(city), request=request, clock=clock())]
+            copies = 1
+        else:
+            every = issue_certificates(
+                uow=city_uow(city),
+                request=request,
+                clock=clock(),
+                station=station,
+                copies=copies,
+                deputy=city_deputy(settings().home, city),
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(issued.pdf)
+        files = [out] + [out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(2, copies + 1)]
+        for path, one in zip(files, every, strict=True):
+            path.write_bytes(one.pdf)
+        issued = every[0]
         summary = {
             "file": str(out),
             "certificate": issued.certificate,
@@ -220,6 +266,13 @@ def issue(
             "subjects": list(issued.subjects),
             "content_digest": issued.content_digest,
             "bytes": len(issued.pdf),
+            "issue_label": issued.issue_label,
+            "warnings": list(issued.warnings),
+            "preview": preview,
+            "copies": [
+                {"file": str(path), "issue_number": one.issue_number, "pages": one.pages}
+                for path, one in zip(files, every, strict=True)
+            ],
         }
         if as_json:
             emit(summary)

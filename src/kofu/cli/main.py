@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from kofu.cli import bench, card, city, demo, domicile, kiosk, network, serve, settle, up, verify
+from kofu.cli import (
+    bench,
+    card,
+    city,
+    demo,
+    domicile,
+    juki_services,
+    kiosk,
+    network,
+    office,
+    serve,
+    settle,
+    up,
+    verifier,
+    verify,
+)
+from kofu.cli import evaluation as evaluation_cli
 from kofu.cli import juki as juki_cli
 
 app = typer.Typer(
@@ -25,6 +41,7 @@ def version() -> None:
 
 
 city.register(app)
+office.register(app)
 app.command()(demo.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(serve.app, name="serve")
@@ -33,7 +50,12 @@ app.add_typer(domicile.app, name="domicile")
 app.add_typer(network.app, name="network")
 app.add_typer(juki_cli.app, name="juki")
 app.add_typer(juki_cli.code_app, name="resident-code")
+app.add_typer(verifier.app, name="verifier")
 app.command()(verify.verify)
 app.command()(kiosk.kiosk)
 app.command()(settle.settle)
 app.command()(up.up)
+juki_services.register(app)  # wide-area, move-out, move-in, card continue
+app.add_typer(evaluation_cli.activity, name="activity")
+app.command()(evaluation_cli.indicators)
+app.command()(evaluation_cli.evaluation)

@@ -39,6 +39,9 @@ def ensure_seeded(code: str, residents: int) -> None:
     if not seeded:
         typer.echo(f"seeding {code} with {residents:,} residents …", err=True)
         seed_city(engine=engine, code=code, residents=residents, seed=1, today=clock().today())
+    from kofu.evaluation.services.activity import demo_history
+
+    demo_history(engine, code, clock())  # years of past activity for the evaluation sheets, once
 
 
 def ensure_domiciled_demo() -> dict[str, str]:
@@ -93,6 +96,27 @@ def _removed_person(code: str) -> str:
     return person.resident_code
 
 
+# the evaluation sheets of the two seed documents, from the demo history (kofu evaluation)
+_SHEETS = (("112186", "16231", 2023), ("032051", "124750", 2016))
+
+
+def _evaluation_sample(out: Path, code: str, programme: str, year: int) -> Path:
+    """The programme's evaluation sheet of ``year`` as PDF (and HTML beside it)."""
+    from kofu.evaluation.adapters.graphs import sheet_graphs
+    from kofu.evaluation.adapters.html import render_html
+    from kofu.evaluation.adapters.pdf import render_pdf
+    from kofu.evaluation.services.sheets import sheet
+
+    engine = city_engine(settings(), code)
+    data = sheet(engine, settings().home, code, programme, year, clock().today())
+    graphs = sheet_graphs(data)
+    path = out / code / f"evaluation-{programme}-{year}.pdf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_pdf(data, graphs))
+    path.with_suffix(".html").write_text(render_html(data, graphs), encoding="utf-8")
+    return path
+
+
 def issue_samples(out: Path, residents: int, as_json: bool) -> None:
     """Seed each demo city unless it is seeded, then write one of each certificate under ``out``."""
     for code in DEMO_CITIES:
@@ -132,6 +156,12 @@ def issue_samples(out: Path, residents: int, as_json: bool) -> None:
         emit(
             {"city": DEMO_CITIES[1], "certificate": "juminhyo", "file": str(store), "stamped": True}
         )
+    for code, programme, year in _SHEETS:
+        sheet = _evaluation_sample(out, code, programme, year)
+        if as_json:
+            emit({"city": code, "evaluation": programme, "fiscal_year": year, "file": str(sheet)})
+        else:
+            typer.echo(f"{code}  評価表 {year}年度   {sheet.resolve()}")
     else:
         typer.echo(f"samples of every certificate of both demo cities are in {out.resolve()}")
         typer.echo(f"a store-style copy with the center's signed QR code: {store}")
@@ -140,8 +170,8 @@ def issue_samples(out: Path, residents: int, as_json: bool) -> None:
 
 def _store_sample(out: Path) -> Path:
     """The Hanamaki residence certificate as a store prints it: signed QR and 「複写」 layer."""
-    from kofu.center.anti_forgery import protect
-    from kofu.center.signing import center_signer
+    from kofu.center.adapters.signing import center_signer
+    from kofu.center.services.anti_forgery import protect
     from kofu.core.holder import holder_digest
 
     source = out / DEMO_CITIES[1] / "juminhyo.pdf"

@@ -52,17 +52,15 @@ def settle(
 
 def _read(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The settlement from the center's own store (on this machine)."""
-    from kofu.center.service import settlement
-    from kofu.core.db import make_engine, migrate
+    from kofu.center.bootstrap import center_units
+    from kofu.center.services.operator import settlement
 
-    url, schema = settings().database_for("center")
-    engine = make_engine(url, schema)
-    migrate(engine, "center")
-    return settlement(engine, start, end)
+    return settlement(center_units(settings()), start, end)
 
 
 def _asked(center: str, month: str) -> list[dict[str, Any]]:
     """The settlement from the running center, asked on the operator's network certificate."""
+    from kofu.contracts.operator import Settlement
     from kofu.core.errors import Refused
     from kofu.core.http import ask
     from kofu.core.link import Link
@@ -72,5 +70,5 @@ def _asked(center: str, month: str) -> list[dict[str, Any]]:
     operator = network_identity(settings().home, "operator")
     with Link(client_context(operator), timeout=60) as link:
         answer = ask(link, "GET", f"{center.rstrip('/')}/settlement?month={month}", unavailable)
-    rows: list[dict[str, Any]] = answer["rows"]
-    return rows
+    month_read = Settlement.read(answer, unavailable)
+    return [row.model_dump(mode="json", exclude={"v"}) for row in month_read.rows]

@@ -87,7 +87,8 @@ def up(
         list[str] | None,
         typer.Option(
             "--port",
-            help="NAME=PORT for jpki, juki, juki-pref-NN, center, kiosk or a city code (repeat); "
+            help="NAME=PORT for jpki, juki, juki-pref-NN, center, kiosk, verifier, office-CODE "
+            "or a city code (repeat); "
             f"default {PORTS_ENV} or free ports",
         ),
     ] = None,
@@ -104,9 +105,20 @@ def up(
     keeper = Supervisor(env, max_restarts=max_restarts, say=_say)
     try:
         with guarded():
+            offices = [f"office-{c}" for c in DEMO_CITIES]
             prefectures = sorted({c[:2] for c in DEMO_CITIES})  # Juki-net: one server each
             pref_names = [f"juki-pref-{p}" for p in prefectures]
-            ports = _ports(port, ("jpki", "juki", *pref_names, "center", "kiosk", *DEMO_CITIES))
+            names = (
+                "jpki",
+                "juki",
+                *pref_names,
+                "center",
+                "kiosk",
+                "verifier",
+                *DEMO_CITIES,
+                *offices,
+            )
+            ports = _ports(port, names)
             for code in DEMO_CITIES:
                 ensure_seeded(code, residents)
             samples = settings().home / "samples"
@@ -140,7 +152,18 @@ def up(
             wait_for_juki(settings(), juki["url"], list(cities), 300, say=True)  # … they report
             center = keeper.ready("center")
             kiosk_args = ["serve", "kiosk", "--center", center["url"], *ports["kiosk"]]
-            (kiosk_page,) = keeper.start([("kiosk", kiosk_args)])
+            staff_file = _demo_staff(DEMO_CITIES)
+            office_args = ["serve", "office", "--jpki", jpki["private"]]
+            kiosk_page, verifier_page, *office_pages = keeper.start(
+                [
+                    ("kiosk", kiosk_args),
+                    ("verifier", ["serve", "verifier", *ports["verifier"]]),
+                    *[
+                        (f"office-{c}", [*office_args, "--city", c, *ports[f"office-{c}"]])
+                        for c in DEMO_CITIES
+                    ],
+                ]
+            )
             emit(
                 {
                     "jpki": jpki["url"],
@@ -151,11 +174,16 @@ def up(
                     "cities": {c: r["url"] for c, r in cities.items()},
                     "center": center["url"],
                     "kiosk": kiosk_page["url"],
+                    "verifier": verifier_page["url"],
                     "kiosk_cli": f"KOFU_CENTER_URL={center['url']} .venv/bin/kofu kiosk "
                     "--card FILE --pin PIN --type juminhyo --out FILE.pdf",
                     "cards": cards,
                     "samples": str(samples),
                     "home": str(settings().home),
+                    "offices": {
+                        c: r["url"] for c, r in zip(DEMO_CITIES, office_pages, strict=True)
+                    },
+                    "staff_passwords": str(staff_file),
                 }
             )
             sys.stdout.flush()
@@ -192,6 +220,20 @@ def _domiciled_card(jpki_url: str, env: dict[str, str]) -> dict[str, Any]:
     facts = ensure_domiciled_demo()
     card = _demo_card(facts["city"], jpki_url, env, facts["resident_code"], "domiciled")
     return card | {k: facts[k] for k in ("domicile_city", "domicile", "head")}
+
+
+def _demo_staff(cities: tuple[str, ...] | list[str]) -> str:
+    """One account per role in each demo city on its first start; passwords in a 0600 file."""
+    import json
+
+    from kofu.cli.office import ensure_demo_staff, write_secret_json
+
+    path = settings().home / "office-staff.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    made = {c: p for c in cities if (p := ensure_demo_staff(c, settings())) is not None}
+    if made:
+        write_secret_json(path, known | made)
+    return str(path)
 
 
 def _interrupt(*_: object) -> None:

@@ -18,7 +18,7 @@ def verify(
     ] = None,
 ) -> None:
     """Decode the QR code, check the signature (and all of a PDF), say what the page shows."""
-    from kofu.center.signing import published_certificates, published_folder
+    from kofu.center.adapters.signing import published_certificates, published_folder
     from kofu.documents.payload import InvalidPayload
     from kofu.documents.verify import verify_file
 

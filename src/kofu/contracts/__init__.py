@@ -3,8 +3,8 @@
 One module per link: ``store`` (center ↔ city certificate server),
 ``identity`` (本人確認情報 and 本籍地利用登録, center ↔ city), ``jpki``
 (center and cities ↔ the authority), ``juki`` (cities and center ↔ Juki-net),
-``kiosk`` (kiosk ↔ center).  A field has one name, the domain's, on both
-sides of a link.
+``kiosk`` (kiosk ↔ center), ``operator`` (the operator ↔ center).  A
+field has one name, the domain's, on both sides of a link.
 
 Every message is a frozen pydantic model that refuses unknown fields, so a
 misspelt or renamed field is a 422 naming it rather than a value silently

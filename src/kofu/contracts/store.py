@@ -3,6 +3,8 @@
 ``POST /certificates/store``: ``StoreRequest`` → ``StoreAnswer`` (or a 403
 refusal with a reason).  ``GET /certificates/store/{request_id}`` and
 ``POST …/abandon``: → ``StoreOutcome``, what the city did under the id.
+``POST /certificates/store/{request_id}/printed``: ``StorePrinted`` → ``PrintRecorded``,
+the center telling the city a kiosk confirmed the print (the city's activity log counts it).
 ``GET /health``: → ``CityHealth``, whose name the center shows kiosks.
 """
 
@@ -29,8 +31,10 @@ __all__ = [
     "CityHealth",
     "IssueOptions",
     "Item",
+    "PrintRecorded",
     "StoreAnswer",
     "StoreOutcome",
+    "StorePrinted",
     "StoreRequest",
 ]
 
@@ -113,3 +117,26 @@ class CityHealth(Contract):
     name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     status: Literal["ok"]
     now: datetime
+
+
+class StorePrinted(Contract):
+    """The center tells the city that the kiosk printed every copy of a store request's document.
+
+    Only a confirmed print is an issuance the evaluation sheets count; the
+    city takes the certificate type from its own kept answer, never from
+    this message, and counts each request id once.
+    """
+
+    request_id: RequestId
+    city: CityCode
+    copies: Annotated[int, Field(ge=1, le=20), NotText]
+    fee: Annotated[int, Field(ge=0, le=100_000), NotText]  # yen for all copies, as charged
+    chain: Annotated[StrictStr, Field(max_length=32)] = ""  # the store chain (精算単位)
+    printed_at: datetime
+
+
+class PrintRecorded(Contract):
+    """The city counted the print (``recorded``) or had counted it before (``already``)."""
+
+    request_id: RequestId
+    state: Literal["recorded", "already"]

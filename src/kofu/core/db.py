@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
-__all__ = ["drop_schemas", "make_engine", "migrate", "sqlalchemy_url"]
+__all__ = ["drop_schemas", "make_engine", "migrate", "single_statements", "sqlalchemy_url"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -90,6 +91,33 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
+
+
+def single_statements(engine: Engine) -> Engine:
+    """The same store (and pool) for work whose every transaction is one statement.
+
+    On PostgreSQL a transaction costs two round trips besides its work:
+    psycopg sends ``BEGIN`` on its own before the first statement, and
+    ``COMMIT`` (or the pool's ``ROLLBACK`` after a read) after the last.
+    One statement is atomic by itself, so a read, or a write that is one
+    conditional UPDATE, INSERT or DELETE … RETURNING, is sent alone
+    (autocommit): one round trip instead of three.  A ``ROLLBACK`` also
+    makes psycopg drop every statement it had prepared on that connection
+    (and send ``DEALLOCATE ALL``); without it, a statement used often stays
+    prepared on the server.  ``engine.begin()`` on the result still works,
+    but its statements are no longer one transaction: only code whose every
+    ``begin()`` block needs no atomicity across statements may use it.
+    SQLite is given back unchanged (a read there starts no transaction).
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    single = _SINGLE.get(engine)
+    if single is None:
+        single = _SINGLE[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return single
+
+
+_SINGLE: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()  # made once per engine
 
 
 def drop_schemas(url: str, prefix: str) -> list[str]:

@@ -58,14 +58,18 @@ class _ClientCertificateProtocol(HttpToolsProtocol):
             self.scope["extensions"] = {"tls": {"client_cert_chain": [self.client_pem]}}
 
 
-def uvicorn_config(app: Any, port: int, identity: NetworkIdentity | None) -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, port: int, identity: NetworkIdentity | None, client_certificates: bool = True
+) -> uvicorn.Config:
+    """TLS with ``identity``; a client certificate is required unless ``client_certificates``
+    is False (the office: the browser is the client and staff sign in with a password)."""
     tls: dict[str, Any] = {}
     if identity is not None:
         tls = {
             "ssl_certfile": str(identity.cert),
             "ssl_keyfile": str(identity.key),
             "ssl_ca_certs": str(identity.ca),
-            "ssl_cert_reqs": ssl.CERT_REQUIRED,
+            "ssl_cert_reqs": ssl.CERT_REQUIRED if client_certificates else ssl.CERT_NONE,
         }
     return uvicorn.Config(
         app,
@@ -96,6 +100,7 @@ def serve_forever(
     identity: NetworkIdentity | None = None,
     workers: int = 1,
     also: Listener | None = None,
+    client_certificates: bool = True,
 ) -> None:
     """Serve until Ctrl-C or SIGTERM; print ``ready`` as one JSON line once listening.
 
@@ -112,7 +117,10 @@ def serve_forever(
         _prefork(build, listeners, ready, workers)
         return
     app = build()
-    servers = [_server(app, p, tls, first=i == 0) for i, (p, tls) in enumerate(listeners)]
+    servers = [
+        _server(app, p, tls, first=i == 0, client_certificates=client_certificates)
+        for i, (p, tls) in enumerate(listeners)
+    ]
     threads = [threading.Thread(target=s.run, name="uvicorn", daemon=True) for s in servers]
     for thread in threads:
         thread.start()
@@ -132,9 +140,15 @@ def serve_forever(
     _stop_servers(servers, threads)
 
 
-def _server(app: Any, port: int, identity: NetworkIdentity | None, first: bool) -> uvicorn.Server:
+def _server(
+    app: Any,
+    port: int,
+    identity: NetworkIdentity | None,
+    first: bool,
+    client_certificates: bool = True,
+) -> uvicorn.Server:
     """One listener's server; only the first runs the app's lifespan (its background jobs)."""
-    config = uvicorn_config(app, port, identity)
+    config = uvicorn_config(app, port, identity, client_certificates)
     if not first:
         config.lifespan = "off"
     return uvicorn.Server(config)

@@ -30,17 +30,24 @@ def _table(sheet: Sheet, t: Table) -> None:
 
 
 def _household(sheet: Sheet, h: Household) -> None:
+    """Members fill a sheet up to ``per_sheet``; one who does not fit starts the next sheet.
+
+    The count is per sheet, so a member moved on for lack of room is not
+    followed by a sheet of one (3 + 1 + 2); each sheet repeats the header.
+    """
     _table(sheet, h.header)
-    for i, member in enumerate(h.members):
-        if i and i % h.per_sheet == 0:
+    on_sheet = 0
+    for member in h.members:
+        page = sheet.pages
+        if on_sheet == h.per_sheet:
             sheet.new_page()
-            _table(sheet, h.header)
-        else:  # a member who does not fit goes to a new sheet, which repeats the header
-            page = sheet.pages
+        else:
             sheet.ensure(sheet.rows_height(member.rows, member.label_w, member.size))
-            if sheet.pages != page:
-                _table(sheet, h.header)
+        if sheet.pages != page:
+            _table(sheet, h.header)
+            on_sheet = 0
         _table(sheet, member)
+        on_sheet += 1
 
 
 def _seal(sheet: Sheet, s: SealImpression) -> None:

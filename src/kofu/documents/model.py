@@ -72,6 +72,10 @@ class Certification:
     mayor_name: str
     city_code: str
     issue_number: int  # 発行番号
+    # 発行番号 as the standard prints it on every page (jyuki-stnd 5.5): issue date, city,
+    # terminal, printer, serial; the page m/n follows.  Empty: 第N号 on the last page only.
+    issue_label: str = ""
+    seal_title: str = ""  # the seal's words before 之印, when not the title's (a deputy's seal)
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,4 @@ class Certificate:
     form_words: str  # the characters this form prints for anyone (fonts.reserve_first)
     body: tuple[Block, ...]
     certification: Certification
+    marks: tuple[str, ...] = ()  # boxed words at the top of every page: 公用, 見本

@@ -38,6 +38,8 @@ def _render(doc: Certificate, mincho: str, gothic: str, *, reserve: bool) -> byt
         gothic,
         subject=f"{c.city_code}:{c.issue_number}",
         common=common if reserve else "",
+        foot=c.issue_label,
+        marks=doc.marks,
     )
     sheet.heading(doc.title)
     draw(sheet, doc)
@@ -46,8 +48,8 @@ def _render(doc: Certificate, mincho: str, gothic: str, *, reserve: bool) -> byt
         wareki(c.issued_on),
         f"{c.prefecture}{c.mayor_title}",
         c.mayor_name,
-        mayor_seal_png(c.mayor_title),
-        f"発行番号　第{c.issue_number:07d}号",
+        mayor_seal_png(c.seal_title or c.mayor_title),
+        "" if c.issue_label else f"発行番号　第{c.issue_number:07d}号",
     )
     return sheet.finish()
 

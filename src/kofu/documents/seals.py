@@ -1,7 +1,8 @@
 """Seal impressions drawn as images: the mayor's official seal (公印) and residents' seals.
 
-Both are generated, not scanned: a square red seal reading 〇〇市長之印 for the
-mayor, and a round red seal with the registered characters for a resident.
+Both are generated, not scanned: a square black seal reading 〇〇市長之印 for the
+mayor (the standard specification's 電子公印 is black and at most 25 mm square,
+jyuki-stnd 5.6), and a round red seal with the registered characters for a resident.
 Images are cached by their text, so a busy counter draws each seal once.
 """
 
@@ -17,6 +18,7 @@ from kofu.documents.fonts import GOTHIC, MINCHO, font_path
 __all__ = ["mayor_seal_png", "resident_seal_png"]
 
 _RED = (200, 30, 40, 255)
+_BLACK = (20, 20, 20, 255)  # 電子公印: black on every certificate (jyuki-stnd 5.6)
 _SIZE = 240
 
 
@@ -34,14 +36,14 @@ def mayor_seal_png(title: str) -> bytes:
     rows = -(-len(text) // cols)
     image = Image.new("RGBA", (_SIZE, _SIZE), (255, 255, 255, 0))
     draw = ImageDraw.Draw(image)
-    draw.rectangle((6, 6, _SIZE - 7, _SIZE - 7), outline=_RED, width=10)
+    draw.rectangle((6, 6, _SIZE - 7, _SIZE - 7), outline=_BLACK, width=10)
     cell_w, cell_h = (_SIZE - 36) / cols, (_SIZE - 36) / rows
     font = ImageFont.truetype(str(font_path(MINCHO)), int(min(cell_w, cell_h) * 0.95))
     for i, ch in enumerate(text):
         col, row = divmod(i, rows)
         x = _SIZE - 18 - (col + 1) * cell_w + cell_w / 2
         y = 18 + row * cell_h + cell_h / 2
-        draw.text((x, y), ch, font=font, fill=_RED, anchor="mm")
+        draw.text((x, y), ch, font=font, fill=_BLACK, anchor="mm")
     return _png(image)
 
 

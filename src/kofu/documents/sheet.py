@@ -172,9 +172,20 @@ class Sheet:
     """One document being drawn: pages, a cursor, and the faces to draw with."""
 
     def __init__(
-        self, title: str, mincho: str, gothic: str, *, subject: str = "", common: str = ""
+        self,
+        title: str,
+        mincho: str,
+        gothic: str,
+        *,
+        subject: str = "",
+        common: str = "",
+        foot: str = "",
+        marks: tuple[str, ...] = (),
     ) -> None:
-        """``common``: the characters every document of its kind prints (fonts.reserve_first)."""
+        """``common``: the characters every document of its kind prints (fonts.reserve_first).
+
+        ``foot``: printed at the foot of every page before its number (the 発行番号).
+        """
         self.buffer = io.BytesIO()
         self.canvas = Canvas(
             self.buffer, pagesize=A4, pageCompression=1, invariant=1, initialFontName=mincho
@@ -186,6 +197,8 @@ class Sheet:
             reserve_first(self.canvas._doc, mincho, common)
         self.mincho, self.gothic = mincho, gothic
         self.title = title
+        self.foot = foot
+        self.marks = marks
         self.y = 0.0
         self.pages = 1
 
@@ -227,6 +240,12 @@ class Sheet:
 
     def heading(self, title: str) -> None:
         self.text(WIDTH / 2, 22, title, 18, font=self.gothic, align="center")
+        x = RIGHT
+        for mark in self.marks:  # 公用 (jyuki-stnd 5.7), 見本: boxed at the top right
+            width = len(mark) * 5.2 + 4
+            self.rect(x - width, 14, width, 10)
+            self.text(x - width / 2, 21.5, mark, 13, font=self.gothic, align="center")
+            x -= width + 3
         self.y = 32.0
 
     def new_page(self, title: str | None = None) -> None:
@@ -305,10 +324,13 @@ class Sheet:
         self.text(LEFT + 4, base + 9, date_text, 10.5)
         self.text(RIGHT - 32, base + 22, f"{mayor_title}　　{mayor_name}", 13, align="right")
         self.image(seal_png, RIGHT - 27, base + 12, 24)
-        self.text(LEFT, PAGE_H / mm - 12, issue_no, 8.5)
+        if issue_no:
+            self.text(LEFT, PAGE_H / mm - 12, issue_no, 8.5)
 
     def _foot(self) -> None:
         """Page m of n at the foot; n is a form drawn once at the end (forward reference)."""
+        if self.foot:
+            self.text(LEFT, PAGE_H / mm - 10, f"発行番号　{self.foot}", 8.5)
         self.text(RIGHT - 8, PAGE_H / mm - 10, f"{self.pages} /", 8.5, align="right")
         self.canvas.saveState()
         self.canvas.translate((RIGHT - 7) * mm, 10 * mm)

@@ -5,10 +5,25 @@ incremental update (ISO 32000-1 §7.5.6), so the first ``content_length``
 bytes of a stamped file are exactly the document whose digest the QR
 payload signs.
 
+The background is the copy-evident 地紋 of security paper (a void
+pantograph), drawn *under* the city's content: the page is tinted with fine
+dots, and inside a latent 「複写」 the same tint is made of coarse dots.  To
+the eye both read as one faint, even tint; a copier or a scanner cannot hold
+the fine dots (they fall below its resolution and drop out at its
+threshold) but keeps the coarse ones, so 「複写」 appears on the copy.  The
+dots are two PDF tiling patterns, a few hundred bytes in all.
+
 The center stamps every print, so the layer is cheap by construction: the
-background (地紋, 「複写」 tiled faintly) and the caption are drawn once per
-process into Form XObjects, and each stamp only adds them by reference,
-together with the QR code as a small 1-bit image.
+background and the caption are drawn once per process into Form XObjects,
+and each stamp only adds them by reference, together with the QR code as a
+small 1-bit image.
+
+The layer has a version.  Version 1 tiled a faint visible 「複写」 over the
+data and captioned the code with the command line; version 2 (``LAYER``) is
+the latent background and the caption with the public verifier's address.
+``kofu verify`` redraws a layer and compares it byte for byte, so it accepts
+every version ever stamped (``LAYERS``), and a page stamped before the
+change still verifies.
 """
 
 from __future__ import annotations
@@ -22,11 +37,12 @@ from typing import Any
 
 import zxingcpp
 from PIL import Image
-from pypdf import PageObject, PdfReader
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     NumberObject,
@@ -38,7 +54,21 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kofu.documents.fonts import register_fonts
 
-__all__ = ["prepare", "qr_image", "stamp"]
+__all__ = [
+    "LAYER",
+    "LAYERS",
+    "VERIFIER_ADDRESS",
+    "draw_latent_word",
+    "prepare",
+    "qr_image",
+    "stamp",
+]
+
+LAYER = 2  # what the center stamps now
+LAYERS = (2, 1)  # what a verifier accepts, newest first
+# The public verifier's address as the caption prints it: the page `kofu verifier build`
+# writes is published there (an .example name until the deployment has its own).
+VERIFIER_ADDRESS = "https://verify.kofu.example/"
 
 _QR_AT = (15 * mm, 14 * mm)  # lower left corner of the code on the first page
 _QR_SIDE = 30 * mm
@@ -89,8 +119,8 @@ def qr_image(text: str) -> tuple[bytes, bytes]:
     return head + b"\nstream\n" + bits + b"\nendstream", draw.encode()
 
 
-def _draw_fixed_parts() -> bytes:
-    """Two pages: the 「複写」 background, then the caption under the QR code."""
+def _draw_fixed_parts_v1() -> bytes:
+    """Version 1: a visible 「複写」 tiled faintly over the page, the command line as caption."""
     mincho, _ = register_fonts()
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1, initialFontName=mincho)
@@ -105,6 +135,101 @@ def _draw_fixed_parts() -> bytes:
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+# The void pantograph: dots of one ink, fine outside the latent word and coarse inside it,
+# at the same mean tone.  A 150 dpi copier pixel is 0.17 mm: a fine dot (0.10 mm) darkens
+# it by a quarter at most and drops out at the threshold; a coarse dot (0.36 mm) covers
+# whole pixels and stays.  The coarse radius is the one whose rendering at 300 and 600 dpi
+# has the fine field's mean tone (tests/documents/test_copy_evident.py measures both).
+_INK = 0.30  # grey of the dots (0 black, 1 white)
+_FINE = (0.35 * mm, 0.05 * mm)  # pitch, radius
+_COARSE = (1.40 * mm, 0.18 * mm)
+_FINE_PATTERN = NameObject("/KofuFine")
+_COARSE_PATTERN = NameObject("/KofuCoarse")
+_WORD = "複写"
+_WORD_SIZE = 96  # points: strokes wide enough to hold coarse dots
+_WORD_AT = tuple(  # lower-left corners (points) of the latent words, two columns, four rows
+    (x * mm, y * mm) for y in (18, 88, 158, 228) for x in (22, 112)
+)
+
+
+def draw_latent_word(c: Canvas, face: str) -> None:
+    """The latent 「複写」 at its places, in the canvas's current fill (also the tests' mask)."""
+    c.setFont(face, _WORD_SIZE)
+    for x, y in _WORD_AT:
+        c.drawString(x, y, _WORD)
+
+
+def _circle(x: float, y: float, r: float) -> str:
+    """A disc as four Bézier arcs (k = 0.5523 of the radius for the control points)."""
+    k = 0.5523 * r
+    return (
+        f"{x + r:.3f} {y:.3f} m "
+        f"{x + r:.3f} {y + k:.3f} {x + k:.3f} {y + r:.3f} {x:.3f} {y + r:.3f} c "
+        f"{x - k:.3f} {y + r:.3f} {x - r:.3f} {y + k:.3f} {x - r:.3f} {y:.3f} c "
+        f"{x - r:.3f} {y - k:.3f} {x - k:.3f} {y - r:.3f} {x:.3f} {y - r:.3f} c "
+        f"{x + k:.3f} {y - r:.3f} {x + r:.3f} {y - k:.3f} {x + r:.3f} {y:.3f} c f"
+    )
+
+
+def _dot_pattern(pitch: float, radius: float) -> StreamObject:
+    """A tiling pattern (ISO 32000-1 §8.7.3): one dot in the middle of a pitch × pitch cell."""
+    pattern = DecodedStreamObject()
+    half = pitch / 2
+    pattern.set_data(f"{_INK} g {_circle(half, half, radius)}".encode())
+    pattern.update(
+        {
+            NameObject("/Type"): NameObject("/Pattern"),
+            NameObject("/PatternType"): NumberObject(1),
+            NameObject("/PaintType"): NumberObject(1),
+            NameObject("/TilingType"): NumberObject(1),
+            NameObject("/BBox"): ArrayObject(
+                [NumberObject(0), NumberObject(0), FloatObject(pitch), FloatObject(pitch)]
+            ),
+            NameObject("/XStep"): FloatObject(pitch),
+            NameObject("/YStep"): FloatObject(pitch),
+            NameObject("/Resources"): DictionaryObject(),
+        }
+    )
+    return pattern
+
+
+def _draw_fixed_parts_v2() -> bytes:
+    """Version 2: fine dots over the page, the latent word knocked out and redrawn coarse."""
+    mincho, gothic = register_fonts()
+    buffer = io.BytesIO()
+    c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1, initialFontName=mincho)
+    width, height = A4
+    c._code.append(f"/Pattern cs {_FINE_PATTERN} scn 0 0 {width:.2f} {height:.2f} re f")
+    c.setFillGray(1)
+    draw_latent_word(c, gothic)  # the fine dots out of the word…
+    c._code.append(f"/Pattern cs {_COARSE_PATTERN} scn")
+    draw_latent_word(c, gothic)  # … and the coarse ones in (same ink, same coverage)
+    c.showPage()
+    c.setFont(mincho, 6.5)
+    c.drawString(47 * mm, 17.5 * mm, "偽造防止コード：読み取ると内容を確認できます")
+    c.drawString(47 * mm, 14 * mm, f"Verify: {VERIFIER_ADDRESS}")
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _fixed_pages(version: int) -> list[PageObject]:
+    """The background page and the caption page of a layer version, patterns attached."""
+    if version == 1:
+        return list(PdfReader(io.BytesIO(_draw_fixed_parts_v1())).pages)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_draw_fixed_parts_v2())))
+    background = writer.pages[0]
+    resources = background["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    resources[NameObject("/Pattern")] = DictionaryObject(
+        {
+            _FINE_PATTERN: writer._add_object(_dot_pattern(*_FINE)),
+            _COARSE_PATTERN: writer._add_object(_dot_pattern(*_COARSE)),
+        }
+    )
+    return [background, writer.pages[1]]
 
 
 def _as_form(page: PageObject) -> StreamObject:
@@ -166,7 +291,7 @@ def prepare() -> None:
     Otherwise the first stamp in each worker parses the fonts and draws the
     background while the requests behind it wait: seconds, at start-up.
     """
-    _template()
+    _template(LAYER)
 
 
 def _canonical(data: bytes) -> bytes:
@@ -180,10 +305,9 @@ def _canonical(data: bytes) -> bytes:
 
 
 @cache
-def _template() -> _Template:
+def _template(version: int) -> _Template:
     """The background and caption forms and everything they use (the font subset), once."""
-    reader = PdfReader(io.BytesIO(_draw_fixed_parts()))
-    forms = [_as_form(reader.pages[0]).flate_encode(), _as_form(reader.pages[1]).flate_encode()]
+    forms = [_as_form(page).flate_encode() for page in _fixed_pages(version)]
     local: dict[int, int] = {-1: 0, -2: 1}  # the two forms are local objects 0 and 1
     queue: list[Any] = list(forms)
     objects: list[tuple[tuple[bytes | int, ...], bytes | None]] = []
@@ -205,9 +329,16 @@ def _template() -> _Template:
     return _Template(tuple(objects))
 
 
-def _content(first: bool, qr: bytes) -> bytes:
+def _opening(version: int) -> bytes:
+    """What comes before the city's content: (version 2) the background under it, then ``q``."""
+    return b"q" if version == 1 else b"q " + _BACKGROUND.encode() + b" Do Q q"
+
+
+def _content(first: bool, qr: bytes, version: int) -> bytes:
     """What the layer draws on one page: ``Q`` ends the city's content, wrapped in ``q`` first."""
-    parts = [b"Q", b"q", _BACKGROUND.encode() + b" Do"]
+    parts = [b"Q", b"q"]
+    if version == 1:  # the background over the content
+        parts.append(_BACKGROUND.encode() + b" Do")
     if first:
         parts += [_CAPTION.encode() + b" Do", qr]
     parts.append(b"Q")
@@ -246,33 +377,35 @@ def _xref(offsets: dict[int, int]) -> bytes:
     return b"".join(out)
 
 
-def stamp(pdf: bytes, qr_text: str) -> bytes:
+def stamp(pdf: bytes, qr_text: str, version: int = LAYER) -> bytes:
     """The city's PDF with the center's layer appended as an incremental update.
 
     Only what changes is written after the original bytes: the fixed forms,
     one stream per page and the page dictionaries that now refer to them,
     a cross-reference section for those, and a trailer pointing back (/Prev)
-    to the original's.
+    to the original's.  ``version`` draws an older layer (for the verifier).
     """
+    if version not in LAYERS:
+        raise ValueError(f"no layer version {version}; one of {LAYERS}")
     reader = PdfReader(io.BytesIO(pdf))
     previous = re.findall(rb"startxref\s+(\d+)", pdf[-1024:])
     if not previous:
         raise ValueError("not a complete PDF: no startxref")
     base = int(reader.trailer["/Size"])  # type: ignore[call-overload]
-    fixed = _template().render(base)
+    fixed = _template(version).render(base)
     forms = {
         _BACKGROUND: IndirectObject(base, 0, None),
         _CAPTION: IndirectObject(base + 1, 0, None),
     }
     bodies: dict[int, bytes] = {base + i: body for i, body in enumerate(fixed)}
     opening = base + len(fixed)  # one "q" stream, shared by every page
-    bodies[opening] = _stream(zlib.compress(b"q"))
+    bodies[opening] = _stream(zlib.compress(_opening(version)))
     code = opening + 1  # the QR image, on the first page only
     bodies[code], qr = qr_image(qr_text)
     number = code + 1
     for index, page in enumerate(reader.pages):
         layer, number = number, number + 1
-        bodies[layer] = _stream(zlib.compress(_content(index == 0, qr)))
+        bodies[layer] = _stream(zlib.compress(_content(index == 0, qr, version)))
         original = page.raw_get("/Contents")
         contents = list(original) if isinstance(original, ArrayObject) else [original]
         changed = DictionaryObject({NameObject(k): v for k, v in page.items()})

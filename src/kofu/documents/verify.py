@@ -26,7 +26,7 @@ from cryptography import x509
 from PIL import Image, UnidentifiedImageError
 
 from kofu.documents.payload import PREFIX, Claims, InvalidPayload, open_payload
-from kofu.documents.stamp import stamp
+from kofu.documents.stamp import LAYERS, stamp
 
 __all__ = ["Verified", "read_codes", "verify_file"]
 
@@ -115,18 +115,23 @@ def _check_content(data: bytes, claims: Claims) -> None:
 
 
 def _check_layer(data: bytes, claims: Claims, code: str) -> None:
-    """After the city's bytes comes the center's layer for this code, and not one byte more."""
-    expected = stamp(data[: claims.content_length], code)
-    if data == expected:
+    """After the city's bytes comes the center's layer for this code, and not one byte more.
+
+    Any layer version the center ever stamped is drawn again (newest first), so
+    a page printed before the layer changed still verifies.
+    """
+    drawn = [stamp(data[: claims.content_length], code, version) for version in LAYERS]
+    if data in drawn:
         return
-    if expected.startswith(data):
-        raise _truncated()
-    if data.startswith(expected):
-        raise InvalidPayload(
-            "modified_after_stamp",
-            f"{len(data) - len(expected)} bytes were added after the center's layer "
-            "(an update there can redraw the page)",
-        )
+    for expected in drawn:
+        if expected.startswith(data):
+            raise _truncated()
+        if data.startswith(expected):
+            raise InvalidPayload(
+                "modified_after_stamp",
+                f"{len(data) - len(expected)} bytes were added after the center's layer "
+                "(an update there can redraw the page)",
+            )
     raise InvalidPayload(
         "modified_after_stamp", "what follows the signed content is not the center's layer"
     )

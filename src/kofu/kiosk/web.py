@@ -1,129 +1,155 @@
-"""The kiosk page: the store's multi-copy machine, server-rendered, Japanese with an English switch.
+"""The kiosk page: the store's multi-copy machine as a resident meets it, in six languages.
 
-The flow a resident follows at a real store: administrative services →
-residence city or domicile city (本籍地) → insert the card → the PIN on an
-on-screen keypad (checked by the card) → the certificate and the options a
-store offers → copies → the fee → print → done.  For the domicile city the
-machine offers the family-register documents and the one-time 本籍地利用登録
-they need.  Every refusal is shown in words a resident understands.  The
-page talks to the issuance center over mutual TLS, as the machine does.
+The flow, one decision per screen under a step bar: administrative services →
+residence city or domicile city (本籍地) → 注意事項 to accept → the card → the
+PIN (checked by the card; a wrong one stays on the PIN screen with the tries
+left) → the certificate → the options that fit it (the household and items of
+a 住民票, the year of a tax or income certificate) → copies → the summary and
+the fee → print → done.  戻る and 中止 are on every screen; the language
+switch (``?lang=``) works on every screen without losing the job.
 
-A visit ends with the print, with やめる (cancel) and after a while without
-a touch: the session is dropped and an unprinted job voided, so the next
-person at the machine starts from the card and the PIN.  (The center
-spends a session on one request anyway.)
+Nothing is asked of the center before the resident confirms the fee: the
+request (which renders the document) is made only on 料金を支払って印刷する,
+so 中止 on the fee screen leaves nothing rendered, nothing charged.  The fee
+shown is the machine's price list; should the city's answer differ, the job
+is voided uncharged and the resident told.  A visit ends with the print, with
+中止, and after 60 s without a touch (the page returns to the start itself,
+and the server forgets a visit untouched that long): the card and the center
+session are forgotten, so a second print needs the card and the PIN again.
+
+The words are in gettext catalogues (kofu.kiosk.i18n), the markup in Jinja
+templates; this module holds only the flow.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import html
+import json
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
 
+from kofu.card.reader import PinError
 from kofu.contracts.kiosk import PrintJob
-from kofu.core.errors import KofuError
+from kofu.core.clock import clock_from_env
+from kofu.core.errors import KofuError, Refused
 from kofu.core.link import Link
 from kofu.kiosk.client import KioskClient
+from kofu.kiosk.i18n import DEFAULT, LANGUAGES, reason_key, words
 
-__all__ = ["create_kiosk_app"]
+__all__ = ["FEES", "IDLE_SECONDS", "create_kiosk_app"]
 
-TYPES = {
-    "juminhyo": ("住民票の写し", "Residence certificate"),
-    "inkan": ("印鑑登録証明書", "Seal registration certificate"),
-    "kazei": ("課税証明書", "Tax certificate"),
-    "shotoku": ("所得証明書", "Income certificate"),
-    "koseki-zenbu": ("戸籍全部事項証明書", "Family register (all)"),
-    "koseki-kojin": ("戸籍個人事項証明書", "Family register (individual)"),
-    "fuhyo": ("戸籍の附票の写し", "Family register attachment"),
+RESIDENCE_TYPES = ("juminhyo", "inkan", "kazei", "shotoku", "koseki-zenbu", "koseki-kojin", "fuhyo")
+FAMILY_TYPES = ("koseki-zenbu", "koseki-kojin", "fuhyo")  # what a domicile city issues
+TAX_TYPES = ("kazei", "shotoku")
+STEPS = ("service", "notice", "card", "pin", "certificate", "copies", "confirm", "print")
+MAX_COPIES = 10
+# The machine's price list per copy (yen), as the store's operator loads it for the cities;
+# the city's answer is the authority: a different fee voids the job uncharged (fee_changed).
+FEES = {
+    "juminhyo": 200,
+    "inkan": 200,
+    "kazei": 200,
+    "shotoku": 200,
+    "koseki-zenbu": 350,
+    "koseki-kojin": 350,
+    "fuhyo": 200,
 }
+IDLE_SECONDS = 60.0  # a visit untouched this long ends: card and session forgotten
 
-FAMILY = ("koseki-zenbu", "koseki-kojin", "fuhyo")  # what a domicile city issues
+_TEMPLATES = Environment(
+    loader=PackageLoader("kofu.kiosk", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
-TEXT = {
-    "title": ("マルチコピー機", "Multi-copy machine"),
-    "services": ("行政サービス", "Administrative services"),
-    "residence": ("お住まいの市区町村の証明書", "Certificates of your city of residence"),
-    "domicile_city": ("本籍地の市区町村の証明書", "Certificates of your domicile city"),
-    "which_city": ("本籍地の市区町村を選んでください", "Choose your domicile city"),
-    "register": ("本籍地利用登録をする", "Register for your domicile city's documents"),
-    "register_title": (
-        "本籍地利用登録（本籍と筆頭者を入力してください）",
-        "Domicile registration (enter your domicile and the head of the register)",
-    ),
-    "honseki": ("本籍", "Domicile (本籍)"),
-    "hittosha": ("筆頭者氏名", "Head of the register (筆頭者)"),
-    "apply": ("申請する", "Apply"),
-    "applied": (
-        "本籍地利用登録を受け付けました。市区町村の審査が終わるとご利用いただけます。",
-        "Your registration was received; you can use it once the city has approved it.",
-    ),
-    "card": ("マイナンバーカードを置いてください", "Place your My Number card"),
-    "pin": (
-        "利用者証明用電子証明書の暗証番号（数字4桁）を入力してください",
-        "Enter your 4-digit PIN",
-    ),
-    "clear": ("訂正", "Clear"),
-    "ok": ("確定", "OK"),
-    "choose": ("証明書を選んでください", "Choose a certificate"),
-    "copies": ("部数", "Copies"),
-    "head": ("世帯主・続柄を記載する", "Include household head and relationship"),
-    "domicile": ("本籍・筆頭者を記載する", "Include domicile and head of family register"),
-    "whole": ("世帯全員", "Whole household"),
-    "next": ("次へ", "Next"),
-    "fee": ("手数料", "Fee"),
-    "pay": ("お支払いのうえ印刷", "Pay and print"),
-    "done": (
-        "印刷が終わりました。カードと証明書をお取りください。",
-        "Printed. Take your card and certificate.",
-    ),
-    "refused": ("お取り扱いできません", "This cannot be issued"),
-    "again": ("最初に戻る", "Start again"),
-    "cancel": ("やめる", "Cancel"),
-}
 
-IDLE_SECONDS = 120.0  # a visit untouched this long ends: session dropped, unprinted job voided
+@dataclass
+class Choice:
+    """What the resident chose so far: the certificate, its options, the copies."""
+
+    certificate: str | None = None
+    household: str = "self"
+    items: tuple[str, ...] = ()
+    fiscal_year: int | None = None
+    copies: int | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The options as IssueOptions names them, only those that fit the certificate."""
+        if self.certificate == "juminhyo":
+            return {"household": self.household, "items": list(self.items)}
+        if self.certificate in TAX_TYPES and self.fiscal_year is not None:
+            return {"fiscal_year": self.fiscal_year}
+        return {}
 
 
 @dataclass
 class Visit:
-    """One resident at the machine: the chosen card, the center session, the print job."""
+    """One resident at the machine, from the first touch to the end of the visit."""
 
-    lang: int = 0
-    card: str | None = None
+    lang: str = DEFAULT
+    route: str | None = None  # "residence" or "domicile"
+    domicile_city: str | None = None
+    domicile_name: str | None = None
+    accepted: bool = False  # 注意事項
+    card: Path | None = None
     session: str | None = None
-    job: PrintJob | None = None
+    pin_error: tuple[str, dict[str, Any]] | None = None
+    choice: Choice = field(default_factory=Choice)
+    refusal: tuple[str, dict[str, Any]] | None = None
+    registration: str | None = None
+    printed: bool = False
     pdf: bytes | None = None
-    domicile_city: str | None = None  # None: the city of residence
-    extra: dict[str, Any] = field(default_factory=dict)
     seen: float = 0.0  # when the resident last touched the machine (monotonic seconds)
 
+    def forget(self) -> None:
+        """The visit is over: everything but the language goes (the card, the session…)."""
+        fresh = Visit(lang=self.lang, seen=self.seen)
+        self.__dict__.update(fresh.__dict__)
 
-def _page(visit: Visit, body: str) -> HTMLResponse:
-    lang = "ja" if visit.lang == 0 else "en"
-    switch = (
-        '<a id="lang" href="/lang">English</a>'
-        if visit.lang == 0
-        else '<a id="lang" href="/lang">日本語</a>'
-    )
-    return HTMLResponse(
-        f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{TEXT["title"][visit.lang]}</title>
-<style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}
-button{{font-size:1.4em;margin:.2em;min-width:3em}} .error{{color:#b00}}
-.keypad button{{width:4em;height:3em}}</style></head>
-<body><header><h1>{TEXT["title"][visit.lang]}</h1>{switch}</header><main>{body}</main></body></html>"""
-    )
+
+@dataclass(frozen=True)
+class CardSlot:
+    """A card the machine's reader can take, shown by what its holder sees on it."""
+
+    card_id: str
+    expires_on: str
+    path: Path
+
+    @property
+    def tail(self) -> str:
+        return self.card_id[-4:]
+
+
+def _cards_in(folder: Path) -> list[CardSlot]:
+    """The cards in the reader: their public fields only (the file's sealed part stays shut)."""
+    slots = []
+    for path in sorted(folder.glob("*.json")):
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            card_id, expires = doc.get("card_id"), doc.get("expires_on")
+            if isinstance(card_id, str) and card_id:
+                slots.append(CardSlot(card_id, expires if isinstance(expires, str) else "", path))
+    return slots
+
+
+def _fiscal_years(today: date) -> list[int]:
+    """The three latest 年度 a tax certificate can be asked for (a year's opens in June)."""
+    latest = today.year if today.month >= 6 else today.year - 1
+    return [latest, latest - 1, latest - 2]
 
 
 def create_kiosk_app(
@@ -134,271 +160,450 @@ def create_kiosk_app(
     client: Link,
     idle_seconds: float = IDLE_SECONDS,
     monotonic: Callable[[], float] = time.monotonic,
+    today: Callable[[], date] | None = None,
 ) -> FastAPI:
-    """The kiosk's pages; ``cards`` holds the demo card files the machine can read."""
-    app = FastAPI(title="kofu kiosk")
+    """The kiosk's pages; ``cards`` holds the card files the machine's reader can take."""
+    app = FastAPI(title="kofu kiosk", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(packages=[("kofu.kiosk", "static")]), name="static")
     visits: dict[str, Visit] = {}
     lock = threading.Lock()
     center = KioskClient(center_url, client)
-
-    def end(v: Visit, why: str) -> None:
-        """The visit is over: an unprinted job is voided (uncharged), the session forgotten."""
-        job, v.job, v.session, v.card = v.job, None, None, None
-        if job is not None:
-            v.pdf = None
-            with contextlib.suppress(KofuError):  # else the center's print timeout voids it
-                center.voided(job.request_id, why)
+    today_ = today or clock_from_env(running=True).today
 
     def visit_of(request: Request) -> tuple[str, Visit]:
-        token = request.cookies.get("visit") or secrets.token_urlsafe(12)
+        token = request.cookies.get("visit") or secrets.token_urlsafe(16)
         now = monotonic()
         with lock:
             v = visits.setdefault(token, Visit(seen=now))
             idle = now - v.seen > idle_seconds
             v.seen = now
         if idle:
-            end(v, "kiosk idle")
-            v.pdf = v.domicile_city = None
+            v.forget()
+        lang = request.query_params.get("lang")
+        if lang in LANGUAGES:
+            v.lang = lang
         return token, v
 
-    def respond(token: str, page: HTMLResponse | RedirectResponse) -> Response:
+    def respond(token: str, page: Response) -> Response:
         page.set_cookie("visit", token, httponly=True, samesite="strict")
+        page.headers["Cache-Control"] = "no-store"
         return page
 
-    def t(v: Visit, key: str) -> str:
-        return TEXT[key][v.lang]
+    def go(token: str, path: str) -> Response:
+        return respond(token, RedirectResponse(path, status_code=303))
 
-    def cancel_button(v: Visit) -> str:
-        return (
-            f'<form method="post" action="/cancel"><button id="cancel">{t(v, "cancel")}'
-            "</button></form>"
+    def screen(
+        token: str,
+        v: Visit,
+        request: Request,
+        name: str,
+        heading: str,
+        step: int = 0,
+        back: str | None = None,
+        cancel: bool = True,
+        **context: Any,
+    ) -> Response:
+        say = words(v.lang)
+        html = _TEMPLATES.get_template(f"{name}.html").render(
+            _=say,
+            lang=v.lang,
+            languages=[(code, words(code)("language.self")) for code in LANGUAGES],
+            path=request.url.path,
+            screen=name,
+            heading=say(heading),
+            steps=STEPS,
+            step=step,
+            back=back,
+            cancel=cancel,
+            idle_ms=int(idle_seconds * 1000) if name != "start" else 0,
+            **context,
         )
+        return respond(token, HTMLResponse(html))
 
-    def words(exc: KofuError) -> str:
-        return getattr(exc, "message_ja", None) or exc.message
-
-    def refuse(token: str, v: Visit, message: str) -> Response:
-        end(v, "refused")
-        v.pdf = None
-        body = (
-            f'<h2>{t(v, "refused")}</h2><p class="error" id="reason">{html.escape(message)}</p>'
-            f'<a href="/" id="again">{t(v, "again")}</a>'
-        )
-        return respond(token, _page(v, body))
+    def refuse(token: str, v: Visit, exc: KofuError) -> Response:
+        """End the visit and show why, in the resident's language (re-rendered on a switch)."""
+        values = {"tries": exc.tries_left} if isinstance(exc, PinError) else {}
+        v.forget()
+        v.refusal = (reason_key(exc), values)
+        return go(token, "/refused")
 
     @app.get("/")
     def start(request: Request) -> Response:
         token, v = visit_of(request)
-        end(v, "cancelled: back to the start")
-        v.pdf = v.domicile_city = None
-        return respond(
-            token,
-            _page(v, f'<a href="/city"><button id="services">{t(v, "services")}</button></a>'),
-        )
+        v.forget()
+        return screen(token, v, request, "start", "start.heading", cancel=False)
 
-    @app.get("/lang")
-    def switch_lang(request: Request) -> Response:
+    @app.post("/cancel")
+    def cancel(request: Request) -> Response:
         token, v = visit_of(request)
-        v.lang = 1 - v.lang
-        return respond(
-            token, RedirectResponse(request.headers.get("referer") or "/", status_code=303)
-        )
+        v.forget()
+        return go(token, "/")
 
     @app.get("/city")
     def city(request: Request) -> Response:
         token, v = visit_of(request)
-        v.domicile_city = None
-        body = (
-            f'<a href="/card"><button id="residence">{t(v, "residence")}</button></a><br>'
-            f'<a href="/domicile"><button id="domicile-city">{t(v, "domicile_city")}'
-            "</button></a>"
-        )
-        return respond(token, _page(v, body))
+        return screen(token, v, request, "city", "city.heading", 1, back="/")
+
+    @app.post("/city")
+    def city_chosen(request: Request, route: str = Form("")) -> Response:
+        token, v = visit_of(request)
+        if route not in ("residence", "domicile"):
+            return go(token, "/city")
+        v.route, v.domicile_city, v.domicile_name = route, None, None
+        return go(token, "/notice" if route == "residence" else "/domicile")
 
     @app.get("/domicile")
-    def domicile_city(request: Request, code: str | None = None) -> Response:
+    def domicile(request: Request) -> Response:
         token, v = visit_of(request)
+        if v.route != "domicile":
+            return go(token, "/")
         try:
             connected = center.cities()
         except KofuError as exc:
-            return refuse(token, v, words(exc))
-        if code is not None and any(c.code == code for c in connected):
-            v.domicile_city = code
-            return respond(token, RedirectResponse("/card", status_code=303))
-        buttons = "".join(
-            f'<a href="/domicile?code={html.escape(c.code)}"><button class="city" '
-            f'id="city-{html.escape(c.code)}">{html.escape(c.name)}</button></a><br>'
-            for c in connected
+            return refuse(token, v, exc)
+        return screen(
+            token, v, request, "domicile", "domicile.heading", 1, back="/city", cities=connected
         )
-        return respond(token, _page(v, f"<h2>{t(v, 'which_city')}</h2>{buttons}"))
+
+    @app.post("/domicile")
+    def domicile_chosen(request: Request, code: str = Form("")) -> Response:
+        token, v = visit_of(request)
+        if v.route != "domicile":
+            return go(token, "/")
+        try:
+            chosen = [c for c in center.cities() if c.code == code]
+        except KofuError as exc:
+            return refuse(token, v, exc)
+        if not chosen:
+            return go(token, "/domicile")
+        v.domicile_city, v.domicile_name = chosen[0].code, chosen[0].name
+        return go(token, "/notice")
+
+    @app.get("/notice")
+    def notice(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.route is None or (v.route == "domicile" and v.domicile_city is None):
+            return go(token, "/")
+        back = "/domicile" if v.route == "domicile" else "/city"
+        return screen(token, v, request, "notice", "notice.heading", 2, back=back)
+
+    @app.post("/notice")
+    def notice_accepted(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.route is None:
+            return go(token, "/")
+        v.accepted = True
+        return go(token, "/card")
 
     @app.get("/card")
     def card(request: Request) -> Response:
         token, v = visit_of(request)
-        items = "".join(
-            f'<li><a class="card" href="/pin?card={html.escape(p.name)}">'
-            f"{html.escape(p.stem)}</a></li>"
-            for p in sorted(cards.glob("*.json"))
+        if not v.accepted:
+            return go(token, "/")
+        v.card = v.session = v.pin_error = None  # back here: another card, the PIN again
+        return screen(
+            token, v, request, "card", "card.heading", 3, back="/notice", slots=_cards_in(cards)
         )
-        return respond(token, _page(v, f"<h2>{t(v, 'card')}</h2><ul>{items}</ul>"))
+
+    @app.post("/card")
+    def card_chosen(request: Request, card: str = Form("")) -> Response:
+        token, v = visit_of(request)
+        if not v.accepted:
+            return go(token, "/")
+        found = [s for s in _cards_in(cards) if s.card_id == card]
+        if not found:
+            return go(token, "/card")
+        v.card, v.session, v.pin_error = found[0].path, None, None
+        return go(token, "/pin")
 
     @app.get("/pin")
-    def pin_page(request: Request, card: str) -> Response:
+    def pin_screen(request: Request) -> Response:
         token, v = visit_of(request)
-        if "/" in card or not (cards / card).exists():
-            return refuse(token, v, "カードを読み取れません。")
-        v.card = card
-        keys = "".join(
-            f'<button type="button" class="key" data-k="{d}">{d}</button>' for d in "1234567890"
-        )
-        body = f"""<h2 id="prompt">{t(v, "pin")}</h2>
-<form method="post" action="/pin" id="pinform"><input type="password" name="pin" id="pin" readonly
- maxlength="4" size="6"><div class="keypad">{keys}
-<button type="button" id="clear">{t(v, "clear")}</button>
-<button type="submit" id="ok">{t(v, "ok")}</button>
-</div></form>
-<script>
-const pin=document.getElementById('pin');
-document.querySelectorAll('.key').forEach(b=>b.onclick=()=>{{if(pin.value.length<4)pin.value+=b.dataset.k;}});
-document.getElementById('clear').onclick=()=>{{pin.value='';}};
-</script>"""
-        return respond(token, _page(v, body))
+        if v.card is None:
+            return go(token, "/")
+        v.session = None  # back to the PIN: the card signs in again
+        error = words(v.lang)(v.pin_error[0], **v.pin_error[1]) if v.pin_error else None
+        return screen(token, v, request, "pin", "pin.heading", 4, back="/card", error=error)
 
     @app.post("/pin")
     def pin_entered(request: Request, pin: str = Form("")) -> Response:
         token, v = visit_of(request)
         if v.card is None:
-            return respond(token, RedirectResponse("/", status_code=303))
+            return go(token, "/")
+        if len(pin) != 4 or not pin.isascii() or not pin.isdigit():
+            v.pin_error = ("reason.pin_malformed", {})
+            return go(token, "/pin")
         try:
-            v.session = center.sign_in(cards / v.card, master_key, pin)
+            session = center.sign_in(v.card, master_key, pin)
+        except PinError as exc:
+            if exc.reason == "wrong_pin":  # stays on the PIN screen with the tries left
+                v.pin_error = ("reason.wrong_pin", {"tries": exc.tries_left})
+                return go(token, "/pin")
+            return refuse(token, v, exc)
         except KofuError as exc:
-            return refuse(token, v, words(exc))
-        return respond(token, RedirectResponse("/choose", status_code=303))
+            return refuse(token, v, exc)
+        v.session, v.pin_error, v.choice = session, None, Choice()
+        return go(token, "/type")
 
-    @app.post("/cancel")
-    def cancel(request: Request) -> Response:
+    @app.get("/type")
+    def type_screen(request: Request) -> Response:
         token, v = visit_of(request)
-        end(v, "cancelled by the resident")
-        v.pdf = v.domicile_city = None
-        return respond(token, RedirectResponse("/", status_code=303))
+        if v.session is None:
+            return go(token, "/")
+        offered = FAMILY_TYPES if v.route == "domicile" else RESIDENCE_TYPES
+        return screen(
+            token,
+            v,
+            request,
+            "type",
+            "type.heading",
+            5,
+            back="/pin",
+            offered=offered,
+            register=v.route == "domicile",
+        )
 
-    @app.get("/choose")
-    def choose(request: Request) -> Response:
+    @app.post("/type")
+    def type_chosen(request: Request, certificate: str = Form("")) -> Response:
         token, v = visit_of(request)
-        if v.session is None:  # no card signed in for this visit (or it ended)
-            return respond(token, RedirectResponse("/", status_code=303))
-        offered = {k: n for k, n in TYPES.items() if v.domicile_city is None or k in FAMILY}
-        first = next(iter(offered))
-        options = "".join(
-            f'<label><input type="radio" name="type" value="{k}" id="type-{k}"'
-            f"{' checked' if k == first else ''}>{names[v.lang]}</label><br>"
-            for k, names in offered.items()
-        )
-        register = (
-            f'<p><a href="/register" id="register">{t(v, "register")}</a></p>'
-            if v.domicile_city
-            else ""
-        )
-        body = f"""<h2>{t(v, "choose")}</h2>{register}
-<form method="post" action="/request">{options}
-<label><input type="checkbox" name="whole" id="whole">{t(v, "whole")}</label><br>
-<label><input type="checkbox" name="head" id="head">{t(v, "head")}</label><br>
-<label><input type="checkbox" name="domicile" id="domicile">{t(v, "domicile")}</label><br>
-<label>{t(v, "copies")}
-<input type="number" name="copies" id="copies" value="1" min="1" max="10"></label><br>
-<button type="submit" id="next">{t(v, "next")}</button></form>{cancel_button(v)}"""
-        return respond(token, _page(v, body))
+        if v.session is None:
+            return go(token, "/")
+        offered = FAMILY_TYPES if v.route == "domicile" else RESIDENCE_TYPES
+        if certificate not in offered:
+            return go(token, "/type")
+        v.choice = Choice(certificate=certificate)
+        if certificate == "juminhyo":
+            return go(token, "/options")
+        if certificate in TAX_TYPES:
+            return go(token, "/year")
+        return go(token, "/copies")
 
-    @app.post("/request")
-    def request_issuance(
+    @app.get("/options")
+    def options_screen(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.choice.certificate != "juminhyo":
+            return go(token, "/")
+        return screen(
+            token, v, request, "options", "options.heading", 5, back="/type", choice=v.choice
+        )
+
+    @app.post("/options")
+    def options_chosen(
         request: Request,
-        type: str = Form("juminhyo"),
-        copies: int = Form(1),
-        whole: str | None = Form(None),
+        household: str = Form("self"),
         head: str | None = Form(None),
         domicile: str | None = Form(None),
     ) -> Response:
         token, v = visit_of(request)
-        if v.session is None or v.job is not None:
-            return respond(token, RedirectResponse("/", status_code=303))
-        items = [name for name, on in (("head", head), ("domicile", domicile)) if on]
-        options: dict[str, Any] = {"items": items}
-        if whole:
-            options["household"] = "all"
-        request_id = f"kiosk-{uuid.uuid4().hex[:20]}"
+        if v.session is None or v.choice.certificate != "juminhyo":
+            return go(token, "/")
+        v.choice.household = "all" if household == "all" else "self"
+        v.choice.items = tuple(name for name, on in (("head", head), ("domicile", domicile)) if on)
+        return go(token, "/copies")
+
+    @app.get("/year")
+    def year_screen(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.choice.certificate not in TAX_TYPES:
+            return go(token, "/")
+        return screen(
+            token,
+            v,
+            request,
+            "year",
+            "year.heading",
+            5,
+            back="/type",
+            years=_fiscal_years(today_()),
+        )
+
+    @app.post("/year")
+    def year_chosen(request: Request, year: int = Form(0)) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.choice.certificate not in TAX_TYPES:
+            return go(token, "/")
+        if year not in _fiscal_years(today_()):
+            return go(token, "/year")
+        v.choice.fiscal_year = year
+        return go(token, "/copies")
+
+    def before_copies(v: Visit) -> str:
+        if v.choice.certificate == "juminhyo":
+            return "/options"
+        return "/year" if v.choice.certificate in TAX_TYPES else "/type"
+
+    @app.get("/copies")
+    def copies_screen(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.choice.certificate is None:
+            return go(token, "/")
+        return screen(
+            token,
+            v,
+            request,
+            "copies",
+            "copies.heading",
+            6,
+            back=before_copies(v),
+            counts=range(1, MAX_COPIES + 1),
+            chosen=v.choice.copies or 1,
+        )
+
+    @app.post("/copies")
+    def copies_chosen(request: Request, copies: int = Form(0)) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.choice.certificate is None:
+            return go(token, "/")
+        if not 1 <= copies <= MAX_COPIES:
+            return go(token, "/copies")
+        v.choice.copies = copies
+        return go(token, "/confirm")
+
+    def ready(v: Visit) -> bool:
+        c = v.choice
+        return v.session is not None and c.certificate is not None and c.copies is not None
+
+    def summary(v: Visit) -> list[str]:
+        """The chosen options in the resident's language (summary.* entries)."""
+        c, say = v.choice, words(v.lang)
+        if c.certificate == "juminhyo":
+            return [say(f"summary.{c.household}"), *(say(f"summary.{i}") for i in c.items)]
+        if c.certificate in TAX_TYPES and c.fiscal_year is not None:
+            return [say("year.option", year=c.fiscal_year, income=c.fiscal_year - 1)]
+        return [say("summary.none")]
+
+    @app.get("/confirm")
+    def confirm_screen(request: Request) -> Response:
+        token, v = visit_of(request)
+        if not ready(v):
+            return go(token, "/")
+        c = v.choice
+        assert c.certificate is not None and c.copies is not None
+        each = FEES[c.certificate]
+        return screen(
+            token,
+            v,
+            request,
+            "confirm",
+            "confirm.heading",
+            7,
+            back="/copies",
+            choice=c,
+            summary=summary(v),
+            city=v.domicile_name,
+            each=each,
+            total=each * c.copies,
+        )
+
+    @app.post("/confirm")
+    def confirmed(request: Request) -> Response:
+        """The resident confirmed the fee: now (and only now) the center renders and we print."""
+        token, v = visit_of(request)
+        if not ready(v):
+            return go(token, "/")
+        c, session = v.choice, v.session
+        assert c.certificate is not None and c.copies is not None and session is not None
+        v.session = v.card = None  # the session is spent on this one request, whatever happens
         try:
             job = center.request(
-                v.session,
-                request_id,
-                type,
-                options,
-                copies,
+                session,
+                f"kiosk-{uuid.uuid4().hex[:20]}",
+                c.certificate,
+                c.options(),
+                c.copies,
                 store="web-0001",
                 chain="kofu-web",
                 domicile_city=v.domicile_city,
             )
         except KofuError as exc:
-            return refuse(token, v, words(exc))
-        v.job, v.pdf = job, base64.b64decode(job.pdf_base64)
-        name = TYPES.get(type, (type, type))[v.lang]
-        body = (
-            f"<h2>{html.escape(name)} × {job.copies}</h2>"
-            f'<p>{t(v, "fee")}: <span id="fee">{job.fee}</span> 円</p>'
-            f'<form method="post" action="/print"><button id="pay">{t(v, "pay")}</button></form>'
-            f"{cancel_button(v)}"
-        )
-        return respond(token, _page(v, body))
-
-    @app.get("/register")
-    def register_form(request: Request) -> Response:
-        token, v = visit_of(request)
-        if v.session is None or v.domicile_city is None:
-            return respond(token, RedirectResponse("/", status_code=303))
-        body = f"""<h2>{t(v, "register_title")}</h2><form method="post" action="/register">
-<label>{t(v, "honseki")} <input name="domicile" id="honseki" size="40"></label><br>
-<label>{t(v, "hittosha")} <input name="head" id="hittosha" size="20"></label><br>
-<button type="submit" id="apply">{t(v, "apply")}</button></form>"""
-        return respond(token, _page(v, body))
-
-    @app.post("/register")
-    def register(request: Request, domicile: str = Form(""), head: str = Form("")) -> Response:
-        token, v = visit_of(request)
-        if v.session is None or v.domicile_city is None:
-            return respond(token, RedirectResponse("/", status_code=303))
-        try:
-            made = center.register_domicile(v.session, v.domicile_city, domicile, head)
-        except KofuError as exc:
-            return refuse(token, v, words(exc))
-        v.session = None
-        body = (
-            f'<h2 id="applied">{t(v, "applied")}</h2>'
-            f'<p id="registration">{html.escape(made.registration_id)}</p>'
-            f'<a href="/" id="again">{t(v, "again")}</a>'
-        )
-        return respond(token, _page(v, body))
-
-    @app.post("/print")
-    def print_job(request: Request) -> Response:
-        token, v = visit_of(request)
-        if v.job is None or v.pdf is None:
-            return respond(token, RedirectResponse("/", status_code=303))
-        job, v.job, v.session, v.card = v.job, None, None, None  # the visit ends with its print
+            return refuse(token, v, exc)
+        if job.fee != FEES[c.certificate] * c.copies:
+            return void(token, v, job)
         try:
             center.printed(job.request_id)
         except KofuError as exc:
-            return refuse(token, v, words(exc))
-        body = (
-            f'<h2 id="done">{t(v, "done")}</h2><a id="pdf" href="/printed.pdf">PDF</a>'
-            f'<br><a href="/" id="again">{t(v, "again")}</a>'
+            return refuse(token, v, exc)
+        pdf = base64.b64decode(job.pdf_base64)
+        v.forget()
+        v.printed, v.pdf = True, pdf
+        return go(token, "/done")
+
+    def void(token: str, v: Visit, job: PrintJob) -> Response:
+        """The city asks another fee than the resident agreed to: nothing printed, nothing paid."""
+        with contextlib.suppress(KofuError):  # else the center's print timeout voids it
+            center.voided(job.request_id, "fee_changed")
+        return refuse(token, v, Refused("fee_changed", "the fee has changed"))
+
+    @app.get("/done")
+    def done(request: Request) -> Response:
+        token, v = visit_of(request)
+        if not v.printed:
+            return go(token, "/")
+        return screen(
+            token, v, request, "done", "done.heading", 8, cancel=False, pdf=v.pdf is not None
         )
-        return respond(token, _page(v, body))
 
     @app.get("/printed.pdf")
     def printed(request: Request) -> Response:
         token, v = visit_of(request)
         if v.pdf is None:
-            return respond(token, RedirectResponse("/", status_code=303))
+            return go(token, "/")
         pdf, v.pdf = v.pdf, None  # printed once, then gone from the machine
-        return Response(pdf, media_type="application/pdf")
+        return respond(token, Response(pdf, media_type="application/pdf"))
+
+    @app.get("/refused")
+    def refused(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.refusal is None:
+            return go(token, "/")
+        key, values = v.refusal
+        reason = words(v.lang)(key, **values)
+        return screen(
+            token,
+            v,
+            request,
+            "refused",
+            "refused.heading",
+            cancel=False,
+            reason=reason,
+            code=key.removeprefix("reason."),
+        )
+
+    @app.get("/register")
+    def register_screen(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.domicile_city is None:
+            return go(token, "/")
+        return screen(token, v, request, "register", "register.heading", 5, back="/type")
+
+    @app.post("/register")
+    def register(request: Request, domicile: str = Form(""), head: str = Form("")) -> Response:
+        token, v = visit_of(request)
+        if v.session is None or v.domicile_city is None:
+            return go(token, "/")
+        session, city = v.session, v.domicile_city
+        v.session = v.card = None
+        try:
+            made = center.register_domicile(session, city, domicile, head)
+        except KofuError as exc:
+            return refuse(token, v, exc)
+        v.forget()
+        v.registration = made.registration_id
+        return go(token, "/applied")
+
+    @app.get("/applied")
+    def applied(request: Request) -> Response:
+        token, v = visit_of(request)
+        if v.registration is None:
+            return go(token, "/")
+        return screen(
+            token,
+            v,
+            request,
+            "applied",
+            "register.heading",
+            cancel=False,
+            registration=v.registration,
+        )
 
     return app

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from kofu.center.api.status_page import render_status
-from kofu.center.service import CenterService
+from kofu.center.domain.settlement import month_span
+from kofu.center.services.issuance import CenterService
 from kofu.contracts.identity import DomicileAnswer
 from kofu.contracts.kiosk import (
     ConnectedCity,
@@ -38,7 +38,7 @@ from kofu.contracts.kiosk import (
     SignIn,
     VoidRequest,
 )
-from kofu.core.clock import JST
+from kofu.contracts.operator import CenterStatus, Settlement
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.http import caller, every, party_app
 
@@ -50,15 +50,6 @@ def _b64(text: str, field: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput(f"{field} is not base64", field=field) from exc
-
-
-def _month(text: str) -> tuple[datetime, datetime]:
-    try:
-        start = datetime.strptime(text, "%Y-%m").replace(tzinfo=JST)
-        end = (start + timedelta(days=32)).replace(day=1)
-    except (ValueError, OverflowError) as exc:  # 9999-12 has no month after it
-        raise InvalidInput("month is YYYY-MM", field="month") from exc
-    return start, end
 
 
 def _kiosk(request: Request) -> str:
@@ -164,13 +155,15 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
         return PrintSettled(request_id=request_id, state="voided")
 
     @app.get("/settlement", dependencies=[OPERATORS])
-    def settlement(month: str) -> dict[str, Any]:
-        start, end = _month(month)
-        return {"month": month, "rows": service.settlement(start, end)}
+    def settlement(month: str) -> Settlement:
+        """月次精算: printed issuances, copies and fees per city and store chain in the month."""
+        start, end = month_span(month)
+        return Settlement.model_validate({"month": month, "rows": service.settlement(start, end)})
 
     @app.get("/status", dependencies=[OPERATORS])
-    def status() -> dict[str, Any]:
-        return service.status()
+    def status() -> CenterStatus:
+        """稼働状況: alarms, the cities they stopped, the issuance log's states."""
+        return CenterStatus.model_validate(service.status())
 
     @app.get("/", response_class=HTMLResponse, dependencies=[OPERATORS])
     def status_page() -> HTMLResponse:

@@ -9,25 +9,16 @@ twice, which juki ignores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.adapters.repository import SqlRegisters
-from kofu.city.domain.model import Resident
+from kofu.city.domain.ports import Unreported
 
 __all__ = ["SqlJukiFeed", "Unreported"]
-
-
-@dataclass(frozen=True)
-class Unreported:
-    person: Resident  # as it stands today
-    version: int  # the register version in effect today
-    row_version: int  # the newest stored version, future ones included
-    due_on: date | None  # when a stored future version comes due
 
 
 class SqlJukiFeed:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,17 +11,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
+from kofu.city.domain.ports import OutboxMessage
 
 __all__ = ["OutboxMessage", "SqlOutbox"]
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    message_id: str
-    target: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
 
 
 class SqlOutbox:
@@ -56,6 +47,15 @@ class SqlOutbox:
             OutboxMessage(r.message_id, r.target, r.kind, json.loads(r.payload), r.attempts)
             for r in rows
         ]
+
+    def pending_targets(self, prefix: str) -> list[str]:
+        """The targets starting with ``prefix`` that have undelivered messages, without it."""
+        rows = self.conn.execute(
+            select(t.outbox.c.target)
+            .where(t.outbox.c.target.startswith(prefix), t.outbox.c.delivered_at.is_(None))
+            .distinct()
+        )
+        return sorted(r[0][len(prefix) :] for r in rows)
 
     def delivered(self, message_id: str, at: datetime) -> None:
         self.conn.execute(

@@ -18,9 +18,11 @@ from sqlalchemy.engine import Connection
 from kofu.city.adapters import tables as t
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.domicile import DomicileRegistration
+from kofu.city.domain.kinship import household_order
 from kofu.city.domain.model import (
     FamilyRegister,
     IssuanceBlock,
+    IssuanceLogEntry,
     Resident,
     SealRegistration,
     SupportMeasure,
@@ -207,11 +209,22 @@ class SqlRegisters:
         return version
 
     def household(self, household_id: str) -> list[Resident]:
-        """Live members of a household today, head first, then by date of birth."""
+        """Live members of a household today, in the standard's order (jyuki-stnd 5.2)."""
         rows = self.conn.execute(_HOUSEHOLD, {"b_household": household_id})
         members = [m for m in (self._current(row) for row in rows) if m.is_resident]
         members = [m for m in members if m.household_id == household_id]
-        return sorted(members, key=lambda m: (m.relationship != "世帯主", m.birth_date))
+        return household_order(members)
+
+    def former_household(self, household_id: str) -> list[Resident]:
+        """Removed records (除票) that were of a household when removed."""
+        r = t.residents
+        rows = self.conn.execute(
+            select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).where(
+                r.c.household_id == household_id, r.c.status != "resident"
+            )
+        )
+        members = [self._current(row) for row in rows]
+        return [m for m in members if not m.is_resident and m.household_id == household_id]
 
     def residents(self, limit: int | None = None, offset: int = 0) -> list[Resident]:
         r = t.residents
@@ -448,6 +461,12 @@ class SqlRegisters:
         rows = self.conn.execute(_BLOCKS, {"b_code": resident_code}).scalars()
         return [IssuanceBlock.model_validate_json(d) for d in rows]
 
+    def blocked_residents(self) -> set[str]:
+        """Who has a block standing (not released), for listings (j410)."""
+        rows = self.conn.execute(select(t.issuance_blocks.c.data)).scalars()
+        blocks = (IssuanceBlock.model_validate_json(d) for d in rows)
+        return {b.resident_code for b in blocks if b.released_on is None}
+
     def save_issuance_block(self, block: IssuanceBlock) -> None:
         row = {
             "block_id": block.block_id,
@@ -482,6 +501,9 @@ class SqlRegisters:
         resident_code: str,
         digest: str,
         detail: dict[str, Any],
+        place: str | None = None,
+        terminal: str | None = None,
+        staff_id: str | None = None,
     ) -> None:
         """交付履歴: every issued certificate with its number and content digest."""
         self.conn.execute(
@@ -494,7 +516,48 @@ class SqlRegisters:
                 "resident_code": resident_code,
                 "content_digest": digest,
                 "detail": json.dumps(detail, ensure_ascii=False),
+                "place": place,
+                "terminal": terminal,
+                "staff_id": staff_id,
             },
+        )
+
+    def _entry(self, row: Any) -> IssuanceLogEntry:
+        return IssuanceLogEntry(
+            issue_number=row.issue_number,
+            issued_at=row.issued_at,
+            channel=row.channel,
+            certificate=row.certificate,
+            resident_code=row.resident_code,
+            place=row.place,
+            terminal=row.terminal,
+            staff_id=row.staff_id,
+            detail=json.loads(row.detail),
+            disposed_on=row.disposed_on,
+            disposal_reason=row.disposal_reason,
+        )
+
+    def issuance(self, issue_number: int) -> IssuanceLogEntry | None:
+        """One line of the 交付履歴 by its 発行番号."""
+        log = t.issuance_log
+        row = self.conn.execute(select(log).where(log.c.issue_number == issue_number)).first()
+        return self._entry(row) if row is not None else None
+
+    def issuances(self, resident_code: str) -> list[IssuanceLogEntry]:
+        """交付履歴照会: what was issued for a person, oldest first."""
+        log = t.issuance_log
+        rows = self.conn.execute(
+            select(log).where(log.c.resident_code == resident_code).order_by(log.c.issue_number)
+        )
+        return [self._entry(row) for row in rows]
+
+    def dispose_issuance(self, issue_number: int, on: date, reason: str) -> None:
+        """処分情報: the copy was issued in error and destroyed."""
+        log = t.issuance_log
+        self.conn.execute(
+            update(log)
+            .where(log.c.issue_number == issue_number)
+            .values(disposed_on=on, disposal_reason=reason)
         )
 
     # --- helpers -------------------------------------------------------------------------

@@ -12,19 +12,24 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    text,
 )
 
 from kofu.core.instant import Instant
 
 __all__ = [
+    "activity_daily",
+    "activity_log",
     "card_applications",
     "cards",
+    "citylink_requests",
     "counters",
     "event_log",
     "family_registers",
@@ -36,6 +41,8 @@ __all__ = [
     "juki_link",
     "juki_outbox",
     "metadata",
+    "move_ins",
+    "move_outs",
     "outbox",
     "profile",
     "resident_code_changes",
@@ -216,6 +223,12 @@ issuance_log = Table(
     Column("resident_code", String(11), nullable=False, index=True),
     Column("content_digest", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+    # 交付履歴 (jyuki-stnd 1.3.8): where, on which terminal, by whom; and a disposal
+    Column("place", String(32)),
+    Column("terminal", String(32)),
+    Column("staff_id", String(32)),
+    Column("disposed_on", Date),
+    Column("disposal_reason", Text),
 )
 
 juki_store = Table(  # the juki store juki_reported was reported to (one row, once known)
@@ -301,4 +314,102 @@ resident_code_changes = Table(  # 住民票コード変更: the retired code and
     Column("new_code", String(11), nullable=False, index=True),
     Column("changed_on", Date, nullable=False),
     Column("channel", String(8), nullable=False),  # counter, post
+)
+
+# Juki-net services between cities (migration 0007_juki_services).
+citylink_requests = Table(  # each wide-area certificate, at the issuing and at the home city
+    "citylink_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("role", String(8), primary_key=True),  # issuing (交付地) or home (住所地)
+    Column("issuing_city", String(6), nullable=False),
+    Column("home_city", String(6), nullable=False),
+    Column("resident_code", String(11), nullable=False),
+    Column("issued_on", Date, nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # issued, refused
+    Column("reason", String(64)),
+    Column("issue_number", Integer),  # the issuing city's number for its certificate
+    Column("request_digest", String(64), nullable=False),
+    Column("answer", Text, nullable=False),  # the home city's answer, as sent
+    Column("at", Instant(), nullable=False),
+)
+
+move_outs = Table(  # 転出証明書情報 of special move-outs, kept for the destination city
+    "move_outs",
+    metadata,
+    Column("move_out_id", String(64), primary_key=True),
+    Column("resident_code", String(11), nullable=False, index=True),
+    Column("to_city", String(6), nullable=False),
+    Column("state", String(16), nullable=False),  # planned, moved_in
+    Column("data", Text, nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("closed_at", Instant()),
+)
+
+move_ins = Table(  # the move-out data each special move-in used: never twice
+    "move_ins",
+    metadata,
+    Column("move_out_id", String(64), primary_key=True),
+    Column("from_city", String(6), nullable=False),
+    Column("moved_on", Date, nullable=False),
+    Column("residents", Text, nullable=False),
+    Column("at", Instant(), nullable=False),
+)
+
+# The activity log (業務実績, kofu.city.domain.activity): append-only, one row per event or per
+# imported (day, kind) count; a correction is a reversal row pointing at the original (voids).
+_ActivityId = BigInteger().with_variant(Integer, "sqlite")
+activity_log = Table(
+    "activity_log",
+    metadata,
+    Column("id", _ActivityId, primary_key=True, autoincrement=True),
+    Column("kind", String(48), nullable=False),
+    Column("occurred_at", Instant(), nullable=False),
+    Column("day", Date, nullable=False),  # the day in Japan time, which decides the fiscal year
+    Column("count", BigInteger, nullable=False),
+    Column("channel", String(64), nullable=False, server_default=""),
+    Column("doc_type", String(64), nullable=False, server_default=""),
+    Column("role", String(64), nullable=False, server_default=""),
+    Column("cause", String(64), nullable=False, server_default=""),
+    Column("copies", BigInteger, nullable=False, server_default="0"),
+    Column("fee_yen", BigInteger, nullable=False, server_default="0"),
+    Column("programme", String(16), nullable=False, server_default=""),
+    Column("origin", String(12), nullable=False),  # operation / import / staff
+    Column("ref", String(96)),  # the work's own key: logged once (unique where set)
+    Column("voids", _ActivityId),  # a reversal names the one row it cancels (unique where set)
+    Column("recorded_at", Instant(), nullable=False),
+    Column("detail", Text),
+    Index("ix_activity_log_kind_day", "kind", "day"),
+    Index(
+        "ix_activity_log_ref",
+        "ref",
+        unique=True,
+        sqlite_where=text("ref IS NOT NULL"),
+        postgresql_where=text("ref IS NOT NULL"),
+    ),
+    Index(
+        "ix_activity_log_voids",
+        "voids",
+        unique=True,
+        sqlite_where=text("voids IS NOT NULL"),
+        postgresql_where=text("voids IS NOT NULL"),
+    ),
+)
+
+# Daily sums of the log by kind and qualifiers, kept in the same transaction as each append,
+# so a sheet reads a few thousand rows however long the log grows.
+activity_daily = Table(
+    "activity_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(48), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("doc_type", String(64), primary_key=True),
+    Column("role", String(64), primary_key=True),
+    Column("cause", String(64), primary_key=True),
+    Column("programme", String(16), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("copies", BigInteger, nullable=False),
+    Column("fee_yen", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
 )

@@ -10,6 +10,8 @@
 - ``/certificates/store/{request_id}``: what the city did under that id (issued with
   the answer, refused, unknown), and ``…/abandon`` to close an id it never answered
 - ``/card/...``: the card desk's applications, slots, notices and bookings
+- ``/citylink/...``: other cities over Juki-net (wide-area certificates, special moves;
+  see ``kofu.city.api.citylink``)
 
 Over mutual TLS the register, counter, card desk and domicile decisions
 answer only the city's own network names (``city-CODE`` and its staff,
@@ -30,13 +32,17 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Query, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.api.citylink import add_citylink_routes
+from kofu.city.api.dashboard import dashboard_page
 from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services import card_desk as desk
+from kofu.city.services.dashboard import dashboard
 from kofu.city.services.domicile import (
     apply_for_domicile_use,
     decide_registration,
@@ -48,11 +54,19 @@ from kofu.city.services.queries import list_residents, show_resident
 from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
+    record_store_print,
     store_request_outcome,
 )
 from kofu.contracts import REQUEST_ID
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
-from kofu.contracts.store import CityHealth, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    CityHealth,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.clock import Clock
 from kofu.core.errors import InvalidInput
 from kofu.core.http import binary, every, only, party_app
@@ -146,6 +160,20 @@ def create_app(
         name = f"{profile.prefecture}{profile.name}"
         return CityHealth(city=code, name=name, status="ok", now=clock.now())
 
+    @desks.get("/dashboard", **binary("text/html", "the month-by-month dashboard page"))
+    def dashboard_html(
+        fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    ) -> HTMLResponse:
+        """This fiscal year's indicators by month, live from the activity log (the city's staff)."""
+        view = dashboard(uow=uow(), clock=clock, fiscal_year=fiscal_year)
+        return HTMLResponse(dashboard_page(view))
+
+    @desks.get("/dashboard.json")
+    def dashboard_json(
+        fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    ) -> dict[str, Any]:
+        return dashboard(uow=uow(), clock=clock, fiscal_year=fiscal_year)
+
     @desks.get("/residents")
     def residents(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -176,7 +204,8 @@ def create_app(
             history=body.history,
             fiscal_year=body.year,
         )
-        issued = issue_certificate(uow=uow(), request=request, clock=clock)
+        fee = rules.fees.get(request.type, 0)  # the city's fee per copy, as the store charges it
+        issued = issue_certificate(uow=uow(), request=request, clock=clock, fee_yen=fee)
         headers = {
             "X-Issue-Number": str(issued.issue_number),
             "X-Content-Digest": issued.content_digest,
@@ -202,6 +231,16 @@ def create_app(
     async def store_abandon(request_id: PathRequestId) -> StoreOutcome:
         """Close an id never answered, so nothing is issued under it; its outcome either way."""
         return abandon_store_request(uow=uow(), request_id=request_id, clock=clock)
+
+    @app.post(
+        "/certificates/store/{request_id}/printed",
+        dependencies=[only("center", "confirm a store print")],
+    )
+    async def store_printed(request_id: PathRequestId, body: StorePrinted) -> PrintRecorded:
+        """A kiosk printed the document: the activity log counts it once."""
+        if body.request_id != request_id:
+            raise InvalidInput("the path and the body name different requests", field="request_id")
+        return record_store_print(uow=uow(), code=code, notice=body, clock=clock)
 
     @app.post("/identity", dependencies=[only("center", "ask for a card holder's identity")])
     def identity(body: IdentityRequest) -> Identity:
@@ -247,6 +286,7 @@ def create_app(
 
     _card_routes(desks, uow, clock)
     app.include_router(desks)
+    add_citylink_routes(app, uow, code, clock)  # other cities over Juki-net
     return app
 
 

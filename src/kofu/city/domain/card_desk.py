@@ -123,6 +123,10 @@ class CardRecord(_Value):
     certificates_expire_on: date
     issuer_secret: str  # hex; the transport key the desk uses for card management commands
     state_changed_on: date | None = None
+    # 継続利用: a card that came with a special move-in is carried over within 90 days
+    moved_in_on: date | None = None  # the move-in notification (転入届の特例) at this city
+    continued_on: date | None = None  # when the new address was written and the PIN entered
+    card_address: str | None = None  # the address the card's record (券面) says
 
     def changed_to(self, state: CardState, on: date) -> CardRecord:
         """The record with the card's new 運用状況 and the day it changed."""
@@ -218,9 +222,14 @@ def revocation_for(kind: str, changed: dict[str, object]) -> str | None:
     return None
 
 
-def card_validity_end(birth: date, issued_on: date) -> date:
-    """The card's expiry: the 10th birthday after issue from age 18, the 5th under 18."""
+def card_validity_end(birth: date, issued_on: date, stay_until: date | None = None) -> date:
+    """The card's expiry: the 10th birthday after issue from age 18, the 5th under 18.
+
+    A foreign resident whose stay has an end (a student's 在留期間) holds a card
+    valid only until that end (番号法施行令, jyuki-stnd 1.1.2).
+    """
     age = (
         issued_on.year - birth.year - ((issued_on.month, issued_on.day) < (birth.month, birth.day))
     )
-    return birthday_after(birth, issued_on, 10 if age >= 18 else 5)
+    end = birthday_after(birth, issued_on, 10 if age >= 18 else 5)
+    return min(end, stay_until) if stay_until is not None else end

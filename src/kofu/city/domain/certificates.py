@@ -32,12 +32,18 @@ from kofu.city.domain.model import (
     SealRegistration,
     TaxAssessment,
 )
+from kofu.city.domain.remarks import HistoryLine
 from kofu.core.errors import InvalidInput, Refused
 
 __all__ = [
+    "FORMS",
+    "RESIDENT_TYPES",
+    "STORE_STATION",
     "CertificateType",
+    "Deputy",
     "IssueRequest",
     "Item",
+    "Station",
     "check_not_protected",
 ]
 
@@ -47,6 +53,8 @@ class CertificateType(StrEnum):
 
     JUMINHYO = "juminhyo"  # 住民票の写し
     JOHYO = "johyo"  # 住民票の除票の写し
+    KISAI = "kisai"  # 住民票記載事項証明書
+    JOHYO_KISAI = "johyo-kisai"  # 住民票除票記載事項証明書
     INKAN = "inkan"  # 印鑑登録証明書
     KAZEI = "kazei"  # 課税証明書
     SHOTOKU = "shotoku"  # 所得証明書
@@ -62,6 +70,8 @@ class CertificateType(StrEnum):
 _TITLES = {
     CertificateType.JUMINHYO: "住民票の写し",
     CertificateType.JOHYO: "住民票の除票の写し",
+    CertificateType.KISAI: "住民票記載事項証明書",
+    CertificateType.JOHYO_KISAI: "住民票除票記載事項証明書",
     CertificateType.INKAN: "印鑑登録証明書",
     CertificateType.KAZEI: "課税証明書",
     CertificateType.SHOTOKU: "所得証明書",
@@ -84,7 +94,17 @@ class Item(StrEnum):
 _OPTIONS_BY_TYPE: dict[CertificateType, frozenset[Item]] = {
     CertificateType.JUMINHYO: frozenset(Item),
     CertificateType.JOHYO: frozenset(Item),
+    CertificateType.KISAI: frozenset(Item),
+    CertificateType.JOHYO_KISAI: frozenset(Item),
 }
+RESIDENT_TYPES = (
+    CertificateType.JUMINHYO,
+    CertificateType.JOHYO,
+    CertificateType.KISAI,
+    CertificateType.JOHYO_KISAI,
+)
+REMOVED_TYPES = (CertificateType.JOHYO, CertificateType.JOHYO_KISAI)
+FORMS = ("household", "person")  # 世帯連記式 or 個人票 (jyuki-stnd 1.1.3, 5.1)
 
 
 @dataclass(frozen=True)
@@ -96,8 +116,10 @@ class IssueRequest:
     household: str = "self"  # "all", "self" or "members"
     members: tuple[str, ...] = ()
     items: frozenset[Item] = frozenset()
-    history: bool = False  # 異動履歴 lines (前住所 etc.) on a residence certificate
+    history: bool = False  # 統合記載欄 with every 異動 on a residence certificate
     fiscal_year: int | None = None
+    form: str = "household"  # 世帯連記式 ("household") or 個人票 ("person")
+    official: bool = False  # 公用: asked by a public office (jyuki-stnd 5.7)
 
     @classmethod
     def parse(
@@ -110,8 +132,16 @@ class IssueRequest:
         items: Sequence[str] = (),
         history: bool = False,
         fiscal_year: int | None = None,
+        form: str | None = None,
+        without: Sequence[str] = (),
+        defaults: frozenset[Item] = frozenset(),
+        official: bool = False,
     ) -> IssueRequest:
-        """Validate the options for the certificate type; the error names the one not allowed."""
+        """Validate the options for the certificate type; the error names the one not allowed.
+
+        ``defaults`` are the items the city prints unless asked not to (its
+        configuration, jyuki-stnd 5.1); ``items`` adds to them, ``without`` takes away.
+        """
         try:
             kind = CertificateType(type)
         except ValueError as exc:
@@ -119,20 +149,27 @@ class IssueRequest:
             raise InvalidInput(
                 f"unknown certificate type {type!r}; one of {names}", field="type"
             ) from exc
-        parsed: set[Item] = set()
-        for raw in items:
-            try:
-                parsed.add(Item(raw.strip()))
-            except ValueError as exc:
-                names = ", ".join(i.value for i in Item)
-                raise InvalidInput(f"unknown item {raw!r}; one of {names}", field="with") from exc
+        parsed = _items(items, "with")
+        omitted = _items(without, "without")
+        if parsed & omitted:
+            both = ", ".join(sorted(i.value for i in parsed & omitted))
+            raise InvalidInput(f"{both} is both asked for and left out", field="without")
         allowed = _OPTIONS_BY_TYPE.get(kind, frozenset())
+        if omitted - allowed:
+            raise InvalidInput(f"{kind.label} has no items to leave out", field="without")
+        parsed = (parsed | (defaults & allowed)) - omitted
         if parsed - allowed:
             bad = sorted(i.value for i in parsed - allowed)
             raise InvalidInput(
                 f"{kind.label} does not allow the item(s) {', '.join(bad)}", field="with"
             )
-        resident_types = (CertificateType.JUMINHYO, CertificateType.JOHYO)
+        resident_types = RESIDENT_TYPES
+        if form is not None and form not in FORMS:
+            raise InvalidInput(f"--form must be household or person, not {form!r}", field="form")
+        if form is not None and kind not in resident_types:
+            raise InvalidInput(f"{kind.label} has no form option", field="form")
+        if official and kind not in resident_types:
+            raise InvalidInput(f"{kind.label} has no 公用 marking", field="official")
         if (household or members) and kind not in resident_types:
             raise InvalidInput(
                 f"{kind.label} is for one person; --household is not allowed", field="household"
@@ -161,19 +198,92 @@ class IssueRequest:
             items=frozenset(parsed),
             history=history,
             fiscal_year=fiscal_year,
+            form=form or "household",
+            official=official,
         )
+
+
+def _items(raw_items: Sequence[str], where: str) -> set[Item]:
+    parsed: set[Item] = set()
+    for raw in raw_items:
+        try:
+            parsed.add(Item(raw.strip()))
+        except ValueError as exc:
+            names = ", ".join(i.value for i in Item)
+            raise InvalidInput(f"unknown item {raw!r}; one of {names}", field=where) from exc
+    return parsed
 
 
 # --- what each document says -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Station:
+    """Where a certificate is issued (jyuki-stnd 1.3.1): place, terminal, printer, and who.
+
+    The terminal and printer name the 発行番号's middle parts (5.5); either may
+    be empty where the device cannot be told (a store's machine).
+    """
+
+    place: str = "本庁"
+    terminal: str = "本庁1"
+    printer: str = "プリンタ001"
+    staff_id: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("place", "terminal", "printer", "staff_id"):
+            value = getattr(self, name)
+            if len(value) > 32 or any(not ch.isprintable() for ch in value):
+                raise InvalidInput(
+                    f"{name} is at most 32 printable characters", field=name.replace("_", "")
+                )
+
+
+STORE_STATION = Station(place="コンビニ交付", terminal="", printer="")
+
+
+@dataclass(frozen=True)
+class Deputy:
+    """職務代理者 (jyuki-stnd 1.3.9, 5.6): who certifies instead of the mayor, and when.
+
+    Within its period the deputy's title and name print, with the deputy's
+    seal; outside it the mayor signs, with no one switching by hand.
+    """
+
+    title: str  # e.g. 副市長
+    name: str
+    start: date
+    end: date
+
+    def acting_on(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
 class Issuer:
-    """Who certifies, and when: the certification statement's last line."""
+    """Who certifies, when, and where: the certification statement's last line."""
 
     city: CityProfile
     issued_at: datetime
     issue_number: int
+    station: Station = field(default_factory=Station)
+    deputy: Deputy | None = None
+
+    @property
+    def signatory(self) -> tuple[str, str, str]:
+        """職名, 氏名 and the seal's words of whoever certifies on the issue date."""
+        mayor = self.city.mayor_title
+        d = self.deputy
+        if d is not None and d.acting_on(self.issued_at.date()):
+            return f"{mayor}職務代理者　{d.title}", d.name, f"{mayor}職務代理者"
+        return mayor, self.city.mayor_name, mayor
+
+    @property
+    def issue_label(self) -> str:
+        """発行番号 as the standard writes it (5.5): 20261201 深谷市 本庁1 プリンタ001 0000123."""
+        s = self.station
+        parts = (f"{self.issued_at:%Y%m%d}", self.city.name, s.terminal, s.printer)
+        return " ".join(p for p in (*parts, f"{self.issue_number:07d}") if p)
 
 
 @dataclass(frozen=True)
@@ -186,6 +296,9 @@ class ResidenceCertificate:
     removed: bool
     history: bool
     household_head: str
+    form: str = "household"
+    extract: bool = False  # 記載事項証明書: certifies the items shown, not a copy
+    remarks: dict[str, tuple[HistoryLine, ...]] = field(default_factory=dict)  # 統合記載欄
 
 
 @dataclass(frozen=True)
@@ -236,11 +349,16 @@ class Document:
     issuer: Issuer
     holder: Resident | Holder  # the person the request was made for
     subjects: tuple[str, ...] = field(default=())  # resident codes of everyone it shows
+    warnings: tuple[str, ...] = ()  # alert-level blocks: issued, and the clerk is told
+    official: bool = False  # 公用 printed at the top
 
     @property
     def certification(self) -> str:
         """認証文, as the standard forms word it."""
         c = self.content
+        if isinstance(c, ResidenceCertificate) and c.extract:
+            source = "住民票の除票" if c.removed else "住民票"
+            return f"上記の事項は、{source}に記載されていることを証明する。"
         if isinstance(c, ResidenceCertificate):
             what = (
                 "住民票の除票"

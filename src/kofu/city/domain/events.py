@@ -20,12 +20,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from kofu.city.domain import family as family_rules
+from kofu.city.domain import kinship
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.dates import EnteredDate, parse_entered_date
 from kofu.city.domain.model import (
     Address,
+    AliasEntry,
     ForeignResidency,
     IssuanceBlock,
+    Offender,
     PlannedMoveOut,
+    Process,
     RemovalReason,
     Resident,
     ResidentStatus,
@@ -36,7 +41,7 @@ from kofu.city.domain.model import (
 )
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.support import extend_measure, measure_end
-from kofu.core.errors import Conflict, InvalidInput, NotFound
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 from kofu.core.identifiers import IndividualNumber, ResidentCode
 from kofu.core.text import first_unplain
 
@@ -107,12 +112,14 @@ class MoveIn(_Event):
     individual_number: str | None = None
     name: str
     kana: str
-    birth_date: date
+    birth_date: date | str = Field(
+        description="1990-01-02, 明治45年7月30日, 昭和20年3月日不詳, 昭和20年月日不詳 or 年月日不詳"
+    )
     sex: Sex
     address: NewAddress
     previous_address: OtherAddress
     household: str = Field("new", description='"new" or the household id to join')
-    relationship: str = Field("世帯主", description="続柄 to the household head")
+    relationship: str = Field("世帯主", description="続柄 to the household head (1.1.11 list)")
     domicile: str | None = None
     domicile_head: str | None = None
     foreign: ForeignResidency | None = None
@@ -147,6 +154,43 @@ class HouseholdChange(_OnResident):
     kind: Literal["household_change"]
     household: str = Field("new", description='"new" or the household id to join')
     relationship: str = "世帯主"
+
+
+class HouseholdHeadChange(_OnResident):
+    """世帯主変更: the clerk makes ``resident`` the head; every 続柄 is restated against them.
+
+    Relations the records determine are restated by themselves; ``relationships``
+    gives (or corrects) the others, by 住民票コード.  A household left without a
+    head (世帯主不在) by a death or move-out waits for this event.
+    """
+
+    kind: Literal["household_head_change"]
+    relationships: dict[str, str] = Field(
+        default_factory=dict, description="続柄 to the new head, by 住民票コード"
+    )
+
+
+class HouseholdOrder(_OnResident):
+    """世帯員の並び順: the clerk sets the order the household's members print in (5.2).
+
+    ``order`` lists every member of ``resident``'s household, first to last.
+    """
+
+    kind: Literal["household_order"]
+    order: list[str] = Field(description="住民票コード of every member, in print order")
+
+
+class AliasSet(_OnResident):
+    """通称の記載: a foreign resident's alias is written, and its history keeps the entry."""
+
+    kind: Literal["alias_set"]
+    alias: str = Field(min_length=1, max_length=60)
+
+
+class AliasRemove(_OnResident):
+    """通称の削除: the alias is struck; the history keeps both entries."""
+
+    kind: Literal["alias_remove"]
 
 
 class Marriage(_OnResident):
@@ -223,6 +267,33 @@ class SupportMeasureStart(_OnResident):
     kind: Literal["support_measure"]
     measure: str = Field("DV", description="DV, ストーカー, 児童虐待 or その他")
     provisional: bool = False
+    applicant: str | None = Field(None, description="申出者 (住民票コード); the person if absent")
+    joint: list[str] = Field(
+        default_factory=list, description="併せて支援を求める者 (住民票コード), protected too"
+    )
+    offenders: list[Offender] = Field(default_factory=list, description="加害者")
+    initial_city: str | None = Field(
+        None, description="当初受付市区町村 of a provisional measure (仮支援措置) taken over"
+    )
+    end: date | None = Field(None, description="終了年月日; a year less a day if absent")
+
+
+class SupportMeasureCorrect(_OnResident):
+    """支援措置の終了年月日の修正."""
+
+    kind: Literal["support_measure_correct"]
+    end: date
+
+
+class SupportMeasureOverride(_OnResident):
+    """支援措置責任者の判断: after review, issuance at the counter for one requester, for a time."""
+
+    kind: Literal["support_measure_override"]
+    officer: str = Field(min_length=1, max_length=32, description="支援措置責任者's user id")
+    requester: str | None = Field(
+        None, description="住民票コード of whom the release serves; the protected person if absent"
+    )
+    until: str = Field(description="ISO-8601 instant when the measure applies again")
 
 
 class SupportMeasureExtend(_OnResident):
@@ -244,12 +315,20 @@ class IssuanceBlockSet(_OnResident):
     reason: str
     end: date | None = None
     level: Literal["error", "alert"] = "error"
+    category: str = Field("その他", max_length=32, description="抑止の種類 (支援措置, 本人確認 …)")
+    processes: list[Process] = Field(
+        default_factory=lambda: list[Process](["証明"]),
+        min_length=1,
+        description="異動, 照会 and/or 証明",
+    )
+    household: bool = Field(False, description="block every member of the person's household")
 
 
 class IssuanceBlockRelease(_OnResident):
     """抑止の解除: reaches the store path too."""
 
     kind: Literal["issuance_block_release"]
+    block_id: str | None = Field(None, description="which block; the first one standing if absent")
 
 
 class IssuanceBlockTemporaryRelease(_OnResident):
@@ -257,6 +336,57 @@ class IssuanceBlockTemporaryRelease(_OnResident):
 
     kind: Literal["issuance_block_temporary_release"]
     until: str = Field(description="ISO-8601 instant when the block returns")
+
+
+class CertificateDisposal(_OnResident):
+    """処分: a copy issued in error is destroyed; the issuance log says so (1.3.8)."""
+
+    kind: Literal["certificate_disposal"]
+    issue_number: int = Field(ge=1, description="発行番号 of the copy destroyed")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class SpecialMoveOut(_Event):
+    """転出届の特例: a household's move-out whose data goes to the new city through Juki-net.
+
+    No paper move-out certificate: each member gets a planned move-out (転出予定)
+    notified today and the removal on the planned date, as a move_out does.
+    """
+
+    kind: Literal["special_move_out"]
+    members: list[str] = Field(min_length=1, description="住民票コード of each moving member")
+    destination: OtherAddress
+    to_city: str = Field(description="the new city's local government code")
+    move_out_id: str = Field(description="the id of the 転出証明書情報 sent to the new city")
+
+
+class MovingMember(BaseModel):
+    """One member of a household moving in by the special procedure, as the old city sent it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    resident: str
+    individual_number: str
+    name: str
+    kana: str
+    birth_date: date
+    sex: Sex
+    relationship: str
+    domicile: str | None = None
+    domicile_head: str | None = None
+
+
+class SpecialMoveIn(_Event):
+    """転入届の特例: a household registered from the 転出証明書情報 received through Juki-net.
+
+    Members keep their resident codes and individual numbers; the first is the 世帯主.
+    """
+
+    kind: Literal["special_move_in"]
+    members: list[MovingMember] = Field(min_length=1)
+    address: NewAddress
+    previous_address: OtherAddress
+    from_city: str = Field(description="the old city's local government code")
+    move_out_id: str = Field(description="the 転出証明書情報 the move-in was built from")
 
 
 Event = Annotated[
@@ -267,6 +397,10 @@ Event = Annotated[
     | MoveWithin
     | NameChange
     | HouseholdChange
+    | HouseholdHeadChange
+    | HouseholdOrder
+    | AliasSet
+    | AliasRemove
     | Marriage
     | Divorce
     | Adoption
@@ -278,9 +412,14 @@ Event = Annotated[
     | SupportMeasureStart
     | SupportMeasureExtend
     | SupportMeasureEnd
+    | SupportMeasureCorrect
+    | SupportMeasureOverride
     | IssuanceBlockSet
     | IssuanceBlockRelease
-    | IssuanceBlockTemporaryRelease,
+    | IssuanceBlockTemporaryRelease
+    | CertificateDisposal
+    | SpecialMoveOut
+    | SpecialMoveIn,
     Field(discriminator="kind"),
 ]
 _EVENT = TypeAdapter(Event)
@@ -292,6 +431,10 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     MoveWithin,
     NameChange,
     HouseholdChange,
+    HouseholdHeadChange,
+    HouseholdOrder,
+    AliasSet,
+    AliasRemove,
     Marriage,
     Divorce,
     Adoption,
@@ -303,9 +446,14 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     SupportMeasureStart,
     SupportMeasureExtend,
     SupportMeasureEnd,
+    SupportMeasureCorrect,
+    SupportMeasureOverride,
     IssuanceBlockSet,
     IssuanceBlockRelease,
     IssuanceBlockTemporaryRelease,
+    CertificateDisposal,
+    SpecialMoveOut,
+    SpecialMoveIn,
 )
 
 
@@ -359,6 +507,7 @@ class Change(BaseModel):
     resident: str
     effective: date
     changed: dict[str, Any]
+    alert: str | None = None  # what the clerk must do next (e.g. 世帯主不在 → 世帯主変更)
 
 
 # --- applying -----------------------------------------------------------------------------
@@ -394,7 +543,8 @@ def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
     return {k: v for k, v in new.items() if old.get(k) != v}
 
 
-_MAY_BE_PLANNED = {"move_out", "household_head_change"}  # a move-out notified ahead (転出予定)
+# what a move-out notified ahead (転出予定) writes on its future day
+_MAY_BE_PLANNED = {"move_out", "household_head_change", "household_head_absent"}
 
 
 def _write(
@@ -437,9 +587,29 @@ def _head_name(members: list[Resident]) -> str:
 def apply_event(event: Event, registers: Registers, city: CityProfile) -> list[Change]:
     """Apply one event to the registers; return what it changed."""
     handler: Callable[[Any, Registers, CityProfile], list[Change]] = _HANDLERS[type(event)]
+    alert = None
     if isinstance(event, _OnResident):
         ResidentCode(event.resident)  # a mistyped code is malformed input, whatever the kind
-    return handler(event, registers, city)
+        if not isinstance(event, _BLOCK_EVENTS):
+            alert = _change_block(registers, event.resident, event.effective)
+    changes = handler(event, registers, city)
+    if alert is not None:
+        changes = [c.model_copy(update={"alert": c.alert or alert}) for c in changes]
+    return changes
+
+
+def _change_block(registers: Registers, resident: str, day: date) -> str | None:
+    """A block on 異動 stops the event (error) or lets it through with an alert (j410)."""
+    blocks = registers.issuance_blocks(resident)
+    stopping = next((b for b in blocks if b.blocks_on(day, "異動")), None)
+    if stopping is not None:
+        raise Refused(
+            "change_blocked",
+            f"changes to resident {resident} are blocked ({stopping.category}: {stopping.reason})",
+            message_ja="この方の異動は抑止されています。",
+        )
+    warning = next((b for b in blocks if b.warns_on(day, "異動")), None)
+    return f"抑止（アラート）: {warning.category}: {warning.reason}" if warning else None
 
 
 def _birth(ev: Birth, reg: Registers, city: CityProfile) -> list[Change]:
@@ -458,7 +628,7 @@ def _birth(ev: Birth, reg: Registers, city: CityProfile) -> list[Change]:
         sex=ev.sex,
         address=mother.address,
         household_id=mother.household_id,
-        relationship="子",
+        relationship=kinship.child_of(mother.relationship),
         household_head_name=mother.household_head_name,
         became_resident_on=ev.effective,
         address_set_on=ev.effective,
@@ -500,24 +670,167 @@ def _death(ev: Death, reg: Registers, city: CityProfile) -> list[Change]:
     return changes
 
 
-def _rehead(reg: Registers, gone: Resident, ev: _Event) -> list[Change]:
-    """When the head leaves, the eldest remaining member becomes 世帯主 (世帯主変更)."""
-    if gone.relationship != "世帯主":
+def _rehead(
+    reg: Registers, gone: Resident, ev: _Event, leaving: frozenset[str] = frozenset()
+) -> list[Change]:
+    """The head left: one member left becomes head by 職権; two or more wait without one.
+
+    jyuki-stnd 4.0.4: with a single member left the city makes them 世帯主;
+    with more, the household has no head (世帯主不在) and the clerk is alerted
+    to decide the new head with a ``household_head_change``.
+    """
+    if gone.relationship != kinship.HEAD:
         return []
-    rest = [m for m in reg.household(gone.household_id) if m.resident_code != gone.resident_code]
+    away = leaving | {gone.resident_code}  # members who leave with the head (特例転出 of several)
+    rest = [m for m in reg.household(gone.household_id) if m.resident_code not in away]
     if not rest:
         return []
-    new_head = min(rest, key=lambda m: m.birth_date)
+    if len(rest) == 1:
+        only = rest[0]
+        updated = only.model_copy(
+            update={"relationship": kinship.HEAD, "household_head_name": only.name}
+        )
+        return [_write(reg, only, updated, ev.effective, "household_head_change")]
     changes = []
+    alert = (
+        f"世帯主不在: household {gone.household_id} has no head; "
+        "decide one with a household_head_change (世帯主変更)"
+    )
     for member in rest:
         updated = member.model_copy(
+            update={"household_head_name": "", "former_head": gone.resident_code}
+        )
+        change = _write(reg, member, updated, ev.effective, "household_head_absent")
+        changes.append(change.model_copy(update={"alert": alert}))
+    return changes
+
+
+def _head_change(ev: HouseholdHeadChange, reg: Registers, city: CityProfile) -> list[Change]:
+    new_head = _live(reg, ev.resident)
+    if ev.effective > reg.today:
+        raise InvalidInput(
+            f"a household_head_change cannot take effect after today ({reg.today.isoformat()})",
+            field="effective",
+        )
+    members = list(reg.household(new_head.household_id))
+    if new_head.relationship == kinship.HEAD:
+        raise Conflict(f"resident {new_head.resident_code} is already the head", field="resident")
+    codes = {m.resident_code for m in members}
+    for code, relationship in ev.relationships.items():
+        if code not in codes or code == new_head.resident_code:
+            raise InvalidInput(
+                f"{code} is not another member of household {new_head.household_id}",
+                field="relationships",
+            )
+        _check_relationship(relationship, f"relationships.{code}")
+    old_head = _recorded_head(reg, members, new_head)
+    restated = {}
+    for m in members:
+        if m.resident_code == new_head.resident_code:
+            continue
+        given = ev.relationships.get(m.resident_code)
+        restated[m.resident_code] = given or kinship.restate(old_head, new_head, m)
+    unsure = sorted(code for code, rel in restated.items() if rel is None)
+    if unsure:
+        raise InvalidInput(
+            f"the 続柄 of {', '.join(unsure)} to the new head cannot be derived from the "
+            "records; give it in relationships",
+            field="relationships",
+        )
+    changes = []
+    for m in members:
+        updated = m.model_copy(
             update={
-                "relationship": "世帯主" if member is new_head else member.relationship,
+                "relationship": restated.get(m.resident_code, kinship.HEAD),
                 "household_head_name": new_head.name,
+                "former_head": None,
             }
         )
-        changes.append(_write(reg, member, updated, ev.effective, "household_head_change"))
+        changes.append(_write(reg, m, updated, ev.effective, "household_head_change"))
     return changes
+
+
+def _household_order(ev: HouseholdOrder, reg: Registers, city: CityProfile) -> list[Change]:
+    person = _live(reg, ev.resident)
+    members = {m.resident_code: m for m in reg.household(person.household_id)}
+    if sorted(ev.order) != sorted(members) or len(set(ev.order)) != len(ev.order):
+        raise InvalidInput(
+            f"order must list every member of household {person.household_id} once: "
+            f"{', '.join(sorted(members))}",
+            field="order",
+        )
+    changes = []
+    for position, code in enumerate(ev.order, start=1):
+        member = members[code]
+        if member.household_position != position:
+            updated = member.model_copy(update={"household_position": position})
+            changes.append(_write(reg, member, updated, ev.effective, "household_order"))
+    return changes
+
+
+def _foreigner(reg: Registers, code: str) -> tuple[Resident, ForeignResidency]:
+    person = _live(reg, code)
+    if person.foreign is None:
+        raise InvalidInput(
+            "an alias (通称) is written only for a foreign resident", field="resident"
+        )
+    return person, person.foreign
+
+
+def _alias_set(ev: AliasSet, reg: Registers, city: CityProfile) -> list[Change]:
+    person, foreign = _foreigner(reg, ev.resident)
+    if foreign.alias is not None:
+        raise Conflict(
+            f"resident {ev.resident} already has the alias {foreign.alias}", field="alias"
+        )
+    entry = AliasEntry(action="記載", alias=ev.alias, on=ev.effective, city=city.name)
+    updated = foreign.model_copy(
+        update={"alias": ev.alias, "alias_history": (*foreign.alias_history, entry)}
+    )
+    after = person.model_copy(update={"foreign": updated})
+    return [_write(reg, person, after, ev.effective, "alias_set")]
+
+
+def _alias_remove(ev: AliasRemove, reg: Registers, city: CityProfile) -> list[Change]:
+    person, foreign = _foreigner(reg, ev.resident)
+    if foreign.alias is None:
+        raise Conflict(f"resident {ev.resident} has no alias to remove", field="resident")
+    entry = AliasEntry(action="削除", alias=foreign.alias, on=ev.effective, city=city.name)
+    updated = foreign.model_copy(
+        update={"alias": None, "alias_history": (*foreign.alias_history, entry)}
+    )
+    after = person.model_copy(update={"foreign": updated})
+    return [_write(reg, person, after, ev.effective, "alias_remove")]
+
+
+def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
+    """The head the members' relations are written against: present, or the one who left."""
+    present = next((m for m in members if m.relationship == kinship.HEAD), None)
+    if present is not None:
+        return present
+    former = reg.resident(new_head.former_head) if new_head.former_head else None
+    if former is None:
+        raise Conflict("the household's former head is not on record", field="resident")
+    return former
+
+
+def _entered(raw: date | str) -> EnteredDate:
+    """A date of birth as the clerk entered it; the error names the field."""
+    try:
+        return parse_entered_date(raw.isoformat() if isinstance(raw, date) else raw)
+    except InvalidInput as exc:
+        raise InvalidInput(f"birth_date: {exc.message}", field="birth_date") from exc
+
+
+def _check_relationship(relationship: str, where: str) -> None:
+    """Only the relations the standard lists (1.1.11): 子の子, never 孫."""
+    if not kinship.is_valid_relationship(relationship):
+        raise InvalidInput(
+            f"{where}: {relationship!r} is not a 続柄 the standard allows; use 世帯主, 夫, 妻, "
+            "夫（未届）, 妻（未届）, 子, 子の夫, 子の妻, 父, 母, 兄, 姉, 弟, 妹, up to four of "
+            "them joined with の (子の子), 縁故者 or 同居人",
+            field=where,
+        )
 
 
 def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
@@ -526,15 +839,49 @@ def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
         reg.save_seal(seal.model_copy(update={"abolished_on": on}))
 
 
+def _former_resident(reg: Registers, ev: MoveIn) -> Resident | None:
+    """One who moved away and comes back (再転入, jyuki-stnd 4.1.1.2): by code or number.
+
+    The 除票 is taken up again: the same 住民票コード and 個人番号, the history
+    going on.  A code or number of a current resident or of the dead is refused.
+    """
+    found = None
+    if ev.resident:
+        by_code = reg.resident(ResidentCode(ev.resident))
+        if by_code is not None and by_code.status is not ResidentStatus.MOVED_OUT:
+            raise Conflict(f"resident code {ev.resident} is already in use", field="resident")
+        found = by_code
+    if ev.individual_number:
+        number = IndividualNumber(ev.individual_number)
+        by_number = reg.resident_by_number(number)
+        if by_number is not None and by_number.status is not ResidentStatus.MOVED_OUT:
+            raise Conflict(
+                f"individual number {number} is already in use", field="individual_number"
+            )
+        if found is not None and by_number is not None and found != by_number:
+            raise Conflict(
+                "the resident code and the individual number are of two different people",
+                field="individual_number",
+            )
+        found = found or by_number
+    return found
+
+
 def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
-    code = ResidentCode(ev.resident) if ev.resident else reg.new_resident_code()
-    if reg.resident(code) is not None:
-        raise Conflict(f"resident code {code} is already in use", field="resident")
-    number = IndividualNumber(ev.individual_number) if ev.individual_number else None
-    if number is not None and reg.resident_by_number(number) is not None:
-        raise Conflict(f"individual number {number} is already in use", field="individual_number")
+    former = _former_resident(reg, ev)
+    code = former.resident_code if former else (ev.resident or reg.new_resident_code())
+    code = ResidentCode(code)
+    number = (
+        IndividualNumber(former.individual_number)
+        if former
+        else IndividualNumber(ev.individual_number)
+        if ev.individual_number
+        else None
+    )
     if ev.foreign is None and not ev.domicile:
         raise InvalidInput("a Japanese national's record needs a domicile (本籍)", field="domicile")
+    _check_relationship(ev.relationship, "relationship")
+    born = _entered(ev.birth_date)
     address = _city_address(reg, city, ev.address)
     if ev.household == "new":
         if ev.relationship != "世帯主":
@@ -553,7 +900,9 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         individual_number=number or reg.new_individual_number(),
         name=ev.name,
         kana=ev.kana,
-        birth_date=ev.birth_date,
+        birth_date=born.day,
+        birth_date_precision=born.precision,
+        birth_date_era=born.era,
         sex=ev.sex,
         address=address,
         household_id=household_id,
@@ -565,9 +914,20 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         previous_address=ev.previous_address.to_address(),
         domicile=ev.domicile,
         domicile_head=ev.domicile_head,
-        foreign=ev.foreign,
+        foreign=_arriving(ev.foreign, ev.effective, city),
+        family_register_id=former.family_register_id if former else None,
     )
-    return [_write(reg, None, person, ev.effective, "move_in")]
+    return [_write(reg, former, person, ev.effective, "move_in")]
+
+
+def _arriving(
+    foreign: ForeignResidency | None, on: date, city: CityProfile
+) -> ForeignResidency | None:
+    """A foreign resident's alias given at move-in is written here, unless its history came too."""
+    if foreign is None or foreign.alias is None or foreign.alias_history:
+        return foreign
+    entry = AliasEntry(action="記載", alias=foreign.alias, on=on, city=city.name)
+    return foreign.model_copy(update={"alias_history": (entry,)})
 
 
 def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
@@ -590,9 +950,23 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
         person = planned
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
+    _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
     changes += _rehead(reg, person, ev)
     _end_seal(reg, person.resident_code, ev.effective)
     return changes
+
+
+def _keep_measure_as_former_address(reg: Registers, code: str, on: date) -> None:
+    """A protected person moving out stays protected here as the former address (前住所地).
+
+    The measure becomes a 仮支援措置 on the basis of the former address, so it
+    does not lapse while the new city takes it over (jyuki-stnd 3.4).
+    """
+    measure = _active_measure(reg, code, on)
+    if measure is not None:
+        reg.save_support_measure(
+            measure.model_copy(update={"provisional": True, "basis": "前住所地"})
+        )
 
 
 def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Change]:
@@ -645,6 +1019,7 @@ def _rename(
 
 def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) -> list[Change]:
     person = _live(reg, ev.resident)
+    _check_relationship(ev.relationship, "relationship")
     if ev.household == "new":
         if ev.relationship != "世帯主":
             raise InvalidInput("a new household's only member is its 世帯主", field="relationship")
@@ -664,6 +1039,8 @@ def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) ->
             "household_id": household_id,
             "relationship": ev.relationship,
             "household_head_name": head_name,
+            "household_position": None,  # one who joins is written last (5.2)
+            "former_head": None,
         }
     )
     changes.insert(0, _write(reg, person, moved, ev.effective, "household_change"))
@@ -829,20 +1206,97 @@ def _support_start(ev: SupportMeasureStart, reg: Registers, city: CityProfile) -
     person = reg.resident(ResidentCode(ev.resident))
     if person is None:
         raise NotFound(f"no resident with code {ev.resident}", field="resident")
-    if _active_measure(reg, ev.resident, ev.effective) is not None:
-        raise Conflict(
-            f"resident {ev.resident} already has an active support measure", field="resident"
-        )
+    if ev.initial_city is not None and not ev.provisional:
+        raise InvalidInput("initial_city goes with a provisional measure", field="initial_city")
+    end = ev.end or measure_end(ev.effective)
+    if end < ev.effective:
+        raise InvalidInput("a measure cannot end before it starts", field="end")
+    for code in [ev.resident, *ev.joint]:
+        if reg.resident(ResidentCode(code)) is None:
+            raise NotFound(f"no resident with code {code}", field="joint")
+        if _active_measure(reg, code, ev.effective) is not None:
+            raise Conflict(
+                f"resident {code} already has an active support measure", field="resident"
+            )
     measure = SupportMeasure(
         measure_id=f"SM-{ev.resident}-{ev.effective:%Y%m%d}",
         resident_code=ev.resident,
         kind=ev.measure,
         start=ev.effective,
-        end=measure_end(ev.effective),
+        end=end,
         provisional=ev.provisional,
+        applicant=ev.applicant or ev.resident,
+        joint_with=tuple(ev.joint),
+        offenders=tuple(ev.offenders),
+        initial_city=ev.initial_city,
     )
     reg.save_support_measure(measure)
-    return _side("support_measure", ev.resident, ev.effective, end=measure.end.isoformat())
+    for code in ev.joint:  # each joint person carries a measure of their own, tied to this one
+        reg.save_support_measure(
+            measure.model_copy(
+                update={
+                    "measure_id": f"SM-{code}-{ev.effective:%Y%m%d}",
+                    "resident_code": code,
+                    "joint_with": (),
+                    "joint_of": ev.resident,
+                }
+            )
+        )
+    joint = {"joint": list(ev.joint)} if ev.joint else {}
+    return _side("support_measure", ev.resident, ev.effective, end=end.isoformat(), **joint)
+
+
+def _measures_of(reg: Registers, measure: SupportMeasure) -> list[SupportMeasure]:
+    """A measure and those of the persons it covers jointly: changed together."""
+    out = [measure]
+    for code in measure.joint_with:
+        out += [m for m in reg.support_measures(code) if m.joint_of == measure.resident_code]
+    return out
+
+
+def _support_correct(ev: SupportMeasureCorrect, reg: Registers, city: CityProfile) -> list[Change]:
+    measure = _active_measure(reg, ev.resident, ev.effective)
+    if measure is None:
+        raise Conflict(f"resident {ev.resident} has no active support measure", field="resident")
+    if ev.end < measure.start:
+        raise InvalidInput("a measure cannot end before it starts", field="end")
+    for m in _measures_of(reg, measure):
+        reg.save_support_measure(m.model_copy(update={"end": ev.end}))
+    return _side("support_measure_correct", ev.resident, ev.effective, end=ev.end.isoformat())
+
+
+def _support_override(
+    ev: SupportMeasureOverride, reg: Registers, city: CityProfile
+) -> list[Change]:
+    measure = _active_measure(reg, ev.resident, ev.effective)
+    if measure is None:
+        raise Conflict(f"resident {ev.resident} has no active support measure", field="resident")
+    until = _instant(ev.until)
+    if until.date() < ev.effective:
+        raise InvalidInput("a release must end after it starts", field="until")
+    requester = ResidentCode(ev.requester) if ev.requester else ev.resident
+    reg.save_support_measure(
+        measure.model_copy(
+            update={
+                "override_until": ev.until,
+                "override_by": ev.officer,
+                "override_for": requester,
+            }
+        )
+    )
+    return _side(
+        "support_measure_override", ev.resident, ev.effective, until=ev.until, requester=requester
+    )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"until must be an ISO-8601 instant like 2026-12-05T17:00:00+09:00, not {text!r}",
+            field="until",
+        ) from exc
 
 
 def _support_extend(ev: SupportMeasureExtend, reg: Registers, city: CityProfile) -> list[Change]:
@@ -864,33 +1318,66 @@ def _support_end(ev: SupportMeasureEnd, reg: Registers, city: CityProfile) -> li
     )
 
 
-def _open_block(reg: Registers, resident: str) -> IssuanceBlock | None:
-    return next((b for b in reg.issuance_blocks(resident) if b.released_on is None), None)
+def _open_block(reg: Registers, resident: str, block_id: str | None = None) -> IssuanceBlock | None:
+    return next(
+        (
+            b
+            for b in reg.issuance_blocks(resident)
+            if b.released_on is None and block_id in (None, b.block_id)
+        ),
+        None,
+    )
 
 
 def _block(ev: IssuanceBlockSet, reg: Registers, city: CityProfile) -> list[Change]:
-    if reg.resident(ResidentCode(ev.resident)) is None:
+    person = reg.resident(ResidentCode(ev.resident))
+    if person is None:
         raise NotFound(f"no resident with code {ev.resident}", field="resident")
-    if _open_block(reg, ev.resident) is not None:
-        raise Conflict(f"resident {ev.resident} already has an issuance block", field="resident")
-    block = IssuanceBlock(
-        block_id=f"BL-{ev.resident}-{ev.effective:%Y%m%d}",
-        resident_code=ev.resident,
-        reason=ev.reason,
-        start=ev.effective,
-        end=ev.end,
-        level=ev.level,
-    )
-    reg.save_issuance_block(block)
-    return _side("issuance_block", ev.resident, ev.effective, block=block.model_dump(mode="json"))
+    targets = [m.resident_code for m in reg.household(person.household_id)] if ev.household else []
+    changes = []
+    for code in targets or [ev.resident]:
+        existing = reg.issuance_blocks(code)
+        if any(
+            b.released_on is None
+            and b.category == ev.category
+            and set(b.processes) & set(ev.processes)
+            for b in existing
+        ):
+            raise Conflict(
+                f"resident {code} already has an issuance block of kind {ev.category}",
+                field="resident",
+            )
+        base = f"BL-{code}-{ev.effective:%Y%m%d}"
+        taken = {b.block_id for b in existing}
+        block_id = next(i for i in (base, *(f"{base}-{n}" for n in range(2, 99))) if i not in taken)
+        block = IssuanceBlock(
+            block_id=block_id,
+            resident_code=code,
+            reason=ev.reason,
+            start=ev.effective,
+            end=ev.end,
+            level=ev.level,
+            category=ev.category,
+            processes=tuple(dict.fromkeys(ev.processes)),
+            household_id=person.household_id if ev.household else None,
+        )
+        reg.save_issuance_block(block)
+        changes += _side("issuance_block", code, ev.effective, block=block.model_dump(mode="json"))
+    return changes
 
 
 def _unblock(ev: IssuanceBlockRelease, reg: Registers, city: CityProfile) -> list[Change]:
-    block = _open_block(reg, ev.resident)
+    block = _open_block(reg, ev.resident, ev.block_id)
     if block is None:
         raise Conflict(f"resident {ev.resident} has no issuance block to release", field="resident")
     reg.save_issuance_block(block.model_copy(update={"released_on": ev.effective}))
-    return _side("issuance_block_release", ev.resident, ev.effective, released_on=str(ev.effective))
+    return _side(
+        "issuance_block_release",
+        ev.resident,
+        ev.effective,
+        released_on=str(ev.effective),
+        block_id=block.block_id,
+    )
 
 
 def _unblock_for_now(
@@ -912,6 +1399,93 @@ def _unblock_for_now(
     return _side("issuance_block_temporary_release", ev.resident, ev.effective, until=ev.until)
 
 
+def _dispose(ev: CertificateDisposal, reg: Registers, city: CityProfile) -> list[Change]:
+    entry = reg.issuance(ev.issue_number)
+    if entry is None or entry.resident_code != ev.resident:
+        raise NotFound(
+            f"no certificate No.{ev.issue_number} issued for resident {ev.resident}",
+            field="issue_number",
+        )
+    if entry.disposed_on is not None:
+        raise Conflict(
+            f"certificate No.{ev.issue_number} was disposed of on {entry.disposed_on}",
+            field="issue_number",
+        )
+    reg.dispose_issuance(ev.issue_number, ev.effective, ev.reason)
+    return _side("certificate_disposal", ev.resident, ev.effective, issue_number=ev.issue_number)
+
+
+def _special_move_out(ev: SpecialMoveOut, reg: Registers, city: CityProfile) -> list[Change]:
+    """Each member's planned move-out and removal; who stays waits for a 世帯主変更."""
+    people = [_live(reg, ResidentCode(code)) for code in dict.fromkeys(ev.members)]
+    households = {p.household_id for p in people}
+    if len(households) != 1:
+        raise InvalidInput("a special move-out moves members of one household", field="members")
+    destination = ev.destination.to_address()
+    if destination.city == city.name and destination.prefecture == city.prefecture:
+        raise InvalidInput("a move within the city is a move_within", field="destination")
+    moving = {p.resident_code for p in people}
+    changes: list[Change] = []
+    for person in people:
+        if ev.notified_on < ev.effective:
+            planned = person.model_copy(
+                update={
+                    "planned_move_out": PlannedMoveOut(
+                        planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
+                    )
+                }
+            )
+            changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
+            person = planned
+        removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+        changes.append(_write(reg, person, removed, ev.effective, "move_out"))
+        _end_seal(reg, person.resident_code, ev.effective)
+    for person in people:
+        _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
+    head = next((p for p in people if p.relationship == kinship.HEAD), None)
+    if head is not None:  # who stays waits for the clerk's 世帯主変更 (jyuki-stnd 4.0.4)
+        changes += _rehead(reg, head, ev, frozenset(moving))
+    return changes
+
+
+def _special_move_in(ev: SpecialMoveIn, reg: Registers, city: CityProfile) -> list[Change]:
+    """The household from the received data, at its new address, codes and numbers kept."""
+    address = _city_address(reg, city, ev.address)
+    household_id, head_name = reg.new_household_id(), ev.members[0].name
+    changes = []
+    for number, member in enumerate(ev.members):
+        code = ResidentCode(member.resident)
+        if reg.resident(code) is not None:
+            raise Conflict(f"resident code {code} is already in use", field="resident")
+        individual = IndividualNumber(member.individual_number)
+        if reg.resident_by_number(individual) is not None:
+            raise Conflict(
+                f"individual number {individual} is already in use", field="individual_number"
+            )
+        person = Resident(
+            resident_code=code,
+            individual_number=individual,
+            name=member.name,
+            kana=member.kana,
+            birth_date=member.birth_date,
+            sex=member.sex,
+            address=address,
+            household_id=household_id,
+            relationship="世帯主" if number == 0 else member.relationship,
+            household_head_name=head_name,
+            became_resident_on=ev.effective,
+            address_set_on=ev.effective,
+            notified_on=ev.notified_on,
+            previous_address=ev.previous_address.to_address(),
+            domicile=member.domicile,
+            domicile_head=member.domicile_head,
+        )
+        changes.append(_write(reg, None, person, ev.effective, "move_in"))
+    return changes
+
+
+_BLOCK_EVENTS = (IssuanceBlockSet, IssuanceBlockRelease, IssuanceBlockTemporaryRelease)
+
 _HANDLERS: dict[type[Any], Any] = {
     Birth: _birth,
     Death: _death,
@@ -920,6 +1494,10 @@ _HANDLERS: dict[type[Any], Any] = {
     MoveWithin: _move_within,
     NameChange: _name_change,
     HouseholdChange: _household_change,
+    HouseholdHeadChange: _head_change,
+    HouseholdOrder: _household_order,
+    AliasSet: _alias_set,
+    AliasRemove: _alias_remove,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,
@@ -931,7 +1509,12 @@ _HANDLERS: dict[type[Any], Any] = {
     SupportMeasureStart: _support_start,
     SupportMeasureExtend: _support_extend,
     SupportMeasureEnd: _support_end,
+    SupportMeasureCorrect: _support_correct,
+    SupportMeasureOverride: _support_override,
     IssuanceBlockSet: _block,
     IssuanceBlockRelease: _unblock,
     IssuanceBlockTemporaryRelease: _unblock_for_now,
+    CertificateDisposal: _dispose,
+    SpecialMoveOut: _special_move_out,
+    SpecialMoveIn: _special_move_in,
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from kofu.city.domain.certificates import (
+    REMOVED_TYPES,
+    RESIDENT_TYPES,
     CertificateType,
     Document,
     FamilyRegisterCertificate,
@@ -18,8 +20,16 @@ from kofu.city.domain.certificates import (
     check_not_protected,
 )
 from kofu.city.domain.city import CityProfile
-from kofu.city.domain.model import FamilyRegister, IssuanceBlock, RegisterMember, Resident
+from kofu.city.domain.kinship import household_order
+from kofu.city.domain.model import (
+    FamilyRegister,
+    IssuanceBlock,
+    RegisterMember,
+    Resident,
+    SupportMeasure,
+)
 from kofu.city.domain.ports import Registers
+from kofu.city.domain.remarks import history_lines
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, NotFound, Refused
 from kofu.core.holder import identity_digest
@@ -61,22 +71,45 @@ def _release_end(block: IssuanceBlock) -> datetime | None:
     return until if until.tzinfo is not None else until.replace(tzinfo=JST)
 
 
-def _protected(registers: Registers, people: list[Resident], now: datetime, store: bool) -> None:
+def _measure_released(m: SupportMeasure, now: datetime, store: bool, holder: str) -> bool:
+    """The 支援措置責任者 released this counter request, for now (never at a store)."""
+    if store or m.override_until is None or m.override_for != holder:
+        return False
+    try:
+        until = datetime.fromisoformat(m.override_until)
+    except ValueError:  # an unreadable release lifts nothing
+        return False
+    return now < (until if until.tzinfo is not None else until.replace(tzinfo=JST))
+
+
+def _protected(
+    registers: Registers, people: list[Resident], now: datetime, store: bool, holder: str
+) -> list[str]:
+    """Refuse for a support measure or a block; the alert-level blocks' warnings otherwise."""
     today = now.date()
     protected, blocked = set(), set()
+    warnings = []
     for p in people:
-        if any(m.active_on(today) for m in registers.support_measures(p.resident_code)):
+        if any(
+            m.active_on(today) and not _measure_released(m, now, store, holder)
+            for m in registers.support_measures(p.resident_code)
+        ):
             protected.add(p.resident_code)
         for block in registers.issuance_blocks(p.resident_code):
             until = _release_end(block)
             released_for_now = not store and until is not None and now < until
             if block.blocks_on(today) and not released_for_now:
                 blocked.add(p.resident_code)
+            elif block.warns_on(today):
+                warnings.append(
+                    f"抑止（アラート） {p.resident_code}: {block.category}: {block.reason}"
+                )
     check_not_protected(people, protected, blocked)
+    return warnings
 
 
 def _residence(registers: Registers, req: IssueRequest, person: Resident) -> ResidenceCertificate:
-    removed = req.type is CertificateType.JOHYO
+    removed = req.type in REMOVED_TYPES
     if removed and person.is_resident:
         raise Refused(
             "not_removed",
@@ -85,17 +118,17 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         )
     if not removed and not person.is_resident:
         raise _removed()
-    if removed:
-        if req.household != "self" or req.members:
-            raise InvalidInput(
-                "a 除票 certificate is issued per person (個人票)", field="household"
-            )
+    if req.household == "self":
         members = [person]
     else:
-        household = list(registers.household(person.household_id))
+        household = (
+            _removed_together(registers, person)
+            if removed
+            else list(registers.household(person.household_id))
+        )
         if req.household == "all":
             members = household
-        elif req.household == "members":
+        else:
             by_code = {m.resident_code: m for m in household}
             missing = [c for c in req.members if c not in by_code]
             if missing:
@@ -103,10 +136,15 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
                     f"{', '.join(missing)} is not a member of the same household", field="members"
                 )
             members = [m for m in household if m.resident_code in req.members]
-        else:
-            members = [person]
     if all(m.foreign is not None for m in members) and Item.DOMICILE in req.items:
         raise InvalidInput("本籍・筆頭者 exists only for Japanese nationals", field="with")
+    remarks = {}
+    if req.history:  # only asked-for history costs a read per member
+        for m in members:
+            versions = registers.history(m.resident_code)
+            remarks[m.resident_code] = history_lines(
+                versions, removed=removed, today=registers.today
+            )
     return ResidenceCertificate(
         members=tuple(members),
         items=req.items,
@@ -114,6 +152,23 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         removed=removed,
         history=req.history,
         household_head=person.household_head_name,
+        form=req.form,
+        extract=req.type in (CertificateType.KISAI, CertificateType.JOHYO_KISAI),
+        remarks=remarks,
+    )
+
+
+def _removed_together(registers: Registers, person: Resident) -> list[Resident]:
+    """A 除票 for a household: its members removed with the person, the same day and reason.
+
+    Removed and current members never share one certificate (jyuki-stnd 5.1).
+    """
+    return household_order(
+        [
+            m
+            for m in registers.former_household(person.household_id)
+            if (m.removed_on, m.removal_reason) == (person.removed_on, person.removal_reason)
+        ]
     )
 
 
@@ -172,10 +227,10 @@ def compose(
     """The document the request asks for, or a refusal naming the rule."""
     person = _person(registers, req.resident_code)
     # protection comes first: no other refusal may tell whether a protected person moved away
-    _protected(registers, [person], now, store)
+    warnings = _protected(registers, [person], now, store, person.resident_code)
     content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
     subjects: list[Resident] = [person]
-    if req.type in (CertificateType.JUMINHYO, CertificateType.JOHYO):
+    if req.type in RESIDENT_TYPES:
         content = _residence(registers, req, person)
         subjects = list(content.members)
     elif not person.is_resident and req.type in (CertificateType.INKAN,):
@@ -211,13 +266,15 @@ def compose(
         if content.attachment:  # the 附票 prints every member's address
             subjects += _register_residents(registers, content.members, person)
     others = [s for s in subjects if s.resident_code != person.resident_code]
-    _protected(registers, others, now, store)  # the holder was checked first, above
+    warnings += _protected(registers, others, now, store, person.resident_code)
     return Document(
         type=req.type,
         content=content,
         issuer=Issuer(city=city, issued_at=now, issue_number=issue_number),
         holder=person,
         subjects=tuple(s.resident_code for s in subjects),
+        warnings=tuple(warnings),
+        official=req.official,
     )
 
 
@@ -253,7 +310,7 @@ def compose_for_domicile(
         for m in content.members
         if m.resident_code and (r := registers.resident(m.resident_code)) is not None
     ]
-    _protected(registers, residents_here, now, True)
+    _protected(registers, residents_here, now, True, "")
     return Document(
         type=req.type,
         content=content,

@@ -10,18 +10,25 @@ know nothing of where they are stored.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kofu.city.domain.dates import DatePrecision, printed_date
 
 __all__ = [
     "Address",
+    "AliasEntry",
     "AttachmentLine",
     "FamilyRegister",
     "ForeignResidency",
     "IssuanceBlock",
+    "IssuanceLogEntry",
+    "Offender",
     "PlannedMoveOut",
+    "Process",
     "Record",
     "RegisterEntry",
     "RegisterMember",
@@ -30,6 +37,7 @@ __all__ = [
     "ResidentStatus",
     "SealRegistration",
     "Sex",
+    "StayCategory",
     "SupportMeasure",
     "TaxAssessment",
 ]
@@ -89,14 +97,68 @@ class Address(Record):
         return f"{self.town}{self.block}"
 
 
+class StayCategory(StrEnum):
+    """住民基本台帳法第30条の45 の区分: which kind of foreign resident the record is."""
+
+    MID_LONG = "中長期在留者"
+    SPECIAL_PERMANENT = "特別永住者"
+    TEMPORARY_REFUGE = "一時庇護許可者"
+    PROVISIONAL_STAY = "仮滞在者"
+    TRANSITIONAL = "経過滞在者"  # 出生又は国籍喪失による経過滞在者
+
+
+class AliasEntry(Record):
+    """通称の記載又は削除: what, when and by which city (jyuki-stnd 1.1.2, 1.1.7)."""
+
+    action: Literal["記載", "削除"]
+    alias: str
+    on: date
+    city: str
+
+
 class ForeignResidency(Record):
-    """Items only a foreign resident's record has (外国人住民)."""
+    """Items only a foreign resident's record has (外国人住民, jyuki-stnd 1.1.2)."""
 
     nationality: str  # 国籍・地域
-    residence_status: str  # 在留資格
+    category: StayCategory = StayCategory.MID_LONG  # 法第30条の45 の区分
+    residence_status: str | None = None  # 在留資格 (中長期在留者 only)
+    period_of_stay: str | None = None  # 在留期間, 上陸期間 or 仮滞在期間, e.g. "2年", "6月"
     period_of_stay_until: date | None = None  # 在留期間の満了の日
-    residence_card_number: str  # 在留カード等の番号
+    residence_card_number: str | None = None  # 在留カード or 特別永住者証明書 の番号
     alias: str | None = None  # 通称
+    alias_history: tuple[AliasEntry, ...] = ()  # 通称の記載及び削除に関する事項, oldest first
+    alphabetic_name: str | None = None  # 氏名（アルファベット）
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_records(cls, data: Any) -> Any:
+        """Records written before the 区分 was kept carried 特別永住者 as a 在留資格."""
+        special = StayCategory.SPECIAL_PERMANENT.value
+        if (
+            isinstance(data, dict)
+            and "category" not in data
+            and data.get("residence_status") == special
+        ):
+            data = {**data, "category": special, "residence_status": None}
+        return data
+
+    @model_validator(mode="after")
+    def _items_of_the_category(self) -> ForeignResidency:
+        """Each 区分 has its own items (法第30条の45 の表); none borrows another's."""
+        if self.category is StayCategory.MID_LONG:
+            if not self.residence_status or not self.residence_card_number:
+                raise ValueError("a 中長期在留者 has a 在留資格 and a 在留カード番号")
+        elif self.residence_status is not None:
+            raise ValueError(f"a {self.category.value} has no 在留資格")
+        if self.category is StayCategory.SPECIAL_PERMANENT and not self.residence_card_number:
+            raise ValueError("a 特別永住者 has a 特別永住者証明書の番号")
+        return self
+
+    @property
+    def stay_ends(self) -> bool:
+        """Whether the stay has an end (a card's validity ends with it, 番号法施行令)."""
+        permanent = self.residence_status in ("永住者", "高度専門職2号")
+        return self.category is not StayCategory.SPECIAL_PERMANENT and not permanent
 
 
 class PlannedMoveOut(Record):
@@ -118,6 +180,8 @@ class Resident(Record):
     sex: Sex
     address: Address
     household_id: str
+    birth_date_precision: DatePrecision = DatePrecision.DAY  # 月日不詳, 年月日不詳 (1.1.8)
+    birth_date_era: str | None = None  # the era written, on a day of two eras (明治45年7月30日)
     relationship: str  # 続柄 to the household head: 世帯主, 妻, 子, 母, 同居人 …
     household_head_name: str
     became_resident_on: date  # 住民となった年月日
@@ -136,10 +200,28 @@ class Resident(Record):
     move_out_destination: Address | None = None  # 転出先
     planned_move_out: PlannedMoveOut | None = None
     name_history: tuple[str, ...] = ()  # earlier names, newest last
+    # 世帯主不在: the head who left (死亡, 転出) while two or more members stayed; the
+    # relations above are still written against that head until a 世帯主変更.
+    former_head: str | None = None
+    household_position: int | None = None  # the clerk's order in the household (5.2), 1 first
+
+    @property
+    def head_absent(self) -> bool:
+        return self.former_head is not None
 
     @property
     def is_resident(self) -> bool:
         return self.status is ResidentStatus.RESIDENT
+
+    @property
+    def printed_birth_date(self) -> str:
+        """生年月日 as entered; a foreign resident's in the Western calendar (1.1.9)."""
+        return printed_date(
+            self.birth_date,
+            self.birth_date_precision,
+            self.birth_date_era,
+            western=self.foreign is not None,
+        )
 
     @property
     def family_name(self) -> str:
@@ -201,6 +283,22 @@ class FamilyRegister(Record):
         return next((m for m in self.members if m.resident_code == resident_code), None)
 
 
+class IssuanceLogEntry(Record):
+    """交付履歴 (jyuki-stnd 1.3.8): one issued copy, where and by whom, and its disposal."""
+
+    issue_number: int
+    issued_at: datetime
+    channel: str
+    certificate: str
+    resident_code: str
+    place: str | None = None
+    terminal: str | None = None
+    staff_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)  # subjects, items, pages, copy of copies
+    disposed_on: date | None = None  # 処分: a copy issued in error and destroyed
+    disposal_reason: str | None = None
+
+
 class SealRegistration(Record):
     """印鑑登録: the registered seal of one resident."""
 
@@ -250,6 +348,14 @@ class TaxAssessment(Record):
         return self.fiscal_year - 1
 
 
+class Offender(Record):
+    """加害者: whom the measure protects against; often not a resident of this city."""
+
+    name: str
+    birth_date: date | None = None
+    resident_code: str | None = None
+
+
 class SupportMeasure(Record):
     """住民基本台帳事務における支援措置 for a DV, stalking or abuse victim (standard spec j440)."""
 
@@ -261,24 +367,61 @@ class SupportMeasure(Record):
     provisional: bool = False  # 仮支援措置 while the application is being checked
     extended_times: int = 0
     ended_on: date | None = None
+    applicant: str | None = None  # 申出者 (住民票コード)
+    joint_with: tuple[str, ...] = ()  # 併せて支援を求める者 (their own measures carry joint_of)
+    joint_of: str | None = None  # the 支援対象者 whose application covers this person
+    offenders: tuple[Offender, ...] = ()  # 加害者
+    initial_city: str | None = None  # 当初受付市区町村 of a provisional measure taken over
+    basis: str = "申出"  # 申出, or 前住所地 after the person moved out (仮支援措置 continues)
+    override_until: str | None = None  # ISO instant: the officer's release at the counter
+    override_by: str | None = None  # 支援措置責任者 who decided it
+    override_for: str | None = None  # whose request it releases (住民票コード)
 
     def active_on(self, day: date) -> bool:
         if self.ended_on is not None and day >= self.ended_on:
             return False
         return self.start <= day <= self.end
 
+    def state_on(self, day: date) -> str:
+        """仮支援措置中, 支援措置期間中, 期間満了 (not extended) or 終了."""
+        if self.ended_on is not None and day >= self.ended_on:
+            return "終了"
+        if day > self.end:
+            return "期間満了"
+        if day < self.start:
+            return "開始前"
+        return "仮支援措置中" if self.provisional else "支援措置期間中"
+
+
+Process = Literal["異動", "照会", "証明"]  # what a block stops: changes, inquiries, certificates
+
 
 class IssuanceBlock(Record):
-    """証明書発行の抑止 (standard spec j410): its end date does not lift it; only a release does."""
+    """異動・発行・照会の抑止 (standard spec j410): its end date does not lift it; only a release.
+
+    Several may stand at once, each with its kind, the processes it stops and
+    its level: ``error`` stops them, ``alert`` lets them go with a warning.  A
+    household block is written for every member of the household.
+    """
 
     block_id: str
     resident_code: str
     reason: str
     start: date
     end: date | None = None
-    level: str = "error"  # error stops issuance; alert only warns the clerk
+    level: str = "error"  # error stops the process; alert only warns the clerk
     released_on: date | None = None
     temporary_release_until: str | None = None  # ISO instant; the counter only, never the store
+    category: str = "その他"  # 抑止の種類: 支援措置, 本人確認, 排他, その他 …
+    processes: tuple[Process, ...] = ("証明",)
+    household_id: str | None = None  # set when the block was made for the whole household
 
-    def blocks_on(self, day: date) -> bool:
-        return self.level == "error" and self.start <= day and self.released_on is None
+    def standing_on(self, day: date, process: Process = "証明") -> bool:
+        """Set for ``process`` and not released, at either level."""
+        return process in self.processes and self.start <= day and self.released_on is None
+
+    def blocks_on(self, day: date, process: Process = "証明") -> bool:
+        return self.level == "error" and self.standing_on(day, process)
+
+    def warns_on(self, day: date, process: Process = "証明") -> bool:
+        return self.level == "alert" and self.standing_on(day, process)

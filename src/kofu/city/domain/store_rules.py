@@ -12,6 +12,7 @@ the city forbids it).  Every refusal carries a reason a kiosk can show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 
 import jpholiday
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kofu.city.domain.card_desk import CardRecord, CardState
 from kofu.city.domain.certificates import CertificateType, IssueRequest, Item
 from kofu.city.domain.model import Resident
+from kofu.city.domain.special_move import CONTINUE_WITHIN
 from kofu.core.errors import Refused
 
 __all__ = [
@@ -140,7 +142,7 @@ def check_hours(
 
 
 def check_person(
-    rules: StoreRules, person: Resident, household: list[Resident], today: date
+    rules: StoreRules, person: Resident, household: Sequence[Resident], today: date
 ) -> None:
     """Who may use a store: age, residence, moves, the day of moving in, printable names."""
     if person.age_on(today) < rules.minimum_age:
@@ -201,6 +203,19 @@ def check_card(card: CardRecord | None, today: date) -> CardRecord:
             "the card or its certificate has expired",
             "カードまたは電子証明書の有効期限が切れています。",
         )
+    if card.moved_in_on is not None and card.continued_on is None:  # 継続利用 outstanding
+        if today - card.moved_in_on > CONTINUE_WITHIN:
+            raise _refuse(
+                "card_not_continued_expired",
+                "the card was not carried over within 90 days of the move-in; it is invalid",
+                "転入後90日以内に継続利用の手続きがされなかったため、このカードは無効です。",
+            )
+        raise _refuse(
+            "card_not_continued",
+            "the card has not been carried over since the move-in; "
+            "ask at the city's counter (継続利用)",
+            "転入後の継続利用の手続きがされていません。市区町村の窓口で手続きしてください。",
+        )
     return card
 
 
@@ -218,7 +233,7 @@ def check_store_request(
     rules: StoreRules,
     request: IssueRequest,
     person: Resident,
-    household: list[Resident],
+    household: Sequence[Resident],
     now: datetime,
 ) -> None:
     """Everything the store path checks before composing; the first rule broken is the reason."""

@@ -23,6 +23,7 @@ from kofu.card.ledger import CardLedger
 from kofu.card.reader import JpkiCard
 from kofu.card.storage import certificates_on, load_card, save_card
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.card_desk import (
     LEAD_TIME,
     ApplicationChannel,
@@ -41,6 +42,7 @@ from kofu.city.domain.card_desk import (
 )
 from kofu.city.domain.model import Resident
 from kofu.city.domain.ports import CertificateAuthority
+from kofu.city.services.activity import record_activity
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
@@ -82,6 +84,7 @@ def _new_application(
     today: date,
     facility: str | None,
     reason: str,
+    at: datetime,
 ) -> CardApplication:
     if any(
         a.status not in (ApplicationStatus.ISSUED, ApplicationStatus.CANCELLED)
@@ -106,6 +109,14 @@ def _new_application(
         arrives_on=today + LEAD_TIME,
     )
     uow.cards.save_application(application)
+    record_activity(
+        uow,
+        ActivityKind.CARD_APPLICATION,
+        at,
+        ref=f"application:{application.application_id}",
+        channel=channel.value,
+        detail={"facility": facility} if facility else None,
+    )
     return application
 
 
@@ -131,7 +142,7 @@ def apply_for_card(
     check_plain(facility=facility)  # kept with the application, printed on its notice
     with uow:
         application = _new_application(
-            uow, _resident(uow, resident_code), how, clock.today(), facility, reason
+            uow, _resident(uow, resident_code), how, clock.today(), facility, reason, clock.now()
         )
         uow.commit()
     return application
@@ -154,6 +165,7 @@ def apply_group(
                 clock.today(),
                 facility,
                 "new",
+                clock.now(),
             )
             for code in resident_codes
         ]
@@ -293,7 +305,9 @@ def prepare_handover(
     check_identity(_documents(documents))
     person = _resident(uow, app.resident_code)
     today = clock.today()
-    return app, person, card_validity_end(person.birth_date, today)
+    stay = person.foreign
+    stay_until = stay.period_of_stay_until if stay is not None and stay.stay_ends else None
+    return app, person, card_validity_end(person.birth_date, today, stay_until)
 
 
 def new_card_id(city: str, today: date) -> str:
@@ -499,13 +513,32 @@ def hand_over(
             ):  # a reissue abolishes the old card
                 uow.cards.save_card(old.changed_to(CardState.ABOLISHED, today))
                 _queue_revocation(uow, old.card_id, "abolition", clock)
+        had_card = bool(uow.cards.cards_of(person.resident_code))
         uow.cards.save_card(record)
         uow.cards.save_application(
             app.model_copy(update={"status": ApplicationStatus.ISSUED, "card_id": card_id})
         )
+        _log_handover(uow, record, app.reason, had_card, clock.now())
         save_card(element, card_path, master_key, ledger)
         uow.commit()
     return record
+
+
+def _log_handover(
+    uow: CityUnitOfWork, record: CardRecord, reason: str, had_card: bool, at: datetime
+) -> None:
+    """card.issued (new / renewal / reissue) and the JPKI certificates the card now carries."""
+    kind = "reissue" if reason == "reissue" else ("renewal" if had_card else "new")
+    record_activity(uow, ActivityKind.CARD_ISSUED, at, ref=f"card:{record.card_id}", role=kind)
+    _log_jpki(uow, record, "new", at)
+
+
+def _log_jpki(uow: CityUnitOfWork, record: CardRecord, role: str, at: datetime) -> None:
+    """jpki.certificate_issued, once per certificate serial, as the card desk learns of it."""
+    for doc_type, serial in (("user-auth", record.auth_serial), ("signature", record.sign_serial)):
+        if serial:
+            kind = ActivityKind.JPKI_ISSUED
+            record_activity(uow, kind, at, ref=f"jpki:{serial}", doc_type=doc_type, role=role)
 
 
 def _queue_revocation(uow: CityUnitOfWork, card_id: str, cause: str, clock: Clock) -> None:
@@ -601,6 +634,7 @@ def renew_certificates(
         )
         record = record.model_copy(update=certified)
         uow.cards.save_card(record)
+        _log_jpki(uow, record, "renewal", clock.now())
         save_card(element, card_path, master_key, ledger)
         uow.commit()
     return record

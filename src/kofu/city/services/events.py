@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.card_desk import CardState, revocation_for
 from kofu.city.domain.events import Change, apply_event, parse_event
+from kofu.city.domain.ports import CityUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
 
-__all__ = ["apply_events"]
+__all__ = ["apply_events", "apply_within"]
 
 
 def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) -> list[Change]:
@@ -41,6 +41,7 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
             )
             changes += made
         _notify_cards(uow, changes, clock)
+        _notify_blocks(uow, changes, clock)
         uow.commit()
     return changes
 
@@ -66,3 +67,46 @@ def _notify_cards(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> N
             )
             if cause in ("death", "card_return"):
                 uow.cards.save_card(card.changed_to(CardState.RETURNED, change.effective))
+
+
+def apply_within(
+    *, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock, batch: str | None = None
+) -> list[Change]:
+    """Apply events inside a unit of work the caller opened and commits (a larger change).
+
+    The special move-out and move-in keep their Juki-net records in the same
+    transaction as the register events they cause: both or neither.
+    """
+    batch = batch or str(uuid.uuid4())
+    changes: list[Change] = []
+    uow.registers.today = clock.today()
+    city = uow.city()
+    for raw in events:
+        event = parse_event(raw)
+        made = apply_event(event, uow.registers, city)
+        uow.registers.log_event(
+            batch=batch,
+            at=clock.now(),
+            event=event.model_dump(mode="json"),
+            changes=[c.model_dump(mode="json") for c in made],
+        )
+        changes += made
+    _notify_cards(uow, changes, clock)
+    _notify_blocks(uow, changes, clock)
+    return changes
+
+
+# Who hears of a block set or released (jyuki-stnd 3.1, 3.2): the Juki-net CS and the
+# city's other systems (宛名).  The store path reads the blocks itself.  A temporary
+# release is never sent, so that no system takes it for a release.
+BLOCK_TARGETS = ("juki_cs", "atena")
+
+
+def _notify_blocks(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> None:
+    for change in changes:
+        if change.kind not in ("issuance_block", "issuance_block_release"):
+            continue
+        payload = {"resident": change.resident, "effective": change.effective.isoformat()}
+        payload |= change.changed
+        for target in BLOCK_TARGETS:
+            uow.outbox.add(target=target, kind=change.kind, payload=payload, at=clock.now())

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.juki_report import identity_report
-from kofu.city.domain.ports import IdentityDirectory
+from kofu.city.domain.ports import CityUnitOfWork, IdentityDirectory
 from kofu.core.clock import Clock
 
 __all__ = ["report_to_juki"]

@@ -18,7 +18,9 @@ from kofu.city.domain.certificates import (
     SealCertificate,
     TaxCertificate,
 )
-from kofu.city.domain.model import RegisterMember, Resident
+from kofu.city.domain.dates import DatePrecision, printed_date
+from kofu.city.domain.model import ForeignResidency, RegisterMember, Resident, StayCategory
+from kofu.city.domain.remarks import HistoryLine
 from kofu.core.era import wareki, wareki_year
 from kofu.documents.model import (
     Block,
@@ -36,7 +38,7 @@ _PER_SHEET = 4  # 世帯連記式: four members a sheet
 
 # Each form's own words, reserved first in every document (fonts.reserve_first).
 _FIXED_WORDS = {
-    ResidenceCertificate: "生男女届出",
+    ResidenceCertificate: "生男女届出以下余白",
     SealCertificate: "生男女",
     TaxCertificate: "度中の所得円人なし非課税,",
     FamilyRegisterCertificate: "【】名生父母続柄編製事由除籍以下余白",
@@ -47,32 +49,31 @@ def _yen(amount: int) -> str:
     return f"{amount:,}円"
 
 
+def _born(p: Resident) -> str:
+    """生年月日 as entered (明治45年7月30日生, 昭和20年　月日不詳); Western for foreigners."""
+    printed = p.printed_birth_date
+    return f"{printed}生" if p.birth_date_precision is DatePrecision.DAY else printed
+
+
 def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
-    rows = [
-        ("氏名", f"{p.name}（{p.kana}）"),
-        ("生年月日・性別", f"{wareki(p.birth_date)}生　{p.sex.ja}"),
-    ]
+    rows = [("氏名", f"{p.name}（{p.kana}）")]
+    if p.foreign is not None and p.foreign.alphabetic_name:
+        rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
+    rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))
     if Item.HEAD in c.items:
         rows.append(("続柄", p.relationship))
     if p.foreign is not None:
-        rows.append(("国籍・地域", p.foreign.nationality))
-        if p.foreign.alias:
-            rows.append(("通称", p.foreign.alias))
-        if Item.FOREIGN in c.items:
-            until = (
-                wareki(p.foreign.period_of_stay_until) if p.foreign.period_of_stay_until else "—"
-            )
-            rows.append(("在留資格", p.foreign.residence_status))
-            rows.append(("在留期間等の満了の日", until))
-            rows.append(("在留カード等の番号", p.foreign.residence_card_number))
-    rows.append(("住民となった年月日", wareki(p.became_resident_on)))
+        rows += _foreign_rows(p.foreign, Item.FOREIGN in c.items)
+    became = "外国人住民となった年月日" if p.foreign is not None else "住民となった年月日"
+    rows.append((became, wareki(p.became_resident_on)))
     rows.append(
         ("住所を定めた年月日", f"{wareki(p.address_set_on)}　届出日 {wareki(p.notified_on)}")
     )
     if p.previous_address is not None:
         rows.append(("転入前住所", p.previous_address.text))
-    if c.history and p.prior_address is not None:
-        rows.append(("異動前住所", p.prior_address.text))
+    if c.history:
+        lines = [_history_text(line) for line in c.remarks.get(p.resident_code, ())]
+        rows.append(("統合記載欄", "\n".join(lines) or "記載なし"))
     if Item.DOMICILE in c.items and p.domicile:
         rows.append(("本籍", p.domicile))
         rows.append(("筆頭者", p.domicile_head or ""))
@@ -87,19 +88,66 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
     return rows
 
 
+def _history_text(line: HistoryLine) -> str:
+    """One 異動 as the 統合記載欄 writes it: 事由, 異動日, 届出日, what changed."""
+    text = f"{line.reason}　{wareki(line.on)}"
+    if line.notified_on is not None:
+        text += f"　届出 {wareki(line.notified_on)}"
+    return f"{text}　{line.detail}" if line.detail else text
+
+
+def _foreign_rows(f: ForeignResidency, with_stay: bool) -> list[tuple[str, str]]:
+    """国籍・地域 and 通称 always; the 法第30条の45 区分 and its items when asked (1.1.2, 5.1).
+
+    The end of a stay prints in the Western calendar (1.1.9); each 区分 prints
+    only its own items, so a 特別永住者 has no 在留資格 or 満了の日.
+    """
+    rows = [("国籍・地域", f.nationality)]
+    if f.alias:
+        rows.append(("通称", f.alias))
+    if not with_stay:
+        return rows
+    for entry in f.alias_history:
+        line = f"{wareki(entry.on)}　{entry.city}　{entry.action}　{entry.alias}"
+        rows.append(("通称の記載・削除", line))
+    rows.append(("法第30条の45の区分", f.category.value))
+    period = _PERIOD_LABEL.get(f.category)
+    if f.category is StayCategory.MID_LONG:
+        rows.append(("在留資格", f.residence_status or ""))
+    if period and f.period_of_stay:
+        rows.append((period, f.period_of_stay))
+    if f.category is StayCategory.MID_LONG and f.period_of_stay_until:
+        rows.append(("在留期間の満了の日", printed_date(f.period_of_stay_until, western=True)))
+    if f.residence_card_number and f.category in _CARD_LABEL:
+        rows.append((_CARD_LABEL[f.category], f.residence_card_number))
+    return rows
+
+
+_PERIOD_LABEL = {
+    StayCategory.MID_LONG: "在留期間",
+    StayCategory.TEMPORARY_REFUGE: "上陸期間",
+    StayCategory.PROVISIONAL_STAY: "仮滞在期間",
+}
+_CARD_LABEL = {
+    StayCategory.MID_LONG: "在留カードの番号",
+    StayCategory.SPECIAL_PERMANENT: "特別永住者証明書の番号",
+}
+
+
 def _residence(c: ResidenceCertificate) -> list[Block]:
     header = [("住所", c.members[0].address.text)]
     if Item.HEAD in c.items:
         header.append(("世帯主", c.household_head))
     members = tuple(Table(tuple(_member_rows(p, c)), label_w=42, size=9) for p in c.members)
-    return [Household(Table(tuple(header)), members, per_sheet=_PER_SHEET)]
+    per_sheet = 1 if c.form == "person" else _PER_SHEET  # 個人票: one person a sheet
+    return [Household(Table(tuple(header)), members, per_sheet=per_sheet), Paragraph("以下余白")]
 
 
 def _seal(c: SealCertificate) -> list[Block]:
     p = c.person
     rows = (
         ("氏名", p.name),
-        ("生年月日", f"{wareki(p.birth_date)}生"),
+        ("生年月日", _born(p)),
         ("性別", p.sex.ja),
         ("住所", p.address.text),
         ("登録番号", c.seal.registration_number),
@@ -110,7 +158,7 @@ def _seal(c: SealCertificate) -> list[Block]:
 def _tax(c: TaxCertificate) -> list[Block]:
     a, p = c.assessment, c.person
     fiscal, income = wareki_year(date(a.fiscal_year, 4, 1)), wareki_year(date(a.income_year, 1, 1))
-    person = (("住所", p.address.text), ("氏名", p.name), ("生年月日", f"{wareki(p.birth_date)}生"))
+    person = (("住所", p.address.text), ("氏名", p.name), ("生年月日", _born(p)))
     blocks: list[Block] = [Paragraph(f"{fiscal}度（{income}中の所得）"), Table(person)]
     incomes = [(f"{k}（収入）", _yen(v)) for k, v in a.revenues.items()]
     incomes += [(k, _yen(v)) for k, v in a.incomes.items()] or [("所得", "なし")]
@@ -179,21 +227,26 @@ def _body(doc: Document) -> list[Block]:
     return _family(c)
 
 
-def certificate_of(doc: Document) -> Certificate:
+def certificate_of(doc: Document, *, preview: bool = False) -> Certificate:
     """What ``doc`` prints, for the renderer that knows nothing of the registers."""
     city = doc.issuer.city
+    title, name, seal = doc.issuer.signatory
     certification = Certification(
         statement=doc.certification,
         issued_on=doc.issuer.issued_at.date(),
         prefecture=city.prefecture,
-        mayor_title=city.mayor_title,
-        mayor_name=city.mayor_name,
+        mayor_title=title,
+        mayor_name=name,
         city_code=city.code,
         issue_number=doc.issuer.issue_number,
+        issue_label="見本　交付不可" if preview else doc.issuer.issue_label,
+        seal_title=seal if seal != title else "",
     )
+    marks = (("公用",) if doc.official else ()) + (("見本",) if preview else ())
     return Certificate(
         title=doc.type.label,
         form_words=_FIXED_WORDS[type(doc.content)],
         body=tuple(_body(doc)),
         certification=certification,
+        marks=marks,
     )

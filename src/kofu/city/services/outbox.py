@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.ports import CertificateAuthority
+from kofu.city.domain.ports import CertificateAuthority, CityUnitOfWork
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError, NotFound
 

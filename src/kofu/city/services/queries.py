@@ -6,8 +6,9 @@ from datetime import date
 from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
-from kofu.city.domain.model import Resident
-from kofu.core.errors import NotFound
+from kofu.city.domain.model import IssuanceBlock, Resident, SupportMeasure
+from kofu.city.domain.support import extension_opens
+from kofu.core.errors import NotFound, Refused
 from kofu.core.identifiers import ResidentCode
 
 __all__ = ["list_residents", "resident_as_of", "show_resident"]
@@ -31,8 +32,13 @@ def summary(person: Resident) -> dict[str, Any]:
 def list_residents(
     *, uow: CityUnitOfWork, limit: int | None, offset: int = 0
 ) -> list[dict[str, Any]]:
+    """The listing; ``blocked`` flags who has a block standing (j410: search results show it)."""
     with uow:
-        return [summary(p) for p in uow.registers.residents(limit=limit, offset=offset)]
+        blocked = uow.registers.blocked_residents()
+        return [
+            summary(p) | {"blocked": p.resident_code in blocked}
+            for p in uow.registers.residents(limit=limit, offset=offset)
+        ]
 
 
 def resident_as_of(uow: CityUnitOfWork, resident_code: str, as_of: date | None) -> Resident:
@@ -56,8 +62,11 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
     """One person's record (at a date, if asked) with the history of changes."""
     with uow:
         record = resident_as_of(uow, resident_code, as_of)
+        blocks = list(uow.registers.issuance_blocks(record.resident_code))
+        _check_inquiry(blocks, record.resident_code, uow.registers.today)
         history = uow.registers.history(record.resident_code)
         seal = uow.registers.seal(record.resident_code)
+        measures = list(uow.registers.support_measures(record.resident_code))
         register = (
             uow.registers.family_register(record.family_register_id)
             if record.family_register_id
@@ -81,6 +90,10 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 for v in history
                 if as_of is None or v.effective <= as_of
             ],
+            "alerts": _alerts(record, measures, uow.registers.today) + _block_alerts(blocks),
+            "issuances": [
+                e.model_dump(mode="json") for e in uow.registers.issuances(record.resident_code)
+            ],
             "seal": seal.model_dump(mode="json") if seal else None,
             "family_register": (
                 {
@@ -93,11 +106,50 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                 else None
             ),
             "support_measures": [
-                m.model_dump(mode="json")
-                for m in uow.registers.support_measures(record.resident_code)
+                m.model_dump(mode="json") | {"state": m.state_on(uow.registers.today)}
+                for m in measures
             ],
-            "issuance_blocks": [
-                b.model_dump(mode="json")
-                for b in uow.registers.issuance_blocks(record.resident_code)
-            ],
+            "issuance_blocks": [b.model_dump(mode="json") for b in blocks],
         }
+
+
+def _alerts(record: Resident, measures: list[SupportMeasure], today: date) -> list[str]:
+    """What the clerk must still do about this record (jyuki-stnd 4.0.4, 3.4)."""
+    alerts = []
+    if record.is_resident and record.head_absent:
+        alerts.append(
+            f"世帯主不在: household {record.household_id} has no head since "
+            f"{record.former_head} left; decide one with a household_head_change (世帯主変更)"
+        )
+    for m in measures:
+        state = m.state_on(today)
+        if state == "期間満了":
+            alerts.append(
+                f"支援措置期間満了: measure {m.measure_id} ended {m.end.isoformat()} without "
+                "an extension; extend or end it"
+            )
+        elif state != "終了" and m.active_on(today) and extension_opens(m) <= today:
+            alerts.append(
+                f"支援措置期間終了間近: measure {m.measure_id} ends {m.end.isoformat()}, "
+                "within a month"
+            )
+    return alerts
+
+
+def _check_inquiry(blocks: list[IssuanceBlock], code: str, today: date) -> None:
+    """A block on 照会 refuses the look-up itself (j410)."""
+    stopping = next((b for b in blocks if b.blocks_on(today, "照会")), None)
+    if stopping is not None:
+        raise Refused(
+            "inquiry_blocked",
+            f"looking up resident {code} is blocked ({stopping.category}: {stopping.reason})",
+            message_ja="この方の照会は抑止されています。",
+        )
+
+
+def _block_alerts(blocks: list[IssuanceBlock]) -> list[str]:
+    return [
+        f"抑止（{b.level}）: {b.category}: {b.reason} ({', '.join(b.processes)})"
+        for b in blocks
+        if b.released_on is None
+    ]

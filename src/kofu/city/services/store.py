@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.domain.store_requests import (
     KeptAnswer,
@@ -24,11 +25,18 @@ from kofu.city.domain.store_requests import (
     request_digest,
 )
 from kofu.city.domain.store_rules import StoreRules, check_card, check_store_request
+from kofu.city.services.activity import record_activity
 from kofu.city.services.domicile import issue_from_domicile
 from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
-from kofu.contracts.store import StoreAnswer, StoreOutcome, StoreRequest
+from kofu.contracts.store import (
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
 from kofu.core.clock import Clock
-from kofu.core.errors import InvalidInput, NotFound, Refused
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 from kofu.core.holder import holder_digest
 
 __all__ = [
@@ -36,6 +44,7 @@ __all__ = [
     "answer_store_request",
     "holder_digest",
     "issue_for_store",
+    "record_store_print",
     "store_request_outcome",
 ]
 
@@ -58,8 +67,7 @@ def issue_for_store(
     keep: Keep | None = None,
 ) -> IssuedCertificate:
     """Issue for the holder of the card whose certificate authenticated, or refuse with a reason."""
-    with uow:
-        uow.registers.today = clock.today()
+    with uow.reading():
         card = check_card(uow.cards.card_by_auth_serial(auth_serial.lower()), clock.today())
         resident_code = card.resident_code
     try:
@@ -98,7 +106,7 @@ def answer_store_request(
     """
     request_id = request.request_id
     digest = request_digest(request.model_dump(mode="json"))
-    with uow:
+    with uow.reading():
         kept = uow.store_requests.get(request_id)
     if kept is not None:
         return StoreAnswer.model_validate(replay(kept, digest))
@@ -187,6 +195,14 @@ def _keep_refusal(
             uow.store_requests.keep(
                 KeptAnswer(request_id, digest, "refused", words), at=clock.now()
             )
+            record_activity(
+                uow,
+                ActivityKind.CERTIFICATE_REFUSED,
+                clock.now(),
+                ref=f"store-refused:{request_id}",
+                channel="store",
+                cause=refusal.reason[:64],
+            )
             uow.commit()
     except RequestIdTaken:
         return False
@@ -194,7 +210,7 @@ def _keep_refusal(
 
 
 def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> StoreAnswer:
-    with uow:
+    with uow.reading():
         kept = uow.store_requests.get(request_id)
     assert kept is not None, "a request id taken is kept"
     return StoreAnswer.model_validate(replay(kept, digest))
@@ -202,7 +218,7 @@ def _replay_kept(uow: CityUnitOfWork, request_id: str, digest: str) -> StoreAnsw
 
 def store_request_outcome(*, uow: CityUnitOfWork, request_id: str) -> StoreOutcome:
     """What the city did under a request id: issued (with the answer), refused, or unknown."""
-    with uow:
+    with uow.reading():
         return StoreOutcome.model_validate(outcome(request_id, uow.store_requests.get(request_id)))
 
 
@@ -222,3 +238,39 @@ def abandon_store_request(*, uow: CityUnitOfWork, request_id: str, clock: Clock)
     except RequestIdTaken:
         pass  # answered (or closed) at the same moment: that answer stands
     return store_request_outcome(uow=uow, request_id=request_id)
+
+
+def record_store_print(
+    *, uow: CityUnitOfWork, code: str, notice: StorePrinted, clock: Clock
+) -> PrintRecorded:
+    """The center confirms a kiosk printed a request this city answered: count it once.
+
+    The certificate type is the one the city itself issued under the request
+    id (its kept answer), never the center's word; a request id the city did
+    not issue under is refused and counts nothing.  The print's time is the
+    center's, unless it lies in the city's future.
+    """
+    if notice.city != code:
+        raise InvalidInput(f"this is city {code}, not {notice.city}", field="city")
+    now = clock.now()
+    with uow:
+        kept = uow.store_requests.get(notice.request_id)
+        if kept is None:
+            raise NotFound(f"no store request {notice.request_id} here", field="request_id")
+        if kept.state != "issued":
+            raise Conflict(f"store request {notice.request_id} is {kept.state}", field="request_id")
+        at = notice.printed_at if notice.printed_at <= now else now
+        made = record_activity(
+            uow,
+            ActivityKind.CERTIFICATE_ISSUED,
+            at,
+            ref=f"store:{notice.request_id}",
+            channel="store",
+            doc_type=str(kept.answer["certificate"]),
+            copies=notice.copies,
+            fee_yen=notice.fee,
+            detail={"chain": notice.chain, "issue_number": kept.issue_number},
+        )
+        uow.commit()
+    state = "already" if made is None else "recorded"
+    return PrintRecorded(request_id=notice.request_id, state=state)

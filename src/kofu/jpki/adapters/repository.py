@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
+from kofu.core.errors import Conflict
 from kofu.jpki.adapters import tables as t
+from kofu.jpki.domain.ports import CertificateRecord
 
-__all__ = ["CertificateRecord", "SqlCertificates"]
+__all__ = ["CertificateRecord", "SqlCertificates", "counter_race"]
 
 
-@dataclass(frozen=True)
-class CertificateRecord:
-    """One issued certificate and its status."""
-
-    serial: int
-    kind: str
-    city: str
-    resident_code: str
-    card_id: str
-    not_before: datetime
-    not_after: datetime
-    status: str
-    revoked_at: datetime | None
-    cause: str | None
-    der: bytes
+def counter_race() -> Conflict:
+    """Two workers made the same new counter at once; the step may be tried again."""
+    return Conflict("another worker made the same counter at this moment; try again")
 
 
 def _record(row: object) -> CertificateRecord:
@@ -85,6 +75,9 @@ class SqlCertificates:
         r = t.revision
         done = self.conn.execute(update(r).where(r.c.name == name).values(value=r.c.value + 1))
         if done.rowcount == 0:
-            self.conn.execute(insert(r).values(name=name, value=1))
+            try:
+                self.conn.execute(insert(r).values(name=name, value=1))
+            except IntegrityError as exc:  # the unit of work rolls back
+                raise counter_race() from exc
             return 1
         return int(self.conn.execute(select(r.c.value).where(r.c.name == name)).scalar_one())

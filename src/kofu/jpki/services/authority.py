@@ -17,15 +17,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
-from kofu.core.keys import KeyStore
-from kofu.jpki.adapters.keys import load_or_create_hierarchy
-from kofu.jpki.adapters.repository import CertificateRecord, SqlCertificates
-from kofu.jpki.domain.ca import RSA_BITS, Authority, Urls, end_of_day
+from kofu.jpki.domain.ca import RSA_BITS, Authority, end_of_day
+from kofu.jpki.domain.ports import CertificateRecord, JpkiUnits
 from kofu.jpki.domain.profiles import BasicFacts, CertKind, certificate_validity_end
 from kofu.jpki.domain.revocation import RevocationCause, crl_reason, kinds_revoked
 
@@ -47,10 +43,14 @@ class IssuedPair:
 class JpkiService:
     """One authority over one store; safe to share between request threads."""
 
-    def __init__(self, engine: Engine, keys: KeyStore, urls: Urls, clock: Clock) -> None:
-        self.engine = engine
+    def __init__(
+        self, units: JpkiUnits, authority: Authority, clock: Clock, reads: JpkiUnits | None = None
+    ) -> None:
+        self.units = units  # a unit of work per step (SQL in service, in memory in fast tests)
+        # one-statement reads (status, OCSP, revision): on PostgreSQL sent without BEGIN/COMMIT
+        self.reads = reads or units
         self.clock = clock
-        self.authority = Authority(keys, load_or_create_hierarchy(keys, clock.now()), urls)
+        self.authority = authority
         self._lock = threading.Lock()
         self._crl: dict[CertKind, tuple[int, datetime, bytes]] = {}
         self._ocsp: dict[tuple[CertKind, bytes], tuple[int, datetime, bytes]] = {}
@@ -90,8 +90,8 @@ class JpkiService:
             raise InvalidInput(f"the card expired on {card_expiry}", field="card_expiry")
         end = end_of_day(certificate_validity_end(birth_date, now.date(), card_expiry))
         certs: dict[CertKind, x509.Certificate] = {}
-        with self.engine.begin() as conn:
-            repo = SqlCertificates(conn)
+        with self.units() as uow:
+            repo = uow.certificates
             for old in repo.for_card(card_id):
                 _check_owner(old, city)
                 if old.status == "good":
@@ -111,6 +111,7 @@ class JpkiService:
                 )
                 repo.add(_record_of(cert, kind, city, resident_code, card_id))
                 certs[kind] = cert
+            uow.commit()
         self._revision = (0, -REVISION_TTL)
         return IssuedPair(sign=certs.get(CertKind.SIGN), auth=certs[CertKind.AUTH])
 
@@ -125,8 +126,8 @@ class JpkiService:
         """
         now = self.clock.now()
         reach = {k.value for k in kinds_revoked(cause)}
-        with self.engine.begin() as conn:
-            repo = SqlCertificates(conn)
+        with self.units() as uow:
+            repo = uow.certificates
             records = repo.for_card(card_id)
             if not records:
                 raise NotFound(f"no certificates for card {card_id}", field="card_id")
@@ -137,23 +138,25 @@ class JpkiService:
                 if rec.kind in reach and rec.status == "good":
                     repo.revoke(rec.serial, now, cause.value)
                     done.append(rec.serial)
+            uow.commit()
         self._revision = (0, -REVISION_TTL)  # this worker sees its own revocation at once
         return done
 
     def revoke_serial(self, serial: int, cause: RevocationCause) -> None:
-        with self.engine.begin() as conn:
-            repo = SqlCertificates(conn)
+        with self.units() as uow:
+            repo = uow.certificates
             record = repo.get(serial)
             if record is None:
                 raise NotFound(f"no certificate with serial {serial:x}", field="serial")
             if record.status == "revoked":
                 raise Conflict(f"certificate {serial:x} is already revoked", field="serial")
             repo.revoke(serial, self.clock.now(), cause.value)
+            uow.commit()
         self._revision = (0, -REVISION_TTL)
 
     def status(self, serial: int) -> CertificateRecord | None:
-        with self.engine.connect() as conn:
-            return SqlCertificates(conn).get(serial)
+        with self.reads() as uow:
+            return uow.certificates.get(serial)
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -166,8 +169,8 @@ class JpkiService:
     def crl_der(self, kind: CertKind) -> bytes:
         """The current CRL, re-signed only after a revocation or when its next update nears."""
         now = self.clock.now()
-        with self.engine.connect() as conn:
-            repo = SqlCertificates(conn)
+        with self.units() as uow:
+            repo = uow.certificates
             rev = repo.revision()
             cached = self._crl.get(kind)
             if cached and cached[0] == rev and now < cached[1] - CRL_LIFETIME / 2:
@@ -190,9 +193,11 @@ class JpkiService:
         """The next CRL number of ``kind``'s CA, shared by every worker through the store."""
         for attempt in range(2):
             try:
-                with self.engine.begin() as conn:
-                    return SqlCertificates(conn).next_value(f"crl-{kind.value}")
-            except IntegrityError:  # another worker made the counter at the same moment
+                with self.units() as uow:
+                    value = uow.certificates.next_value(f"crl-{kind.value}")
+                    uow.commit()
+                    return value
+            except Conflict:  # another worker made the counter at the same moment
                 if attempt:
                     raise
         raise AssertionError("unreachable")
@@ -202,8 +207,8 @@ class JpkiService:
         value, read_at = self._revision
         if time.monotonic() - read_at < REVISION_TTL:
             return value
-        with self.engine.connect() as conn:
-            value = SqlCertificates(conn).revision()
+        with self.reads() as uow:
+            value = uow.certificates.revision()
         self._revision = (value, time.monotonic())
         return value
 
@@ -224,8 +229,8 @@ class JpkiService:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(
                 ocsp.OCSPResponseStatus.MALFORMED_REQUEST
             ).public_bytes(serialization.Encoding.DER)
-        with self.engine.connect() as conn:
-            record = SqlCertificates(conn).get(request.serial_number)
+        with self.reads() as uow:
+            record = uow.certificates.get(request.serial_number)
         der = self._sign_ocsp(kind, request, record, now)
         with self._lock:
             if len(self._ocsp) > 200_000:

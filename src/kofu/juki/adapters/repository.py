@@ -7,11 +7,20 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
+from kofu.core.errors import Conflict
 from kofu.juki.adapters import tables as t
 from kofu.juki.domain.identity import IdentityRecord
 
-__all__ = ["SqlIdentities"]
+__all__ = ["SqlIdentities", "same_records_at_once"]
+
+
+def same_records_at_once() -> Conflict:
+    """The same new record from two workers at once: the second is told to send again."""
+    return Conflict(
+        "another report of the same records is being stored; send again", field="records"
+    )
 
 
 class SqlIdentities:
@@ -49,7 +58,10 @@ class SqlIdentities:
         }
         if not replacing:
             key = {"resident_code": record.resident_code, "city": record.city}
-            self.conn.execute(insert(t.identities).values(**key, **values))
+            try:
+                self.conn.execute(insert(t.identities).values(**key, **values))
+            except IntegrityError as exc:  # the unit of work rolls back: nothing is stored
+                raise same_records_at_once() from exc
             return True
         done = self.conn.execute(
             update(t.identities)

@@ -72,9 +72,13 @@ def create_app(
     async def whereabouts(resident_code: str, request: Request) -> IdentityReport:
         """The record of the city that holds the person now (404 if no city reported one).
 
-        Asked by the issuance center only (its network certificate ``center``).
+        Asked by the issuance center (routing a store request) and by the cities
+        (a wide-area certificate or a special move finds the home city this way);
+        no one else, not a city's staff terminals either.
         """
-        check_caller(request, "center", "ask where a person's record is held")
+        who = caller(request)
+        if who is not None and who != "center" and not _is_city(who):
+            check_caller(request, "center", "ask where a person's record is held")
         return IdentityReport.model_validate(directory.whereabouts(resident_code))
 
     @app.get("/health")
@@ -148,3 +152,9 @@ def _network_routes(app: FastAPI, node: JukiNode) -> None:
         """What is held of a person and to whom it was provided (本人確認情報の開示)."""
         check_caller(request, DISCLOSURE_DESK, "answer a disclosure request")
         return node.disclose(resident_code)
+
+
+def _is_city(name: str) -> bool:
+    """A city's own network name, ``city-`` and its six-digit code (not its staff's)."""
+    code = name.removeprefix("city-")
+    return name.startswith("city-") and len(code) == 6 and code.isdigit()

@@ -26,10 +26,12 @@ from kofu.contracts.juki import (
     ProvidedIdentity,
 )
 from kofu.core.clock import Clock
+from kofu.core.db import single_statements
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused, SequenceGap
 from kofu.core.identifiers import ResidentCode
 from kofu.core.sequenced import Unsent, drain
 from kofu.juki.adapters.network import SqlNetwork
+from kofu.juki.adapters.uow import juki_units
 from kofu.juki.domain.identity import IdentityRecord, holding_record
 from kofu.juki.domain.network import Role, agency_purposes
 from kofu.juki.services.directory import JukiDirectory
@@ -48,8 +50,8 @@ class JukiNode(JukiDirectory):
     """The service of one juki process in its role (see kofu.juki.domain.network)."""
 
     def __init__(self, engine: Engine, clock: Clock, role: Role) -> None:
-        super().__init__(engine, clock)
-        self.role = role
+        super().__init__(juki_units(engine), clock, juki_units(single_statements(engine)))
+        self.engine, self.role = engine, role
         with engine.begin() as conn:
             repo = SqlNetwork(conn)
             held = repo.role()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "juki_net_cs"
-down_revision = "0006"
+down_revision = "0007_register_spec"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,202 @@
+"""The center's links over LGWAN (mutual TLS): the authority (status, OCSP), the cities, juki."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from cryptography import x509
+
+from kofu.center.domain.auth import CLOCK_SKEW, ocsp_answer
+from kofu.contracts import Contract
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.juki import IdentityReport
+from kofu.contracts.kiosk import ConnectedCity
+from kofu.contracts.store import (
+    CityHealth,
+    PrintRecorded,
+    StoreAnswer,
+    StoreOutcome,
+    StorePrinted,
+    StoreRequest,
+)
+from kofu.core.clock import Clock
+from kofu.core.errors import NotFound, Refused
+from kofu.core.http import ask
+from kofu.core.link import Link, LinkError
+from kofu.core.network import NetworkIdentity, client_context
+
+__all__ = ["OCSP_KEEP_GOOD", "HttpCities", "HttpDirectory", "HttpJuki"]
+
+OCSP_KEEP_GOOD = timedelta(seconds=5)  # how long a "good" OCSP answer is reused (KOFU_OCSP_CACHE)
+
+M = TypeVar("M", bound=Contract)
+
+
+class HttpDirectory:
+    """The authority's /status and OCSP responder, on its private link (LGWAN, mutual TLS)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        issuer: x509.Certificate,
+        clock: Clock,
+        identity: NetworkIdentity,
+        keep_good: timedelta = OCSP_KEEP_GOOD,
+        skew: timedelta = CLOCK_SKEW,
+    ) -> None:
+        self.base = base_url.rstrip("/")
+        self.issuer, self.clock = issuer, clock
+        self.keep_good, self.skew = keep_good, skew
+        self.client = httpx.Client(verify=client_context(identity), timeout=10)
+        self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
+        self._people: dict[str, CertificateStatus] = {}  # serial -> the certificate's person
+
+    def lookup(self, serial: str) -> CertificateStatus:
+        """The issuing city, the holder digest and the person of a certificate.
+
+        Who a certificate was issued to never changes, so the answer is kept
+        for the worker's life; whether it is still good is OCSP's question,
+        asked at every sign-in.
+        """
+        unavailable = Refused(
+            "authority_unavailable",
+            "the card's certificate authority could not answer just now",
+            message_ja="証明書の確認ができません。しばらくしてからお試しください。",
+        )
+        known = self._people.get(serial)
+        if known is not None:
+            return known
+        answer = CertificateStatus.read(
+            ask(self.client, "GET", f"{self.base}/status/{serial}", unavailable), unavailable
+        )
+        if answer.status != "good" or not answer.city:
+            raise NotFound("the authority does not know this certificate", field="serial")
+        if len(self._people) > 100_000:
+            self._people.clear()
+        self._people[serial] = answer
+        return answer
+
+    def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
+        """OCSP, reusing a good answer for a few seconds at most (``keep_good``); ``fresh``: never.
+
+        A revocation (a card reported lost) must stop issuance at once, so a
+        "good" is kept only for seconds, and the issuance itself asks fresh.
+        Freshness is judged on the service's clock, the same one the
+        authority signs its answers by (KOFU_NOW where it is set).
+        """
+        now = self.clock.now()
+        cached = self._fresh.get(cert.serial_number)
+        if not fresh and cached is not None and now < cached[1]:
+            return cached[0]
+
+        def ask(der: bytes) -> bytes:
+            response = self.client.post(
+                f"{self.base}/ocsp/auth",
+                content=der,
+                headers={"content-type": "application/ocsp-request"},
+            )
+            return response.content
+
+        status, next_update = ocsp_answer(cert, self.issuer, ask, now, self.skew)
+        if status == "good" and next_update is not None and self.keep_good:
+            if len(self._fresh) > 100_000:
+                self._fresh.clear()
+            keep = min(self.keep_good, (next_update - now) / 2)
+            self._fresh[cert.serial_number] = (status, now + keep)
+        else:
+            self._fresh.pop(cert.serial_number, None)
+        return status
+
+
+class HttpCities:
+    """Each city's certificate server, reached with the center's network certificate."""
+
+    def __init__(
+        self, urls: dict[str, str], identity: NetworkIdentity, timeout: float = 30
+    ) -> None:
+        self.urls = {code: url.rstrip("/") for code, url in urls.items()}
+        self.client = Link(client_context(identity), timeout=timeout)
+
+    def connected(self) -> list[ConnectedCity]:
+        """Every connected city with its name (from its /health), in code order."""
+        out = []
+        for code, url in sorted(self.urls.items()):
+            try:
+                name = CityHealth.model_validate(self.client.get(f"{url}/health").json()).name
+            except (LinkError, ValueError):  # a ValidationError is a ValueError too
+                name = code  # a city down now is still connected; its name comes back with it
+            out.append(ConnectedCity(code=code, name=name))
+        return out
+
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer:
+        """The city's certificate server: the rendered document or a refusal."""
+        return self._read(StoreAnswer, city, "POST", "/certificates/store", request)
+
+    def identity(self, city: str, request: IdentityRequest) -> Identity:
+        """本人確認情報 of the card's holder from the city that keeps the resident record."""
+        return self._read(Identity, city, "POST", "/identity", request)
+
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer:
+        """An application for 本籍地利用登録 to the domicile city."""
+        return self._read(DomicileAnswer, city, "POST", "/domicile-registrations", application)
+
+    def outcome(self, city: str, request_id: str) -> StoreOutcome:
+        """What the city did under a request id: issued (with its answer), refused, unknown."""
+        return self._read(StoreOutcome, city, "GET", f"/certificates/store/{request_id}")
+
+    def abandon(self, city: str, request_id: str) -> StoreOutcome:
+        """Close a request id the city never answered; its outcome either way."""
+        return self._read(StoreOutcome, city, "POST", f"/certificates/store/{request_id}/abandon")
+
+    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
+        """Tell the city a kiosk confirmed the print of a request it answered."""
+        path = f"/certificates/store/{message.request_id}/printed"
+        return self._read(PrintRecorded, city, "POST", path, message)
+
+    def _read(
+        self, shape: type[M], city: str, method: str, path: str, body: Contract | None = None
+    ) -> M:
+        """One exchange whose answer must be the contract ``shape``; anything else: unavailable."""
+        sent = {} if body is None else {"json": body.model_dump(mode="json")}
+        return shape.read(self._call(city, method, path, **sent), _unavailable(city))
+
+    def _call(self, city: str, method: str, path: str, **request: Any) -> dict[str, Any]:
+        url = self.urls.get(city)
+        if url is None:
+            raise Refused(
+                "city_not_connected",
+                f"city {city} does not take part in store issuance",
+                message_ja="この市区町村はコンビニ交付を実施していません。",
+            )
+        answer: dict[str, Any] = ask(
+            self.client, method, f"{url}{path}", _unavailable(city), **request
+        )
+        return answer
+
+
+def _unavailable(city: str) -> Refused:
+    return Refused(
+        "city_unavailable",
+        f"city {city} could not answer just now",
+        message_ja="市区町村のシステムに接続できません。しばらくしてからお試しください。",
+    )
+
+
+class HttpJuki:
+    """juki over LGWAN: which city holds a person's record now."""
+
+    def __init__(self, base_url: str, identity: NetworkIdentity) -> None:
+        self.base = base_url.rstrip("/")
+        self.client = Link(client_context(identity), timeout=10)
+
+    def whereabouts(self, resident_code: str) -> IdentityReport:
+        unavailable = Refused(
+            "juki_unavailable",
+            "the national directory could not answer just now",
+            message_ja="住民登録の確認ができません。しばらくしてからお試しください。",
+        )
+        answer = ask(self.client, "GET", f"{self.base}/residents/{resident_code}", unavailable)
+        return IdentityReport.read(answer, unavailable)

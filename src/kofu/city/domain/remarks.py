@@ -1,0 +1,100 @@
+"""統合記載欄: each change of a record, with its reason and dates (jyuki-stnd 1.1.14, 20.0.3).
+
+A residence certificate with history carries, per person, every 異動 the
+record went through: its 事由, 異動日 and 届出日 and what changed (the earlier
+address, the destination, the former name).  A move-out notified ahead is
+written 「（予定）」 and, once done, 「（確定）」; before its date a current
+record's certificate leaves the planned move-out out (jyuki-stnd 5.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from kofu.city.domain.model import Resident
+from kofu.city.domain.ports import ResidentVersion
+
+__all__ = ["HistoryLine", "history_lines"]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One 異動 in the 統合記載欄."""
+
+    reason: str  # 異動事由
+    on: date  # 異動日
+    notified_on: date | None  # 届出日, where the change was notified
+    detail: str = ""
+
+
+_REASONS = {
+    "birth": "出生",
+    "move_in": "転入",
+    "move_within": "転居",
+    "move_out_planned": "転出（予定）",
+    "move_out": "転出（確定）",
+    "death": "死亡",
+    "name_change": "氏名の変更",
+    "household_change": "世帯変更",
+    "household_head_change": "世帯主変更",
+    "household_head_absent": "世帯主不在",
+    "marriage": "婚姻",
+    "divorce": "離婚",
+    "adoption": "養子縁組",
+    "domicile_transfer_out": "転籍",
+    "domicile_transfer_in": "転籍",
+    "alias_set": "通称の記載",
+    "alias_remove": "通称の削除",
+}
+
+
+def _line(kind: str, effective: date, before: Resident | None, after: Resident) -> HistoryLine:
+    reason = _REASONS[kind]
+    if kind in ("birth", "move_in", "move_within"):
+        notified: date | None = after.notified_on
+    elif kind in ("move_out", "death"):
+        notified = after.removal_notified_on
+    elif kind == "move_out_planned" and after.planned_move_out is not None:
+        notified = after.planned_move_out.notified_on
+    else:
+        notified = None
+    detail = ""
+    if kind == "move_in" and after.previous_address is not None:
+        detail = f"転入前住所 {after.previous_address.text}"
+    elif kind == "move_within" and before is not None:
+        detail = f"従前の住所 {before.address.text}"
+    elif kind == "move_out_planned" and after.planned_move_out is not None:
+        detail = f"転出先 {after.planned_move_out.destination.text}"
+    elif kind == "move_out" and after.move_out_destination is not None:
+        detail = f"転出先 {after.move_out_destination.text}"
+    elif before is not None and before.name != after.name:
+        detail = f"旧氏名 {before.name}"
+    elif kind in ("household_change", "household_head_change"):
+        detail = f"世帯主 {after.household_head_name}"
+    elif kind.startswith("domicile_transfer") and before is not None:
+        detail = f"従前の本籍 {before.domicile or ''}"
+    if kind == "move_out_planned" and after.planned_move_out is not None:
+        effective = after.planned_move_out.planned_on  # 転出予定年月日
+    return HistoryLine(reason, effective, notified, detail)
+
+
+def history_lines(
+    versions: Sequence[ResidentVersion], *, removed: bool, today: date
+) -> tuple[HistoryLine, ...]:
+    """The 統合記載欄 of one record, oldest change first.
+
+    A current record's planned move-out is left out until it is done; a 除票
+    shows both the 予定 and the 確定 lines.
+    """
+    out = []
+    before: Resident | None = None
+    for v in versions:
+        if v.effective > today:
+            break
+        skip_planned = v.kind == "move_out_planned" and not removed
+        if v.kind in _REASONS and not skip_planned:
+            out.append(_line(v.kind, v.effective, before, v.record))
+        before = v.record
+    return tuple(out)

@@ -1,0 +1,42 @@
+"""Appending to the activity log from any of the city's operations (EVALUATION.md §2.3).
+
+``record_activity`` is the one function other code calls: inside the unit
+of work of the operation it records, before that unit of work commits, so
+the log and the work are kept together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kofu.city.adapters.uow import CityUnitOfWork
+from kofu.city.domain.activity import Activity, ActivityKind, Origin
+
+__all__ = ["record_activity"]
+
+
+def record_activity(
+    uow: CityUnitOfWork,
+    kind: ActivityKind | str,
+    occurred_at: datetime,
+    *,
+    ref: str | None = None,
+    origin: Origin = Origin.OPERATION,
+    detail: dict[str, Any] | None = None,
+    **fields: Any,
+) -> int | None:
+    """Append one activity in the caller's open transaction; None when ``ref`` is logged already.
+
+    ``fields`` are the Activity's qualifiers: count, channel, doc_type,
+    role, cause, copies, fee_yen, programme.
+    """
+    activity = Activity(
+        kind=ActivityKind(kind),
+        occurred_at=occurred_at,
+        ref=ref,
+        origin=origin,
+        detail=detail or {},
+        **fields,
+    )
+    return uow.activity.append(activity, at=occurred_at)

@@ -1,0 +1,1 @@
+"""The public verifier: a static page that checks a certificate's QR code in the browser."""

@@ -1,0 +1,268 @@
+"""The center's use cases on every store: the in-memory fake, SQLite and PostgreSQL.
+
+The same scenarios run on the fake unit of work (fast, the rules alone) and
+on the SQL ones (where the conditional statements are the point).  The city
+and the authority are small in-memory stand-ins speaking the contracts; the
+session is bound straight in the session book (signing in with a card is
+tested in test_sessions.py and test_auth.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from reportlab.pdfgen import canvas
+
+from fakes.center import MemoryCenter
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
+from kofu.center.domain.auth import Authenticated
+from kofu.center.domain.ports import UnitsOfWork
+from kofu.center.services.issuance import CenterService
+from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
+from kofu.contracts.jpki import CertificateStatus
+from kofu.contracts.kiosk import ConnectedCity
+from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
+from kofu.core.clock import JST, FixedClock
+from kofu.core.errors import Conflict, Refused
+from kofu.core.holder import holder_digest
+from stores import fresh_store
+
+CITY, RESIDENT, SERIAL = "032051", "12345678901", "abc123"
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
+BACKENDS = ["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _pdf() -> bytes:
+    import io
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(72, 720, "juminhyo")
+    page.save()
+    return out.getvalue()
+
+
+PDF = _pdf()
+
+
+class StandInCity:
+    """A city that keeps its answer under every request id, and can be made to misbehave."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, StoreAnswer] = {}
+        self.issued = 0
+        self.lose_next = False  # the answer is lost on the way back (the city did issue)
+        self.wrong_holder = False
+        self.corrupt = False
+
+    def issue(self, city: str, request: StoreRequest) -> StoreAnswer:
+        if request.request_id not in self.kept:
+            self.issued += 1
+            self.kept[request.request_id] = StoreAnswer(
+                request_id=request.request_id,
+                city=city,
+                certificate=request.certificate,
+                issue_number=self.issued,
+                content_digest=hashlib.sha256(PDF).hexdigest(),
+                holder_digest=holder_digest(city, RESIDENT),
+                holder_name="山田 太郎",
+                fee=200,
+                pdf_base64=base64.b64encode(PDF).decode(),
+            )
+        answer = self.kept[request.request_id]
+        if self.lose_next:
+            self.lose_next = False
+            raise Refused("city_unavailable", "lost on the way back")
+        if self.wrong_holder:
+            answer = answer.model_copy(update={"holder_digest": "0" * 64})
+        if self.corrupt:
+            answer = answer.model_copy(update={"pdf_base64": base64.b64encode(PDF + b"x").decode()})
+        return answer
+
+    def outcome(self, city: str, request_id: str) -> StoreOutcome:
+        if request_id in self.kept:
+            return StoreOutcome(request_id=request_id, state="issued", answer=self.kept[request_id])
+        return StoreOutcome(request_id=request_id, state="unknown")
+
+    def abandon(self, city: str, request_id: str) -> StoreOutcome:
+        return StoreOutcome(request_id=request_id, state="abandoned")
+
+    def identity(self, city: str, request: IdentityRequest) -> Identity:
+        raise NotImplementedError
+
+    def register_domicile(self, city: str, application: DomicileApplication) -> DomicileAnswer:
+        raise NotImplementedError
+
+    def connected(self) -> list[ConnectedCity]:
+        return [ConnectedCity(code=CITY, name="花巻市")]
+
+
+class StandInDirectory:
+    def lookup(self, serial: str) -> CertificateStatus:
+        digest = holder_digest(CITY, RESIDENT)
+        return CertificateStatus(
+            serial=serial, status="good", city=CITY, holder_digest=digest, resident_code=RESIDENT
+        )
+
+    def status_of(self, cert: x509.Certificate, fresh: bool = False) -> str:
+        return "good"
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return center_signer(tmp_path_factory.mktemp("center-home"))
+
+
+@pytest.fixture(params=BACKENDS)
+def units(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UnitsOfWork]:
+    if request.param == "memory":
+        yield MemoryCenter()
+        return
+    with fresh_store(request.param, tmp_path, "center") as engine:
+        yield sql_units(engine)
+
+
+def _center(units: UnitsOfWork, signer: Any, city: StandInCity, at: datetime = NOON) -> Any:
+    return CenterService(
+        units,
+        FixedClock(at),
+        signer,
+        None,
+        StandInDirectory(),
+        city,  # type: ignore[arg-type]
+    )
+
+
+def _session(units: UnitsOfWork, name: str, kiosk: str = "") -> str:
+    """A session signed in by the card ``SERIAL`` (its certificate's status not asked again)."""
+    with units() as uow:
+        who = Authenticated(SERIAL, NOON + timedelta(days=365))
+        uow.sessions.bind(name, who, NOON + timedelta(minutes=10), kiosk)
+        uow.commit()
+    return name
+
+
+def _ask(center: CenterService, session: str, request_id: str, copies: int = 1) -> Any:
+    return center.request(
+        session=session,
+        request_id=request_id,
+        certificate="juminhyo",
+        options=IssueOptions(),
+        copies=copies,
+        store="store-1",
+        chain="chain-a",
+    )
+
+
+def test_an_issuance_is_once_per_request_id_and_charged_when_printed(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    city = StandInCity()
+    center = _center(units, signer, city)
+    session = _session(units, "s1")
+    job = _ask(center, session, "req-00001", copies=2)
+    again = _ask(center, session, "req-00001", copies=2)
+    assert (job.state, job.fee, again.pdf, city.issued) == ("rendered", 400, job.pdf, 1)
+    assert job.pdf.startswith(b"%PDF") and job.pdf != PDF  # stamped
+    with pytest.raises(Refused) as spent:
+        _ask(center, session, "req-00002")
+    assert spent.value.reason == "session_used"
+    with pytest.raises(Conflict):
+        _ask(center, session, "req-00001", copies=3)  # the same id for another request
+    center.printed("req-00001")
+    center.printed("req-00001")  # idempotent
+    month = center.settlement(datetime(2026, 11, 1, tzinfo=JST), datetime(2026, 12, 1, tzinfo=JST))
+    assert month == [{"city": CITY, "chain": "chain-a", "issuances": 1, "copies": 2, "fees": 400}]
+    assert center.status()["issuances"] == {"printed": 1}
+
+
+def test_another_persons_answer_voids_alarms_and_stops_the_city(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    city = StandInCity()
+    city.wrong_holder = True
+    center = _center(units, signer, city)
+    with pytest.raises(Refused) as stopped:
+        _ask(center, _session(units, "s1"), "req-00001")
+    assert stopped.value.reason == "service_stopped"
+    city.wrong_holder = False
+    with pytest.raises(Refused) as still:
+        _ask(center, _session(units, "s2"), "req-00002")
+    assert still.value.reason == "service_stopped" and city.issued == 1  # never asked again
+    status = center.status()
+    assert status["stopped_cities"] == [CITY] and status["issuances"] == {"voided": 1}
+    assert [a["kind"] for a in status["alarms"]] == ["holder_mismatch"]
+
+
+def test_bytes_not_the_declared_ones_are_a_mis_issuance(units: UnitsOfWork, signer: Any) -> None:
+    city = StandInCity()
+    city.corrupt = True
+    center = _center(units, signer, city)
+    with pytest.raises(Refused):
+        _ask(center, _session(units, "s1"), "req-00001")
+    assert [a["kind"] for a in center.status()["alarms"]] == ["content_mismatch"]
+
+
+def test_a_lost_answer_is_asked_again_under_the_same_id(units: UnitsOfWork, signer: Any) -> None:
+    city = StandInCity()
+    city.lose_next = True
+    center = _center(units, signer, city)
+    session = _session(units, "s1")
+    with pytest.raises(Refused) as lost:
+        _ask(center, session, "req-00001")
+    assert lost.value.reason == "city_unavailable"
+    assert center.status()["issuances"] == {"requested": 1}
+    job = _ask(center, session, "req-00001")  # the kiosk's retry
+    assert job.state == "rendered" and city.issued == 1  # the city's kept answer, not a second
+
+
+def test_an_unconfirmed_print_voids_whole_and_a_late_confirmation_is_refused(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    center = _center(units, signer, StandInCity())
+    _ask(center, _session(units, "s1"), "req-00001")
+    later = _center(units, signer, StandInCity(), NOON + timedelta(minutes=6))
+    assert later.void_unconfirmed() == 1
+    with pytest.raises(Conflict, match="print timeout"):
+        later.printed("req-00001")
+    assert later.status()["issuances"] == {"voided": 1}
+
+
+def test_a_request_whose_worker_died_is_recovered_by_the_sweep(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    city = StandInCity()
+    city.lose_next = True
+    center = _center(units, signer, city)
+    with pytest.raises(Refused):
+        _ask(center, _session(units, "s1"), "req-00001")
+    with units() as uow:  # and one the city never saw
+        entry = uow.issuances.get("req-00001")
+        assert entry is not None
+        uow.issuances.add(
+            entry.__class__(**(entry.__dict__ | {"request_id": "req-00002", "reason": None}))
+        )
+        uow.commit()
+    later = _center(units, signer, city, NOON + timedelta(minutes=1))
+    assert later.recover_stuck() == 2
+    with units() as uow:
+        first, second = uow.issuances.get("req-00001"), uow.issuances.get("req-00002")
+    assert first is not None and first.state == "rendered"
+    assert second is not None and (second.state, second.reason) == ("voided", "city_never_issued")
+
+
+def test_ended_sessions_are_forgotten(units: UnitsOfWork, signer: Any) -> None:
+    _session(units, "s1")
+    later = _center(units, signer, StandInCity(), NOON + timedelta(minutes=11))
+    assert later.desk.forget_old() == 1
+    with pytest.raises(Refused) as gone:
+        _ask(later, "s1", "req-00001")
+    assert gone.value.reason == "session_unknown"

@@ -1,0 +1,251 @@
+"""The kiosk's screens in a real headless Chromium: the flow by touch in Japanese, by keyboard
+and numeric keypad in English, the screens and a refusal in the four other languages, the
+end of a visit (print, 中止, a minute alone) and axe-core on every screen."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from kiosk_world import PIN, kiosk_world
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from kofu.kiosk.i18n import LANGUAGES, words
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+AXE = Axe()
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with kiosk_world(tmp_path_factory.mktemp("screens")) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    yield context.new_page()
+    context.close()
+
+
+def _checked(page: Page, seen: list[str]) -> None:
+    """axe-core finds nothing, and every control is a target of 44 px at least.
+
+    A check box or radio button counts by its whole label, which takes the touch.
+    """
+    results = AXE.run(page)
+    assert results.violations_count == 0, results.generate_report()
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('button, a, input, label.opt')]
+             .filter(e => e.offsetParent !== null)
+             .filter(e => !(e.tagName === 'INPUT' && e.closest('label.opt')))
+             .map(e => [e.id || e.textContent.trim(), e.getBoundingClientRect()])
+             .filter(([, r]) => r.height < 44 || r.width < 44).map(([n]) => n)"""
+    )
+    assert small == [], small
+    seen.append(page.locator("body").get_attribute("data-screen") or "")
+
+
+def _heading(page: Page, lang: str, key: str) -> None:
+    assert page.inner_text("#heading") == words(lang)(key), key
+    assert page.locator("html").get_attribute("lang") == lang
+
+
+def test_a_resident_prints_by_touch_in_japanese(page: Page, kiosk: dict[str, Any]) -> None:
+    seen: list[str] = []
+    page.goto(kiosk["url"])
+    _heading(page, "ja", "start.heading")
+    _checked(page, seen)
+    page.click("#services")
+    _checked(page, seen)
+    page.click("#residence")
+    assert page.locator("[aria-current=step]").inner_text().endswith("注意事項")
+    _checked(page, seen)
+    page.click("#accept")
+    assert "032051-1"[-4:] in page.inner_text("#card-1") and ".json" not in page.content()
+    _checked(page, seen)
+    page.click("#card-1")
+    assert page.locator("label[for=pin]").count() == 1
+    _checked(page, seen)
+    for digit in PIN:
+        page.click(f"button.key[data-key='{digit}']")
+    page.click("#ok")
+    _checked(page, seen)
+    page.click("#type-kazei")  # a tax certificate asks for its year, nothing else
+    assert page.locator("#year-2026").count() == 1 and page.locator("#head").count() == 0
+    _checked(page, seen)
+    page.click("#back")
+    page.click("#type-juminhyo")
+    _checked(page, seen)
+    page.check("#head")
+    page.click("#next")
+    _checked(page, seen)
+    page.click("#copies-2")
+    assert page.get_attribute("#fee", "data-yen") == "400"
+    assert "世帯主・続柄" in page.inner_text("#options")
+    _checked(page, seen)
+    page.click("#pay")
+    _heading(page, "ja", "done.heading")
+    _checked(page, seen)
+    assert seen == [
+        "start", "city", "notice", "card", "pin", "type", "year", "options", "copies",
+        "confirm", "done",
+    ]  # fmt: skip
+    pdf = page.request.get(kiosk["url"] + "/printed.pdf")
+    assert pdf.body().startswith(b"%PDF")
+    page.go_back()  # the fee screen again, from the browser's history: no second print
+    page.goto(kiosk["url"] + "/confirm")
+    _heading(page, "ja", "start.heading")
+
+
+def _go(page: Page, key: str) -> None:
+    """A key that submits: wait for the next screen before the next key."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def test_english_by_keyboard_and_numeric_keypad(page: Page, kiosk: dict[str, Any]) -> None:
+    page.goto(kiosk["url"] + "/?lang=en")
+    _heading(page, "en", "start.heading")
+    _go(page, "Enter")  # the screen's first choice has the focus: one key per step
+    _heading(page, "en", "city.heading")
+    _go(page, "Enter")
+    _go(page, "Enter")
+    page.keyboard.press("Tab")  # past the first card, to the second: wrong PINs there
+    _go(page, "Enter")
+    _heading(page, "en", "pin.heading")
+    for key in ("Numpad0", "Numpad0", "Numpad0", "Numpad0"):
+        page.keyboard.press(key)
+    _go(page, "NumpadEnter")
+    assert page.inner_text("#pin-error") == words("en")("reason.wrong_pin", tries=2)
+    seen: list[str] = []
+    _checked(page, seen)  # the PIN screen with its error
+    page.click("#lang-vi")  # the language changes, the card and the tries stay
+    assert page.inner_text("#pin-error") == words("vi")("reason.wrong_pin", tries=2)
+    page.click("#lang-en")
+    page.locator("#pin").focus()
+    page.keyboard.press("Tab")  # off the field: the keypad still types
+    for key in ("Numpad1", "Numpad2", "Numpad3", "Numpad4"):
+        page.keyboard.press(key)
+    _go(page, "NumpadEnter")
+    _heading(page, "en", "type.heading")
+    _go(page, "Enter")  # the first type: the residence certificate
+    _heading(page, "en", "options.heading")
+    _go(page, "Enter")  # its options as they are: only the holder, no extra items
+    _heading(page, "en", "copies.heading")
+    _go(page, "Enter")
+    _heading(page, "en", "confirm.heading")
+    page.click("#lang-zh")  # the switch on the fee screen keeps the job
+    _heading(page, "zh", "confirm.heading")
+    assert page.inner_text("#certificate") == words("zh")("type.juminhyo")
+    assert page.inner_text("#options") == words("zh")("summary.self")
+    page.click("#lang-en")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'pay'")
+    _go(page, "Enter")
+    _heading(page, "en", "done.heading")
+    _go(page, "Enter")  # Finish
+    _heading(page, "en", "start.heading")
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang not in ("ja", "en")])
+def test_the_screens_and_a_refusal_in(lang: str, page: Page, kiosk: dict[str, Any]) -> None:
+    say = words(lang)
+    page.goto(f"{kiosk['url']}/?lang={lang}")
+    _heading(page, lang, "start.heading")
+    assert page.inner_text("#services") == say("start.services")
+    page.click("#services")
+    page.click("#residence")
+    _heading(page, lang, "notice.heading")
+    assert say("notice.2") in page.inner_text("#notice")
+    page.click("#accept")
+    _heading(page, lang, "card.heading")
+    page.click("#card-3")  # the holder under an issuance block
+    _heading(page, lang, "pin.heading")
+    page.fill("#pin", PIN)
+    _go(page, "Enter")
+    _heading(page, lang, "type.heading")
+    assert page.inner_text("#type-inkan") == say("type.inkan")
+    page.click("#type-inkan")
+    _heading(page, lang, "copies.heading")
+    page.click("#copies-1")
+    _heading(page, lang, "confirm.heading")
+    assert page.inner_text("#cancel") == say("cancel") and page.inner_text("#back") == say("back")
+    page.click("#pay")
+    _heading(page, lang, "refused.heading")
+    assert page.inner_text("#reason") == say("reason.issuance_blocked")
+    if lang == "vi":
+        _checked(page, [])  # the refusal screen
+
+
+def test_cancel_on_the_fee_screen_ends_the_visit(page: Page, kiosk: dict[str, Any]) -> None:
+    page.goto(kiosk["url"])
+    page.click("#services")
+    page.click("#residence")
+    page.click("#accept")
+    page.click("#card-1")
+    page.fill("#pin", PIN)
+    page.click("#ok")
+    page.click("#type-inkan")
+    page.click("#copies-1")
+    page.click("#cancel")
+    _heading(page, "ja", "start.heading")
+    for path in ("/confirm", "/copies", "/type", "/pin"):
+        page.goto(kiosk["url"] + path)
+        _heading(page, "ja", "start.heading")  # the card and the session are forgotten
+    answer = page.request.post(kiosk["url"] + "/confirm")
+    assert 'id="done"' not in answer.text()
+
+
+def test_a_minute_without_a_touch_returns_to_the_start(page: Page, kiosk: dict[str, Any]) -> None:
+    page.clock.install()
+    page.goto(kiosk["url"])
+    page.click("#services")
+    page.click("#residence")
+    page.click("#accept")
+    page.click("#card-1")
+    page.fill("#pin", PIN)
+    page.click("#ok")
+    _heading(page, "ja", "type.heading")
+    page.clock.run_for(59_000)
+    _heading(page, "ja", "type.heading")  # not yet
+    page.clock.run_for(2_000)
+    page.wait_for_url(kiosk["url"] + "/?idle=1")
+    _heading(page, "ja", "start.heading")
+    page.goto(kiosk["url"] + "/type")
+    _heading(page, "ja", "start.heading")
+
+
+def test_the_domicile_route_offers_family_documents_and_registration(
+    page: Page, kiosk: dict[str, Any]
+) -> None:
+    seen: list[str] = []
+    page.goto(kiosk["url"] + "/?lang=ko")
+    page.click("#services")
+    page.click("#domicile-city")
+    _heading(page, "ko", "domicile.heading")
+    _checked(page, seen)
+    page.click(".city >> nth=0")
+    page.click("#accept")
+    page.click("#card-1")
+    page.fill("#pin", PIN)
+    page.click("#ok")
+    assert page.locator("#type-juminhyo").count() == 0  # only what a domicile city issues
+    assert page.locator("#type-koseki-zenbu").count() == 1
+    page.click("#register")
+    _heading(page, "ko", "register.heading")
+    assert page.locator("label[for=honseki]").count() == 1
+    _checked(page, seen)
+    assert seen == ["domicile", "register"]

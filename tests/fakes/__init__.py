@@ -1,0 +1,1 @@
+"""In-memory fakes of the parties' units of work, for fast service tests."""

@@ -37,14 +37,14 @@ NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
 class Service:
     """One ``kofu serve …`` process that a test may kill outright and start again."""
 
-    def __init__(self, args: list[str], home: Path) -> None:
-        self.args, self.home = args, home
+    def __init__(self, args: list[str], home: Path, env: dict[str, str] | None = None) -> None:
+        self.args, self.home, self.env = args, home, env or {}
         self.proc: subprocess.Popen[str] | None = None
         self.ready: dict[str, Any] = {}
 
     def start(self) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
-        env |= {"KOFU_HOME": str(self.home), "KOFU_NOW": NOW}
+        env |= {"KOFU_HOME": str(self.home), "KOFU_NOW": NOW, **self.env}
         port = ["--port", self.ready["url"].rsplit(":", 1)[1]] if self.ready else []
         self.proc = subprocess.Popen(
             [str(KOFU), *self.args, *port],
@@ -90,7 +90,8 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         pref = Service(["serve", "juki", "--prefecture", "03", "--upstream", nat["url"]], home)
         services.append(pref)
         pref_url = pref.start()["url"]
-        city = Service(["serve", "city", "--city", CITY, "--mtls", "--juki", pref_url], home)
+        city_args = ["serve", "city", "--city", CITY, "--mtls", "--juki", pref_url]
+        city = Service(city_args, home, {"KOFU_JUKI_CHECK_SECONDS": "5"})
         services.append(city)
         city.start()
         yield {"home": home, "national": national, "pref": pref, "url": nat["url"]}
@@ -266,6 +267,9 @@ def test_the_clerk_changes_a_code_by_post_and_the_check_repairs_a_drift(
     repaired = kofu("juki", "check", "--city", CITY, "--repair")
     assert repaired["repaired"]
     _wait_for(lambda: _consistent(net))
+    periodic = home / "juki-net" / f"check-{CITY}.json"  # the city server's own check
+    _wait_for(periodic.exists)
+    assert json.loads(periodic.read_text())["servers"] == ["pref-03"]
 
 
 def _consistent(net: dict[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from kofu.city.adapters.uow import CityUnitOfWork, city_units
 from kofu.city.api.app import create_app
 from kofu.city.domain.certificates import Deputy, Item
 from kofu.city.domain.city import CityProfile
+from kofu.city.domain.ports import CityUnits
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.store import city_engine
 from kofu.core.clock import Clock, clock_from_env
@@ -105,7 +106,14 @@ def prepare_city(settings: Settings, code: str, *, mtls: bool, juki: str | None)
 def _cs_turn(
     settings: Settings, code: str, engine: Engine, juki: str, clock: Clock
 ) -> Callable[[], object]:
-    """The city's CS turn (notices, codes), made by whichever worker holds the city's lock."""
+    """The city's CS turn (notices, codes), made by whichever worker holds the city's lock.
+
+    Every ``KOFU_JUKI_CHECK_SECONDS`` (6 hours; the first a minute after the
+    start) the turn also checks the register against the prefecture's server.
+    """
+    import os
+    import time
+
     from kofu.city.services.juki_cs import cs_turn
     from kofu.core.jukilink import JukiLink
     from kofu.core.link import Link
@@ -124,9 +132,46 @@ def _cs_turn(
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return None  # another worker is reporting
-            return cs_turn(units, links[0], clock.today())
+            done = cs_turn(units, links[0], clock.today())
+            if time.monotonic() >= next_check[0]:  # 整合性確認 with the CS's counterpart, j1100
+                next_check[0] = time.monotonic() + check_every
+                _periodic_check(settings, code, units, links[0], clock)
+            return done
 
+    check_every = float(os.environ.get("KOFU_JUKI_CHECK_SECONDS", 6 * 3600))
+    next_check = [time.monotonic() + min(check_every, 60.0)]
     return report
+
+
+def _periodic_check(
+    settings: Settings, code: str, units: CityUnits, pref: Any, clock: Clock
+) -> None:
+    """The periodic consistency check with the prefecture's server; its result in a file.
+
+    ``KOFU_HOME/juki-net/check-CODE.json`` keeps the last result, and a
+    drift is logged, so staff see it before anyone asks; ``kofu juki check``
+    compares with the national server too, and repairs.
+    """
+    import json
+    import logging
+
+    from kofu.city.services.juki_cs import check_consistency
+    from kofu.core.errors import KofuError
+
+    result: dict[str, Any]
+    try:
+        result = check_consistency(units, {f"pref-{code[:2]}": pref}, clock.today())
+    except KofuError as exc:
+        result = {"city": code, "consistent": None, "error": exc.message}
+    result["checked_at"] = clock.now().isoformat()
+    folder = settings.home / "juki-net"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"check-{code}.json").write_text(json.dumps(result, ensure_ascii=False, default=str))
+    if result.get("consistent") is False:
+        drifts = [d for d in result["differences"] if d["cause"] != "pending"]
+        logging.getLogger("kofu.city").warning(
+            "Juki-net consistency check of city %s: %d differences", code, len(drifts)
+        )
 
 
 def _with_notices(

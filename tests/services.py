@@ -51,8 +51,8 @@ def running(
             os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.terminate()
-        try:
-            proc.wait(10)
+        try:  # a bound, not a timing: eleven services stop in seconds, slower on a busy machine
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

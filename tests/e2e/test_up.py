@@ -79,13 +79,13 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert registered.returncode == 0, registered.stderr
         assert json.loads(registered.stdout)["state"] == "pending"
-    assert not any(_port_open(u) for u in urls)  # every service stopped with it
+    assert _until(lambda: not any(_port_open(u) for u in urls), 10)  # all stopped with it
     with running(["up", "--residents", "1500"], home, NOW, ctrl_c=True) as again:  # reuses data
         assert again["cards"][1]["file"] == card["file"]
         assert again["cards"][2]["domicile"] == domiciled["domicile"]
         urls = [again["jpki"], again["juki"], again["center"], *again["cities"].values()]
         assert all(_port_open(u) for u in urls)
-    assert not any(_port_open(u) for u in urls)  # Ctrl-C stopped every service too
+    assert _until(lambda: not any(_port_open(u) for u in urls), 10)  # Ctrl-C stopped them too
 
 
 def _children(pid: int) -> dict[int, str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from kofu.city.adapters.uow import city_units
 from kofu.city.services.juki_cs import CityOutbox
 from kofu.city.services.seeding import seed_city
 from kofu.cli.main import app
@@ -31,7 +32,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = make_engine(f"sqlite:///{home / f'city_{CITY}.sqlite'}")
     migrate(engine, "city")
     seed_city(engine=engine, code=CITY, residents=20, seed=2, today=date(2026, 11, 24))
-    CityOutbox(engine).run(lambda uow: uow.cs.initial_load())  # as the CS's first turn does
+    CityOutbox(city_units(engine)).run(lambda uow: uow.cs.initial_load())  # as the CS's first turn does
     engine.dispose()
     return home
 

@@ -29,6 +29,7 @@ STAFF_ONLY = {
     "city/services/office.py",
     "city/services/special_move.py",
     "city/domain/special_move.py",
+    "city/services/special_move_in.py",
     "city/services/wide_area.py",
     "city/adapters/citylink.py",
 }

@@ -150,7 +150,10 @@ def event(
                 "kofu event needs --city and --file", field="city" if city is None else "file"
             )
         for change in apply_events(uow=city_uow(city), events=_read_events(file), clock=clock()):
-            emit(change.model_dump(mode="json"))
+            answer = change.model_dump(mode="json")
+            if answer["alert"] is None:  # the four keys of the contract, alert only when raised
+                del answer["alert"]
+            emit(answer)
 
 
 @event_app.command("kinds")

@@ -108,6 +108,8 @@ PURPOSES: Mapping[str, str] = {
 COUNTER_FEES: Mapping[str, int] = {
     "juminhyo": 300,
     "johyo": 300,
+    "kisai": 300,
+    "johyo-kisai": 300,
     "inkan": 300,
     "kazei": 300,
     "shotoku": 300,

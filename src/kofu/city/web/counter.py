@@ -33,6 +33,8 @@ __all__ = ["routes"]
 TYPE_LABELS = {
     "juminhyo": "住民票の写し Residence certificate",
     "johyo": "住民票の除票の写し Removed-record certificate",
+    "kisai": "住民票記載事項証明書 Certificate of recorded items",
+    "johyo-kisai": "住民票除票記載事項証明書 Certificate of removed-record items",
     "inkan": "印鑑登録証明書 Seal registration certificate",
     "kazei": "課税証明書 Tax certificate",
     "shotoku": "所得証明書 Income certificate",

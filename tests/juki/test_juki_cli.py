@@ -32,7 +32,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = make_engine(f"sqlite:///{home / f'city_{CITY}.sqlite'}")
     migrate(engine, "city")
     seed_city(engine=engine, code=CITY, residents=20, seed=2, today=date(2026, 11, 24))
-    CityOutbox(city_units(engine)).run(lambda uow: uow.cs.initial_load())  # as the CS's first turn does
+    # as the CS's first turn does
+    CityOutbox(city_units(engine)).run(lambda uow: uow.cs.initial_load())
     engine.dispose()
     return home
 

@@ -10,11 +10,19 @@ from weakref import WeakKeyDictionary
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
-__all__ = ["drop_schemas", "make_engine", "migrate", "single_statements", "sqlalchemy_url"]
+__all__ = [
+    "dialect_insert",
+    "drop_schemas",
+    "make_engine",
+    "migrate",
+    "single_statements",
+    "sqlalchemy_url",
+]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -91,6 +99,15 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
+
+
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """An INSERT with ``on_conflict_do_*`` in the connection's dialect (both stores have it).
+
+    An upsert is one statement: two transactions that both find no row cannot
+    both insert it, where a read followed by an INSERT races on PostgreSQL.
+    """
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def single_statements(engine: Engine) -> Engine:

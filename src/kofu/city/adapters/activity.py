@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.domain.activity import Activity, Origin
+from kofu.core.db import dialect_insert
 from kofu.core.errors import Conflict, NotFound
 
 __all__ = ["DAILY_KEYS", "SqlActivityLog", "rebuild_daily"]
@@ -27,10 +27,6 @@ _log = t.activity_log
 _daily = t.activity_daily
 DAILY_KEYS = ("day", "kind", "channel", "doc_type", "role", "cause", "programme")
 _SUMS = ("n", "copies", "fee_yen", "records")
-
-
-def _dialect_insert(conn: Connection, table: Any) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 class SqlActivityLog:
@@ -42,7 +38,7 @@ class SqlActivityLog:
     def append(self, activity: Activity, at: datetime | None = None) -> int | None:
         """Append one record; None when its ``ref`` was logged already (the same work again)."""
         row = _row(activity, at or datetime.now(UTC))
-        stmt = _dialect_insert(self.conn, _log).values(**row)
+        stmt = dialect_insert(self.conn, _log).values(**row)
         if activity.ref is not None:
             stmt = stmt.on_conflict_do_nothing(
                 index_elements=["ref"], index_where=_log.c.ref.isnot(None)
@@ -100,7 +96,7 @@ class SqlActivityLog:
                 merged[key] = dict(d)
         if not merged:
             return
-        stmt = _dialect_insert(self.conn, _daily)
+        stmt = dialect_insert(self.conn, _daily)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(DAILY_KEYS),
             set_={s: getattr(_daily.c, s) + getattr(stmt.excluded, s) for s in _SUMS},

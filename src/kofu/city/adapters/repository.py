@@ -29,6 +29,7 @@ from kofu.city.domain.model import (
     TaxAssessment,
 )
 from kofu.core.clock import JST
+from kofu.core.db import dialect_insert
 from kofu.core.identifiers import IndividualNumber, ResidentCode
 
 __all__ = ["SqlRegisters", "StoredVersion"]
@@ -119,9 +120,13 @@ class SqlRegisters:
     def next_number(self, name: str, count: int = 1) -> int:
         """Reserve ``count`` numbers of a named sequence; returns the first."""
         row = self.conn.execute(_COUNT_ON, {"b_name": name, "b_count": count}).scalar_one_or_none()
-        if row is None:
-            self.conn.execute(insert(t.counters).values(name=name, value=count))
-            return 1
+        if row is None:  # the sequence's first use, perhaps in two transactions at once
+            first = dialect_insert(self.conn, t.counters).values(name=name, value=count)
+            first = first.on_conflict_do_update(
+                index_elements=[t.counters.c.name],
+                set_={"value": t.counters.c.value + first.excluded.value},
+            ).returning(t.counters.c.value)
+            row = self.conn.execute(first).scalar_one()
         return int(row) - count + 1
 
     # --- residents ---------------------------------------------------------------------

@@ -297,3 +297,32 @@ def _retired(net: dict[str, Any], code: str) -> bool:
     with _client(net["home"], "center") as center:
         answer = center.get(f"{net['url']}/residents/{code}")
     return answer.status_code == 403 and answer.json()["reason"] == "resident_code_retired"
+
+
+def test_another_prefectures_server_finds_a_resident_through_the_national_one(
+    net: dict[str, Any],
+) -> None:
+    """Fukaya (prefecture 11) asks its own server about a Hanamaki resident (prefecture 03):
+    the Saitama server holds no record of them and asks the national server, so a wide-area
+    certificate or a special move needs only the city's own server (CS → 都道府県 → 全国)."""
+    home = net["home"]
+    someone = _residents(home)[0]
+    _wait_for(lambda: _national_holds(net, len(_residents(home))))
+    saitama = Service(["serve", "juki", "--prefecture", "11", "--upstream", net["url"]], home)
+    try:
+        url = saitama.start()["url"]
+        with _client(home, "city-112186") as fukaya:
+            found = fukaya.get(f"{url}/residents/{someone}")
+            assert found.status_code == 200, found.text
+            assert found.json()["city"] == CITY
+            nobody = fukaya.get(f"{url}/residents/99999999999")
+            assert nobody.status_code in (404, 422), nobody.text  # a 4xx naming the code
+            assert "99999999999" in nobody.text or "resident_code" in nobody.text
+        with _client(home, "city-112186-counter") as terminal:  # the rule is the server's own
+            asked = terminal.get(f"{url}/residents/{someone}")
+            assert asked.status_code == 403 and asked.json()["reason"] == "caller_not_allowed"
+        with _client(home, "juki-watch") as watcher:  # the national answers servers, not anyone
+            asked = watcher.get(f"{net['url']}/residents/{someone}")
+            assert asked.status_code == 403 and asked.json()["reason"] == "caller_not_allowed"
+    finally:
+        saitama.stop()

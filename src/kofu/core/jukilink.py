@@ -18,6 +18,7 @@ from kofu.contracts.juki import (
     Disclosure,
     HeldRecords,
     IdentityNotices,
+    IdentityReport,
     NoticeReceipt,
     ProvidedIdentity,
     SequenceRefusal,
@@ -68,6 +69,11 @@ class JukiLink:
         request = CodeBlockRequest(request_id=request_id, holder=self.sender, count=count)
         answer = self._call("POST", "/code-blocks", request.model_dump(mode="json"))
         return CodeBlock.read(answer, self.unavailable)
+
+    def whereabouts(self, resident_code: str) -> dict[str, Any]:
+        """Which city holds the person's record now, as this server answers it."""
+        answer = self._call("GET", f"/residents/{resident_code}")
+        return IdentityReport.read(answer, self.unavailable).model_dump(mode="json")
 
     def held(self, city: str, after: str = "") -> HeldRecords:
         answer = self._call("GET", f"/cities/{city}/records?after={after}")

@@ -42,11 +42,15 @@ class Juki:
     role: Role
     identity: NetworkIdentity
     upstream: Callable[[], object] | None  # a prefecture's turn: codes and notices upward
+    national_url: str | None = None  # a prefecture's: the national server it forwards to
 
     def app(self) -> FastAPI:
         self.engine.dispose(close=False)  # a worker opens its own connections, never the parent's
         background = (UPSTREAM_EVERY, self.upstream) if self.upstream else None
-        return create_app(juki_node(self.engine, self.clock, self.role), background)
+        node = juki_node(self.engine, self.clock, self.role)
+        if self.national_url is not None:
+            node.ask_upstream = _national_link(self.settings, self.role, self.national_url)
+        return create_app(node, background)
 
     def ready(self, port: int) -> dict[str, Any]:
         """The JSON line ``kofu serve juki`` prints once listening, kept where the CLI finds it."""
@@ -90,8 +94,11 @@ def prepare_juki(
     identity = network_identity(settings.home, name, "lgwan")
     clock = clock_from_env(running=True)
     juki_node(engine, clock, role)  # refuses a store made for another role, before serving
-    job = _upstream_turn(settings, role, upstream) if role.kind == "prefecture" else None
-    return Juki(settings, engine, clock, role, identity, job)
+    if role.kind != "prefecture":
+        return Juki(settings, engine, clock, role, identity, None)
+    forward_to = upstream or juki_url(settings, "national")
+    turn = _upstream_turn(settings, role, forward_to)
+    return Juki(settings, engine, clock, role, identity, turn, forward_to)
 
 
 def juki_url(settings: Settings, name: str) -> str:
@@ -111,14 +118,23 @@ def _is_prefecture(text: str) -> bool:
     return len(text) == 2 and text.isdigit() and 1 <= int(text) <= 47
 
 
-def _upstream_turn(settings: Settings, role: Role, upstream: str | None) -> Callable[[], object]:
+def _national_link(settings: Settings, role: Role, url: str) -> Callable[[str], dict[str, Any]]:
+    """Where the national server says a person is held, asked with this server's certificate."""
+    from kofu.core.jukilink import JukiLink
+    from kofu.core.link import Link
+    from kofu.core.network import client_context
+
+    lgwan = network_identity(settings.home, role.network_name, "lgwan")
+    return JukiLink(url, Link(client_context(lgwan), timeout=10), role.name).whereabouts
+
+
+def _upstream_turn(settings: Settings, role: Role, url: str) -> Callable[[], object]:
     """A prefecture's server's turn: stock codes and forward notices to the national server."""
     from kofu.core.jukilink import JukiLink
     from kofu.core.link import Link
     from kofu.core.network import client_context
     from kofu.juki.services.network import upstream_turn
 
-    url = upstream or juki_url(settings, "national")
     links: list[JukiLink] = []  # made in the worker, after the fork
     nodes: list[JukiNode] = []
 

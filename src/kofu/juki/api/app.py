@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from kofu.contracts.juki import (
     CodeBlock,
@@ -74,12 +75,19 @@ def create_app(
 
         Asked by the issuance center (routing a store request) and by the cities
         (a wide-area certificate or a special move finds the home city this way);
-        no one else, not a city's staff terminals either.
+        no one else, not a city's staff terminals either.  A prefecture's server
+        asks the national one about a person of another prefecture (住基ネット's
+        route: CS → 都道府県サーバ → 全国サーバ), so a city needs only its own.
         """
         who = caller(request)
-        if who is not None and who != "center" and not _is_city(who):
+        if who is not None and not _may_ask_whereabouts(directory, who):
             check_caller(request, "center", "ask where a person's record is held")
-        return IdentityReport.model_validate(directory.whereabouts(resident_code))
+        if isinstance(directory, JukiNode) and directory.ask_upstream is not None:
+            # a miss is asked of the national server: a network call, kept off the event loop
+            found = await run_in_threadpool(directory.whereabouts, resident_code)
+        else:
+            found = directory.whereabouts(resident_code)
+        return IdentityReport.model_validate(found)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -95,6 +103,13 @@ def create_app(
         return JukiStore(store_id=directory.store_id())
 
     return app
+
+
+def _may_ask_whereabouts(directory: JukiDirectory, who: str) -> bool:
+    """The center, every city, and (of the national server) the prefecture servers."""
+    if who == "center" or _is_city(who):
+        return True
+    return isinstance(directory, JukiNode) and directory.role.may_ask_whereabouts(who)
 
 
 def _network_routes(app: FastAPI, node: JukiNode) -> None:

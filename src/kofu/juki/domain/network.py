@@ -55,6 +55,11 @@ class Role:
             return sender[5:7] == self.prefecture
         return self.direct
 
+    def may_ask_whereabouts(self, caller: str) -> bool:
+        """Besides the center and the cities: the national server answers prefecture servers,
+        which ask it about a person their own prefecture's cities have not reported."""
+        return self.kind == "national" and caller.startswith("juki-pref-")
+
     def holds_city(self, city: str) -> bool:
         """Whether this server keeps the records of ``city`` (its prefecture's, or all)."""
         return self.kind == "national" or city[:2] == self.prefecture

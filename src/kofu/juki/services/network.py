@@ -50,6 +50,9 @@ class JukiNode(JukiDirectory):
         """``units``/``reads`` for the directory, ``runs`` for the server's own books."""
         super().__init__(units, clock, reads)
         self.runs, self.role = runs, role
+        # A prefecture's server asks the national one about a person it holds no record of
+        # (a resident of another prefecture, asked by one of its cities); set by the bootstrap.
+        self.ask_upstream: Callable[[str], dict[str, Any]] | None = None
         with runs() as repo:
             held = repo.role()
             if held is None:
@@ -255,7 +258,12 @@ class JukiNode(JukiDirectory):
                 "longer valid; the card's record must be updated at the city's counter",
                 message_ja="住民票コードが変更されています。市区町村の窓口にお問い合わせください。",
             )
-        return super().whereabouts(code)
+        try:
+            return super().whereabouts(code)
+        except NotFound:
+            if self.ask_upstream is None:
+                raise
+            return self.ask_upstream(code)
 
     # --- provision to agencies and disclosure to the person ---------------------------------
 
@@ -339,6 +347,7 @@ class Upstream(Protocol):
 
     def send(self, notices: Sequence[dict[str, Any]]) -> int: ...
     def block(self, request_id: str, count: int) -> CodeBlock: ...
+    def whereabouts(self, resident_code: str) -> dict[str, Any]: ...
 
 
 STOCK_LOW = 2_000  # a prefecture's server asks for another national block below this

@@ -354,3 +354,32 @@ def test_a_resume_refused_names_its_field_and_changes_nothing(
         center.resume(request_id="r-6", city=CITY, reason="other", operator="sv")
     assert reused.value.field == "request_id"
     assert len(center.status()["resumes"]) == 1
+
+
+def test_an_ended_session_is_never_spent_and_only_its_kiosk_ends_it(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    center = _center(units, signer, StandInCity())
+    session = _session(units, "s-ended", kiosk="kiosk-a")
+    with pytest.raises(Refused) as foreign:
+        center.end_session(session, "kiosk-b")
+    assert foreign.value.reason == "session_other_kiosk"
+    with pytest.raises(NotFound) as unknown:
+        center.end_session("no-such-session", "kiosk-a")
+    assert unknown.value.field == "session"
+    center.end_session(session, "kiosk-a")
+    center.end_session(session, "kiosk-a")  # idempotent
+    with pytest.raises(Refused) as ended:
+        center.request(
+            session=session,
+            request_id="req-ended-1",
+            certificate="juminhyo",
+            options=IssueOptions(),
+            copies=1,
+            store="store-1",
+            chain="chain-a",
+            kiosk="kiosk-a",
+        )
+    assert ended.value.reason == "session_unknown" and center.status()["issuances"] == {}
+    with units() as uow:  # left unspent, it still counts against the card (stolen-card watch)
+        assert uow.sessions.failures_since(SERIAL, NOON - timedelta(minutes=15), NOON) == 1

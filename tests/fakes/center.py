@@ -35,6 +35,7 @@ class _Session:
     expires: datetime | None = None
     request_id: str | None = None
     certificate: bytes | None = None
+    ended: bool = False
 
 
 @dataclass
@@ -278,13 +279,20 @@ class _Sessions:
         if s is None or s.auth_serial is None or s.expires is None or s.not_after is None:
             return None
         who = Authenticated(s.auth_serial, s.not_after)
-        return SessionEntry(who, s.expires, s.kiosk, s.request_id, s.certificate)
+        return SessionEntry(who, s.expires, s.kiosk, s.request_id, s.certificate, s.ended)
 
     def spend(self, session: str, request_id: str) -> bool:
         s = self.b.sessions.get(session)
-        if s is None or s.auth_serial is None or s.request_id not in (None, request_id):
+        if s is None or s.auth_serial is None or s.ended or s.request_id not in (None, request_id):
             return False
         self.b.sessions[session] = replace(s, request_id=request_id)
+        return True
+
+    def end(self, session: str, kiosk: str) -> bool:
+        s = self.b.sessions.get(session)
+        if s is None or s.auth_serial is None or s.kiosk != kiosk:
+            return False
+        self.b.sessions[session] = replace(s, ended=True)
         return True
 
     def failed(self, serial: str, reason: str, at: datetime) -> None:

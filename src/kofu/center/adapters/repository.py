@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -101,9 +101,19 @@ _SPEND = (
     .where(
         _s.c.session == bindparam("b_session"),
         _s.c.auth_serial.is_not(None),
+        _s.c.ended.is_(false()),
         or_(_s.c.request_id.is_(None), _s.c.request_id == bindparam("b_request_id")),
     )
     .values(request_id=bindparam("b_request_id"))
+)
+_END = (  # only the kiosk that opened it ends it; request_id is kept (an unspent one stays so)
+    update(_s)
+    .where(
+        _s.c.session == bindparam("b_session"),
+        _s.c.kiosk == bindparam("b_kiosk"),
+        _s.c.auth_serial.is_not(None),
+    )
+    .values(ended=True)
 )
 _f = t.sign_in_failures
 _FAILED = insert(_f)
@@ -334,11 +344,15 @@ class SqlSessions:
             str(row.kiosk or ""),
             row.request_id,
             None if row.certificate is None else bytes(row.certificate),
+            bool(row.ended),
         )
 
     def spend(self, session: str, request_id: str) -> bool:
         done = self.conn.execute(_SPEND, {"b_session": session, "b_request_id": request_id})
         return bool(done.rowcount)
+
+    def end(self, session: str, kiosk: str) -> bool:
+        return bool(self.conn.execute(_END, {"b_session": session, "b_kiosk": kiosk}).rowcount)
 
     def failed(self, serial: str, reason: str, at: datetime) -> None:
         self.conn.execute(_FAILED, {"at": at, "auth_serial": serial, "reason": reason})

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     true,
 )
 
@@ -60,6 +61,7 @@ sessions = Table(
     Column("kiosk", String(48), nullable=False, server_default=""),
     Column("request_id", String(64)),  # the one request the session was spent on
     Column("certificate", LargeBinary),  # the card's certificate, its status asked again at issue
+    Column("ended", Boolean, nullable=False, server_default=false()),  # its kiosk ended it (中止)
 )
 
 # Sign-ins that failed for a card (bad signature, expired or replayed challenge): a run of them

@@ -40,6 +40,7 @@ from kofu.contracts.kiosk import (
     IssuanceRequest,
     PrintJob,
     PrintSettled,
+    SessionEnded,
     SessionOpened,
     SignedIn,
     SignIn,
@@ -194,6 +195,12 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             _kiosk(request),
         )
         return SignedIn(authenticated=True, valid_until=who.not_after)
+
+    @app.post("/sessions/{session}/end", dependencies=[KIOSKS])
+    async def end_session(session: str, request: Request) -> SessionEnded:
+        """The resident left (中止, idle): the session is never used again; its own kiosk only."""
+        service.end_session(session, _kiosk(request))
+        return SessionEnded(session=session, ended=True)
 
     @app.post("/issuances", dependencies=[KIOSKS])
     def issue(body: IssuanceRequest, request: Request) -> PrintJob:

@@ -103,6 +103,10 @@ class CenterService:
     ) -> Authenticated:
         return self.desk.authenticate(session, certificate_der, signature, kiosk)
 
+    def end_session(self, session: str, kiosk: str = "") -> None:
+        """The kiosk's resident left (中止, idle): the session is never used again."""
+        self.desk.end(session, kiosk)
+
     def _subject(self, session: str, kiosk: str, spent_on: str) -> Authenticated:
         """The session's card; the session is spent on ``spent_on`` and on nothing else."""
         return self.desk.spend(session, kiosk, spent_on)

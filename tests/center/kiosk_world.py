@@ -98,7 +98,7 @@ def kiosk_world(home: Path, clock: list[float] | None = None) -> Iterator[dict[s
                 **extra,
             )
             url = stack.enter_context(in_thread(app))
-            yield {"world": world, "url": url, "clock": clock}
+            yield {"world": world, "url": url, "clock": clock, "center": center}
     finally:
         if before is None:
             os.environ.pop("KOFU_HOME", None)

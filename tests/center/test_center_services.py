@@ -32,7 +32,7 @@ from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import IssueOptions, StoreAnswer, StoreOutcome, StoreRequest
 from kofu.core.clock import JST, FixedClock
-from kofu.core.errors import Conflict, InvalidInput, Refused
+from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 from kofu.core.holder import holder_digest
 from stores import fresh_store
 
@@ -284,3 +284,102 @@ def test_the_log_is_searched_by_time_city_chain_and_state(units: UnitsOfWork, si
         LogQuery(state="charged")
     with pytest.raises(InvalidInput):
         LogQuery(since=NOON, until=NOON)
+
+
+def _stopped_by_a_wrong_answer(units: UnitsOfWork, signer: Any, name: str) -> Any:
+    """A center whose city answered another person's document under ``name``: stopped."""
+    city = StandInCity()
+    city.wrong_holder = True
+    center = _center(units, signer, city)
+    with pytest.raises(Refused):
+        _ask(center, _session(units, f"s-{name}"), name)
+    city.wrong_holder = False
+    return center, city
+
+
+def test_a_supervisors_resume_lets_the_city_issue_until_the_next_alarm(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    center, city = _stopped_by_a_wrong_answer(units, signer, "req-00001")
+    resumed = center.resume(
+        request_id="resume-1", city=CITY, reason="  connector fixed  ", operator="operator-sv-a"
+    )
+    assert resumed == {
+        "request_id": "resume-1",
+        "at": "2026-11-24T03:00:00+00:00",  # noon in Japan, kept in UTC
+        "city": CITY,
+        "operator": "operator-sv-a",
+        "reason": "connector fixed",
+    }
+    again = center.resume(
+        request_id="resume-1", city=CITY, reason="connector fixed", operator="operator-sv-a"
+    )
+    assert again == resumed  # the same request id: the same resume, not a second one
+    status = center.status()
+    assert status["stopped_cities"] == [] and status["resumes"] == [resumed]
+    assert [a["kind"] for a in status["alarms"]] == ["holder_mismatch"]  # the alarm stays on record
+    assert _ask(center, _session(units, "s2"), "req-00002").state == "rendered"
+    city.wrong_holder = True  # a new alarm after the resume stops the city again
+    with pytest.raises(Refused):
+        _ask(center, _session(units, "s3"), "req-00003")
+    city.wrong_holder = False
+    with pytest.raises(Refused) as stopped:
+        _ask(center, _session(units, "s4"), "req-00004")
+    assert stopped.value.reason == "service_stopped"
+    assert center.status()["stopped_cities"] == [CITY]
+
+
+def test_a_resume_refused_names_its_field_and_changes_nothing(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    center, _ = _stopped_by_a_wrong_answer(units, signer, "req-00001")
+    for request_id, code, reason, field in [
+        ("r-1", CITY, "  ", "reason"),
+        ("r-2", "12", "fixed", "city"),
+        ("", CITY, "fixed", "request_id"),
+        ("r-3", CITY, "x" * 501, "reason"),
+    ]:
+        with pytest.raises(InvalidInput) as bad:
+            center.resume(request_id=request_id, city=code, reason=reason, operator="sv")
+        assert bad.value.field == field
+    with pytest.raises(NotFound) as unknown:
+        center.resume(request_id="r-4", city="999999", reason="fixed", operator="sv")
+    assert unknown.value.field == "city"
+    assert center.status()["stopped_cities"] == [CITY] and center.status()["resumes"] == []
+    center.resume(request_id="r-6", city=CITY, reason="fixed", operator="sv")
+    with pytest.raises(Conflict) as twice:  # resumed already: nothing left to resume
+        center.resume(request_id="r-7", city=CITY, reason="fixed", operator="sv")
+    assert twice.value.field == "city" and "not stopped" in twice.value.message
+    with pytest.raises(Conflict) as reused:  # the request id of another resume
+        center.resume(request_id="r-6", city=CITY, reason="other", operator="sv")
+    assert reused.value.field == "request_id"
+    assert len(center.status()["resumes"]) == 1
+
+
+def test_an_ended_session_is_never_spent_and_only_its_kiosk_ends_it(
+    units: UnitsOfWork, signer: Any
+) -> None:
+    center = _center(units, signer, StandInCity())
+    session = _session(units, "s-ended", kiosk="kiosk-a")
+    with pytest.raises(Refused) as foreign:
+        center.end_session(session, "kiosk-b")
+    assert foreign.value.reason == "session_other_kiosk"
+    with pytest.raises(NotFound) as unknown:
+        center.end_session("no-such-session", "kiosk-a")
+    assert unknown.value.field == "session"
+    center.end_session(session, "kiosk-a")
+    center.end_session(session, "kiosk-a")  # idempotent
+    with pytest.raises(Refused) as ended:
+        center.request(
+            session=session,
+            request_id="req-ended-1",
+            certificate="juminhyo",
+            options=IssueOptions(),
+            copies=1,
+            store="store-1",
+            chain="chain-a",
+            kiosk="kiosk-a",
+        )
+    assert ended.value.reason == "session_unknown" and center.status()["issuances"] == {}
+    with units() as uow:  # left unspent, it still counts against the card (stolen-card watch)
+        assert uow.sessions.failures_since(SERIAL, NOON - timedelta(minutes=15), NOON) == 1

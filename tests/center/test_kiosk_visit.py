@@ -4,6 +4,7 @@ and a visit that ends (print, 中止, a minute left alone) leaves no way to prin
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -88,6 +89,70 @@ def test_cancel_at_the_fee_leaves_nothing_behind(kiosk: dict[str, Any]) -> None:
     assert 'id="cancel"' in _to_fee(browser).text
     assert 'id="services"' in browser.post("/cancel").text
     assert 'id="services"' in browser.post("/confirm").text
+    assert _states(kiosk) == [] and _log(kiosk) == kiosk["log"]
+
+
+def _signed_in_sessions(world: dict[str, Any]) -> set[str]:
+    s = ct.sessions
+    with world["world"]["center"].connect() as conn:
+        return set(conn.scalars(select(s.c.session).where(s.c.auth_serial.is_not(None))))
+
+
+def _used_at_the_center(kiosk: dict[str, Any], session: str) -> httpx.Response:
+    """The session id sent straight to the center, as the kiosk would (no mutual TLS here)."""
+    body = {
+        "session": session,
+        "request_id": f"replay-{session[:20]}",
+        "certificate": "juminhyo",
+        "copies": 1,
+        "store": "web-0001",
+        "chain": "kofu-web",
+    }
+    return httpx.post(f"{kiosk['center']}/issuances", json=body, timeout=30)
+
+
+@pytest.fixture
+def own_kiosk(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A machine of its own: a sign-in left unspent counts against the card (stolen-card watch)."""
+    with (
+        kiosk_world(tmp_path, clock=[1000.0]) as world,
+        httpx.Client(base_url=world["url"], follow_redirects=True) as browser,
+    ):
+        yield world | {"browser": browser, "start": set(), "log": _log(world)}
+
+
+def test_a_session_left_unspent_is_ended_at_the_center(own_kiosk: dict[str, Any]) -> None:
+    kiosk, browser = own_kiosk, own_kiosk["browser"]
+    for leave in ("cancel", "idle", "back to the card"):
+        before = _signed_in_sessions(kiosk)
+        _to_fee(browser)
+        (session,) = _signed_in_sessions(kiosk) - before
+        if leave == "cancel":
+            assert 'id="services"' in browser.post("/cancel").text
+        elif leave == "idle":
+            kiosk["clock"][0] += 61
+            assert 'id="services"' in browser.get("/copies").text  # the next touch ends it
+        else:
+            browser.get("/card")
+        used = _used_at_the_center(kiosk, session)
+        assert used.status_code == 403, (leave, used.text)
+        assert used.json()["reason"] == "session_unknown"
+    assert _states(kiosk) == [] and _log(kiosk) == kiosk["log"]  # nothing issued on any
+
+
+def test_only_the_sessions_own_kiosk_ends_it(own_kiosk: dict[str, Any]) -> None:
+    kiosk = own_kiosk
+    _to_fee(kiosk["browser"])
+    (session,) = _signed_in_sessions(kiosk)
+    with httpx.Client(timeout=30) as center:
+        unknown = center.post(f"{kiosk['center']}/sessions/no-such-session/end")
+        assert unknown.status_code == 404 and unknown.json()["field"] == "session"
+        ended = center.post(f"{kiosk['center']}/sessions/{session}/end")
+        assert ended.json() == {"v": 1, "session": session, "ended": True}
+        again = center.post(f"{kiosk['center']}/sessions/{session}/end")  # idempotent
+        assert again.status_code == 200
+    refused = kiosk["browser"].post("/confirm")  # the center refuses the ended session
+    assert 'id="again"' in refused.text and 'id="done"' not in refused.text
     assert _states(kiosk) == [] and _log(kiosk) == kiosk["log"]
 
 

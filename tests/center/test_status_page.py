@@ -85,7 +85,7 @@ def test_the_operator_sees_the_alarm_and_the_log(center_url: tuple[str, Path]) -
     text = _open(
         url, [{"origin": url, "certPath": str(operator.cert), "keyPath": str(operator.key)}]
     )
-    assert "交付停止中: 032051" in text
+    assert "交付停止中: 花巻市 (032051)" in text  # the city by name, as its /health says
     assert "holder_mismatch" in text and "store-bad-000001" in text
     assert "交付済 printed\t1" in text and "取消 voided\t1" in text
 
@@ -109,3 +109,66 @@ def test_the_operator_searches_the_log_by_state_chain_and_time(
     assert "holder_mismatch" in voided  # the reason beside the entry
     before = _open(url, certificates, {"until": "2026-11-24T11:00"})  # the world's noon is later
     assert "該当なし" in before and "store-ok-000001" not in before
+
+
+@pytest.fixture
+def stopped_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A center whose city an alarm stopped, on its own store (the test resumes it)."""
+    world = make_world(tmp_path)
+    faulty = center_for(world, WrongPersonCity)
+    with pytest.raises(Refused):
+        faulty.request(
+            session=sign_in(faulty, world),
+            request_id="store-bad-000001",
+            certificate="juminhyo",
+            options=IssueOptions(),
+            copies=1,
+            store="7-1",
+            chain="seven",
+        )
+    with in_thread(create_app(center_for(world)), network_identity(tmp_path, "center")) as url:
+        yield url, tmp_path
+
+
+def test_a_supervisor_resumes_the_city_with_the_pages_button(stopped_url: tuple[str, Path]) -> None:
+    url, home = stopped_url
+    operator = network_identity(home, "operator")
+    supervisor = network_identity(home, "operator-supervisor-yamada")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            plain = browser.new_context(
+                ignore_https_errors=True,
+                client_certificates=[  # type: ignore[list-item]
+                    {"origin": url, "certPath": str(operator.cert), "keyPath": str(operator.key)}
+                ],
+            ).new_page()
+            plain.goto(url + "/")
+            assert plain.locator("#resume-032051").count() == 0  # no button for a plain operator
+            assert "only a supervisor" in plain.inner_text("#stopped-032051")
+            page = browser.new_context(
+                ignore_https_errors=True,
+                client_certificates=[  # type: ignore[list-item]
+                    {
+                        "origin": url,
+                        "certPath": str(supervisor.cert),
+                        "keyPath": str(supervisor.key),
+                    }
+                ],
+            ).new_page()
+            page.goto(url + "/")
+            assert "交付停止中: 花巻市 (032051)" in page.inner_text("#alarm")
+            page.click("#resume-032051")  # no reason: the browser keeps the form (required)
+            assert page.locator("#stopped-032051").count() == 1
+            page.fill("#reason-032051", "市の接続装置を交換、確認済み")
+            page.click("#resume-032051")
+            page.wait_for_load_state()
+            assert page.url.rstrip("/") == url  # back on the page (303), not a JSON answer
+            assert "交付停止なし" in page.inner_text("#ok")
+            assert page.locator("#stopped-032051").count() == 0
+            row = page.inner_text("#resumes")
+            assert "花巻市 (032051)" in row and "operator-supervisor-yamada" in row
+            assert "市の接続装置を交換、確認済み" in row
+            assert "holder_mismatch" in page.inner_text("#alarms")  # the alarm stays on record
+        finally:
+            browser.close()

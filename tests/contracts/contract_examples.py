@@ -54,6 +54,7 @@ from kofu.contracts.kiosk import (
     IssuanceRequest,
     PrintJob,
     PrintSettled,
+    SessionEnded,
     SessionOpened,
     SignedIn,
     SignIn,
@@ -65,6 +66,8 @@ from kofu.contracts.operator import (
     CityStateCount,
     IssuanceLog,
     LogEntry,
+    Resumed,
+    ResumeRequest,
     Settlement,
     SettlementRow,
 )
@@ -407,6 +410,7 @@ EXAMPLES = [
     ),
     Example(SessionOpened(session="s-1", challenge_b64="AAEC"), "challenge_b64", b"x"),
     Example(SignIn(certificate_b64="MIIB", signature_b64="AAEC"), "signature_b64", 1),
+    Example(SessionEnded(session="s-1", ended=True), "ended", False),
     Example(SignedIn(authenticated=True, valid_until=datetime(2031, 1, 1)), "authenticated", False),
     Example(
         IssuanceRequest(
@@ -450,6 +454,18 @@ EXAMPLES = [
     Example(CityStateCount(city="032051", state="printed", count=2), "count", "2"),
     Example(_ENTRY, "created_at", "noon"),
     Example(IssuanceLog(entries=(_ENTRY,)), "entries", {"request_id": 1}),
+    Example(ResumeRequest(request_id="resume-000001", reason="接続装置を交換"), "reason", 1),
+    Example(
+        Resumed(
+            request_id="resume-000001",
+            at=datetime(2026, 11, 24, 13, tzinfo=UTC),
+            city="032051",
+            operator="operator-supervisor",
+            reason="接続装置を交換",
+        ),
+        "city",
+        32051,
+    ),
     Example(
         CenterStatus(
             now=datetime(2026, 11, 24, 12, tzinfo=UTC),

@@ -19,6 +19,7 @@ from typing import Any, Self
 from kofu.center.domain.auth import Authenticated
 from kofu.center.domain.issuance import Alarm, Issuance
 from kofu.center.domain.log import LogQuery
+from kofu.center.domain.resume import Resume
 from kofu.center.domain.sessions import SessionEntry
 
 __all__ = ["MemoryCenter", "MemoryCenterUnitOfWork"]
@@ -34,6 +35,7 @@ class _Session:
     expires: datetime | None = None
     request_id: str | None = None
     certificate: bytes | None = None
+    ended: bool = False
 
 
 @dataclass
@@ -42,10 +44,15 @@ class _Books:
     sessions: dict[str, _Session] = field(default_factory=dict)
     failures: list[tuple[datetime, str, str]] = field(default_factory=list)  # at, serial, reason
     alarms: list[Alarm] = field(default_factory=list)
+    resumes: list[tuple[Resume, int]] = field(default_factory=list)  # and the alarms it answered
 
     def copy(self) -> _Books:
         return _Books(
-            dict(self.issuances), dict(self.sessions), list(self.failures), list(self.alarms)
+            dict(self.issuances),
+            dict(self.sessions),
+            list(self.failures),
+            list(self.alarms),
+            list(self.resumes),
         )
 
 
@@ -205,11 +212,36 @@ class _Alarms:
     def raise_alarm(self, alarm: Alarm) -> None:
         self.b.alarms.append(alarm)
 
+    def _through(self, city: str) -> int:
+        return max((n for r, n in self.b.resumes if r.city == city), default=0)
+
+    def _newest(self, city: str) -> int:
+        return max((n for n, a in enumerate(self.b.alarms, 1) if a.city == city), default=0)
+
     def count_for(self, city: str) -> int:
-        return sum(a.city == city for a in self.b.alarms)
+        through = self._through(city)
+        return sum(a.city == city and n > through for n, a in enumerate(self.b.alarms, 1))
 
     def all(self) -> list[Alarm]:
         return list(self.b.alarms)
+
+    def stopped(self) -> list[str]:
+        return sorted({a.city for a in self.b.alarms if a.city and self.count_for(a.city)})
+
+    def ever_named(self, city: str) -> bool:
+        return any(a.city == city for a in self.b.alarms)
+
+    def resume(self, resume: Resume) -> bool:
+        if self.resumed(resume.request_id) is not None or not self.count_for(resume.city):
+            return False
+        self.b.resumes.append((resume, self._newest(resume.city)))
+        return True
+
+    def resumed(self, request_id: str) -> Resume | None:
+        return next((r for r, _ in self.b.resumes if r.request_id == request_id), None)
+
+    def resumes(self) -> list[Resume]:
+        return [r for r, _ in self.b.resumes]
 
 
 class _Sessions:
@@ -247,13 +279,20 @@ class _Sessions:
         if s is None or s.auth_serial is None or s.expires is None or s.not_after is None:
             return None
         who = Authenticated(s.auth_serial, s.not_after)
-        return SessionEntry(who, s.expires, s.kiosk, s.request_id, s.certificate)
+        return SessionEntry(who, s.expires, s.kiosk, s.request_id, s.certificate, s.ended)
 
     def spend(self, session: str, request_id: str) -> bool:
         s = self.b.sessions.get(session)
-        if s is None or s.auth_serial is None or s.request_id not in (None, request_id):
+        if s is None or s.auth_serial is None or s.ended or s.request_id not in (None, request_id):
             return False
         self.b.sessions[session] = replace(s, request_id=request_id)
+        return True
+
+    def end(self, session: str, kiosk: str) -> bool:
+        s = self.b.sessions.get(session)
+        if s is None or s.auth_serial is None or s.kiosk != kiosk:
+            return False
+        self.b.sessions[session] = replace(s, ended=True)
         return True
 
     def failed(self, serial: str, reason: str, at: datetime) -> None:

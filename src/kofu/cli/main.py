@@ -7,6 +7,7 @@ import typer
 from kofu.cli import (
     bench,
     card,
+    center,
     city,
     demo,
     domicile,
@@ -48,6 +49,7 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(card.app, name="card")
 app.add_typer(domicile.app, name="domicile")
 app.add_typer(network.app, name="network")
+app.add_typer(center.app, name="center")
 app.add_typer(juki_cli.app, name="juki")
 app.add_typer(juki_cli.code_app, name="resident-code")
 app.add_typer(verifier.app, name="verifier")

@@ -1,7 +1,9 @@
 """kiosk ↔ center: the stores' line (mutual TLS), the only door a kiosk has.
 
 ``POST /sessions`` → ``SessionOpened``; ``POST /sessions/{id}/authenticate``:
-``SignIn`` → ``SignedIn``; ``POST /issuances``: ``IssuanceRequest`` →
+``SignIn`` → ``SignedIn``; ``POST /sessions/{id}/end`` → ``SessionEnded``
+(the resident left: 中止 or idle; the session is never used again; only
+its own kiosk ends it); ``POST /issuances``: ``IssuanceRequest`` →
 ``PrintJob``; ``POST /issuances/{id}/printed`` and ``…/voided``
 (``VoidRequest``) → ``PrintSettled``; ``GET /cities`` → a list of
 ``ConnectedCity``; ``POST /domicile-registrations``: ``DomicileRequest`` →
@@ -27,6 +29,7 @@ __all__ = [
     "IssuanceRequest",
     "PrintJob",
     "PrintSettled",
+    "SessionEnded",
     "SessionOpened",
     "SignIn",
     "SignedIn",
@@ -50,6 +53,13 @@ class SignIn(Contract):
 
     certificate_b64: Base64  # DER
     signature_b64: Base64
+
+
+class SessionEnded(Contract):
+    """The session is ended: no request is ever made on it again."""
+
+    session: Annotated[StrictStr, Field(max_length=64)]
+    ended: Literal[True]
 
 
 class SignedIn(Contract):

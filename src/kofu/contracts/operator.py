@@ -6,6 +6,15 @@ issuances, copies and fees per city and store chain; ``kofu settle
 alarms, the cities they stopped, the issuance log's states; the status
 page shows the same).  ``GET /log?since&until&city&chain&state&limit`` →
 ``IssuanceLog`` (交付記録: the entries, newest first, without their print jobs).
+
+``POST /alarms/{city}/resume`` with ``ResumeRequest`` → ``Resumed``
+(交付再開: a city an alarm stopped issues again) on an ``operator-supervisor``
+certificate only (``operator-supervisor-…`` too; a plain operator or a kiosk
+is 403 ``caller_not_allowed``).  The same request id again answers the same
+resume; a missing reason is 422 naming ``reason``, a city the center does
+not know 404 and one not stopped 409, naming ``city``.  An alarm raised
+after the resume stops the city again; every resume stays on record
+(``CenterStatus.resumes``).
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ __all__ = [
     "CityStateCount",
     "IssuanceLog",
     "LogEntry",
+    "ResumeRequest",
+    "Resumed",
     "Settlement",
     "SettlementRow",
 ]
@@ -62,15 +73,33 @@ class CityStateCount(Contract):
     count: Count
 
 
+class ResumeRequest(Contract):
+    """A supervisor's resume of a stopped city: the request's key and why (required)."""
+
+    request_id: RequestId
+    reason: Annotated[StrictStr, Field(max_length=2000)]  # 1 to 500 characters once trimmed
+
+
+class Resumed(Contract):
+    """A resume as kept: who (the supervisor's certificate name), when, which city, why."""
+
+    request_id: RequestId
+    at: datetime
+    city: City
+    operator: Annotated[StrictStr, Field(max_length=48)]  # "" without mutual TLS
+    reason: StrictStr
+
+
 class CenterStatus(Contract):
     """The center as the operator watches it."""
 
     now: datetime
-    alarms: tuple[Alarm, ...]
-    stopped_cities: tuple[City, ...]
+    alarms: tuple[Alarm, ...]  # every alarm, resumed or not
+    stopped_cities: tuple[City, ...]  # cities an alarm raised since their last resume stops
     issuances: dict[State, Count]  # entries of the issuance log per state
     per_city: tuple[CityStateCount, ...]
     print_timeout_seconds: Count
+    resumes: tuple[Resumed, ...] = ()  # every resume, oldest first
 
 
 class LogEntry(Contract):

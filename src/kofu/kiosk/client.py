@@ -26,6 +26,7 @@ from kofu.contracts.kiosk import (
     IssuanceRequest,
     PrintJob,
     PrintSettled,
+    SessionEnded,
     SessionOpened,
     SignedIn,
     SignIn,
@@ -93,6 +94,10 @@ class KioskClient:
         )
         self.call(f"/sessions/{opened.session}/authenticate", signing_in, SignedIn)
         return opened.session
+
+    def end(self, session: str) -> None:
+        """The resident left before the session was spent: the center ends it for good."""
+        self.call(f"/sessions/{session}/end", None, SessionEnded)
 
     def request(
         self,

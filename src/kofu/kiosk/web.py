@@ -16,6 +16,8 @@ is voided uncharged and the resident told.  A visit ends with the print, with
 中止, and after 60 s without a touch (the page returns to the start itself,
 and the server forgets a visit untouched that long): the card and the center
 session are forgotten, so a second print needs the card and the PIN again.
+A session signed in and left unspent (中止, idle, 戻る to the card or the PIN)
+is ended at the center too, so nothing can be asked on it afterwards.
 
 The words are in gettext catalogues (kofu.kiosk.i18n), the markup in Jinja
 templates; this module holds only the flow.
@@ -170,18 +172,33 @@ def create_kiosk_app(
     center = KioskClient(center_url, client)
     today_ = today or clock_from_env(running=True).today
 
+    def end_session(session: str | None) -> None:
+        """The center ends a session left unspent; should it not answer, the session expires."""
+        if session is not None:
+            with contextlib.suppress(KofuError):
+                center.end(session)
+
+    def leave(v: Visit) -> None:
+        """The visit is over: forgotten here, and its unspent session ended at the center."""
+        session = v.session
+        v.forget()
+        end_session(session)
+
     def visit_of(request: Request) -> tuple[str, Visit]:
         token = request.cookies.get("visit") or secrets.token_urlsafe(16)
         now = monotonic()
+        gone: list[Visit] = []
         with lock:
             if token not in visits:  # a new visit: forget those long over (cookies never back)
                 for old in [t for t, o in visits.items() if now - o.seen > 2 * idle_seconds]:
-                    del visits[old]
+                    gone.append(visits.pop(old))
             v = visits.setdefault(token, Visit(seen=now))
             idle = now - v.seen > idle_seconds
             v.seen = now
+        for old_visit in gone:
+            end_session(old_visit.session)
         if idle:
-            v.forget()
+            leave(v)
         lang = request.query_params.get("lang")
         if lang in LANGUAGES:
             v.lang = lang
@@ -226,20 +243,20 @@ def create_kiosk_app(
     def refuse(token: str, v: Visit, exc: KofuError) -> Response:
         """End the visit and show why, in the resident's language (re-rendered on a switch)."""
         values = {"tries": exc.tries_left} if isinstance(exc, PinError) else {}
-        v.forget()
+        leave(v)
         v.refusal = (reason_key(exc), values)
         return go(token, "/refused")
 
     @app.get("/")
     def start(request: Request) -> Response:
         token, v = visit_of(request)
-        v.forget()
+        leave(v)
         return screen(token, v, request, "start", "start.heading", cancel=False)
 
     @app.post("/cancel")
     def cancel(request: Request) -> Response:
         token, v = visit_of(request)
-        v.forget()
+        leave(v)
         return go(token, "/")
 
     @app.get("/city")
@@ -303,7 +320,8 @@ def create_kiosk_app(
         token, v = visit_of(request)
         if not v.accepted:
             return go(token, "/")
-        v.card = v.session = v.pin_error = None  # back here: another card, the PIN again
+        end_session(v.session)  # back here: another card, the PIN again
+        v.card = v.session = v.pin_error = None
         return screen(
             token, v, request, "card", "card.heading", 3, back="/notice", slots=_cards_in(cards)
         )
@@ -324,7 +342,8 @@ def create_kiosk_app(
         token, v = visit_of(request)
         if v.card is None:
             return go(token, "/")
-        v.session = None  # back to the PIN: the card signs in again
+        end_session(v.session)  # back to the PIN: the card signs in again
+        v.session = None
         error = words(v.lang)(v.pin_error[0], **v.pin_error[1]) if v.pin_error else None
         return screen(token, v, request, "pin", "pin.heading", 4, back="/card", error=error)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from kofu.center.adapters import tables as t
 from kofu.center.domain.auth import Authenticated
 from kofu.center.domain.issuance import Alarm, Issuance
 from kofu.center.domain.log import LogQuery
+from kofu.center.domain.resume import Resume
 from kofu.center.domain.sessions import SessionEntry
 
 __all__ = ["SqlAlarms", "SqlIssuances", "SqlSessions"]
@@ -46,7 +47,46 @@ _SETTLE = update(_i).where(
     _i.c.kiosk == bindparam("b_kiosk"),
 )
 _a = t.alarms
-_ALARMS = select(func.count()).select_from(_a).where(_a.c.city == bindparam("b_city"))
+_r = t.resumes
+
+
+def _resumed_through(city: Any) -> Any:
+    """The newest alarm of ``city`` its resumes answered (0: never resumed)."""
+    last = select(func.max(_r.c.through_alarm)).where(_r.c.city == city).scalar_subquery()
+    return func.coalesce(last, 0)
+
+
+_ALARMS = (  # alarms naming the city raised since its last resume: any stops it
+    select(func.count())
+    .select_from(_a)
+    .where(_a.c.city == bindparam("b_city"), _a.c.id > _resumed_through(bindparam("b_city")))
+)
+_STOPPED = (
+    select(_a.c.city)
+    .where(_a.c.city != "", _a.c.id > _resumed_through(_a.c.city))
+    .distinct()
+    .order_by(_a.c.city)
+)
+_RESUME = (
+    insert(_r)
+    .from_select(  # only a stopped city is resumed, through its newest alarm
+        ["request_id", "at", "city", "operator", "reason", "through_alarm"],
+        select(
+            bindparam("b_request_id", type_=_r.c.request_id.type),
+            bindparam("b_at", type_=_r.c.at.type),
+            bindparam("b_city", type_=_r.c.city.type),
+            bindparam("b_operator", type_=_r.c.operator.type),
+            bindparam("b_reason", type_=_r.c.reason.type),
+            func.max(_a.c.id),
+        )
+        .where(_a.c.city == bindparam("b_city"))
+        .having(func.max(_a.c.id) > _resumed_through(bindparam("b_city"))),
+    )
+    .returning(_r.c.id)
+)  # psycopg tells no row count of an INSERT … SELECT: the row says it
+_RESUME_COLUMNS = (_r.c.request_id, _r.c.at, _r.c.city, _r.c.operator, _r.c.reason)
+_RESUMED = select(*_RESUME_COLUMNS).where(_r.c.request_id == bindparam("b_request_id"))
+_NAMED = select(func.count()).select_from(_a).where(_a.c.city == bindparam("b_city"))
 
 _s = t.sessions
 _PUT = insert(_s)
@@ -61,9 +101,19 @@ _SPEND = (
     .where(
         _s.c.session == bindparam("b_session"),
         _s.c.auth_serial.is_not(None),
+        _s.c.ended.is_(false()),
         or_(_s.c.request_id.is_(None), _s.c.request_id == bindparam("b_request_id")),
     )
     .values(request_id=bindparam("b_request_id"))
+)
+_END = (  # only the kiosk that opened it ends it; request_id is kept (an unspent one stays so)
+    update(_s)
+    .where(
+        _s.c.session == bindparam("b_session"),
+        _s.c.kiosk == bindparam("b_kiosk"),
+        _s.c.auth_serial.is_not(None),
+    )
+    .values(ended=True)
 )
 _f = t.sign_in_failures
 _FAILED = insert(_f)
@@ -226,6 +276,27 @@ class SqlAlarms:
         )
         return [Alarm(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def stopped(self) -> list[str]:
+        return [str(r[0]) for r in self.conn.execute(_STOPPED)]
+
+    def ever_named(self, city: str) -> bool:
+        return bool(self.conn.execute(_NAMED, {"b_city": city}).scalar_one())
+
+    def resume(self, resume: Resume) -> bool:
+        values = {f"b_{k}": v for k, v in resume.__dict__.items()}
+        try:
+            return self.conn.execute(_RESUME, values).first() is not None
+        except IntegrityError:  # the request id is taken; the unit of work rolls back
+            return False
+
+    def resumed(self, request_id: str) -> Resume | None:
+        row = self.conn.execute(_RESUMED, {"b_request_id": request_id}).first()
+        return None if row is None else Resume(*row)
+
+    def resumes(self) -> list[Resume]:
+        rows = self.conn.execute(select(*_RESUME_COLUMNS).order_by(_r.c.id))
+        return [Resume(*r) for r in rows]
+
 
 class SqlSessions:
     """Challenges and sessions; taking a challenge is one DELETE … RETURNING."""
@@ -273,11 +344,15 @@ class SqlSessions:
             str(row.kiosk or ""),
             row.request_id,
             None if row.certificate is None else bytes(row.certificate),
+            bool(row.ended),
         )
 
     def spend(self, session: str, request_id: str) -> bool:
         done = self.conn.execute(_SPEND, {"b_session": session, "b_request_id": request_id})
         return bool(done.rowcount)
+
+    def end(self, session: str, kiosk: str) -> bool:
+        return bool(self.conn.execute(_END, {"b_session": session, "b_kiosk": kiosk}).rowcount)
 
     def failed(self, serial: str, reason: str, at: datetime) -> None:
         self.conn.execute(_FAILED, {"at": at, "auth_serial": serial, "reason": reason})

@@ -12,12 +12,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     true,
 )
 
 from kofu.core.instant import Instant
 
-__all__ = ["alarms", "issuances", "metadata", "sessions", "sign_in_failures"]
+__all__ = ["alarms", "issuances", "metadata", "resumes", "sessions", "sign_in_failures"]
 
 metadata = MetaData()
 
@@ -60,6 +61,7 @@ sessions = Table(
     Column("kiosk", String(48), nullable=False, server_default=""),
     Column("request_id", String(64)),  # the one request the session was spent on
     Column("certificate", LargeBinary),  # the card's certificate, its status asked again at issue
+    Column("ended", Boolean, nullable=False, server_default=false()),  # its kiosk ended it (中止)
 )
 
 # Sign-ins that failed for a card (bad signature, expired or replayed challenge): a run of them
@@ -82,4 +84,19 @@ alarms = Table(
     Column("city", String(6), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("detail", Text, nullable=False),
+    Index("ix_alarms_city_id", "city", "id"),
+)
+
+# Append-only: a supervisor's resume of a city answers its alarms up to ``through_alarm``.
+resumes = Table(
+    "resumes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("at", Instant(), nullable=False),
+    Column("city", String(6), nullable=False),
+    Column("operator", String(48), nullable=False),  # the supervisor's network certificate name
+    Column("reason", Text, nullable=False),
+    Column("through_alarm", Integer, nullable=False),  # the newest alarm the resume answered
+    Index("ix_resumes_city_through", "city", "through_alarm"),
 )

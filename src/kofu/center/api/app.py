@@ -10,7 +10,9 @@ Who may call what, by the name on the caller's certificate of the stores'
 network: kiosks (``kiosk``, ``kiosk-…``) open sessions, issue, and confirm
 or void their own print jobs; operators (``operator``, ``operator-…``,
 made with ``kofu network cert``) read the settlement, the status and its
-page.  Anyone else gets 403 ``caller_not_allowed``.  Without mutual TLS
+page; supervisors (``operator-supervisor``, ``operator-supervisor-…``, who
+are operators too) also resume a city an alarm stopped.  Anyone else gets
+403 ``caller_not_allowed``.  Without mutual TLS
 (tests, one machine's own use) there is no name to check.
 """
 
@@ -20,13 +22,15 @@ import base64
 import binascii
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kofu.center.api.status_page import render_status
 from kofu.center.domain.issuance import Issuance
 from kofu.center.domain.log import LogQuery
+from kofu.center.domain.resume import is_supervisor, not_a_supervisor
 from kofu.center.domain.settlement import month_span
 from kofu.center.services.issuance import CenterService
 from kofu.contracts.identity import DomicileAnswer
@@ -36,12 +40,19 @@ from kofu.contracts.kiosk import (
     IssuanceRequest,
     PrintJob,
     PrintSettled,
+    SessionEnded,
     SessionOpened,
     SignedIn,
     SignIn,
     VoidRequest,
 )
-from kofu.contracts.operator import CenterStatus, IssuanceLog, Settlement
+from kofu.contracts.operator import (
+    CenterStatus,
+    IssuanceLog,
+    Resumed,
+    ResumeRequest,
+    Settlement,
+)
 from kofu.core.clock import JST
 from kofu.core.errors import InvalidInput, Refused
 from kofu.core.http import ERROR_RESPONSES, caller, every, party_app
@@ -57,13 +68,18 @@ def _b64(text: str, field: str) -> bytes:
 
 
 # The page answers HTML, its refusals (a caller not allowed, a search out of shape) kofu's JSON.
-_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {
-        "description": ERROR_RESPONSES[code]["description"],
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+def _json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        code: {
+            "description": ERROR_RESPONSES[code]["description"],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for code in codes
     }
-    for code in (403, 422)
-}
+
+
+_PAGE_ERRORS = _json_errors(403, 422)
+_FORM_ERRORS = _json_errors(403, 404, 409, 422)
 
 
 def _local_time(text: str, field: str) -> datetime | None:
@@ -113,6 +129,46 @@ KIOSKS = _named("kiosk", "use the kiosks' door")
 OPERATORS = _named("operator", "read the settlement, the status and the alarms")
 
 
+async def _supervisor(request: Request) -> None:
+    """Only a supervisor's certificate resumes a city (any caller without mutual TLS)."""
+    who = caller(request)
+    if not is_supervisor(who):
+        raise not_a_supervisor(str(who))
+
+
+SUPERVISORS = Depends(_supervisor)
+_CITY_PATH = Path(min_length=1, max_length=16, description="the city's six-digit code")
+
+
+def _same_site(request: Request) -> None:
+    """The page's form comes from the page: a form another site makes the browser send is 403.
+
+    The browser presents the operator's certificate to any page that posts
+    here, so the form's origin is checked (browsers send it on every POST).
+    """
+    origin = request.headers.get("origin")
+    site = request.headers.get("sec-fetch-site")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if (origin and origin != "null" and urlsplit(origin)._replace(path="").geturl() != own) or (
+        site not in (None, "same-origin", "none")
+    ):
+        raise Refused("cross_site_form", "the resume form is sent from the center's own page")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A plain HTML form's fields (application/x-www-form-urlencoded), each once."""
+    body = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+
+def _names(service: CenterService) -> dict[str, str]:
+    """Each connected city's name by its code (from its /health); none when they cannot be asked."""
+    try:
+        return {c.code: c.name for c in service.cities.connected()}
+    except Exception:  # the page shows codes rather than fail for a city's link
+        return {}
+
+
 def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
     """The center's API; every ``sweep_every`` seconds unconfirmed print jobs past the timeout void.
 
@@ -139,6 +195,12 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             _kiosk(request),
         )
         return SignedIn(authenticated=True, valid_until=who.not_after)
+
+    @app.post("/sessions/{session}/end", dependencies=[KIOSKS])
+    async def end_session(session: str, request: Request) -> SessionEnded:
+        """The resident left (中止, idle): the session is never used again; its own kiosk only."""
+        service.end_session(session, _kiosk(request))
+        return SessionEnded(session=session, ended=True)
 
     @app.post("/issuances", dependencies=[KIOSKS])
     def issue(body: IssuanceRequest, request: Request) -> PrintJob:
@@ -216,7 +278,12 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, dependencies=[OPERATORS], responses=_PAGE_ERRORS)
     def status_page(
-        since: str = "", until: str = "", city: str = "", chain: str = "", state: str = ""
+        request: Request,
+        since: str = "",
+        until: str = "",
+        city: str = "",
+        chain: str = "",
+        state: str = "",
     ) -> HTMLResponse:
         """The status page with the log searched by the form's fields (empty: any)."""
         query = LogQuery(
@@ -226,6 +293,37 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             chain or None,
             state or None,
         )
-        return HTMLResponse(render_status(service.status(), query, service.log(query)))
+        page = render_status(
+            service.status(),
+            query,
+            service.log(query),
+            supervisor=is_supervisor(caller(request)),
+            names=_names(service),
+        )
+        return HTMLResponse(page)
+
+    @app.post("/alarms/{city}/resume", dependencies=[SUPERVISORS])
+    def resume(body: ResumeRequest, request: Request, city: str = _CITY_PATH) -> Resumed:
+        """交付再開: the city an alarm stopped issues again; kept with who, when and why."""
+        resumed = service.resume(
+            request_id=body.request_id,
+            city=city,
+            reason=body.reason,
+            operator=caller(request) or "",
+        )
+        return Resumed.model_validate(resumed)
+
+    @app.post("/alarms/{city}/resume/form", dependencies=[SUPERVISORS], responses=_FORM_ERRORS)
+    async def resume_form(request: Request, city: str = _CITY_PATH) -> RedirectResponse:
+        """The status page's resume button: the same resume, then back to the page (303)."""
+        _same_site(request)
+        fields = await _form(request)
+        service.resume(
+            request_id=fields.get("request_id", ""),
+            city=city,
+            reason=fields.get("reason", ""),
+            operator=caller(request) or "",
+        )
+        return RedirectResponse("/", status_code=303)
 
     return app

@@ -4,13 +4,17 @@ Server-rendered, no script and no reload of its own: the operator searches
 the log (by time, city, store chain and state) with a plain form, and the
 page is read again by asking again.  An alarm means issuance for that city
 is stopped until the operator has looked into it, so it is the first thing
-on the page, in red.
+on the page, in red.  A supervisor's page has, beside each stopped city, a
+form to resume it with the reason (a plain POST, then back to the page);
+every resume is listed with who, when and why.  Cities are shown by name
+and code (「深谷市 (112186)」), the names as the cities' /health gives them.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,38 +38,87 @@ td,th{border:1px solid #999;padding:.3em .8em;text-align:left} td.n{text-align:r
 #alarm{background:#b00020;color:#fff;padding:1em;font-weight:bold}
 #ok{background:#e6f4ea;padding:1em}
 form label{margin-right:1em} input,select,button{font-size:1em;min-height:2em}
+.stopped{border:2px solid #b00020;padding:.5em 1em;margin:.5em 0}
+textarea{font-size:1em;width:30em;max-width:100%}
 """
+
+Names = Mapping[str, str]  # a city's name by its code
 
 
 def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _alarms(status: dict[str, Any]) -> str:
+def _city(code: str, names: Names) -> str:
+    """「深谷市 (112186)」, or the code alone when the city's name is not known."""
+    name = names.get(code)
+    return _e(f"{name} ({code})" if name and name != code else code)
+
+
+def _alarms(status: dict[str, Any], names: Names, supervisor: bool) -> str:
     if not status["alarms"]:
         return '<p id="ok">警報なし — 全市区町村で交付中 (no alarms)</p>'
-    stopped = "、".join(_e(c) for c in status["stopped_cities"]) or "なし none"
+    stopped = status["stopped_cities"]
     rows = "".join(
-        f"<tr><td>{_e(a['at'])}</td><td>{_e(a['city'])}</td><td>{_e(a['kind'])}</td>"
+        f"<tr><td>{_e(a['at'])}</td><td>{_city(a['city'], names)}</td><td>{_e(a['kind'])}</td>"
         f"<td>{_e(a['detail'])}</td></tr>"
         for a in status["alarms"]
     )
+    if stopped:
+        cities = "、".join(_city(c, names) for c in stopped)
+        banner = (
+            f'<p id="alarm">警報 {len(status["alarms"])} 件 — 交付停止中: {cities} '
+            f"(issuance stopped)</p>"
+        )
+    else:
+        banner = '<p id="ok">交付停止なし — 全市区町村で交付中 (every alarm resumed)</p>'
     return (
-        f'<p id="alarm">警報 {len(status["alarms"])} 件 — 交付停止中: {stopped} '
-        f"(issuance stopped)</p>"
-        f'<table id="alarms"><tr><th>日時 at</th><th>市区町村 city</th><th>種別 kind</th>'
-        f"<th>内容 detail</th></tr>{rows}</table>"
+        banner
+        + "".join(_stopped(c, names, supervisor) for c in stopped)
+        + '<h2>警報 alarms</h2><table id="alarms"><tr><th>日時 at</th><th>市区町村 city</th>'
+        + f"<th>種別 kind</th><th>内容 detail</th></tr>{rows}</table>"
+        + _resumes(status.get("resumes", []), names)
     )
 
 
-def _counts(status: dict[str, Any]) -> str:
+def _stopped(code: str, names: Names, supervisor: bool) -> str:
+    """A stopped city; on a supervisor's page, the form that resumes it with the reason."""
+    head = f'<div class="stopped" id="stopped-{_e(code)}"><p>{_city(code, names)} 交付停止中</p>'
+    if not supervisor:
+        return head + "<p>再開は監督者のみ (only a supervisor resumes a city)</p></div>"
+    request_id = f"resume-{secrets.token_hex(12)}"  # a form sent twice resumes once
+    return (
+        head + f'<form class="resume" method="post" action="/alarms/{_e(code)}/resume/form">'
+        f'<input type="hidden" name="request_id" value="{request_id}">'
+        f'<label for="reason-{_e(code)}">再開の理由 reason</label><br>'
+        f'<textarea id="reason-{_e(code)}" name="reason" rows="2" required maxlength="500">'
+        "</textarea><br>"
+        f'<button type="submit" id="resume-{_e(code)}">交付を再開 resume</button></form></div>'
+    )
+
+
+def _resumes(resumes: Sequence[dict[str, Any]], names: Names) -> str:
+    if not resumes:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(r['at'])}</td><td>{_city(r['city'], names)}</td>"
+        f"<td>{_e(r['operator'] or '(local)')}</td><td>{_e(r['reason'])}</td></tr>"
+        for r in resumes
+    )
+    return (
+        '<h2>交付再開 resumes</h2><table id="resumes"><tr><th>日時 at</th>'
+        f"<th>市区町村 city</th><th>再開者 who</th><th>理由 reason</th></tr>{rows}</table>"
+    )
+
+
+def _counts(status: dict[str, Any], names: Names) -> str:
     rows = "".join(
         f"<tr><td>{_e(_STATES.get(state, state))}</td><td class='n' id='state-{_e(state)}'>"
         f"{count}</td></tr>"
         for state, count in sorted(status["issuances"].items())
     )
     cities = "".join(
-        f"<tr><td>{_e(r['city'])}</td><td>{_e(_STATES.get(r['state'], r['state']))}</td>"
+        f"<tr><td>{_city(r['city'], names)}</td><td>{_e(_STATES.get(r['state'], r['state']))}</td>"
         f"<td class='n'>{r['count']}</td></tr>"
         for r in status["per_city"]
     )
@@ -106,12 +159,12 @@ def _search(query: LogQuery) -> str:
     )
 
 
-def _entries(entries: Sequence[Issuance]) -> str:
+def _entries(entries: Sequence[Issuance], names: Names) -> str:
     if not entries:
         return '<p id="log-empty">該当なし (no entries)</p>'
     rows = "".join(
         f"<tr><td>{_e(i.created_at.astimezone(JST).strftime('%Y-%m-%d %H:%M:%S'))}</td>"
-        f"<td>{_e(i.request_id)}</td><td>{_e(i.city)}</td><td>{_e(i.chain)}</td>"
+        f"<td>{_e(i.request_id)}</td><td>{_city(i.city, names)}</td><td>{_e(i.chain)}</td>"
         f"<td>{_e(i.store)}</td><td>{_e(i.certificate)}</td><td class='n'>{i.copies}</td>"
         f"<td class='n'>{i.fee}</td><td>{_e(_STATES.get(i.state, i.state))}</td>"
         f"<td>{_e(i.reason or '')}</td></tr>"
@@ -126,14 +179,24 @@ def _entries(entries: Sequence[Issuance]) -> str:
 
 
 def render_status(
-    status: dict[str, Any], query: LogQuery | None = None, entries: Sequence[Issuance] = ()
+    status: dict[str, Any],
+    query: LogQuery | None = None,
+    entries: Sequence[Issuance] = (),
+    *,
+    supervisor: bool = False,
+    names: Names | None = None,
 ) -> str:
-    """The whole page for one reading of ``CenterService.status`` and one search of the log."""
+    """The whole page for one reading of ``CenterService.status`` and one search of the log.
+
+    ``supervisor``: the reader may resume a stopped city (the form is shown);
+    ``names``: each city's name by its code.
+    """
     query = query or LogQuery()
+    names = names or {}
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>証明書交付センター 稼働状況</title><style>{_STYLE}</style></head><body>"
         f"<h1>証明書交付センター 稼働状況 <small>issuance center status</small></h1>"
-        f"<p>{_e(status['now'])}</p>{_alarms(status)}{_search(query)}{_entries(entries)}"
-        f"{_counts(status)}</body></html>"
+        f"<p>{_e(status['now'])}</p>{_alarms(status, names, supervisor)}{_search(query)}"
+        f"{_entries(entries, names)}{_counts(status, names)}</body></html>"
     )

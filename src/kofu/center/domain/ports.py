@@ -19,6 +19,7 @@ from cryptography import x509
 from kofu.center.domain.auth import Authenticated
 from kofu.center.domain.issuance import Alarm, Issuance
 from kofu.center.domain.log import LogQuery
+from kofu.center.domain.resume import Resume
 from kofu.center.domain.sessions import SessionEntry
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.jpki import CertificateStatus
@@ -101,13 +102,33 @@ class IssuanceLog(Protocol):
 
 
 class AlarmLog(Protocol):
+    """The alarms and the supervisors' resumes (交付再開), both append-only."""
+
     def raise_alarm(self, alarm: Alarm) -> None: ...
 
     def count_for(self, city: str) -> int:
-        """Alarms naming the city: any stops its issuance."""
+        """Alarms naming the city raised since its last resume: any stops its issuance."""
         ...
 
     def all(self) -> list[Alarm]: ...
+
+    def stopped(self) -> list[str]:
+        """The cities an alarm raised since their last resume stops."""
+        ...
+
+    def ever_named(self, city: str) -> bool:
+        """Whether any alarm, resumed or not, ever named the city."""
+        ...
+
+    def resume(self, resume: Resume) -> bool:
+        """Keep the resume of a stopped city; False if not stopped or the request id is taken."""
+        ...
+
+    def resumed(self, request_id: str) -> Resume | None: ...
+
+    def resumes(self) -> list[Resume]:
+        """Every resume, oldest first."""
+        ...
 
 
 class SessionBook(Protocol):
@@ -132,6 +153,10 @@ class SessionBook(Protocol):
 
     def spend(self, session: str, request_id: str) -> bool:
         """Spend the session on ``request_id``; False if spent on another one already."""
+        ...
+
+    def end(self, session: str, kiosk: str) -> bool:
+        """The kiosk's own signed-in session is ended: never spent again; False if not so."""
         ...
 
     def failed(self, serial: str, reason: str, at: datetime) -> None: ...

@@ -45,6 +45,7 @@ class SessionEntry:
     kiosk: str
     request_id: str | None
     certificate: bytes | None
+    ended: bool = False  # its kiosk ended it (中止, idle): it is never spent again
 
 
 def session_unknown() -> Refused:

@@ -51,7 +51,7 @@ from kofu.center.domain.issuance import (
 from kofu.center.domain.log import LogQuery
 from kofu.center.domain.ports import CityLink, Directory, SigningKey, UnitsOfWork, Whereabouts
 from kofu.center.services.anti_forgery import protect
-from kofu.center.services.operator import center_status, settlement
+from kofu.center.services.operator import center_status, resume_city, settlement
 from kofu.center.services.sessions import SessionDesk
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
 from kofu.contracts.store import IssueOptions, StoreAnswer, StorePrinted, StoreRequest
@@ -102,6 +102,10 @@ class CenterService:
         self, session: str, certificate_der: bytes, signature: bytes, kiosk: str = ""
     ) -> Authenticated:
         return self.desk.authenticate(session, certificate_der, signature, kiosk)
+
+    def end_session(self, session: str, kiosk: str = "") -> None:
+        """The kiosk's resident left (中止, idle): the session is never used again."""
+        self.desk.end(session, kiosk)
 
     def _subject(self, session: str, kiosk: str, spent_on: str) -> Authenticated:
         """The session's card; the session is spent on ``spent_on`` and on nothing else."""
@@ -482,3 +486,19 @@ class CenterService:
     def status(self) -> dict[str, Any]:
         """What the operator watches: alarms, stopped cities, the log's states, prints waiting."""
         return center_status(self.units, self.clock, self.print_timeout)
+
+    def resume(self, *, request_id: str, city: str, reason: str, operator: str) -> dict[str, Any]:
+        """交付再開: a supervisor resumes a city an alarm stopped; kept, and once per request id."""
+
+        def known() -> list[str]:
+            return [c.code for c in self.cities.connected()]
+
+        return resume_city(
+            self.units,
+            self.clock,
+            request_id=request_id,
+            city=city,
+            reason=reason,
+            operator=operator,
+            known=known,
+        )

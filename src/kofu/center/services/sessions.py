@@ -37,7 +37,7 @@ from kofu.center.domain.sessions import (
     sign_in_suspended,
 )
 from kofu.core.clock import Clock
-from kofu.core.errors import Refused
+from kofu.core.errors import NotFound, Refused
 
 __all__ = ["SESSION_LIFE", "SessionDesk", "StoredChallenges"]
 
@@ -120,7 +120,7 @@ class SessionDesk:
         """
         with self.units() as uow:
             entry = uow.sessions.subject(session)
-        if entry is None or self.clock.now() >= entry.expires:
+        if entry is None or entry.ended or self.clock.now() >= entry.expires:
             raise session_unknown()
         if entry.kiosk != kiosk:
             raise other_kiosk()
@@ -134,6 +134,22 @@ class SessionDesk:
             check_validity(cert, self.clock.now(), self.skew)
             check_status(self.status_of(cert, True))
         return entry.who
+
+    def end(self, session: str, kiosk: str) -> None:
+        """The resident left (中止, idle): the session is never used again. Idempotent.
+
+        Only the kiosk that opened the session ends it; an ended session left
+        unspent still counts as an abandoned sign-in of its card.
+        """
+        with self.units() as uow:
+            entry = uow.sessions.subject(session)
+        if entry is None:
+            raise NotFound(f"no signed-in session {session}", field="session")
+        if entry.kiosk != kiosk:
+            raise other_kiosk()
+        with self.units() as uow:
+            uow.sessions.end(session, kiosk)
+            uow.commit()
 
     def forget_old(self) -> int:
         """Ended sessions and failures older than the window leave the store (the sweep)."""

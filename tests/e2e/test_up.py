@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -80,7 +81,18 @@ def test_up_serves_a_kiosk_and_stops_cleanly(tmp_path: Path) -> None:
         assert registered.returncode == 0, registered.stderr
         assert json.loads(registered.stdout)["state"] == "pending"
     assert _until(lambda: not any(_port_open(u) for u in urls), 10)  # all stopped with it
+    fukaya = ready["cards"][0]
+    card_id = json.loads(Path(fukaya["file"]).read_text(encoding="utf-8"))["card_id"]
+    with sqlite3.connect(home / "city_112186.sqlite") as db:
+        [(holder,)] = db.execute("SELECT resident_code FROM cards WHERE card_id = ?", (card_id,))
+    moving = [*("move-out", "--city", "112186", "--resident", holder, "--to", "032051")]
+    moved = subprocess.run(
+        [str(KOFU), *moving, "--planned", "2026-11-30"], capture_output=True, text=True, env=env
+    )
+    assert moved.returncode == 0, moved.stderr  # the move-out ends the holder's 印鑑登録
     with running(["up", "--residents", "1500"], home, NOW, ctrl_c=True) as again:  # reuses data
+        assert again["cards"][0]["holder"] == fukaya["holder"]  # not a new card for another
+        assert json.loads(Path(fukaya["file"]).read_text(encoding="utf-8"))["card_id"] == card_id
         assert again["cards"][1]["file"] == card["file"]
         assert again["cards"][2]["domicile"] == domiciled["domicile"]
         urls = [again["jpki"], again["juki"], again["center"], *again["cities"].values()]

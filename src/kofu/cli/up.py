@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -41,6 +42,9 @@ def _demo_card(
     path = settings().home / "cards" / f"{label or code}.json"
     engine = city_engine(settings(), code)
     with CityUnitOfWork(engine, today=clock().today()) as uow:
+        kept = uow.cards.card(_card_id(path)) if path.exists() else None
+        if kept is not None:  # the card of an earlier start stays its holder's, whatever
+            resident = kept.resident_code  # the demo did since (a move-out ends the 印鑑 …)
         holder = uow.registers.resident(resident) if resident else uow.registers.sample_holder()
         cards = uow.cards.cards_of(holder.resident_code) if holder else []
     assert holder is not None
@@ -77,6 +81,16 @@ def _demo_card(
         "password": DEMO_PASSWORD,
         "holder": holder.name,
     }
+
+
+def _card_id(path: Path) -> str:
+    """The id a card file names (readable without the card's keys); "" if it is not one."""
+    import json
+
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["card_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 def up(

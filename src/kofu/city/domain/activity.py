@@ -46,9 +46,11 @@ class ActivityKind(StrEnum):
 
     CARD_APPLICATION = "card.application_received"  # channel: counter/mail/online/…/outreach
     CARD_ISSUED = "card.issued"  # role: new / renewal / reissue (交付)
-    CARD_SLOT_DEFINED = "card.issuance_slot_defined"  # count: capacity (交付枠)
-    CARD_SLOT_BOOKED = "card.issuance_booked"
-    CARD_ABOLISHED = "card.abolished"  # cause: reason
+    # 交付枠, dated at the slot's start: count = capacity; role = defined / increase / decrease
+    CARD_SLOT_DEFINED = "card.issuance_slot_defined"
+    CARD_SLOT_BOOKED = "card.issuance_booked"  # one booking, dated at its slot's start
+    CARD_ABOLISHED = "card.abolished"  # cause: reissue / returned / moved_again / not_continued
+    CARD_EXPIRED = "card.expired"  # the card's validity ended (imported; see docs/evaluation.md)
     JPKI_ISSUED = "jpki.certificate_issued"  # doc_type: signature/user-auth; role: new/renewal
     CERTIFICATE_ISSUED = "certificate.issued"  # doc_type, channel, copies, fee_yen
     CERTIFICATE_REFUSED = "certificate.refused"  # channel, cause: the refusal's reason code

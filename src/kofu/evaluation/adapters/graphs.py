@@ -42,7 +42,7 @@ def _png(fig: Any) -> bytes:
 
 
 def _number(value: Any) -> float | None:
-    if value is None or value == "" or value == "-":
+    if value is None or value in ("", "-", "※"):  # blank, not applicable, not computed
         return None
     return float(str(value).replace(",", "").replace("△ ", "-"))
 

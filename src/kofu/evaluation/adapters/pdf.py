@@ -285,13 +285,18 @@ def _fukaya_page1(g: Grid, s: dict[str, Any], t: dict[str, Any], _: dict[str, by
             [["目標値", *target], ["実績値", *actual]],
             5.5,
         )
-        g.row([62, 128], ["実績値の算出式", row["formula"]], 5, shade=[0])
+        g.row([62, 128], ["実績値の算出式", row["formula"] + _why_not(row)], 5, shade=[0])
         g.row(
             [62, 128],
             ["目標値の算定根拠/実績値の出所", f"{row['rationale']}　/　{row['source']}"],
             6,
             shade=[0],
         )
+
+
+def _why_not(row: dict[str, Any]) -> str:
+    """「※ 2023: …」 for each year whose value could not be computed (a missing input)."""
+    return "".join(f"　※ {fy}: {why}" for fy, why in row.get("not_computed", {}).items())
 
 
 def _text(value: Any) -> str:
@@ -480,6 +485,9 @@ def _hanamaki_indicator_block(g: Grid, s: dict[str, Any], outcome: bool) -> None
             5,
             align=["center", "left", "center", "center", "right", "right", "right"],
         )
+    for row in mine:
+        if row.get("not_computed"):
+            g.note(f"{row['name']}{_why_not(row)}")
 
 
 def _hanamaki_page1(g: Grid, s: dict[str, Any], t: dict[str, Any], _: dict[str, bytes]) -> None:

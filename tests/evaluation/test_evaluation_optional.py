@@ -200,3 +200,35 @@ def test_the_sheet_prints_them_and_says_why_one_is_missing(tmp_path: Path) -> No
     text = _pdf_text(render_pdf(sheet, graphs), tmp_path)
     assert "67.5" in text and "32.3" in text
     assert "※ 2022: no issuance slots" in text
+
+
+def _images(pdf: bytes, tmp_path: Path) -> list[tuple[int, int]]:
+    """(width, height) in pixels of every image the PDF draws, in page order."""
+    path = tmp_path / "graphs.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True
+    )
+    rows = [line.split() for line in done.stdout.splitlines()[2:]]
+    return [(int(r[3]), int(r[4])) for r in rows if r[2] == "image"]
+
+
+def test_staff_fte_has_its_own_small_chart(tmp_path: Path) -> None:
+    facts = MemoryFacts()
+    p = programme(fte={2023: "3.31", 2024: "3.31"}, average_personnel_cost={2023: "8360900"})
+    sheet = build_sheet(facts, p, 2023, date(2024, 6, 10))
+    graphs = sheet_graphs(sheet)
+    assert set(graphs) == {"indicator-0", "cost", "fte"}
+    fte, cost = _size(graphs["fte"]), _size(graphs["cost"])
+    assert fte[0] < cost[0] and fte[1] < cost[1]  # small, and a chart of its own
+    assert 'alt="fte"' in render_html(sheet, graphs)
+    drawn = _images(render_pdf(sheet, graphs), tmp_path)
+    assert fte in drawn and cost in drawn
+
+    bare = build_sheet(facts, programme(), 2023, date(2024, 6, 10))
+    assert "fte" not in sheet_graphs(bare)  # no staff figure, no empty chart
+
+
+def _size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")

@@ -418,12 +418,18 @@ def _fukaya_page2(g: Grid, s: dict[str, Any], t: dict[str, Any], graphs: dict[st
 
 
 def _graph_grid(g: Grid, graphs: dict[str, bytes]) -> None:
-    names = [k for k in graphs if k.startswith("indicator-")] + ["cost"]
+    """Two graphs a row; the small FTE chart shares the cost graph's cell (no second axis)."""
+    cells = [[k] for k in graphs if k.startswith("indicator-")]
+    cells.append(["cost", "fte"] if "fte" in graphs else ["cost"])
     w = WIDTH / 2 - 1 * mm
-    for i in range(0, len(names), 2):
+    for i in range(0, len(cells), 2):
         heights = []
-        for j, name in enumerate(names[i : i + 2]):
-            heights.append(g.image(graphs[name], LEFT + j * (w + 2 * mm), w))
+        for j, names in enumerate(cells[i : i + 2]):
+            x = LEFT + j * (w + 2 * mm)
+            shares = (1.0,) if len(names) == 1 else (0.64, 0.36)
+            for name, share in zip(names, shares, strict=True):
+                heights.append(g.image(graphs[name], x, w * share))
+                x += w * share
         g.y -= max(heights) + 1 * mm
 
 

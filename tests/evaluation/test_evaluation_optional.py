@@ -107,11 +107,22 @@ def test_unit_cost_is_the_total_estimate_over_the_activity_count() -> None:
     assert v.value == 1_667  # (1,000,000 + 4,000,000) ÷ 3,000 = 1,666.67 → 1,667 円/件
     assert (v.display, v.drill["COST-09"], v.drill["activity"]) == ("1,667", 5_000_000, "IND-02")
 
+    stock = programme(
+        fte={2023: "0.5"},
+        average_personnel_cost={2023: "8000000"},
+        indicators=[IndicatorSlot(slot="活動指標１", id="IND-01", name="累計")],
+    )
+    by_year = Valuer(facts, stock).value("OPT-12", 2023)  # a year's cost over a year's cards
+    assert (by_year.value, by_year.drill["activity"]) == (1_667, "IND-02")
+
     chosen = programme(
         fte={2023: "0.5"}, average_personnel_cost={2023: "8000000"}, unit_cost_of="OPT-03"
     )
     facts.add(date(2023, 5, 1), "jpki.certificate_issued", 4_000)
     assert Valuer(facts, chosen).value("OPT-12", 2023).value == 1_250
+
+    no_direct_cost = MemoryFacts(lines=[_settled(2023, 0)], days=facts.days)  # recorded as 0
+    assert Valuer(no_direct_cost, p).value("OPT-12", 2023).value == 1_333  # 4,000,000 ÷ 3,000
 
 
 @pytest.mark.parametrize(
@@ -134,8 +145,9 @@ def test_unit_cost_without_its_inputs_is_not_computed(
 
 
 def test_a_unit_cost_of_something_not_counted_is_refused_when_loaded(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unit_cost_of"):
-        programme(unit_cost_of="COST-01")
+    for wrong in ("COST-01", "IND-01", "OPT-99"):  # not a count, a stock, no such ID
+        with pytest.raises(ValueError, match="unit_cost_of"):
+            programme(unit_cost_of=wrong)
     own = tmp_path / "evaluation"
     own.mkdir()
     (own / "112186-16231.toml").write_text(

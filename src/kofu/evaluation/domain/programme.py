@@ -93,8 +93,8 @@ class Programme(_Model):
     @field_validator("unit_cost_of")
     @classmethod
     def _a_count(cls, v: str) -> str:
-        if v and (v not in CATALOGUE or CATALOGUE[v].kind not in ("flow", "stock")):
-            raise ValueError("unit_cost_of is a counted indicator's ID, e.g. IND-02 or OPT-03")
+        if v and (v not in CATALOGUE or CATALOGUE[v].kind != "flow"):
+            raise ValueError("unit_cost_of is a yearly count's ID, e.g. IND-02 or OPT-03")
         return v
 
     @field_validator("city")

@@ -177,10 +177,9 @@ def _holding_rate(v: Valuer, fy: int) -> IndicatorValue:
 
 def _unit_cost(v: Valuer, fy: int) -> IndicatorValue:
     """OPT-12: 総事業費試算 (COST-09, settled) ÷ the chosen activity indicator, to the yen."""
-    activity = v.p.unit_cost_of or next(
-        (s.id for s in v.p.indicators if s.slot.startswith("活動")), ""
-    )
-    if activity not in CATALOGUE or activity.startswith(("COST", "OPT-12")):
+    first = next((s.id for s in v.p.indicators if s.slot.startswith("活動")), "")
+    activity = v.p.unit_cost_of or _ANNUAL_OF.get(first, first)
+    if activity not in CATALOGUE or CATALOGUE[activity].kind != "flow":
         return _missing("OPT-12", fy, "no activity indicator chosen: set unit_cost_of")
     col = _cost_column(v, v.facts.finance(v.p.programme), fy, fy)
     drill: dict[str, Any] = {"activity": activity, "stage": "settled"}
@@ -221,6 +220,7 @@ def _slot_fill(v: Valuer, fy: int) -> IndicatorValue:
     return IndicatorValue("OPT-14", fy, rate, f"{rate}", records + more + booking_records, drill)
 
 
+_ANNUAL_OF = {"IND-01": "IND-02"}  # a year's cost is divided by that year's count, not a stock
 _DERIVED = {"OPT-08": _holding_rate, "OPT-12": _unit_cost, "OPT-14": _slot_fill}
 
 

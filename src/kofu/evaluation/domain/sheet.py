@@ -319,14 +319,14 @@ def build_sheet(facts: Facts, p: Programme, fiscal_year: int, today: date) -> di
                 None if v.value is None else (float(v.value) if slot.unit == "%" else v.value)
             )
             drill.setdefault(slot.id, {})[str(fy)] = {"records": v.records, "filter": v.drill}
-            actual[str(fy)] = _shown(v.value, v.display, slot.decimals)
+            actual[str(fy)] = _shown(v.value, v.display, _places(slot))
             if v.reason:
                 actual[str(fy)], missing[str(fy)] = NOT_COMPUTED, v.reason
         for fy in table_fys:
             if slot.live_from is not None and fy < _fy(slot.live_from):
                 target[str(fy)] = "-"
             elif fy in slot.targets:
-                target[str(fy)] = _shown(slot.targets[fy], "", slot.decimals)
+                target[str(fy)] = _shown(slot.targets[fy], "", _places(slot))
         rows.append(
             {
                 "slot": slot.slot,
@@ -398,6 +398,11 @@ def build_sheet(facts: Facts, p: Programme, fiscal_year: int, today: date) -> di
         "evaluators": p.evaluators,
         "money_unit": p.money_unit,
     }
+
+
+def _places(slot: IndicatorSlot) -> int:
+    """A percentage has one decimal, shown even when it is .0 (EVALUATION.md §2.7)."""
+    return 1 if slot.unit == "%" else slot.decimals
 
 
 def _shown(value: Decimal | int | None, display: str, decimals: int) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy import Engine, func, select
 
 from kofu.card.reader import JpkiCard, PinError
 from kofu.card.storage import load_card, save_card
+from kofu.city.adapters import tables as t
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.card_desk import (
     LEAD_TIME,
@@ -53,6 +55,9 @@ from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.identifiers import resident_code_check_digit
 from kofu.core.settings import Settings
+from kofu.evaluation.adapters.store import StoreFacts
+from kofu.evaluation.domain.programme import Programme
+from kofu.evaluation.domain.sheet import Valuer
 from kofu.jpki.adapters import tables as jpki_tables
 from kofu.jpki.adapters.repository import CertificateRecord
 
@@ -982,3 +987,66 @@ def test_a_locked_pin_is_reset_at_the_counter(city: Desk, db_rows: Callable[[], 
     with pytest.raises(Refused) as suspended:
         reset("auth", "9999")
     assert suspended.value.reason == "card_not_active"
+
+
+# --- what the evaluation sheets count -----------------------------------------------------
+
+
+def test_slots_bookings_and_ended_cards_are_logged_with_the_work(city: Desk) -> None:
+    """交付枠 and bookings in the slot's fiscal year (OPT-14); cards ended here leave OPT-08."""
+    slot = city.slot(capacity=2)
+    desk.set_capacity(uow=city.uow(), slot_id=slot.slot_id, capacity=5)
+    desk.set_capacity(uow=city.uow(), slot_id=slot.slot_id, capacity=4)
+    kept, deceased = distinct_households(adults(city), 2)
+    applications = [city.apply(p.resident_code) for p in (kept, deceased)]
+    city.notify()
+    for application in applications:
+        city.book(application.application_id, slot.slot_id)
+    early = city.apply(city.residents()[-1].resident_code)
+    with pytest.raises(Refused) as refused:  # a refused booking logs nothing
+        city.book(early.application_id, slot.slot_id)
+    assert refused.value.reason == "card_not_arrived"
+    for application, person in zip(applications, (kept, deceased), strict=True):
+        city.hand_over(application.application_id, person.resident_code)
+    reissue = city.apply(kept.resident_code, reason="reissue")  # the first card is abolished
+    city.notify()
+    city.book(reissue.application_id, slot.slot_id)
+    city.hand_over(reissue.application_id, kept.resident_code)
+    die(city, deceased.resident_code, LATER)
+
+    with city.engine.connect() as conn:
+        log = t.activity_log
+        rows = conn.execute(
+            select(log.c.kind, log.c.role, log.c.cause, log.c.count, log.c.day)
+            .where(log.c.kind.in_(["card.issuance_slot_defined", "card.issuance_booked"]))
+            .order_by(log.c.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("card.issuance_slot_defined", "defined", "", 2, SLOT_AT.date()),
+        ("card.issuance_slot_defined", "increase", "", 3, SLOT_AT.date()),
+        ("card.issuance_slot_defined", "decrease", "", 1, SLOT_AT.date()),
+    ] + [("card.issuance_booked", "", "", 1, SLOT_AT.date())] * 3
+    p = Programme(
+        city="112186", programme="16231", template="fukaya", name="x", register_since=TODAY
+    )
+    valuer = Valuer(StoreFacts(city.engine), p)
+    fill = valuer.value("OPT-14", 2026)
+    assert (fill.value, fill.drill["booked"], fill.drill["capacity"]) == (Decimal("75.0"), 3, 4)
+
+    held = valuer.value("OPT-08", 2026)
+    march = date(2027, 3, 31)
+    population = sum(
+        1 for r in city.residents(march) if r.is_resident and r.became_resident_on <= march
+    )
+    assert held.drill["held"] == 1 and held.drill["population"] == population  # 3 made, 2 ended
+    assert held.value == (Decimal(100) / population).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    with city.engine.connect() as conn:
+        ended = conn.execute(
+            select(t.activity_log.c.cause, t.activity_log.c.day).where(
+                t.activity_log.c.kind == "card.abolished"
+            )
+        ).all()
+    assert sorted(tuple(r) for r in ended) == [
+        ("reissue", HANDOVER_DAY),
+        ("returned", LATER.date()),
+    ]

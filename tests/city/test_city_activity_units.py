@@ -20,7 +20,9 @@ from kofu.city.domain.activity import ActivityKind
 from kofu.city.domain.city import CityProfile
 from kofu.city.services.activity import record_activity
 from kofu.city.services.dashboard import dashboard
+from kofu.city.services.issuance import record_refusal
 from kofu.core.clock import JST, FixedClock
+from kofu.core.errors import Refused
 from stores import BACKENDS, fresh_store
 
 NOON = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))
@@ -69,3 +71,23 @@ def test_the_log_keeps_work_once_and_only_with_its_commit(city: Any) -> None:
     assert november["store_share"] == "50.0"  # issue:2 rolled back, issue:1 counted once
     assert view["refusals"] == {"dv_block": {"2026-11": 1}}
     assert view["city"] == "112186"
+
+
+def test_counter_refusals_are_shown_by_reason_apart_from_the_stores(city: Any) -> None:
+    refusal = Refused("no_seal", "this person has no registered seal")
+    record_refusal(city, refusal, NOON.now())
+    record_refusal(city, refusal, NOON.now(), channel="wide_area")
+    record_refusal(city, Refused("domicile_elsewhere", "elsewhere"), NOON.now())
+    with city:
+        record_activity(
+            city, ActivityKind.CERTIFICATE_REFUSED, NOON.now(), channel="store", cause="no_seal"
+        )
+        city.commit()
+
+    view = dashboard(uow=city, clock=NOON)
+
+    assert view["counter_refusals"] == {
+        "no_seal": {"2026-11": 2},
+        "domicile_elsewhere": {"2026-11": 1},
+    }
+    assert view["refusals"] == {"no_seal": {"2026-11": 1}}

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 from register_world import code
+from sqlalchemy import select
 
+from kofu.city.adapters import tables as t
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.core.db import make_engine
 
@@ -123,7 +125,18 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         str(out),
         "--json",
     )
-    return {"death": death, "shown": shown, "change": change, "issued": issued, "out": out}
+    refused = _kofu(  # a 除票 of a current resident: refused at the counter, and counted
+        env, "issue", "--city", CITY, "--resident", WIFE, "--type", "johyo", "--out", str(out)
+    )
+    return {
+        "death": death,
+        "shown": shown,
+        "change": change,
+        "issued": issued,
+        "out": out,
+        "refused": refused,
+        "home": home,
+    }
 
 
 def _a_town(home: Path) -> str:
@@ -175,3 +188,18 @@ def test_the_head_change_restates_and_two_copies_are_numbered(session: dict[str,
     assert "夫の父" in flat and "明治45年7月30日生" in flat
     # 5.2: the head, then relatives outside the head's own family by birth (梅子 1912, 正男 1932)
     assert flat.index("甲斐花子") < flat.index("甲斐梅子") < flat.index("甲斐正男")
+
+
+def test_a_refused_issue_is_counted_by_its_reason(session: dict[str, Any]) -> None:
+    refused = session["refused"]
+    assert refused.returncode != 0 and "a current resident" in refused.stderr
+    engine = make_engine(f"sqlite:///{session['home'] / f'city_{CITY}.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            log = t.activity_log
+            rows = conn.execute(
+                select(log.c.channel, log.c.cause).where(log.c.kind == "certificate.refused")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("counter", "not_removed")]

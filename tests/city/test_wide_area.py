@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.model import Resident
+from kofu.city.services.dashboard import dashboard
 from kofu.city.services.events import apply_events
 from kofu.city.services.seeding import seed_city
 from kofu.city.services.wide_area import (
@@ -176,3 +177,5 @@ def test_a_blocked_person_is_refused_with_the_neutral_code(engines: dict[str, En
     with pytest.raises(Refused) as again:  # the same refusal for the same id, asked once only
         _issue(engines, network, person.resident_code, "wa-unit-00006")
     assert again.value.reason == "wide_area_refused" and network.asked == 1
+    view = dashboard(uow=CityUnitOfWork(engines[FUKAYA]), clock=CLOCK)
+    assert view["counter_refusals"] == {"wide_area_refused": {"2026-12": 1}}  # counted once

@@ -94,3 +94,47 @@ def test_import_record_and_the_sheet_follow(home: Path) -> None:
         in (sheet["sentences"]["activity_trend"])
     )
     assert "IPAexGothic" in page.read_text(encoding="utf-8")
+
+
+def test_optional_indicators_through_the_commands(tmp_path: Path) -> None:
+    """Slots, bookings and ended cards imported; OPT-14 on a clerk's sheet, OPT-08 and why not."""
+    history = tmp_path / "cards.csv"
+    history.write_text(
+        "occurred_at,kind,count,role,cause\n"
+        "2023-05-01,card.issued,60,new,\n"
+        "2023-08-01,card.abolished,5,,reissue\n"
+        "2024-02-01,card.expired,5,,\n"
+        "2023-06-01,card.issuance_slot_defined,40,defined,\n"
+        "2023-06-01,card.issuance_booked,30,,\n"
+    )
+    done = _kofu(tmp_path, "activity", "import", "--city", "112186", "--file", str(history))
+    assert done.returncode == 0, done.stderr
+    clerk = tmp_path / "evaluation"
+    clerk.mkdir()
+    config = (resources.files("kofu.evaluation") / "config" / "112186-16231.toml").read_text()
+    slot = '[[indicators]]\nslot = "活動指標３"\nid = "OPT-14"\nname = "交付枠 充足率"\nunit = "%"'
+    config = f"population = {{ 2023 = 200 }}\n{config}\n{slot}\n"
+    (clerk / "112186-16231.toml").write_text(config, encoding="utf-8")
+
+    shown = _kofu(tmp_path, "indicators", "--city", "112186", "--programme", "16231",
+                  "--fiscal-year", "2023", "--json")  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    by_id = {i["id"]: i for i in _json(shown)["indicators"]}
+    assert (by_id["OPT-08"]["value"], by_id["OPT-08"]["not_computed"]) == (25.0, None)  # 50 ÷ 200
+    assert (by_id["OPT-14"]["value"], by_id["OPT-14"]["on_sheet"]) == (75.0, True)
+    assert by_id["OPT-12"]["value"] is None and "事業費" in by_id["OPT-12"]["not_computed"]
+    text = _kofu(tmp_path, "indicators", "--city", "112186", "--programme", "16231",
+                 "--fiscal-year", "2022")  # fmt: skip
+    assert "OPT-08" in text.stdout and "not computed: registered population" in text.stdout
+
+    pdf = tmp_path / "sheet.pdf"
+    done = _kofu(tmp_path, "evaluation", "--city", "112186", "--programme", "16231",
+                 "--fiscal-year", "2023", "--out", str(pdf), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    row = next(r for r in _json(done)["indicators"] if r["id"] == "OPT-14")
+    assert row["actual"] == {"2022": "※", "2023": "75.0"}  # a percentage: one decimal, not two
+    assert "交付枠" in row["not_computed"]["2022"]
+    printed = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "交付枠 充足率" in printed and "75.0" in printed and "※ 2022: no issuance" in printed

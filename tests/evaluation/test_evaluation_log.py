@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -137,3 +139,31 @@ def test_a_store_issuance_counts_only_when_its_print_is_confirmed(seeded_engine:
     assert view["refusals"] == {"card_unknown": {"2026-11": 1}}
     page = dashboard_page(view)
     assert "66.7" in page and "card_unknown" in page and "2026-11" in page
+
+
+def test_a_counter_refusal_is_counted_by_reason_apart_from_the_stores(
+    seeded_engine: Engine, db_rows: Callable[[], dict[str, list[dict[str, Any]]]]
+) -> None:
+    with CityUnitOfWork(seeded_engine, today=NOON.today()) as uow:
+        holder = uow.registers.sample_holder()
+    assert holder is not None
+    before = db_rows()
+    johyo = IssueRequest.parse(type="johyo", resident_code=holder.resident_code)
+    for _ in range(2):
+        with pytest.raises(Refused) as refused:  # a 除票 of a current resident
+            issue_certificate(uow=CityUnitOfWork(seeded_engine), request=johyo, clock=NOON)
+        assert refused.value.reason == "not_removed"
+    after = db_rows()
+    logged = {"activity_log", "activity_daily"}
+    assert {k: v for k, v in after.items() if k not in logged} == {
+        k: v for k, v in before.items() if k not in logged
+    }  # the refusal is the only thing written
+    assert [(r["kind"], r["channel"], r["cause"]) for r in after["activity_log"]] == [
+        ("certificate.refused", "counter", "not_removed")
+    ] * 2
+
+    view = dashboard(uow=CityUnitOfWork(seeded_engine), clock=NOON)
+    assert view["counter_refusals"] == {"not_removed": {"2026-11": 2}}
+    assert view["refusals"] == {}  # the store's own stay apart
+    page = dashboard_page(view)
+    assert "交付できなかった理由（窓口）" in page and "not_removed" in page

@@ -150,9 +150,10 @@ def indicators(
             emit(out)
             return
         for ind in out["indicators"]:
+            why = f"  — not computed: {ind['not_computed']}" if ind["not_computed"] else ""
             typer.echo(
                 f"{ind['id']:8} {ind['display']:>12} {ind['unit']:4} "
-                f"({ind['records']} records)  {ind['label']}"
+                f"({ind['records']} records)  {ind['label']}{why}"
             )
 
 

@@ -46,9 +46,11 @@ class ActivityKind(StrEnum):
 
     CARD_APPLICATION = "card.application_received"  # channel: counter/mail/online/…/outreach
     CARD_ISSUED = "card.issued"  # role: new / renewal / reissue (交付)
-    CARD_SLOT_DEFINED = "card.issuance_slot_defined"  # count: capacity (交付枠)
-    CARD_SLOT_BOOKED = "card.issuance_booked"
-    CARD_ABOLISHED = "card.abolished"  # cause: reason
+    # 交付枠, dated at the slot's start: count = capacity; role = defined / increase / decrease
+    CARD_SLOT_DEFINED = "card.issuance_slot_defined"
+    CARD_SLOT_BOOKED = "card.issuance_booked"  # one booking, dated at its slot's start
+    CARD_ABOLISHED = "card.abolished"  # cause: reissue / returned / moved_again / not_continued
+    CARD_EXPIRED = "card.expired"  # the card's validity ended (imported; see docs/evaluation.md)
     JPKI_ISSUED = "jpki.certificate_issued"  # doc_type: signature/user-auth; role: new/renewal
     CERTIFICATE_ISSUED = "certificate.issued"  # doc_type, channel, copies, fee_yen
     CERTIFICATE_REFUSED = "certificate.refused"  # channel, cause: the refusal's reason code
@@ -73,6 +75,7 @@ class Origin(StrEnum):
 
 
 _TEXT_LIMIT = 64
+COUNTER_CHANNELS = ("counter", "wide_area")  # refusals a clerk met, not a store's
 COMPLAINT_CAUSES = ("issuance_error", "waiting", "staff_conduct", "outage", "other")
 
 
@@ -150,13 +153,15 @@ def monthly_dashboard(
     """A fiscal year month by month, from daily sums (day, kind, channel, cause, n, copies).
 
     Store share is store copies ÷ all copies of certificates, half-up to one
-    decimal; refusals are counted by their reason code; mis-issuances have
-    the goal 0.
+    decimal; refusals are counted by their reason code, the store's
+    (``refusals``) apart from the counter's (``counter_refusals``);
+    mis-issuances have the goal 0.
     """
     months = {
         m: {"store": 0, "all": 0, "cards": 0, "mis_issuances": 0} for m in fy_months(fiscal_year)
     }
     refusals: dict[str, dict[str, int]] = {}
+    at_counter: dict[str, dict[str, int]] = {}
     for day, kind, channel, cause, n, copies in daily:
         month = months.get(month_of(day))
         if month is None:
@@ -170,7 +175,8 @@ def monthly_dashboard(
         elif kind == ActivityKind.MIS_ISSUANCE:
             month["mis_issuances"] += n
         elif kind == ActivityKind.CERTIFICATE_REFUSED:
-            by_reason = refusals.setdefault(cause or "unknown", {})
+            book = at_counter if channel in COUNTER_CHANNELS else refusals
+            by_reason = book.setdefault(cause or "unknown", {})
             by_reason[month_of(day)] = by_reason.get(month_of(day), 0) + n
     rows = []
     for name, m in months.items():
@@ -179,4 +185,9 @@ def monthly_dashboard(
             exact = Decimal(m["store"]) / Decimal(m["all"]) * 100
             share = str(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
         rows.append({"month": name, "store_share": share, **m})
-    return {"fiscal_year": fiscal_year, "months": rows, "refusals": refusals}
+    return {
+        "fiscal_year": fiscal_year,
+        "months": rows,
+        "refusals": refusals,
+        "counter_refusals": at_counter,
+    }

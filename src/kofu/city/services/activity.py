@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from kofu.city.domain.activity import Activity, ActivityKind, Origin
+from kofu.city.domain.card_desk import CardRecord
 from kofu.city.domain.ports import CityUnitOfWork
 
-__all__ = ["record_activity"]
+__all__ = ["record_activity", "record_card_ended"]
 
 
 def record_activity(
@@ -40,3 +41,14 @@ def record_activity(
         **fields,
     )
     return uow.activity.append(activity, at=occurred_at)
+
+
+def record_card_ended(uow: CityUnitOfWork, card: CardRecord, cause: str, at: datetime) -> None:
+    """card.abolished for a card this city handed over, once per card (OPT-08's holdings).
+
+    A card that came with a move-in was never counted here as issued, so its
+    end is not counted here either.
+    """
+    if card.moved_in_on is None:
+        kind = ActivityKind.CARD_ABOLISHED
+        record_activity(uow, kind, at, ref=f"card-end:{card.card_id}", cause=cause)

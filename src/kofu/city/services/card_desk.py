@@ -41,7 +41,7 @@ from kofu.city.domain.card_desk import (
 )
 from kofu.city.domain.model import Resident
 from kofu.city.domain.ports import CertificateAuthority, CityUnitOfWork
-from kofu.city.services.activity import record_activity
+from kofu.city.services.activity import record_activity, record_card_ended
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
@@ -213,8 +213,18 @@ def add_slot(
             kind=slot_kind,
         )
         uow.cards.save_slot(slot)
+        _log_capacity(uow, slot, "defined", slot.capacity, ref=f"slot:{slot.slot_id}")
         uow.commit()
     return slot
+
+
+def _log_capacity(
+    uow: CityUnitOfWork, slot: IssuanceSlot, role: str, count: int, ref: str | None = None
+) -> None:
+    """交付枠 capacity (OPT-14), dated at the slot's start so it counts in the slot's year."""
+    if count:
+        kind = ActivityKind.CARD_SLOT_DEFINED
+        record_activity(uow, kind, slot.starts_at, ref=ref, role=role, count=count)
 
 
 def set_capacity(*, uow: CityUnitOfWork, slot_id: str, capacity: int) -> IssuanceSlot:
@@ -225,8 +235,11 @@ def set_capacity(*, uow: CityUnitOfWork, slot_id: str, capacity: int) -> Issuanc
             raise NotFound(f"no slot {slot_id}", field="slot")
         if validate_capacity(capacity) < slot.booked:
             raise Conflict(f"{slot.booked} are already booked in {slot_id}", field="capacity")
+        before = slot.capacity
         slot = slot.model_copy(update={"capacity": capacity})
         uow.cards.save_slot(slot)
+        change = "increase" if capacity > before else "decrease"
+        _log_capacity(uow, slot, change, abs(capacity - before))
         uow.commit()
     return slot
 
@@ -278,6 +291,9 @@ def book_slot(
         uow.cards.save_slot(slot.model_copy(update={"booked": slot.booked + 1}))
         booked = app.model_copy(update={"status": ApplicationStatus.BOOKED, "slot_id": slot_id})
         uow.cards.save_application(booked)
+        record_activity(  # 交付予約 (OPT-14), in the slot's fiscal year
+            uow, ActivityKind.CARD_SLOT_BOOKED, slot.starts_at, ref=f"booking:{application_id}"
+        )
         uow.commit()
     return booked
 
@@ -512,6 +528,7 @@ def hand_over(
             ):  # a reissue abolishes the old card
                 uow.cards.save_card(old.changed_to(CardState.ABOLISHED, today))
                 _queue_revocation(uow, old.card_id, "abolition", clock)
+                record_card_ended(uow, old, "reissue", clock.now())
         had_card = bool(uow.cards.cards_of(person.resident_code))
         uow.cards.save_card(record)
         uow.cards.save_application(

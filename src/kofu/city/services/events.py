@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from kofu.city.domain.activity import at_noon
 from kofu.city.domain.card_desk import CardState, revocation_for
 from kofu.city.domain.events import Change, apply_event, parse_event
 from kofu.city.domain.ports import CityUnitOfWork
+from kofu.city.services.activity import record_card_ended
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
 
@@ -67,6 +69,7 @@ def _notify_cards(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> N
             )
             if cause in ("death", "card_return"):
                 uow.cards.save_card(card.changed_to(CardState.RETURNED, change.effective))
+                record_card_ended(uow, card, "returned", at_noon(change.effective))
 
 
 def apply_within(

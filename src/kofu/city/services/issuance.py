@@ -21,7 +21,7 @@ from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.services.activity import record_activity
 from kofu.city.services.layout import certificate_of
 from kofu.core.clock import Clock
-from kofu.core.errors import InvalidInput
+from kofu.core.errors import InvalidInput, Refused
 from kofu.documents.fonts import register_fonts
 from kofu.documents.layouts import overflowing
 from kofu.documents.render import content_digest, render
@@ -32,6 +32,7 @@ __all__ = [
     "issue_certificate",
     "issue_certificates",
     "preview_certificate",
+    "record_refusal",
 ]
 
 MAX_COPIES = 20  # a counter request; more is a bulk job (一括発行), not a copy count
@@ -122,20 +123,25 @@ def issue_certificates(
         raise InvalidInput(f"copies must be 1 to {MAX_COPIES}", field="copies")
     place = station or (STORE_STATION if channel == "store" else Station())
     now = clock.now()
-    with uow:
-        uow.registers.today = now.date()
-        city = uow.city()
-        if precheck is not None:
-            precheck(uow, now)
-        if composer is not None:
-            doc = composer(uow, now)
-        else:
-            doc = compose(
-                uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
-            )
-        # Last in the transaction: the counter's row stays locked only for the commit.
-        first = uow.registers.next_number("issue", copies)
-        uow.commit()  # with it a record whose planned change came due, brought up to date
+    try:
+        with uow:
+            uow.registers.today = now.date()
+            city = uow.city()
+            if precheck is not None:
+                precheck(uow, now)
+            if composer is not None:
+                doc = composer(uow, now)
+            else:
+                doc = compose(
+                    uow.registers, city, request, now=now, issue_number=0, store=channel == "store"
+                )
+            # Last in the transaction: the counter's row stays locked only for the commit.
+            first = uow.registers.next_number("issue", copies)
+            uow.commit()  # with it a record whose planned change came due, brought up to date
+    except Refused as refusal:
+        if channel != "store":  # the store keeps its refusals with their request id
+            record_refusal(uow, refusal, now, channel=channel)
+        raise
     issued = [
         _render(
             replace(doc, issuer=replace(doc.issuer, issue_number=n, station=place, deputy=deputy)),
@@ -180,6 +186,20 @@ def issue_certificates(
             )
         uow.commit()
     return issued
+
+
+def record_refusal(
+    uow: CityUnitOfWork, refusal: Refused, at: datetime, *, channel: str = "counter"
+) -> None:
+    """certificate.refused with its reason code, for the dashboard; the refused work left nothing.
+
+    Its own unit of work, as the store's refusals are kept: the issuance's own
+    transaction was rolled back by the refusal.
+    """
+    with uow:
+        kind = ActivityKind.CERTIFICATE_REFUSED
+        record_activity(uow, kind, at, channel=channel, cause=refusal.reason[:64])
+        uow.commit()
 
 
 def preview_certificate(

@@ -410,9 +410,18 @@ def _issuing_row(
 def _keep_refusal(
     uow: CityUnitOfWork, request: WideAreaRequest, answer: WideAreaAnswer, clock: Clock
 ) -> None:
+    assert answer.refusal is not None
     with uow:
         uow.citylink.keep_wide_area(
             _issuing_row(request, answer, "refused", None, clock.today()), clock.now()
+        )
+        record_activity(  # refused at this counter, shown by reason on the dashboard
+            uow,
+            ActivityKind.CERTIFICATE_REFUSED,
+            clock.now(),
+            ref=f"widearea-refused:{request.request_id}",
+            channel="wide_area",
+            cause=answer.refusal.reason[:64],
         )
         uow.commit()
 

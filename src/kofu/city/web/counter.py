@@ -21,7 +21,7 @@ from kofu.city.domain.certificates import CertificateType, IssueRequest, Item
 from kofu.city.domain.events import event_kinds
 from kofu.city.domain.office import COUNTER_FEES, RESTRICTED_EVENTS, mask_number
 from kofu.city.services.events import apply_events
-from kofu.city.services.issuance import issue_certificate
+from kofu.city.services.issuance import issue_certificate, record_refusal
 from kofu.city.services.office import check_purpose, search_residents
 from kofu.city.services.queries import show_resident
 from kofu.city.web.app import NotAllowed, current, office_of, page, posted
@@ -141,7 +141,11 @@ def routes(app: FastAPI) -> None:
         session, form = await posted(request, "certificates.issue")
         office = office_of(request)
         out = _record(request, resident)
-        _refuse_if_protected(out)
+        try:
+            _refuse_if_protected(out)
+        except Refused as refusal:  # counted by reason on the dashboard
+            record_refusal(office.uow(), refusal, office.clock.now())
+            raise
         kind = str(form.get("type", ""))
         copies = _copies(form.get("copies"))
         fee = COUNTER_FEES.get(kind, 0) * copies

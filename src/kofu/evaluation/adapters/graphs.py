@@ -42,7 +42,7 @@ def _png(fig: Any) -> bytes:
 
 
 def _number(value: Any) -> float | None:
-    if value is None or value == "" or value == "-":
+    if value is None or value in ("", "-", "※"):  # blank, not applicable, not computed
         return None
     return float(str(value).replace(",", "").replace("△ ", "-"))
 
@@ -174,6 +174,27 @@ def cost_graph(sheet: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
+def fte_graph(sheet: dict[str, Any]) -> bytes | None:
+    """従事職員数 per cost year, small and on its own (EVALUATION.md §3.4: no second axis)."""
+    years = sheet["cost_years"]
+    values = [_number(sheet["figures"]["COST-07"].get(str(y["fy"]))) for y in years]
+    bars = [(x, v) for x, v in enumerate(values) if v is not None]
+    if not bars:
+        return None
+    _font()
+    fig, ax = plt.subplots(figsize=(3.6, 1.7))
+    drawn = ax.bar([b[0] for b in bars], [b[1] for b in bars], 0.55, color="#7d3c98")
+    ax.bar_label(drawn, labels=[f"{b[1]:.2f}" for b in bars], fontsize=7)
+    ax.set_xticks(
+        range(len(years)), [f"{y['label']}\n{_STAGE[y['stage']]}" for y in years], fontsize=6
+    )
+    ax.set_ylim(bottom=0, top=max(b[1] for b in bars) * 1.3 or 1.0)
+    ax.set_ylabel("（人）", fontsize=7)
+    ax.set_title("従事職員数", fontsize=8)
+    ax.tick_params(axis="y", labelsize=6)
+    return _png(fig)
+
+
 def lines_graph(sheet: dict[str, Any]) -> bytes | None:
     """Budget breakdown of the evaluated year by 節 and item (Hanamaki II)."""
     lines = sheet["cost_lines"]
@@ -196,7 +217,7 @@ _STAGE = {"settled": "決算", "budget": "予算現額", "plan": "計画"}
 
 
 def sheet_graphs(sheet: dict[str, Any]) -> dict[str, bytes]:
-    """Every graph of the sheet, by name (one per indicator, cost composition, lines)."""
+    """Every graph of the sheet, by name (one per indicator, cost composition, FTE, lines)."""
     years = sheet["table_years"]
     if sheet["template"] == "hanamaki":
         years = [*years[:2], {"fy": years[2]["fy"], "label": f"{years[2]['label']}(計画)"}]
@@ -204,6 +225,9 @@ def sheet_graphs(sheet: dict[str, Any]) -> dict[str, bytes]:
         f"indicator-{i}": indicator_graph(row, years) for i, row in enumerate(sheet["indicators"])
     }
     out["cost"] = cost_graph(sheet)
+    fte = fte_graph(sheet)
+    if fte is not None:
+        out["fte"] = fte
     lines = lines_graph(sheet)
     if lines is not None:
         out["lines"] = lines

@@ -285,13 +285,18 @@ def _fukaya_page1(g: Grid, s: dict[str, Any], t: dict[str, Any], _: dict[str, by
             [["目標値", *target], ["実績値", *actual]],
             5.5,
         )
-        g.row([62, 128], ["実績値の算出式", row["formula"]], 5, shade=[0])
+        g.row([62, 128], ["実績値の算出式", row["formula"] + _why_not(row)], 5, shade=[0])
         g.row(
             [62, 128],
             ["目標値の算定根拠/実績値の出所", f"{row['rationale']}　/　{row['source']}"],
             6,
             shade=[0],
         )
+
+
+def _why_not(row: dict[str, Any]) -> str:
+    """「※ 2023: …」 for each year whose value could not be computed (a missing input)."""
+    return "".join(f"　※ {fy}: {why}" for fy, why in row.get("not_computed", {}).items())
 
 
 def _text(value: Any) -> str:
@@ -413,12 +418,18 @@ def _fukaya_page2(g: Grid, s: dict[str, Any], t: dict[str, Any], graphs: dict[st
 
 
 def _graph_grid(g: Grid, graphs: dict[str, bytes]) -> None:
-    names = [k for k in graphs if k.startswith("indicator-")] + ["cost"]
+    """Two graphs a row; the small FTE chart shares the cost graph's cell (no second axis)."""
+    cells = [[k] for k in graphs if k.startswith("indicator-")]
+    cells.append(["cost", "fte"] if "fte" in graphs else ["cost"])
     w = WIDTH / 2 - 1 * mm
-    for i in range(0, len(names), 2):
+    for i in range(0, len(cells), 2):
         heights = []
-        for j, name in enumerate(names[i : i + 2]):
-            heights.append(g.image(graphs[name], LEFT + j * (w + 2 * mm), w))
+        for j, names in enumerate(cells[i : i + 2]):
+            x = LEFT + j * (w + 2 * mm)
+            shares = (1.0,) if len(names) == 1 else (0.64, 0.36)
+            for name, share in zip(names, shares, strict=True):
+                heights.append(g.image(graphs[name], x, w * share))
+                x += w * share
         g.y -= max(heights) + 1 * mm
 
 
@@ -480,6 +491,9 @@ def _hanamaki_indicator_block(g: Grid, s: dict[str, Any], outcome: bool) -> None
             5,
             align=["center", "left", "center", "center", "right", "right", "right"],
         )
+    for row in mine:
+        if row.get("not_computed"):
+            g.note(f"{row['name']}{_why_not(row)}")
 
 
 def _hanamaki_page1(g: Grid, s: dict[str, Any], t: dict[str, Any], _: dict[str, bytes]) -> None:

@@ -68,6 +68,18 @@ class StoreFacts:
             )
         return out
 
+    def population(self, on: date) -> int:
+        """住民基本台帳人口 on ``on``: became a resident by then and not removed by then."""
+        day = on.isoformat()
+        count = 0
+        with self.engine.connect() as conn:
+            for (data,) in conn.execute(select(t.residents.c.data)).yield_per(5000):
+                record = json.loads(data)
+                since, removed = record.get("became_resident_on"), record.get("removed_on")
+                if since is not None and since <= day and (removed is None or removed > day):
+                    count += 1
+        return count
+
     def records(self, where: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """The log's records behind an indicator (its drill-down filter), oldest first."""
         query = select(_l).where(_l.c.kind == where["kind"])

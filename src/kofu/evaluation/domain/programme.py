@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kofu.evaluation.domain.indicators import CATALOGUE
+
 __all__ = ["IndicatorSlot", "PlanLevel", "Programme", "Texts"]
 
 
@@ -76,12 +78,24 @@ class Programme(_Model):
     average_personnel_cost: dict[int, Decimal] = Field(default_factory=dict)  # yen per FTE
     fte: dict[int, Decimal] = Field(default_factory=dict)  # overrides (budget and plan years)
     store_commission_yen: Decimal = Decimal(0)
+    # OPT-08's denominator: 住民基本台帳人口 on 31 March of the fiscal year, as published,
+    # for years before kofu kept the register (``register_since``); later years count it
+    population: dict[int, int] = Field(default_factory=dict)
+    register_since: date | None = None  # the day the city's register moved into kofu
+    unit_cost_of: str = ""  # OPT-12's activity indicator; the sheet's 活動指標１ when empty
     thresholds: dict[str, Decimal] = Field(
         default_factory=lambda: {"a": Decimal(100), "b": Decimal(80), "band": Decimal(5)}
     )
     evaluators: dict[str, str] = Field(default_factory=dict)
     indicators: list[IndicatorSlot] = Field(default_factory=list)
     texts: dict[int, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("unit_cost_of")
+    @classmethod
+    def _a_count(cls, v: str) -> str:
+        if v and (v not in CATALOGUE or CATALOGUE[v].kind != "flow"):
+            raise ValueError("unit_cost_of is a yearly count's ID, e.g. IND-02 or OPT-03")
+        return v
 
     @field_validator("city")
     @classmethod

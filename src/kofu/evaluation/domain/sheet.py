@@ -19,8 +19,9 @@ from kofu.evaluation.domain.indicators import CATALOGUE, Pick, Scope, Tally, hal
 from kofu.evaluation.domain.labels import fy_label, money, number, prepared_label
 from kofu.evaluation.domain.programme import IndicatorSlot, Programme
 
-__all__ = ["Facts", "FinanceLine", "IndicatorValue", "Valuer", "build_sheet"]
+__all__ = ["NOT_COMPUTED", "Facts", "FinanceLine", "IndicatorValue", "Valuer", "build_sheet"]
 
+NOT_COMPUTED = "※"  # the cell of a value not computed; the row says why
 FUNDING = ("national", "prefectural", "bond", "other_specific")
 _FUNDING_IDS = dict(zip(FUNDING, ("COST-02", "COST-03", "COST-04", "COST-05"), strict=True))
 
@@ -45,6 +46,10 @@ class Facts(Protocol):
 
     def finance(self, programme: str) -> list[FinanceLine]: ...
 
+    def population(self, on: date) -> int:
+        """Residents on the register on day ``on`` (住民基本台帳人口)."""
+        ...
+
 
 @dataclass(frozen=True)
 class IndicatorValue:
@@ -56,6 +61,7 @@ class IndicatorValue:
     display: str
     records: int
     drill: dict[str, Any]
+    reason: str = ""  # why the value is not computed (a missing input), never a guess
 
 
 class Valuer:
@@ -88,6 +94,8 @@ class Valuer:
             return IndicatorValue(ind, fy, None, "-", 0, {})
         if ind in ("IND-05", "OPT-10"):
             return self._ratio(ind, fy)
+        if ind in _DERIVED:
+            return _DERIVED[ind](self, fy)
         if d.pick is None:
             return IndicatorValue(ind, fy, None, "", 0, {"note": "not counted from the log"})
         pick = d.pick(self.scope)
@@ -126,6 +134,94 @@ class Valuer:
         fte = half_up(Decimal(minutes) / 60 / self.p.standard_hours_per_fte, 2)
         drill = {"kind": "staff.time_logged", "programme": self.p.programme}
         return IndicatorValue("COST-07", fy, fte, f"{fte}", records, drill)
+
+
+CARDS_BEGAN = date(2016, 1, 1)  # マイナンバーカード交付開始: no card is older
+_CARD_ENDS = ("card.abolished", "card.expired")
+
+
+def _missing(ind: str, fy: int, reason: str, drill: dict[str, Any] | None = None) -> IndicatorValue:
+    return IndicatorValue(ind, fy, None, "", 0, drill or {}, reason)
+
+
+def _holding_rate(v: Valuer, fy: int) -> IndicatorValue:
+    """OPT-08: cards handed over and not ended ÷ registered population, as of 31 March."""
+    as_of = fy_bounds(fy)[1]
+    tallies = v._tallies(CARDS_BEGAN, as_of)
+    issued, records = Pick("card.issued").total(tallies)
+    for kind in _CARD_ENDS:
+        ended, more = Pick(kind).total(tallies)
+        issued, records = issued - ended, records + more
+    drill: dict[str, Any] = {
+        "kind": "card.issued",
+        "minus": list(_CARD_ENDS),
+        "from": CARDS_BEGAN.isoformat(),
+        "to": as_of.isoformat(),
+    }
+    if fy in v.p.population:
+        population, source = v.p.population[fy], "configuration"
+    elif v.p.register_since is not None and v.p.register_since <= as_of:
+        population, source = v.facts.population(as_of), "register"
+    else:
+        why = (
+            f"registered population on {as_of.isoformat()} is not known: set population.{fy} "
+            "or register_since in the programme's configuration"
+        )
+        return _missing("OPT-08", fy, why, drill)
+    drill |= {"population": population, "population_from": source, "held": issued}
+    if population <= 0:
+        return _missing("OPT-08", fy, f"no registered population on {as_of.isoformat()}", drill)
+    rate = half_up(Decimal(issued) / Decimal(population) * 100)
+    return IndicatorValue("OPT-08", fy, rate, f"{rate}", records, drill)
+
+
+def _unit_cost(v: Valuer, fy: int) -> IndicatorValue:
+    """OPT-12: 総事業費試算 (COST-09, settled) ÷ the chosen activity indicator, to the yen."""
+    first = next((s.id for s in v.p.indicators if s.slot.startswith("活動")), "")
+    activity = v.p.unit_cost_of or _ANNUAL_OF.get(first, first)
+    if activity not in CATALOGUE or CATALOGUE[activity].kind != "flow":
+        return _missing("OPT-12", fy, "no activity indicator chosen: set unit_cost_of")
+    col = _cost_column(v, v.facts.finance(v.p.programme), fy, fy)
+    drill: dict[str, Any] = {"activity": activity, "stage": "settled"}
+    if not col["recorded"]:
+        return _missing("OPT-12", fy, f"no settled 事業費 recorded for fiscal year {fy}", drill)
+    if col["COST-08"] is None:
+        why = f"人件費相当試算 (COST-08) of fiscal year {fy} is not known: staff hours or FTE, "
+        why += "and the average personnel cost"
+        return _missing("OPT-12", fy, why, drill)
+    count = v.value(activity, fy)
+    drill |= {"COST-09": col["COST-09"], activity: count.value}
+    if not isinstance(count.value, int) or count.value <= 0:
+        return _missing("OPT-12", fy, f"{activity} is not a count above 0 in {fy}", drill)
+    yen = int(half_up(Decimal(col["COST-09"]) / Decimal(count.value), 0))
+    return IndicatorValue("OPT-12", fy, yen, number(yen), count.records, drill)
+
+
+def _slot_fill(v: Valuer, fy: int) -> IndicatorValue:
+    """OPT-14: bookings ÷ capacity of the 交付枠 held in the fiscal year."""
+    start, end = fy_bounds(fy)
+    tallies = v._tallies(start, end)
+    offered, records = Pick("card.issuance_slot_defined", role=("defined", "increase")).total(
+        tallies
+    )
+    cut, more = Pick("card.issuance_slot_defined", role=("decrease",)).total(tallies)
+    booked, booking_records = Pick("card.issuance_booked").total(tallies)
+    capacity = offered - cut
+    drill: dict[str, Any] = {
+        "kind": "card.issuance_booked",
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "booked": booked,
+        "capacity": capacity,
+    }
+    if capacity <= 0:
+        return _missing("OPT-14", fy, f"no issuance slots (交付枠) held in fiscal year {fy}", drill)
+    rate = half_up(Decimal(booked) / Decimal(capacity) * 100)
+    return IndicatorValue("OPT-14", fy, rate, f"{rate}", records + more + booking_records, drill)
+
+
+_ANNUAL_OF = {"IND-01": "IND-02"}  # a year's cost is divided by that year's count, not a stock
+_DERIVED = {"OPT-08": _holding_rate, "OPT-12": _unit_cost, "OPT-14": _slot_fill}
 
 
 def _fy(day: date) -> int:
@@ -216,18 +312,21 @@ def build_sheet(facts: Facts, p: Programme, fiscal_year: int, today: date) -> di
     for slot in p.indicators:
         actual: dict[str, str] = {}
         target: dict[str, str] = {}
+        missing: dict[str, str] = {}
         for fy in actual_fys:
             v = valuer.value(slot.id, fy, slot.live_from)
             figures.setdefault(slot.id, {})[str(fy)] = (
                 None if v.value is None else (float(v.value) if slot.unit == "%" else v.value)
             )
             drill.setdefault(slot.id, {})[str(fy)] = {"records": v.records, "filter": v.drill}
-            actual[str(fy)] = _shown(v.value, v.display, slot.decimals)
+            actual[str(fy)] = _shown(v.value, v.display, _places(slot))
+            if v.reason:
+                actual[str(fy)], missing[str(fy)] = NOT_COMPUTED, v.reason
         for fy in table_fys:
             if slot.live_from is not None and fy < _fy(slot.live_from):
                 target[str(fy)] = "-"
             elif fy in slot.targets:
-                target[str(fy)] = _shown(slot.targets[fy], "", slot.decimals)
+                target[str(fy)] = _shown(slot.targets[fy], "", _places(slot))
         rows.append(
             {
                 "slot": slot.slot,
@@ -241,6 +340,7 @@ def build_sheet(facts: Facts, p: Programme, fiscal_year: int, today: date) -> di
                 "source": slot.source or CATALOGUE[slot.id].source,
                 "formula": slot.formula or CATALOGUE[slot.id].formula,
                 "no_target": slot.no_target,
+                "not_computed": missing,  # fiscal year → why its value is not there
             }
         )
     lines = facts.finance(p.programme)
@@ -298,6 +398,11 @@ def build_sheet(facts: Facts, p: Programme, fiscal_year: int, today: date) -> di
         "evaluators": p.evaluators,
         "money_unit": p.money_unit,
     }
+
+
+def _places(slot: IndicatorSlot) -> int:
+    """A percentage has one decimal, shown even when it is .0 (EVALUATION.md §2.7)."""
+    return 1 if slot.unit == "%" else slot.decimals
 
 
 def _shown(value: Decimal | int | None, display: str, decimals: int) -> str:

@@ -45,6 +45,7 @@ def indicators(engine: Engine, home: Path, city: str, programme: str, fy: int) -
                 "records": v.records,
                 "drill_down": v.drill,
                 "on_sheet": ind in live,
+                "not_computed": v.reason or None,  # why there is no value (a missing input)
             }
         )
     return {"city": city, "programme": programme, "fiscal_year": fy, "indicators": out}

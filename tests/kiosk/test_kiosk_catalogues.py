@@ -33,6 +33,8 @@ STAFF_ONLY = {
     "city/services/wide_area.py",
     "city/adapters/citylink.py",
 }
+# Reasons raised in a file kiosks also reach, met only by staff: the operator page's form.
+STAFF_ONLY_REASONS = {"cross_site_form"}
 
 
 @functools.cache
@@ -53,7 +55,7 @@ def _raised_reasons() -> frozenset[str]:
                 if refusing and literal and CODE.fullmatch(first.value):
                     found.add(first.value)
     refused_states = {f"card_{s.value}" for s in CardState if s is not CardState.ACTIVE}
-    return frozenset(found | refused_states)  # check_card names the state in an f-string
+    return frozenset((found - STAFF_ONLY_REASONS) | refused_states)  # check_card names the state in an f-string
 
 
 def test_the_scan_finds_the_reasons_it_should() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from kofu.city.domain.certificates import (
     REMOVED_TYPES,
@@ -14,6 +14,7 @@ from kofu.city.domain.certificates import (
     Issuer,
     IssueRequest,
     Item,
+    MoveOutCertificate,
     ResidenceCertificate,
     SealCertificate,
     TaxCertificate,
@@ -22,9 +23,11 @@ from kofu.city.domain.certificates import (
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.kinship import household_order
 from kofu.city.domain.model import (
+    Address,
     FamilyRegister,
     IssuanceBlock,
     RegisterMember,
+    RemovalReason,
     Resident,
     SupportMeasure,
 )
@@ -172,6 +175,68 @@ def _removed_together(registers: Registers, person: Resident) -> list[Resident]:
     )
 
 
+LATE_MOVE_OUT = timedelta(days=14)  # 転出後14日を過ぎた届出は職権記載 (jyuki-stnd 4.1.3.0.1)
+
+
+def _move_of(p: Resident) -> tuple[date, Address, date, bool] | None:
+    """The 転出 written on a record: day, destination, 届出日 and whether it was notified ahead."""
+    if p.removal_reason is not None and p.removal_reason is not RemovalReason.MOVED_OUT:
+        return None
+    if p.planned_move_out is not None:
+        m = p.planned_move_out
+        return m.planned_on, m.destination, m.notified_on, True
+    if p.removed_on is not None and p.move_out_destination is not None:
+        return p.removed_on, p.move_out_destination, p.removal_notified_on or p.removed_on, False
+    return None
+
+
+def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> MoveOutCertificate:
+    """転出証明書: the person and whoever moves with them the same day to the same place."""
+    move = _move_of(person)
+    if move is None:
+        raise Refused(
+            "no_move_out",
+            "this person has not notified a move-out to another municipality (転出届)",
+            message_ja="転出の届出がないため転出証明書は発行できません。",
+        )
+    day, destination, notified, planned = move
+    if not planned and notified - day > LATE_MOVE_OUT:
+        raise Refused(
+            "late_move_out",
+            "the move-out was notified more than 14 days after the move; it is recorded "
+            "ex officio and the new city takes the 除票 certificate (--type johyo) instead",
+            message_ja="転出後14日を過ぎた届出のため転出証明書は発行できません。"
+            "除票の写しを請求してください。",
+        )
+    household = (
+        registers.household(person.household_id)
+        if person.is_resident
+        else _removed_together(registers, person)
+    )
+    moving = [m for m in household_order(list(household)) if _move_of(m) == move]
+    if req.household == "self":
+        members = [person]
+    elif req.household == "all":
+        members = moving
+    else:
+        codes = {m.resident_code for m in moving}
+        missing = [c for c in req.members if c not in codes]
+        if missing:
+            raise InvalidInput(
+                f"{', '.join(missing)} does not move out with this person", field="members"
+            )
+        members = [m for m in moving if m.resident_code in req.members]
+    return MoveOutCertificate(
+        members=tuple(members),
+        address=person.address,
+        household_head=person.household_head_name,
+        destination=destination,
+        moves_on=day,
+        notified_on=notified,
+        planned=planned,
+    )
+
+
 def _register_for(registers: Registers, person: Resident) -> FamilyRegister:
     register = (
         registers.family_register(person.family_register_id) if person.family_register_id else None
@@ -228,10 +293,25 @@ def compose(
     person = _person(registers, req.resident_code)
     # protection comes first: no other refusal may tell whether a protected person moved away
     warnings = _protected(registers, [person], now, store, person.resident_code)
-    content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
+    content: (
+        ResidenceCertificate
+        | MoveOutCertificate
+        | SealCertificate
+        | TaxCertificate
+        | FamilyRegisterCertificate
+    )
     subjects: list[Resident] = [person]
     if req.type in RESIDENT_TYPES:
         content = _residence(registers, req, person)
+        subjects = list(content.members)
+    elif req.type is CertificateType.TENSHUTSU:
+        if store:  # handed over at the counter with the 転出届, never at a machine
+            raise Refused(
+                "counter_only",
+                "a move-out certificate is issued at the counter only",
+                message_ja="転出証明書は窓口でのみ交付します。",
+            )
+        content = _move_out(registers, req, person)
         subjects = list(content.members)
     elif not person.is_resident and req.type in (CertificateType.INKAN,):
         raise _removed()

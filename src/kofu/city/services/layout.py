@@ -14,6 +14,7 @@ from kofu.city.domain.certificates import (
     Document,
     FamilyRegisterCertificate,
     Item,
+    MoveOutCertificate,
     ResidenceCertificate,
     SealCertificate,
     TaxCertificate,
@@ -39,6 +40,7 @@ _PER_SHEET = 4  # 世帯連記式: four members a sheet
 # Each form's own words, reserved first in every document (fonts.reserve_first).
 _FIXED_WORDS = {
     ResidenceCertificate: "生男女届出以下余白",
+    MoveOutCertificate: "生男女転出予定先年月日届出以下余白",
     SealCertificate: "生男女",
     TaxCertificate: "度中の所得円人なし非課税,",
     FamilyRegisterCertificate: "【】名生父母続柄編製事由除籍以下余白",
@@ -145,6 +147,43 @@ def _residence(c: ResidenceCertificate) -> list[Block]:
     return [Household(Table(tuple(header)), members, per_sheet=per_sheet), Paragraph("以下余白")]
 
 
+def _mover_rows(p: Resident) -> list[tuple[str, str]]:
+    """One person moving: every item the ordinance names, none left out (施行令第23条)."""
+    rows = [("氏名", f"{p.name}（{p.kana}）")]
+    if p.former_surname:
+        rows.append(("旧氏", p.former_surname))
+    if p.foreign is not None and p.foreign.alphabetic_name:
+        rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
+    rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))
+    rows.append(("続柄", p.relationship))
+    if p.foreign is not None:
+        rows += _foreign_rows(p.foreign, with_stay=True)
+    elif p.domicile:
+        rows.append(("本籍", p.domicile))
+        rows.append(("筆頭者", p.domicile_head or ""))
+    rows.append(("住民票コード", p.resident_code))
+    rows.append(("個人番号", p.individual_number))
+    return rows
+
+
+def _move_out(c: MoveOutCertificate) -> list[Block]:
+    """転出証明書: the address left and its head, each person, then the move (予定 or done)."""
+    header = (("住所", c.address.text), ("世帯主", c.household_head))
+    members = tuple(Table(tuple(_mover_rows(p)), label_w=42, size=9) for p in c.members)
+    word = "転出予定" if c.planned else "転出"
+    move = (
+        ("異動", f"{word}　{len(c.members)}人"),
+        (f"{word}年月日", wareki(c.moves_on)),
+        (f"転出先{'（予定）' if c.planned else ''}", c.destination.text),
+        ("届出年月日", wareki(c.notified_on)),
+    )
+    return [
+        Household(Table(header), members, per_sheet=_PER_SHEET),
+        Table(move, label_w=42),
+        Paragraph("以下余白"),
+    ]
+
+
 def _seal(c: SealCertificate) -> list[Block]:
     p = c.person
     rows = (
@@ -222,6 +261,8 @@ def _body(doc: Document) -> list[Block]:
     c = doc.content
     if isinstance(c, ResidenceCertificate):
         return _residence(c)
+    if isinstance(c, MoveOutCertificate):
+        return _move_out(c)
     if isinstance(c, SealCertificate):
         return _seal(c)
     if isinstance(c, TaxCertificate):

@@ -41,6 +41,7 @@ TYPE_LABELS = {
     "koseki-zenbu": "戸籍全部事項証明書 Family register (all)",
     "koseki-kojin": "戸籍個人事項証明書 Family register (individual)",
     "fuhyo": "戸籍の附票の写し Family register attachment",
+    "tenshutsu": "転出証明書 Move-out certificate",
 }
 ITEM_LABELS = {
     Item.HEAD.value: "世帯主・続柄 Household head and relationship",

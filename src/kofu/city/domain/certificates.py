@@ -39,6 +39,7 @@ from kofu.city.domain.remarks import HistoryLine
 from kofu.core.errors import InvalidInput, Refused
 
 __all__ = [
+    "COUNTER_ONLY",
     "FORMS",
     "RESIDENT_TYPES",
     "STORE_STATION",
@@ -110,6 +111,8 @@ RESIDENT_TYPES = (
     CertificateType.JOHYO_KISAI,
 )
 REMOVED_TYPES = (CertificateType.JOHYO, CertificateType.JOHYO_KISAI)
+# handed over with the notification at the counter: never asked for at a store or a kiosk
+COUNTER_ONLY = frozenset({CertificateType.TENSHUTSU})
 FORMS = ("household", "person")  # 世帯連記式 or 個人票 (jyuki-stnd 1.1.3, 5.1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from kofu.city.domain.certificates import (
+    COUNTER_ONLY,
     REMOVED_TYPES,
     RESIDENT_TYPES,
     CertificateType,
@@ -305,7 +306,7 @@ def compose(
         content = _residence(registers, req, person)
         subjects = list(content.members)
     elif req.type is CertificateType.TENSHUTSU:
-        if store:  # handed over at the counter with the 転出届, never at a machine
+        if store and req.type in COUNTER_ONLY:  # handed over with the 転出届, never at a machine
             raise Refused(
                 "counter_only",
                 "a move-out certificate is issued at the counter only",

@@ -15,7 +15,7 @@ from register_world import DAY, World, code, family, issue, pdf_text
 from sqlalchemy import Engine
 
 from kofu.city.domain.certificates import IssueRequest
-from kofu.core.errors import InvalidInput, Refused
+from kofu.core.errors import Conflict, InvalidInput, Refused
 
 HEAD, WIFE, SON = code("9900300001"), code("9900300002"), code("9900300003")
 OSAKA = {"prefecture": "大阪府", "city": "大阪市北区", "town": "梅田一丁目", "block": "1番1号"}
@@ -93,3 +93,91 @@ def test_only_members_moving_together_and_never_at_a_store(world: World) -> None
     for option in ({"items": ("head",)}, {"form": "person"}, {"history": True}):
         with pytest.raises(InvalidInput):
             IssueRequest.parse(type="tenshutsu", resident_code=HEAD, **option)
+
+
+# --- 転入通知の受理 (4.1.3.1.1): the former city confirms the move-out -----------------------
+
+UMEDA = {"prefecture": "大阪府", "city": "大阪市北区", "town": "梅田二丁目", "block": "2番2号"}
+
+
+def _notice(resident: str, on: date, moved: date, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "move_in_notice",
+        "resident": resident,
+        "effective": on.isoformat(),
+        "moved_on": moved.isoformat(),
+        "destination": UMEDA,
+        "from_city": "271276",  # 大阪市北区
+    } | extra
+
+
+def test_a_notice_before_the_planned_day_confirms_and_removes_now(world: World) -> None:
+    world.apply(_move_out(SON, PLANNED))
+    notice_day = date(2026, 12, 5)
+    world.today = notice_day
+    [change] = world.apply(_notice(SON, notice_day, date(2026, 12, 3)))
+    assert change.kind == "move_out_confirmed"
+    son = world.person(SON)
+    assert not son.is_resident and son.removed_on == PLANNED  # the 異動日 stays as notified
+    assert son.planned_move_out is not None and son.confirmed_move_out is not None
+    assert son.move_out_destination is not None and son.move_out_destination.town == "梅田一丁目"
+    assert son.confirmed_move_out.destination.town == "梅田二丁目"
+    with pytest.raises(Refused):
+        issue(world, SON)  # a 除票 now: no 住民票の写し
+    text = pdf_text(issue(world, SON, "johyo", history=True).pdf)
+    assert "転出（予定）令和8年12月20日届出令和8年12月1日転出先大阪府大阪市北区梅田一丁目" in text
+    confirmed = "転出（確定）令和8年12月3日転出先大阪府大阪市北区梅田二丁目2番2号"
+    assert f"{confirmed}転入通知令和8年12月5日" in text
+    assert "転出年月日（確定）令和8年12月3日" in text and "転入通知日令和8年12月5日" in text
+    world.today = date(2026, 12, 25)  # the planned day has passed: the confirmed record stays
+    later = world.person(SON)
+    assert later.confirmed_move_out == son.confirmed_move_out
+    assert pdf_text(issue(world, SON, "johyo", history=True).pdf).count("転出（確定）") == 1
+
+
+def test_a_notice_after_the_move_confirms_once_and_a_resend_changes_nothing(world: World) -> None:
+    world.apply(_move_out(SON, date(2026, 11, 25)))
+    first = world.apply(_notice(SON, DAY, date(2026, 11, 26), notice_id="mi-0000000001"))
+    assert [c.kind for c in first] == ["move_out_confirmed"]
+    with world.uow() as uow:
+        versions = len(uow.registers.history(SON))
+    assert world.apply(_notice(SON, DAY, date(2026, 11, 26), notice_id="mi-0000000001")) == []
+    with world.uow() as uow:
+        assert len(uow.registers.history(SON)) == versions
+    corrected = _notice(SON, DAY, date(2026, 11, 27), notice_id="mi-0000000002")
+    world.apply(corrected)  # a notice sent again with a correction is taken (4.1.3.1.2)
+    done = world.person(SON).confirmed_move_out
+    assert done is not None and done.moved_on == date(2026, 11, 27)
+
+
+def test_a_notice_without_a_move_out_or_out_of_order_is_refused(world: World) -> None:
+    with pytest.raises(Conflict, match="no move-out"):
+        world.apply(_notice(HEAD, DAY, DAY))
+    world.apply(_move_out(SON, PLANNED))
+    with pytest.raises(InvalidInput, match="moved_on"):
+        world.apply(_notice(SON, DAY, date(2026, 12, 2)))
+    here = {"prefecture": "埼玉県", "city": "深谷市", "town": world.town, "block": "1番地"}
+    with pytest.raises(InvalidInput, match="another city"):
+        world.apply(_notice(SON, DAY, DAY, destination=here))
+    with pytest.raises(InvalidInput, match="from_city"):
+        world.apply(_notice(SON, DAY, DAY, from_city="27127"))
+    assert world.person(SON).confirmed_move_out is None and world.person(SON).is_resident
+
+
+def test_a_move_in_from_a_named_city_keeps_the_code(world: World) -> None:
+    arrival = {
+        "kind": "move_in",
+        "effective": DAY.isoformat(),
+        "name": "浪速　太郎",
+        "kana": "ナニワ　タロウ",
+        "birth_date": "1990-01-01",
+        "sex": "male",
+        "address": {"town": world.town, "block": "3番地"},
+        "previous_address": UMEDA,
+        "domicile": "大阪府大阪市北区梅田1番",
+        "from_city": "271276",
+    }
+    with pytest.raises(InvalidInput, match="住民票コード"):
+        world.apply(arrival)
+    with pytest.raises(InvalidInput, match="another city"):
+        world.apply(arrival | {"resident": code("9900300009"), "from_city": "112186"})

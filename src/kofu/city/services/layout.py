@@ -89,6 +89,11 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
         rows.append(("消除事由", f"{p.removal_reason}　{wareki(p.removed_on)}"))
         if p.move_out_destination is not None:
             rows.append(("転出先", p.move_out_destination.text))
+        if p.confirmed_move_out is not None:  # 除票固有の記載事項, from the 転入通知 (4.1.3.1.1)
+            done = p.confirmed_move_out
+            rows.append(("転出年月日（確定）", wareki(done.moved_on)))
+            rows.append(("転出先（確定）", done.destination.text))
+            rows.append(("転入通知日", wareki(done.notice_on)))
     return rows
 
 

@@ -217,7 +217,9 @@ def _issue_request(kind: str, resident: str, form: dict[str, Any]) -> IssueReque
     return IssueRequest.parse(
         type=kind,
         resident_code=resident,
-        household=str(form.get("household") or "self") if kind == "juminhyo" else None,
+        household=(
+            str(form.get("household") or "self") if kind in ("juminhyo", "tenshutsu") else None
+        ),
         items=[items] if isinstance(items, str) else list(items),
         history=kind in RESIDENCE and form.get("history") == "yes",
         fiscal_year=int(year) if year else None,

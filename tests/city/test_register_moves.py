@@ -64,6 +64,15 @@ def test_the_household_moving_together_gets_one_move_out_certificate(world: Worl
     assert "甲斐花子" in alone and "甲斐一郎（" not in alone  # the head's name only as 世帯主
 
 
+def test_members_who_file_first_leave_with_the_head_and_are_not_made_head(world: World) -> None:
+    """The wife's own move-out goes first; on the day the son alone stays and heads (4.0.4)."""
+    world.apply(_move_out(WIFE, PLANNED), _move_out(HEAD, PLANNED))
+    world.today = PLANNED
+    wife, son = world.person(WIFE), world.person(SON)
+    assert not wife.is_resident and wife.relationship == "妻"  # not brought back as a member
+    assert son.is_resident and son.relationship == "世帯主"
+
+
 def test_a_move_notified_after_the_day_prints_as_done(world: World) -> None:
     world.apply(_move_out(SON, date(2026, 11, 25)), on=DAY)
     text = pdf_text(issue(world, SON, type="tenshutsu").pdf)

@@ -1067,7 +1067,7 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
     _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
-    changes += _rehead(reg, person, ev)
+    changes += _rehead(reg, person, ev, _gone_by(reg, person.household_id, ev.effective))
     _end_seal(reg, person.resident_code, ev.effective)
     return changes
 
@@ -1139,6 +1139,19 @@ def _move_in_notice(ev: MoveInNoticeReceived, reg: Registers, city: CityProfile)
             changed=_diff(person, after),
         )
     ]
+
+
+def _gone_by(reg: Registers, household_id: str, day: date) -> frozenset[str]:
+    """Members whose own move-out, notified ahead, takes them away by ``day``.
+
+    They leave with the head, so none of them is made head (or left without
+    one) on the day they are removed.
+    """
+    return frozenset(
+        m.resident_code
+        for m in reg.household(household_id)
+        if m.planned_move_out is not None and m.planned_move_out.planned_on <= day
+    )
 
 
 def _keep_measure_as_former_address(reg: Registers, code: str, on: date) -> None:

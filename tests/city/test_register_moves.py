@@ -190,3 +190,23 @@ def test_a_move_in_from_a_named_city_keeps_the_code(world: World) -> None:
         world.apply(arrival)
     with pytest.raises(InvalidInput, match="another city"):
         world.apply(arrival | {"resident": code("9900300009"), "from_city": "112186"})
+
+
+def test_asked_again_it_is_a_reissue_of_the_first_state(world: World) -> None:
+    """再交付 (4.1.3.0.3): marked, and printed as it stood when first issued."""
+    world.apply(_move_out(WIFE, PLANNED), _move_out(HEAD, PLANNED))
+    first = issue(world, HEAD, type="tenshutsu", household="all")
+    assert "再交付" not in pdf_text(first.pdf)
+    world.today = date(2026, 12, 21)  # both are 除票 now, and the first copy was lost
+    again = pdf_text(issue(world, HEAD, type="tenshutsu", household="all").pdf)
+    assert again.startswith("転出証明書再交付") or "再交付" in again[:20]
+    assert "甲斐一郎" in again and "甲斐花子" in again and "甲斐次郎" not in again
+    assert "転出予定年月日令和8年12月20日" in again
+
+
+def test_a_household_johyo_after_the_day_lists_everyone_who_left_together(world: World) -> None:
+    """Removals stored ahead count on their day, before anyone has read the records again."""
+    world.apply(_move_out(WIFE, PLANNED), _move_out(HEAD, PLANNED))
+    world.today = date(2026, 12, 21)
+    text = pdf_text(issue(world, HEAD, "johyo", household="all").pdf)
+    assert "甲斐一郎（" in text and "甲斐花子（" in text and "甲斐次郎（" not in text

@@ -328,6 +328,7 @@ class MoveOutCertificate:
     moves_on: date  # 転出予定年月日, or 転出年月日 when the move came first
     notified_on: date  # 転出届出日
     planned: bool  # 転出予定 (notified ahead) or 転出 (notified after the day)
+    reissued: bool = False  # 再交付: one issued before still stands (lost, asked again)
 
 
 @dataclass(frozen=True)

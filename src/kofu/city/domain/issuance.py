@@ -191,8 +191,32 @@ def _move_of(p: Resident) -> tuple[date, Address, date, bool] | None:
     return None
 
 
+def _first_move_out_certificate(registers: Registers, code: str) -> date | None:
+    """The day a 転出証明書 still standing (not disposed of) was first issued for the person."""
+    days = [
+        e.issued_at.astimezone(JST).date()
+        for e in registers.issuances(code)
+        if e.certificate == CertificateType.TENSHUTSU.value and e.disposed_on is None
+    ]
+    return min(days) if days else None
+
+
+def _as_of(registers: Registers, person: Resident, day: date) -> Resident:
+    """The record as it stood at the end of ``day`` (a 再交付 prints the first issue's state)."""
+    versions = [v for v in registers.history(person.resident_code) if v.effective <= day]
+    return versions[-1].record if versions else person
+
+
 def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> MoveOutCertificate:
-    """転出証明書: the person and whoever moves with them the same day to the same place."""
+    """転出証明書: the person and whoever moves with them the same day to the same place.
+
+    Asked for again while one is standing, it is a 再交付: marked so, with
+    the records as they stood when the first was issued (jyuki-stnd 4.1.3.0.3).
+    """
+    now = person
+    first = _first_move_out_certificate(registers, person.resident_code)
+    if first is not None:
+        person = _as_of(registers, person, first)
     move = _move_of(person)
     if move is None:
         raise Refused(
@@ -210,10 +234,12 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
             "除票の写しを請求してください。",
         )
     household = (
-        registers.household(person.household_id)
-        if person.is_resident
-        else _removed_together(registers, person)
+        registers.household(now.household_id)
+        if now.is_resident
+        else _removed_together(registers, now)
     )
+    if first is not None:
+        household = [_as_of(registers, m, first) for m in household]
     moving = [m for m in household_order(list(household)) if _move_of(m) == move]
     if req.household == "self":
         members = [person]
@@ -235,6 +261,7 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
         moves_on=day,
         notified_on=notified,
         planned=planned,
+        reissued=first is not None,
     )
 
 

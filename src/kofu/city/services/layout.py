@@ -290,7 +290,12 @@ def certificate_of(doc: Document, *, preview: bool = False) -> Certificate:
         issue_label="見本　交付不可" if preview else doc.issuer.issue_label,
         seal_title=seal if seal != title else "",
     )
-    marks = (("公用",) if doc.official else ()) + (("見本",) if preview else ())
+    reissued = isinstance(doc.content, MoveOutCertificate) and doc.content.reissued
+    marks = (
+        (("公用",) if doc.official else ())
+        + (("再交付",) if reissued else ())
+        + (("見本",) if preview else ())
+    )
     return Certificate(
         title=doc.type.label,
         form_words=_FIXED_WORDS[type(doc.content)],

@@ -210,3 +210,14 @@ def test_a_household_johyo_after_the_day_lists_everyone_who_left_together(world:
     world.today = date(2026, 12, 21)
     text = pdf_text(issue(world, HEAD, "johyo", household="all").pdf)
     assert "甲斐一郎（" in text and "甲斐花子（" in text and "甲斐次郎（" not in text
+
+
+def test_one_confirmed_early_still_shares_the_certificate_with_who_moves_later(
+    world: World,
+) -> None:
+    """The wife's 転入通知 came first; the head's move is still planned: one certificate."""
+    world.apply(_move_out(WIFE, PLANNED), _move_out(HEAD, PLANNED))
+    world.today = date(2026, 12, 5)
+    world.apply(_notice(WIFE, world.today, date(2026, 12, 3)))
+    issued = issue(world, WIFE, type="tenshutsu", household="all")
+    assert set(issued.subjects) == {HEAD, WIFE}

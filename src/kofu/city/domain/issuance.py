@@ -233,14 +233,14 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
             message_ja="転出後14日を過ぎた届出のため転出証明書は発行できません。"
             "除票の写しを請求してください。",
         )
-    household = (
-        registers.household(now.household_id)
-        if now.is_resident
-        else _removed_together(registers, now)
-    )
+    # who moves with them: still here (a planned move) or gone already (confirmed, or past the day)
+    found = {m.resident_code: m for m in registers.former_household(now.household_id)}
+    found |= {m.resident_code: m for m in registers.household(now.household_id)}
+    found.setdefault(now.resident_code, now)
+    household = list(found.values())
     if first is not None:
         household = [_as_of(registers, m, first) for m in household]
-    moving = [m for m in household_order(list(household)) if _move_of(m) == move]
+    moving = [m for m in household_order(household) if _move_of(m) == move]
     if req.household == "self":
         members = [person]
     elif req.household == "all":

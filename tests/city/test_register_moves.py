@@ -221,3 +221,23 @@ def test_one_confirmed_early_still_shares_the_certificate_with_who_moves_later(
     world.apply(_notice(WIFE, world.today, date(2026, 12, 3)))
     issued = issue(world, WIFE, type="tenshutsu", household="all")
     assert set(issued.subjects) == {HEAD, WIFE}
+
+
+def test_a_foreign_resident_s_certificate_carries_the_stay_and_no_domicile(world: World) -> None:
+    student = code("9900300005")
+    stay = {
+        "nationality": "ベトナム",
+        "category": "中長期在留者",
+        "residence_status": "留学",
+        "period_of_stay": "2年",
+        "period_of_stay_until": "2027-03-31",
+        "residence_card_number": "AB12345678CD",
+        "alias": "阮　安",
+    }
+    world.move_in(student, "阮　文安", "2001-05-06", "male", foreign=stay, domicile=None)
+    world.apply(_move_out(student, PLANNED))
+    text = pdf_text(issue(world, student, type="tenshutsu").pdf)
+    assert "2001年5月6日生" in text and "国籍・地域ベトナム" in text and "通称阮安" in text
+    assert "法第30条の45の区分中長期在留者" in text and "在留資格留学" in text
+    assert "在留期間の満了の日2027年3月31日" in text and "在留カードの番号AB12345678CD" in text
+    assert "本籍" not in text and "転出予定年月日令和8年12月20日" in text

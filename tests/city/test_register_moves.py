@@ -73,6 +73,12 @@ def test_members_who_file_first_leave_with_the_head_and_are_not_made_head(world:
     assert son.is_resident and son.relationship == "世帯主"
 
 
+def test_a_member_moved_after_the_head_is_told_the_order(world: World) -> None:
+    world.apply(_move_out(HEAD, PLANNED))
+    with pytest.raises(Conflict, match="before the head's own"):
+        world.apply(_move_out(WIFE, PLANNED))
+
+
 def test_a_move_notified_after_the_day_prints_as_done(world: World) -> None:
     world.apply(_move_out(SON, date(2026, 11, 25)), on=DAY)
     text = pdf_text(issue(world, SON, type="tenshutsu").pdf)

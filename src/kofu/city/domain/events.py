@@ -1053,6 +1053,7 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
         raise InvalidInput(
             "a move within the city is a move_within, not a move_out", field="destination"
         )
+    _check_not_left_by_head(reg, person.resident_code, ev.notified_on)
     changes = []
     if ev.notified_on < ev.effective:
         planned = person.model_copy(
@@ -1139,6 +1140,22 @@ def _move_in_notice(ev: MoveInNoticeReceived, reg: Registers, city: CityProfile)
             changed=_diff(person, after),
         )
     ]
+
+
+def _check_not_left_by_head(reg: Registers, code: str, day: date) -> None:
+    """A member the head's planned move-out already left behind cannot be moved before it.
+
+    The head's move-out wrote this member's 世帯主変更 (or 世帯主不在) on its
+    day; a move-out of theirs notified earlier would come before it.
+    """
+    later = [v for v in reg.history(code) if v.effective > day]
+    if later and later[-1].kind in ("household_head_change", "household_head_absent"):
+        raise Conflict(
+            f"the head's move-out on {later[-1].effective.isoformat()} already left resident "
+            f"{code} behind; enter the move-outs of those who leave with the head before "
+            "the head's own",
+            field="resident",
+        )
 
 
 def _gone_by(reg: Registers, household_id: str, day: date) -> frozenset[str]:

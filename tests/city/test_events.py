@@ -1046,6 +1046,33 @@ def test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk(cit
             assert city.person(member.resident_code, on=LATER).relationship != "世帯主"
 
 
+def test_a_move_in_notice_confirms_a_planned_move_out(city: City) -> None:
+    """転入通知の受理: 予定 → 確定, the record a 除票 from the notice on (jyuki-stnd 4.1.3.1.1)."""
+    person = city.find("adult not head", lambda p: adult(p) and p.relationship != "世帯主")
+    osaka = {"prefecture": "大阪府", "city": "大阪市北区"}
+    city.apply(
+        {
+            "kind": "move_out",
+            "resident": person.resident_code,
+            "effective": LATER.isoformat(),
+            "notified": DAY.isoformat(),
+            "destination": osaka,
+        }
+    )
+    changes = city.apply(
+        {
+            "kind": "move_in_notice",
+            "resident": person.resident_code,
+            "effective": DAY.isoformat(),
+            "moved_on": DAY.isoformat(),
+            "destination": osaka | {"town": "梅田一丁目"},
+        }
+    )
+    assert kinds_of(changes) == ["move_out_confirmed"]
+    removed = city.person(person.resident_code, on=DAY)
+    assert not removed.is_resident and removed.confirmed_move_out is not None
+
+
 def test_special_move_in_keeps_codes_and_numbers_and_founds_the_household(city: City) -> None:
     first, second = ResidentCode.from_base("5550000001"), ResidentCode.from_base("5550000002")
     member = {
@@ -1136,6 +1163,7 @@ TESTS_BY_KIND = {
     ),
     "special_move_out": test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk,
     "special_move_in": test_special_move_in_keeps_codes_and_numbers_and_founds_the_household,
+    "move_in_notice": test_a_move_in_notice_confirms_a_planned_move_out,
 }
 
 

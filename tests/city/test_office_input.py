@@ -32,6 +32,7 @@ BAD = [  # (method, path, form or query), each must answer 4xx
     ("POST", "/residents/{rc}/issue", {"type": "juminhyo", "paid": "yes", "copies": "999"}),
     ("POST", "/residents/{rc}/issue", {"type": "kazei", "paid": "yes", "year": "99999999999"}),
     ("POST", "/residents/{rc}/issue", {"type": "juminhyo", "paid": "yes", "items": "salary"}),
+    ("POST", "/residents/{rc}/issue", {"type": "tenshutsu", "paid": "yes"}),  # no 転出届
     ("POST", "/events/preview", {"batch": "not json"}),
     ("POST", "/events/preview", {"kind": "move_within", "f_resident": "{rc}", "f_address": "{x"}),
     ("POST", "/events/apply", {"batch": '{"kind": "death", "resident": "00000000000"}'}),

@@ -45,10 +45,19 @@ def _documents(tmp: Path, kinds: list[CertificateType]) -> dict[str, list[Certif
     seed_city(engine=engine, code="112186", residents=3000, seed=1, today=date(2026, 11, 23))
     with CityUnitOfWork(engine) as uow:
         people = uow.registers.residents(limit=1200)
-    leave = [  # 除票 need people who have left: some die on 2026-11-01
+    gone = [p for p in people[-2 * _PEOPLE :] if p.is_resident]
+    leave: list[dict[str, object]] = [  # 除票 need people who have left: some die on 2026-11-01
         {"kind": "death", "resident": p.resident_code, "effective": "2026-11-01"}
-        for p in people[-_PEOPLE:]
-        if p.is_resident
+        for p in gone[:_PEOPLE]
+    ]
+    leave += [  # and 転出証明書 people who move out, on the same day
+        {
+            "kind": "move_out",
+            "resident": p.resident_code,
+            "effective": "2026-11-01",
+            "destination": {"prefecture": "大阪府", "city": "大阪市北区"},
+        }
+        for p in gone[_PEOPLE:]
     ]
     apply_events(uow=CityUnitOfWork(engine), events=leave, clock=FixedClock(NOW))
     docs: dict[str, list[Certificate]] = {kind.value: [] for kind in kinds}

@@ -177,7 +177,7 @@ def issue(
         typer.Option(
             "--type",
             help="juminhyo, johyo, kisai, johyo-kisai, inkan, kazei, shotoku, koseki-zenbu, "
-            "koseki-kojin, fuhyo",
+            "koseki-kojin, fuhyo, tenshutsu",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="where to write the PDF")],

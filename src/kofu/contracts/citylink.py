@@ -13,6 +13,12 @@ move-out (転出届の特例), which replaces the paper move-out certificate.
 ``POST /citylink/move-ins`` (the same destination city): ``MoveInNotice`` →
 ``MoveInReceipt``, the 転入通知 that closes the move-out data, so a second
 move-in from it is refused.  Both are idempotent under their ids.
+
+``POST /citylink/move-in-notices`` (only the city the person moved into, as
+``city-CODE``): ``OrdinaryMoveInNotice`` → ``OrdinaryMoveInReceipt``, the
+転入通知 of an ordinary move (住基法9条1項, a paper 転出証明書 brought to the
+new city): the old city confirms the move-out (予定 → 確定).  Idempotent
+under ``notice_id``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ __all__ = [
     "MoveOutData",
     "MovingCard",
     "MovingPerson",
+    "OrdinaryMoveInNotice",
+    "OrdinaryMoveInReceipt",
     "WideAreaAnswer",
     "WideAreaRequest",
 ]
@@ -170,4 +178,26 @@ class MoveInReceipt(Contract):
     move_out_id: RequestId
     state: Literal["moved_in"]
     closed_at: datetime
+    first: StrictBool  # false for a notice it had already taken
+
+
+class OrdinaryMoveInNotice(Contract):
+    """転入通知 of an ordinary move: who moved in at the new city, when and where (住基法9条1項)."""
+
+    notice_id: RequestId
+    to_city: CityCode  # the new city, which sends it
+    resident: ResidentCodeText  # 住民票コード, as the 転出証明書 gave it
+    name: Text64
+    birth_date: date
+    moved_on: date  # the day of moving in: the old city's 転出年月日（確定）
+    notified_on: date  # 転入届出日 at the new city
+    address: CitylinkAddress  # the new address: the old city's 転出先住所（確定）
+
+
+class OrdinaryMoveInReceipt(Contract):
+    """The old city confirmed the move-out (again, harmlessly, for a resent notice)."""
+
+    notice_id: RequestId
+    resident: ResidentCodeText
+    state: Literal["confirmed"]
     first: StrictBool  # false for a notice it had already taken

@@ -29,6 +29,8 @@ from kofu.contracts.citylink import (
     MoveInNotice,
     MoveInReceipt,
     MoveOutData,
+    OrdinaryMoveInNotice,
+    OrdinaryMoveInReceipt,
     WideAreaAnswer,
     WideAreaRequest,
 )
@@ -214,3 +216,11 @@ class CityLink:
         """転入通知 to the old city, which closes the move-out data."""
         body = notice.model_dump(mode="json")
         return self._read(MoveInReceipt, from_city, "POST", "/citylink/move-ins", json=body)
+
+    def notify_ordinary_move_in(
+        self, from_city: str, notice: OrdinaryMoveInNotice
+    ) -> OrdinaryMoveInReceipt:
+        """転入通知 of an ordinary move to the old city, which confirms the move-out."""
+        body = notice.model_dump(mode="json")
+        path = "/citylink/move-in-notices"
+        return self._read(OrdinaryMoveInReceipt, from_city, "POST", path, json=body)

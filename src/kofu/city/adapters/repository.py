@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
@@ -221,11 +221,16 @@ class SqlRegisters:
         return household_order(members)
 
     def former_household(self, household_id: str) -> list[Resident]:
-        """Removed records (除票) that were of a household when removed."""
+        """Removed records (除票) that were of a household when removed.
+
+        A removal stored ahead (a planned move-out) whose day has come counts,
+        though its row is brought up to date only when read.
+        """
         r = t.residents
+        due = r.c.next_change_on <= self.today
         rows = self.conn.execute(
             select(r.c.resident_code, r.c.data, r.c.version, r.c.next_change_on).where(
-                r.c.household_id == household_id, r.c.status != "resident"
+                r.c.household_id == household_id, or_(r.c.status != "resident", due)
             )
         )
         members = [self._current(row) for row in rows]

@@ -12,6 +12,8 @@ measures) and the counter practice of cities:
 - a seal certificate needs an active registration; tax and income certificates
   need an assessment for the fiscal year;
 - family-register documents need a register kept in this city;
+- a move-out certificate (転出証明書) needs a 転出届 to another city, is for the
+  person and whoever moves with them, and is issued at the counter only;
 - a support-measure subject or a blocked person gets nothing at all.
 
 This module builds a plain description of the document; layouts draw it.
@@ -26,6 +28,7 @@ from enum import StrEnum
 
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.model import (
+    Address,
     FamilyRegister,
     RegisterMember,
     Resident,
@@ -36,6 +39,7 @@ from kofu.city.domain.remarks import HistoryLine
 from kofu.core.errors import InvalidInput, Refused
 
 __all__ = [
+    "COUNTER_ONLY",
     "FORMS",
     "RESIDENT_TYPES",
     "STORE_STATION",
@@ -43,6 +47,7 @@ __all__ = [
     "Deputy",
     "IssueRequest",
     "Item",
+    "MoveOutCertificate",
     "Station",
     "check_not_protected",
 ]
@@ -61,6 +66,7 @@ class CertificateType(StrEnum):
     KOSEKI_ZENBU = "koseki-zenbu"  # 戸籍全部事項証明書
     KOSEKI_KOJIN = "koseki-kojin"  # 戸籍個人事項証明書
     FUHYO = "fuhyo"  # 戸籍の附票の写し
+    TENSHUTSU = "tenshutsu"  # 転出証明書 (counter only, free of charge)
 
     @property
     def label(self) -> str:
@@ -78,6 +84,7 @@ _TITLES = {
     CertificateType.KOSEKI_ZENBU: "戸籍全部事項証明書",
     CertificateType.KOSEKI_KOJIN: "戸籍個人事項証明書",
     CertificateType.FUHYO: "戸籍の附票の写し",
+    CertificateType.TENSHUTSU: "転出証明書",
 }
 
 
@@ -104,6 +111,8 @@ RESIDENT_TYPES = (
     CertificateType.JOHYO_KISAI,
 )
 REMOVED_TYPES = (CertificateType.JOHYO, CertificateType.JOHYO_KISAI)
+# handed over with the notification at the counter: never asked for at a store or a kiosk
+COUNTER_ONLY = frozenset({CertificateType.TENSHUTSU})
 FORMS = ("household", "person")  # 世帯連記式 or 個人票 (jyuki-stnd 1.1.3, 5.1)
 
 
@@ -164,13 +173,14 @@ class IssueRequest:
                 f"{kind.label} does not allow the item(s) {', '.join(bad)}", field="with"
             )
         resident_types = RESIDENT_TYPES
+        household_types = (*RESIDENT_TYPES, CertificateType.TENSHUTSU)  # who moves together
         if form is not None and form not in FORMS:
             raise InvalidInput(f"--form must be household or person, not {form!r}", field="form")
         if form is not None and kind not in resident_types:
             raise InvalidInput(f"{kind.label} has no form option", field="form")
         if official and kind not in resident_types:
             raise InvalidInput(f"{kind.label} has no 公用 marking", field="official")
-        if (household or members) and kind not in resident_types:
+        if (household or members) and kind not in household_types:
             raise InvalidInput(
                 f"{kind.label} is for one person; --household is not allowed", field="household"
             )
@@ -302,6 +312,26 @@ class ResidenceCertificate:
 
 
 @dataclass(frozen=True)
+class MoveOutCertificate:
+    """転出証明書 (住民基本台帳法施行令第23条, jyuki-stnd 4.1.3.0.3): who moves and where.
+
+    Every item the ordinance names prints, none omittable: 氏名, 生年月日, 性別,
+    世帯主・続柄, 本籍・筆頭者 (Japanese nationals), 住民票コード, 個人番号, the
+    foreign resident's 30条の45 items, and the move: 転出先 and its date, 予定
+    when the notification came before the day, otherwise done.
+    """
+
+    members: tuple[Resident, ...]
+    address: Address  # the address being left
+    household_head: str
+    destination: Address  # 転出先（予定）
+    moves_on: date  # 転出予定年月日, or 転出年月日 when the move came first
+    notified_on: date  # 転出届出日
+    planned: bool  # 転出予定 (notified ahead) or 転出 (notified after the day)
+    reissued: bool = False  # 再交付: one issued before still stands (lost, asked again)
+
+
+@dataclass(frozen=True)
 class SealCertificate:
     """印鑑登録証明書."""
 
@@ -328,7 +358,13 @@ class FamilyRegisterCertificate:
     attachment: bool
 
 
-Content = ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
+Content = (
+    ResidenceCertificate
+    | MoveOutCertificate
+    | SealCertificate
+    | TaxCertificate
+    | FamilyRegisterCertificate
+)
 
 
 @dataclass(frozen=True)
@@ -366,6 +402,8 @@ class Document:
                 else ("世帯全員の住民票" if c.whole_household else "住民票")
             )
             return f"この写しは、{what}の原本と相違ないことを証明する。"
+        if isinstance(c, MoveOutCertificate):
+            return "上記の者から転出の届出があったことを証明する。"
         if isinstance(c, SealCertificate):
             return "この写しは、登録されている印影と相違ないことを証明します。"
         if isinstance(c, TaxCertificate):

@@ -26,6 +26,7 @@ from kofu.city.domain.dates import EnteredDate, parse_entered_date
 from kofu.city.domain.model import (
     Address,
     AliasEntry,
+    ConfirmedMoveOut,
     ForeignResidency,
     IssuanceBlock,
     Offender,
@@ -42,7 +43,7 @@ from kofu.city.domain.model import (
 from kofu.city.domain.ports import Registers
 from kofu.city.domain.support import extend_measure, measure_end
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
-from kofu.core.identifiers import IndividualNumber, ResidentCode
+from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
 from kofu.core.text import first_unplain
 
 __all__ = ["EVENT_KINDS", "Change", "Event", "apply_event", "event_kinds", "parse_event"]
@@ -123,6 +124,10 @@ class MoveIn(_Event):
     domicile: str | None = None
     domicile_head: str | None = None
     foreign: ForeignResidency | None = None
+    from_city: str | None = Field(
+        None,
+        description="the former city's code, from the 転出証明書: a 転入通知 is sent back to it",
+    )
 
 
 class MoveOut(_OnResident):
@@ -130,6 +135,20 @@ class MoveOut(_OnResident):
 
     kind: Literal["move_out"]
     destination: OtherAddress
+
+
+class MoveInNoticeReceived(_OnResident):
+    """転入通知の受理: the new city's notice confirms a move-out (予定 → 確定), a 除票 from now.
+
+    ``effective`` is the day the notice is taken in (転入通知日).  The planned
+    date and destination stay as notified; the confirmed ones are kept beside them.
+    """
+
+    kind: Literal["move_in_notice"]
+    moved_on: date = Field(description="転出年月日（確定）: the day of moving in at the new city")
+    destination: OtherAddress = Field(description="転出先住所（確定）: the address moved into")
+    from_city: str | None = Field(None, description="the notifying city's code")
+    notice_id: str | None = Field(None, description="the notice's id; a resend changes nothing")
 
 
 class MoveWithin(_OnResident):
@@ -429,6 +448,7 @@ Event = Annotated[
     | Death
     | MoveIn
     | MoveOut
+    | MoveInNoticeReceived
     | MoveWithin
     | NameChange
     | HouseholdChange
@@ -467,6 +487,7 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     Death,
     MoveIn,
     MoveOut,
+    MoveInNoticeReceived,
     MoveWithin,
     NameChange,
     HouseholdChange,
@@ -969,6 +990,13 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
     if ev.foreign is None and not ev.domicile:
         raise InvalidInput("a Japanese national's record needs a domicile (本籍)", field="domicile")
     _check_relationship(ev.relationship, "relationship")
+    if ev.from_city is not None:  # a 転入通知 goes back to it, naming the person by code
+        if _city_code(ev.from_city, "from_city") == city.code:
+            raise InvalidInput("from_city is another city than this one", field="from_city")
+        if ev.resident is None:
+            raise InvalidInput(
+                "a move-in from_city keeps the 住民票コード of the 転出証明書", field="resident"
+            )
     born = _entered(ev.birth_date)
     address = _city_address(reg, city, ev.address)
     if ev.household == "new":
@@ -1025,6 +1053,7 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
         raise InvalidInput(
             "a move within the city is a move_within, not a move_out", field="destination"
         )
+    _check_not_left_by_head(reg, person.resident_code, ev.notified_on)
     changes = []
     if ev.notified_on < ev.effective:
         planned = person.model_copy(
@@ -1039,9 +1068,107 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
     _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
-    changes += _rehead(reg, person, ev)
+    changes += _rehead(reg, person, ev, _gone_by(reg, person.household_id, ev.effective))
     _end_seal(reg, person.resident_code, ev.effective)
     return changes
+
+
+def _city_code(text: str, field: str) -> str:
+    try:
+        return str(LocalGovernmentCode(text))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field}: {exc.message}", field=field) from exc
+
+
+def _move_in_notice(ev: MoveInNoticeReceived, reg: Registers, city: CityProfile) -> list[Change]:
+    """予定 → 確定: the confirmed day and address kept beside the planned ones (j680).
+
+    A record still waiting for its planned day becomes a 除票 now, the person
+    having moved in elsewhere; its 異動日 stays the planned one.  A notice for
+    a record removed ex officio (職権消除) is taken in as well.
+    """
+    person = reg.resident(ResidentCode(ev.resident))
+    if person is None:
+        raise NotFound(f"no resident with code {ev.resident}", field="resident")
+    moved = person.removal_reason in (RemovalReason.MOVED_OUT, RemovalReason.EX_OFFICIO)
+    if not moved and (person.removal_reason is not None or person.planned_move_out is None):
+        raise Conflict(
+            f"resident {ev.resident} has no move-out (転出届) for a 転入通知 to confirm",
+            field="resident",
+        )
+    if ev.moved_on > ev.effective:
+        raise InvalidInput("moved_on is on or before the day of the notice", field="moved_on")
+    destination = ev.destination.to_address()
+    if destination.city == city.name and destination.prefecture == city.prefecture:
+        raise InvalidInput("a 転入通知 comes from another city", field="destination")
+    if ev.from_city is not None:
+        _city_code(ev.from_city, "from_city")
+    confirmed = ConfirmedMoveOut(
+        moved_on=ev.moved_on,
+        destination=destination,
+        notice_on=ev.effective,
+        from_city=ev.from_city,
+        notice_id=ev.notice_id,
+    )
+    done = person.confirmed_move_out
+    if done is not None and ev.notice_id is not None and done.notice_id == ev.notice_id:
+        return []  # the same notice again: nothing changes
+    after = person.model_copy(update={"confirmed_move_out": confirmed})
+    if person.is_resident:  # moved in elsewhere before the planned day
+        planned = person.planned_move_out
+        assert planned is not None
+        removed = _remove(person, RemovalReason.MOVED_OUT, ev, planned.destination)
+        after = removed.model_copy(
+            update={
+                "confirmed_move_out": confirmed,
+                "removed_on": planned.planned_on,
+                "removal_notified_on": planned.notified_on,
+            }
+        )
+    if ev.effective > reg.today:
+        raise InvalidInput(
+            f"a move_in_notice cannot be taken in after today ({reg.today.isoformat()})",
+            field="effective",
+        )
+    # Written after any planned version still to come: from today it is the record.
+    reg.save_resident(after, effective=ev.effective, kind="move_out_confirmed")
+    return [
+        Change(
+            kind="move_out_confirmed",
+            resident=person.resident_code,
+            effective=ev.effective,
+            changed=_diff(person, after),
+        )
+    ]
+
+
+def _check_not_left_by_head(reg: Registers, code: str, day: date) -> None:
+    """A member the head's planned move-out already left behind cannot be moved before it.
+
+    The head's move-out wrote this member's 世帯主変更 (or 世帯主不在) on its
+    day; a move-out of theirs notified earlier would come before it.
+    """
+    later = [v for v in reg.history(code) if v.effective > day]
+    if later and later[-1].kind in ("household_head_change", "household_head_absent"):
+        raise Conflict(
+            f"the head's move-out on {later[-1].effective.isoformat()} already left resident "
+            f"{code} behind; enter the move-outs of those who leave with the head before "
+            "the head's own",
+            field="resident",
+        )
+
+
+def _gone_by(reg: Registers, household_id: str, day: date) -> frozenset[str]:
+    """Members whose own move-out, notified ahead, takes them away by ``day``.
+
+    They leave with the head, so none of them is made head (or left without
+    one) on the day they are removed.
+    """
+    return frozenset(
+        m.resident_code
+        for m in reg.household(household_id)
+        if m.planned_move_out is not None and m.planned_move_out.planned_on <= day
+    )
 
 
 def _keep_measure_as_former_address(reg: Registers, code: str, on: date) -> None:
@@ -1604,6 +1731,7 @@ _HANDLERS: dict[type[Any], Any] = {
     Death: _death,
     MoveIn: _move_in,
     MoveOut: _move_out,
+    MoveInNoticeReceived: _move_in_notice,
     MoveWithin: _move_within,
     NameChange: _name_change,
     HouseholdChange: _household_change,

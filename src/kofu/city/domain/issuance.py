@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from kofu.city.domain.certificates import (
+    COUNTER_ONLY,
     REMOVED_TYPES,
     RESIDENT_TYPES,
     CertificateType,
@@ -14,6 +15,7 @@ from kofu.city.domain.certificates import (
     Issuer,
     IssueRequest,
     Item,
+    MoveOutCertificate,
     ResidenceCertificate,
     SealCertificate,
     TaxCertificate,
@@ -22,9 +24,11 @@ from kofu.city.domain.certificates import (
 from kofu.city.domain.city import CityProfile
 from kofu.city.domain.kinship import household_order
 from kofu.city.domain.model import (
+    Address,
     FamilyRegister,
     IssuanceBlock,
     RegisterMember,
+    RemovalReason,
     Resident,
     SupportMeasure,
 )
@@ -172,6 +176,95 @@ def _removed_together(registers: Registers, person: Resident) -> list[Resident]:
     )
 
 
+LATE_MOVE_OUT = timedelta(days=14)  # 転出後14日を過ぎた届出は職権記載 (jyuki-stnd 4.1.3.0.1)
+
+
+def _move_of(p: Resident) -> tuple[date, Address, date, bool] | None:
+    """The 転出 written on a record: day, destination, 届出日 and whether it was notified ahead."""
+    if p.removal_reason is not None and p.removal_reason is not RemovalReason.MOVED_OUT:
+        return None
+    if p.planned_move_out is not None:
+        m = p.planned_move_out
+        return m.planned_on, m.destination, m.notified_on, True
+    if p.removed_on is not None and p.move_out_destination is not None:
+        return p.removed_on, p.move_out_destination, p.removal_notified_on or p.removed_on, False
+    return None
+
+
+def _first_move_out_certificate(registers: Registers, code: str) -> date | None:
+    """The day a 転出証明書 still standing (not disposed of) was first issued for the person."""
+    days = [
+        e.issued_at.astimezone(JST).date()
+        for e in registers.issuances(code)
+        if e.certificate == CertificateType.TENSHUTSU.value and e.disposed_on is None
+    ]
+    return min(days) if days else None
+
+
+def _as_of(registers: Registers, person: Resident, day: date) -> Resident:
+    """The record as it stood at the end of ``day`` (a 再交付 prints the first issue's state)."""
+    versions = [v for v in registers.history(person.resident_code) if v.effective <= day]
+    return versions[-1].record if versions else person
+
+
+def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> MoveOutCertificate:
+    """転出証明書: the person and whoever moves with them the same day to the same place.
+
+    Asked for again while one is standing, it is a 再交付: marked so, with
+    the records as they stood when the first was issued (jyuki-stnd 4.1.3.0.3).
+    """
+    now = person
+    first = _first_move_out_certificate(registers, person.resident_code)
+    if first is not None:
+        person = _as_of(registers, person, first)
+    move = _move_of(person)
+    if move is None:
+        raise Refused(
+            "no_move_out",
+            "this person has not notified a move-out to another municipality (転出届)",
+            message_ja="転出の届出がないため転出証明書は発行できません。",
+        )
+    day, destination, notified, planned = move
+    if not planned and notified - day > LATE_MOVE_OUT:
+        raise Refused(
+            "late_move_out",
+            "the move-out was notified more than 14 days after the move; it is recorded "
+            "ex officio and the new city takes the 除票 certificate (--type johyo) instead",
+            message_ja="転出後14日を過ぎた届出のため転出証明書は発行できません。"
+            "除票の写しを請求してください。",
+        )
+    # who moves with them: still here (a planned move) or gone already (confirmed, or past the day)
+    found = {m.resident_code: m for m in registers.former_household(now.household_id)}
+    found |= {m.resident_code: m for m in registers.household(now.household_id)}
+    found.setdefault(now.resident_code, now)
+    household = list(found.values())
+    if first is not None:
+        household = [_as_of(registers, m, first) for m in household]
+    moving = [m for m in household_order(household) if _move_of(m) == move]
+    if req.household == "self":
+        members = [person]
+    elif req.household == "all":
+        members = moving
+    else:
+        codes = {m.resident_code for m in moving}
+        missing = [c for c in req.members if c not in codes]
+        if missing:
+            raise InvalidInput(
+                f"{', '.join(missing)} does not move out with this person", field="members"
+            )
+        members = [m for m in moving if m.resident_code in req.members]
+    return MoveOutCertificate(
+        members=tuple(members),
+        address=person.address,
+        household_head=person.household_head_name,
+        destination=destination,
+        moves_on=day,
+        notified_on=notified,
+        planned=planned,
+        reissued=first is not None,
+    )
+
+
 def _register_for(registers: Registers, person: Resident) -> FamilyRegister:
     register = (
         registers.family_register(person.family_register_id) if person.family_register_id else None
@@ -228,10 +321,25 @@ def compose(
     person = _person(registers, req.resident_code)
     # protection comes first: no other refusal may tell whether a protected person moved away
     warnings = _protected(registers, [person], now, store, person.resident_code)
-    content: ResidenceCertificate | SealCertificate | TaxCertificate | FamilyRegisterCertificate
+    content: (
+        ResidenceCertificate
+        | MoveOutCertificate
+        | SealCertificate
+        | TaxCertificate
+        | FamilyRegisterCertificate
+    )
     subjects: list[Resident] = [person]
     if req.type in RESIDENT_TYPES:
         content = _residence(registers, req, person)
+        subjects = list(content.members)
+    elif req.type is CertificateType.TENSHUTSU:
+        if store and req.type in COUNTER_ONLY:  # handed over with the 転出届, never at a machine
+            raise Refused(
+                "counter_only",
+                "a move-out certificate is issued at the counter only",
+                message_ja="転出証明書は窓口でのみ交付します。",
+            )
+        content = _move_out(registers, req, person)
         subjects = list(content.members)
     elif not person.is_resident and req.type in (CertificateType.INKAN,):
         raise _removed()

@@ -22,6 +22,7 @@ __all__ = [
     "Address",
     "AliasEntry",
     "AttachmentLine",
+    "ConfirmedMoveOut",
     "FamilyRegister",
     "ForeignResidency",
     "IssuanceBlock",
@@ -169,6 +170,16 @@ class PlannedMoveOut(Record):
     destination: Address
 
 
+class ConfirmedMoveOut(Record):
+    """What the new city's 転入通知 confirmed (jyuki-stnd 4.1.3.1.1), beside the planned move."""
+
+    moved_on: date  # 転出年月日（確定）: the day the person moved in at the new city
+    destination: Address  # 転出先住所（確定）
+    notice_on: date  # 転入通知日: the day the notice was taken in
+    from_city: str | None = None  # the notifying city's 全国地方公共団体コード
+    notice_id: str | None = None  # the notice's id on the city-to-city link (a resend is the same)
+
+
 class Resident(Record):
     """One person's resident record (住民票) at one moment."""
 
@@ -199,6 +210,7 @@ class Resident(Record):
     removal_notified_on: date | None = None
     move_out_destination: Address | None = None  # 転出先
     planned_move_out: PlannedMoveOut | None = None
+    confirmed_move_out: ConfirmedMoveOut | None = None  # 転出（確定）, from the 転入通知
     name_history: tuple[str, ...] = ()  # earlier names, newest last
     # 世帯主不在: the head who left (死亡, 転出) while two or more members stayed; the
     # relations above are still written against that head until a 世帯主変更.

@@ -116,6 +116,7 @@ COUNTER_FEES: Mapping[str, int] = {
     "koseki-zenbu": 450,
     "koseki-kojin": 450,
     "fuhyo": 300,
+    "tenshutsu": 0,  # 転出証明書: free of charge
 }
 
 GENESIS = "0" * 64  # the hash before the first row

@@ -3,8 +3,10 @@
 A residence certificate with history carries, per person, every 異動 the
 record went through: its 事由, 異動日 and 届出日 and what changed (the earlier
 address, the destination, the former name).  A move-out notified ahead is
-written 「（予定）」 and, once done, 「（確定）」; before its date a current
-record's certificate leaves the planned move-out out (jyuki-stnd 5.1).
+written 「（予定）」, its removal on the day 「転出」, and once the new city's
+転入通知 confirms it 「（確定）」 with the day and address it gives (4.1.3.1.1);
+before its date a current record's certificate leaves the planned move-out
+out (jyuki-stnd 5.1).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date
 
 from kofu.city.domain.model import Resident
 from kofu.city.domain.ports import ResidentVersion
+from kofu.core.era import wareki
 
 __all__ = ["HistoryLine", "history_lines"]
 
@@ -34,7 +37,8 @@ _REASONS = {
     "move_in": "転入",
     "move_within": "転居",
     "move_out_planned": "転出（予定）",
-    "move_out": "転出（確定）",
+    "move_out": "転出",
+    "move_out_confirmed": "転出（確定）",
     "death": "死亡",
     "name_change": "氏名の変更",
     "household_change": "世帯変更",
@@ -72,6 +76,10 @@ def _line(kind: str, effective: date, before: Resident | None, after: Resident) 
         detail = f"従前の住所 {before.address.text}"
     elif kind == "move_out_planned" and after.planned_move_out is not None:
         detail = f"転出先 {after.planned_move_out.destination.text}"
+    elif kind == "move_out_confirmed" and after.confirmed_move_out is not None:
+        done = after.confirmed_move_out
+        detail = f"転出先 {done.destination.text}　転入通知 {wareki(done.notice_on)}"
+        effective = done.moved_on  # 転出年月日（確定）
     elif kind == "move_out" and after.move_out_destination is not None:
         detail = f"転出先 {after.move_out_destination.text}"
     elif kind == "correction" and before is not None:
@@ -101,7 +109,7 @@ def history_lines(
     before: Resident | None = None
     for v in versions:
         if v.effective > today:
-            break
+            continue  # not yet in effect; a version recorded after it may be (確定)
         skip_planned = v.kind == "move_out_planned" and not removed
         if v.kind in _REASONS and not skip_planned:
             out.append(_line(v.kind, v.effective, before, v.record))

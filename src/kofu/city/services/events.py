@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kofu.city.domain.activity import at_noon
 from kofu.city.domain.card_desk import CardState, revocation_for
-from kofu.city.domain.events import Change, apply_event, parse_event
+from kofu.city.domain.events import Change, Event, MoveIn, apply_event, parse_event
 from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.services.activity import record_card_ended
+from kofu.contracts.citylink import CitylinkAddress, OrdinaryMoveInNotice
 from kofu.core.clock import Clock
 from kofu.core.errors import KofuError
 
-__all__ = ["apply_events", "apply_within"]
+__all__ = ["NOTICE_KIND", "apply_events", "apply_within"]
+
+NOTICE_KIND = "ordinary_move_in_notice"  # a 転入通知 in the outbox, to city-CODE
 
 
 def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) -> list[Change]:
@@ -24,6 +27,7 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
     """
     batch = str(uuid.uuid4())
     changes: list[Change] = []
+    applied: list[Event] = []
     with uow:
         uow.registers.today = clock.today()
         city = uow.city()
@@ -35,6 +39,7 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
                 exc.message = f"event {number}: {exc.message}; no event was applied"
                 exc.args = (exc.message,)
                 raise
+            applied.append(event)
             uow.registers.log_event(
                 batch=batch,
                 at=clock.now(),
@@ -44,6 +49,7 @@ def apply_events(*, uow: CityUnitOfWork, events: Iterable[Any], clock: Clock) ->
             changes += made
         _notify_cards(uow, changes, clock)
         _notify_blocks(uow, changes, clock)
+        _notify_former_cities(uow, applied, clock)
         uow.commit()
     return changes
 
@@ -82,11 +88,13 @@ def apply_within(
     """
     batch = batch or str(uuid.uuid4())
     changes: list[Change] = []
+    applied: list[Event] = []
     uow.registers.today = clock.today()
     city = uow.city()
     for raw in events:
         event = parse_event(raw)
         made = apply_event(event, uow.registers, city)
+        applied.append(event)
         uow.registers.log_event(
             batch=batch,
             at=clock.now(),
@@ -96,6 +104,7 @@ def apply_within(
         changes += made
     _notify_cards(uow, changes, clock)
     _notify_blocks(uow, changes, clock)
+    _notify_former_cities(uow, applied, clock)
     return changes
 
 
@@ -113,3 +122,29 @@ def _notify_blocks(uow: CityUnitOfWork, changes: list[Change], clock: Clock) -> 
         payload |= change.changed
         for target in BLOCK_TARGETS:
             uow.outbox.add(target=target, kind=change.kind, payload=payload, at=clock.now())
+
+
+def _notify_former_cities(uow: CityUnitOfWork, events: Sequence[Event], clock: Clock) -> None:
+    """A 転入通知 to the city of each 転出証明書 brought in, queued with the move-in (住基法9条)."""
+    for event in events:
+        if not isinstance(event, MoveIn) or event.from_city is None or event.resident is None:
+            continue
+        person = uow.registers.resident(event.resident)
+        if person is None:  # the move-in was just written: always found
+            continue
+        notice = OrdinaryMoveInNotice(
+            notice_id=f"mi-{uuid.uuid4().hex}",
+            to_city=uow.city().code,
+            resident=person.resident_code,
+            name=person.name,
+            birth_date=person.birth_date,
+            moved_on=event.effective,
+            notified_on=event.notified_on,
+            address=CitylinkAddress.model_validate(person.address.model_dump()),
+        )
+        uow.outbox.add(
+            target=f"city-{event.from_city}",
+            kind=NOTICE_KIND,
+            payload=notice.model_dump(mode="json"),
+            at=clock.now(),
+        )

@@ -14,6 +14,7 @@ from kofu.city.domain.certificates import (
     Document,
     FamilyRegisterCertificate,
     Item,
+    MoveOutCertificate,
     ResidenceCertificate,
     SealCertificate,
     TaxCertificate,
@@ -39,6 +40,7 @@ _PER_SHEET = 4  # 世帯連記式: four members a sheet
 # Each form's own words, reserved first in every document (fonts.reserve_first).
 _FIXED_WORDS = {
     ResidenceCertificate: "生男女届出以下余白",
+    MoveOutCertificate: "生男女転出予定先年月日届出以下余白",
     SealCertificate: "生男女",
     TaxCertificate: "度中の所得円人なし非課税,",
     FamilyRegisterCertificate: "【】名生父母続柄編製事由除籍以下余白",
@@ -87,6 +89,11 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
         rows.append(("消除事由", f"{p.removal_reason}　{wareki(p.removed_on)}"))
         if p.move_out_destination is not None:
             rows.append(("転出先", p.move_out_destination.text))
+        if p.confirmed_move_out is not None:  # 除票固有の記載事項, from the 転入通知 (4.1.3.1.1)
+            done = p.confirmed_move_out
+            rows.append(("転出年月日（確定）", wareki(done.moved_on)))
+            rows.append(("転出先（確定）", done.destination.text))
+            rows.append(("転入通知日", wareki(done.notice_on)))
     return rows
 
 
@@ -143,6 +150,43 @@ def _residence(c: ResidenceCertificate) -> list[Block]:
     members = tuple(Table(tuple(_member_rows(p, c)), label_w=42, size=9) for p in c.members)
     per_sheet = 1 if c.form == "person" else _PER_SHEET  # 個人票: one person a sheet
     return [Household(Table(tuple(header)), members, per_sheet=per_sheet), Paragraph("以下余白")]
+
+
+def _mover_rows(p: Resident) -> list[tuple[str, str]]:
+    """One person moving: every item the ordinance names, none left out (施行令第23条)."""
+    rows = [("氏名", f"{p.name}（{p.kana}）")]
+    if p.former_surname:
+        rows.append(("旧氏", p.former_surname))
+    if p.foreign is not None and p.foreign.alphabetic_name:
+        rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
+    rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))
+    rows.append(("続柄", p.relationship))
+    if p.foreign is not None:
+        rows += _foreign_rows(p.foreign, with_stay=True)
+    elif p.domicile:
+        rows.append(("本籍", p.domicile))
+        rows.append(("筆頭者", p.domicile_head or ""))
+    rows.append(("住民票コード", p.resident_code))
+    rows.append(("個人番号", p.individual_number))
+    return rows
+
+
+def _move_out(c: MoveOutCertificate) -> list[Block]:
+    """転出証明書: the address left and its head, each person, then the move (予定 or done)."""
+    header = (("住所", c.address.text), ("世帯主", c.household_head))
+    members = tuple(Table(tuple(_mover_rows(p)), label_w=42, size=9) for p in c.members)
+    word = "転出予定" if c.planned else "転出"
+    move = (
+        ("異動", f"{word}　{len(c.members)}人"),
+        (f"{word}年月日", wareki(c.moves_on)),
+        (f"転出先{'（予定）' if c.planned else ''}", c.destination.text),
+        ("届出年月日", wareki(c.notified_on)),
+    )
+    return [
+        Household(Table(header), members, per_sheet=_PER_SHEET),
+        Table(move, label_w=42),
+        Paragraph("以下余白"),
+    ]
 
 
 def _seal(c: SealCertificate) -> list[Block]:
@@ -222,6 +266,8 @@ def _body(doc: Document) -> list[Block]:
     c = doc.content
     if isinstance(c, ResidenceCertificate):
         return _residence(c)
+    if isinstance(c, MoveOutCertificate):
+        return _move_out(c)
     if isinstance(c, SealCertificate):
         return _seal(c)
     if isinstance(c, TaxCertificate):
@@ -244,7 +290,12 @@ def certificate_of(doc: Document, *, preview: bool = False) -> Certificate:
         issue_label="見本　交付不可" if preview else doc.issuer.issue_label,
         seal_title=seal if seal != title else "",
     )
-    marks = (("公用",) if doc.official else ()) + (("見本",) if preview else ())
+    reissued = isinstance(doc.content, MoveOutCertificate) and doc.content.reissued
+    marks = (
+        (("公用",) if doc.official else ())
+        + (("再交付",) if reissued else ())
+        + (("見本",) if preview else ())
+    )
     return Certificate(
         title=doc.type.label,
         form_words=_FIXED_WORDS[type(doc.content)],

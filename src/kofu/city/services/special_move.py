@@ -37,6 +37,8 @@ from kofu.contracts.citylink import (
     MoveOutData,
     MovingCard,
     MovingPerson,
+    OrdinaryMoveInNotice,
+    OrdinaryMoveInReceipt,
 )
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
@@ -63,6 +65,10 @@ class Network(Protocol):
     def move_out_data(self, from_city: str, resident_code: str) -> MoveOutData: ...
 
     def notify_move_in(self, from_city: str, notice: MoveInNotice) -> MoveInReceipt: ...
+
+    def notify_ordinary_move_in(
+        self, from_city: str, notice: OrdinaryMoveInNotice
+    ) -> OrdinaryMoveInReceipt: ...
 
 
 # --- the old city: 転出届の特例 -------------------------------------------------------------

@@ -33,12 +33,13 @@ from kofu.city.domain.special_move import (
     move_in_done,
 )
 from kofu.city.services.activity import record_activity
-from kofu.city.services.events import apply_within
+from kofu.city.services.events import NOTICE_KIND, apply_within
 from kofu.city.services.special_move import Network
 from kofu.contracts.citylink import (
     MoveInNotice,
     MoveOutData,
     MovingCard,
+    OrdinaryMoveInNotice,
 )
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import Clock
@@ -291,14 +292,23 @@ def _card_record(resident: str, card: MovingCard, today: date) -> CardRecord:
 def deliver_notices(
     *, uow: CityUnitOfWork, network: Network, clock: Clock, targets: list[str] | None = None
 ) -> dict[str, int]:
-    """Send pending 転入通知 to the old cities; a city down keeps its notice for the next turn."""
+    """Send pending 転入通知 to the old cities; a city down keeps its notice for the next turn.
+
+    Both kinds go: a special move-in's (closing the move-out data) and an
+    ordinary move-in's (confirming the move-out, ``kofu.city.services.move_notice``).
+    """
     sent = failed = 0
     with uow:
         cities = targets if targets is not None else uow.outbox.pending_targets("city-")
         for city in cities:
             for message in uow.outbox.pending(f"city-{city}"):
                 try:
-                    network.notify_move_in(city, MoveInNotice.model_validate(message.payload))
+                    if message.kind == NOTICE_KIND:  # an ordinary move's 転入通知
+                        network.notify_ordinary_move_in(
+                            city, OrdinaryMoveInNotice.model_validate(message.payload)
+                        )
+                    else:
+                        network.notify_move_in(city, MoveInNotice.model_validate(message.payload))
                 except KofuError as exc:
                     uow.outbox.failed(message.message_id, exc.message)
                     failed += 1

@@ -41,6 +41,7 @@ TYPE_LABELS = {
     "koseki-zenbu": "戸籍全部事項証明書 Family register (all)",
     "koseki-kojin": "戸籍個人事項証明書 Family register (individual)",
     "fuhyo": "戸籍の附票の写し Family register attachment",
+    "tenshutsu": "転出証明書 Move-out certificate",
 }
 ITEM_LABELS = {
     Item.HEAD.value: "世帯主・続柄 Household head and relationship",
@@ -220,7 +221,9 @@ def _issue_request(kind: str, resident: str, form: dict[str, Any]) -> IssueReque
     return IssueRequest.parse(
         type=kind,
         resident_code=resident,
-        household=str(form.get("household") or "self") if kind == "juminhyo" else None,
+        household=(
+            str(form.get("household") or "self") if kind in ("juminhyo", "tenshutsu") else None
+        ),
         items=[items] if isinstance(items, str) else list(items),
         history=kind in RESIDENCE and form.get("history") == "yes",
         fiscal_year=int(year) if year else None,

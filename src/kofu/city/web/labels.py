@@ -13,6 +13,8 @@ KIND_LABELS: Mapping[str, str] = {
     "death": "死亡",
     "move_in": "転入",
     "move_out": "転出",
+    "move_in_notice": "転入通知の受理",
+    "move_out_confirmed": "転出（確定）",
     "move_within": "転居",
     "name_change": "氏名変更",
     "household_change": "世帯変更",

@@ -54,8 +54,9 @@ def _raised_reasons() -> frozenset[str]:
                 literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
                 if refusing and literal and CODE.fullmatch(first.value):
                     found.add(first.value)
+    # check_card names the state in an f-string
     refused_states = {f"card_{s.value}" for s in CardState if s is not CardState.ACTIVE}
-    return frozenset((found - STAFF_ONLY_REASONS) | refused_states)  # check_card names the state in an f-string
+    return frozenset((found - STAFF_ONLY_REASONS) | refused_states)
 
 
 def test_the_scan_finds_the_reasons_it_should() -> None:

@@ -258,7 +258,10 @@ def test_openssl_s_client_sees_the_same_rules(
     issue = _http("POST", "/certificates", certificate_request(card_keys, attempt))
     bare = _s_client(jpki_server, issue, None)
     assert b"HTTP/1.1" not in bare.stdout, bare.stdout
-    assert b"error" in bare.stderr.lower(), bare.stderr  # the server ends the handshake
+    # the server ends the handshake: an alert (…error…) or, when the alert is not read in time,
+    # the connection reset under the client (errno=104); never an answer
+    ended = bare.stderr.lower()
+    assert b"error" in ended or b"errno=104" in ended, bare.stderr
     other = _s_client(jpki_server, issue, "juki")
     assert other.stdout.startswith(b"HTTP/1.1 403"), other.stdout
     assert b"caller_not_allowed" in other.stdout

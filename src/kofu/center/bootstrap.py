@@ -24,7 +24,7 @@ from kofu.center.adapters.signing import Signer, center_signer, published_folder
 from kofu.center.adapters.uow import sql_units
 from kofu.center.api.app import create_app
 from kofu.center.domain.ports import UnitsOfWork
-from kofu.center.services.issuance import CenterService
+from kofu.center.services.issuance import CenterService, in_background
 from kofu.core.clock import Clock, clock_from_env
 from kofu.core.db import make_engine, migrate
 from kofu.core.errors import InvalidInput
@@ -93,6 +93,7 @@ class Center:
             HttpJuki(self.juki, self.lgwan) if self.juki else None,
             clock_skew=self.skew,
             request_lease=self.request_lease,
+            later=in_background,
         )
 
     def app(self) -> FastAPI:

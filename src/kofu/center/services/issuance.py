@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -68,6 +68,11 @@ log = logging.getLogger("kofu")
 _PRINT_NOTICES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kofu-printed")
 
 
+def in_background(work: Callable[[], object]) -> None:
+    """Run ``work`` on the center's notice threads: what a serving center passes as ``later``."""
+    _PRINT_NOTICES.submit(work)
+
+
 class CenterService:
     """One center worker; every state it keeps is in the store, so workers can be many.
 
@@ -87,8 +92,13 @@ class CenterService:
         juki: Whereabouts | None = None,
         request_lease: timedelta = REQUEST_LEASE,
         clock_skew: timedelta = CLOCK_SKEW,
+        later: Callable[[Callable[[], object]], object] | None = None,
     ) -> None:
+        """``later`` runs the city's print notice off the kiosk's request (``in_background``
+        when serving); without it the notice is sent before ``printed`` returns, so an
+        in-process caller never leaves work running on a store it is about to close."""
         self.units, self.clock, self.signer, self.issuer = units, clock, signer, issuer
+        self.later = later or (lambda work: work())
         self.directory, self.cities, self.juki = directory, cities, juki
         self.print_timeout, self.request_lease = print_timeout, request_lease
         self.desk = SessionDesk(units, clock, issuer, directory.status_of, clock_skew)
@@ -402,7 +412,7 @@ class CenterService:
         self._settle_state(request_id, "printed", kiosk, city_told=False)
         issuance = self._get(request_id)
         if issuance is not None and issuance.state == "printed" and not issuance.city_told:
-            _PRINT_NOTICES.submit(self._tell_printed, issuance)
+            self.later(lambda: self._tell_printed(issuance))
 
     def tell_cities(self, limit: int = 100) -> int:
         """Tell the cities of prints they have not counted yet (the sweep's turn); how many."""

@@ -28,6 +28,7 @@ from kofu.cli.wiring import LocalAuthority
 from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
+    IssueOptions,
     PrintRecorded,
     StoreAnswer,
     StoreOutcome,
@@ -37,6 +38,7 @@ from kofu.contracts.store import (
 from kofu.core.certkinds import CertKind
 from kofu.core.clock import JST, Clock, FixedClock
 from kofu.core.db import make_engine, migrate
+from kofu.core.errors import Refused
 from kofu.core.settings import Settings
 
 NOON = FixedClock(datetime(2026, 11, 24, 12, 0, tzinfo=JST))  # a Tuesday
@@ -174,3 +176,21 @@ def sign_in(center: CenterService, world: dict[str, Any]) -> str:
 def count_rows(engine: Any, table: Any, *where: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def stop_the_city(world: dict[str, Any], request_id: str = "store-bad-000001") -> None:
+    """The city's link once answered another person's document: an alarm stops the city."""
+    faulty = center_for(world, WrongPersonCity)
+    try:
+        faulty.request(
+            session=sign_in(faulty, world),
+            request_id=request_id,
+            certificate="juminhyo",
+            options=IssueOptions(),
+            copies=1,
+            store="7-1",
+            chain="seven",
+        )
+    except Refused:
+        return
+    raise AssertionError("the center printed another person's document")

@@ -11,32 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
-from center_world import CITY, WrongPersonCity, center_for, make_world, sign_in
+from center_world import CITY, center_for, make_world, stop_the_city
 from test_callers import _client, _issued, _reader
 
 from kofu.center.api.app import create_app
 from kofu.contracts.kiosk import PrintJob
-from kofu.contracts.store import IssueOptions
 from kofu.core.errors import Refused
 from kofu.core.link import Link
 from kofu.core.network import client_context, network_identity
 from kofu.kiosk.client import KioskClient
 from services import KOFU, in_thread
-
-
-def stop_the_city(world: dict[str, Any]) -> None:
-    """The city's link once answered another person's document: an alarm stops the city."""
-    faulty = center_for(world, WrongPersonCity)
-    with pytest.raises(Refused):
-        faulty.request(
-            session=sign_in(faulty, world),
-            request_id="store-bad-000001",
-            certificate="juminhyo",
-            options=IssueOptions(),
-            copies=1,
-            store="7-1",
-            chain="seven",
-        )
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from center_world import WrongPersonCity, center_for, make_world, sign_in
+from center_world import center_for, make_world, sign_in, stop_the_city
 from playwright.sync_api import Error, sync_playwright
 
 from kofu.center.api.app import create_app
 from kofu.contracts.store import IssueOptions
-from kofu.core.errors import Refused
 from kofu.core.network import network_identity
 from services import in_thread
 
@@ -38,17 +37,7 @@ def center_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         chain="seven",
     )
     honest.printed("store-ok-000001")
-    faulty = center_for(world, WrongPersonCity)
-    with pytest.raises(Refused):
-        faulty.request(
-            session=sign_in(faulty, world),
-            request_id="store-bad-000001",
-            certificate="juminhyo",
-            options=IssueOptions(),
-            copies=1,
-            store="7-1",
-            chain="seven",
-        )
+    stop_the_city(world)
     with in_thread(create_app(honest), network_identity(tmp_path, "center")) as url:
         yield url, tmp_path
 
@@ -115,17 +104,7 @@ def test_the_operator_searches_the_log_by_state_chain_and_time(
 def stopped_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A center whose city an alarm stopped, on its own store (the test resumes it)."""
     world = make_world(tmp_path)
-    faulty = center_for(world, WrongPersonCity)
-    with pytest.raises(Refused):
-        faulty.request(
-            session=sign_in(faulty, world),
-            request_id="store-bad-000001",
-            certificate="juminhyo",
-            options=IssueOptions(),
-            copies=1,
-            store="7-1",
-            chain="seven",
-        )
+    stop_the_city(world)
     with in_thread(create_app(center_for(world)), network_identity(tmp_path, "center")) as url:
         yield url, tmp_path
 

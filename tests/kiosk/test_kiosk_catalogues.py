@@ -17,10 +17,11 @@ from kofu.kiosk.web import RESIDENCE_TYPES, STEPS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "kofu"
 # Where a refusal a kiosk can meet is raised: the center, the city's rules and domain,
-# the card, jpki, and the kiosk's own client and the shared HTTP reader.
+# the card, jpki, juki (the center asks it where the card's holder lives), and the kiosk's
+# own client and the shared HTTP reader.
 ANSWERING = [
     *("center", "city/domain", "city/services", "city/adapters"),
-    *("card", "jpki", "kiosk", "core"),
+    *("card", "jpki", "juki", "kiosk", "core"),
 ]
 CODE = re.compile(r"[a-z][a-z0-9_]+")
 # Refusals only staff meet, never a kiosk: the office's sign-in and audit, and the counter's
@@ -33,8 +34,9 @@ STAFF_ONLY = {
     "city/services/wide_area.py",
     "city/adapters/citylink.py",
 }
-# Reasons raised in a file kiosks also reach, met only by staff: the operator page's form.
-STAFF_ONLY_REASONS = {"cross_site_form"}
+# Reasons raised in a file kiosks also reach, met only by staff or other servers: the
+# operator page's form, juki's answers to agencies and to cities reporting.
+STAFF_ONLY_REASONS = {"cross_site_form", "purpose_not_allowed", "report_through_notices"}
 
 
 @functools.cache

@@ -208,8 +208,11 @@ class World:
             }
 
 
-def _held_by(world: World, code: str, resident: str, timeout: float = 60) -> dict[str, Any]:
-    """juki's record of the person once ``code`` holds it (cities report every 2 s)."""
+def _held_by(
+    world: World, code: str, resident: str, timeout: float = 60, state: str | None = None
+) -> dict[str, Any]:
+    """juki's record of the person once ``code`` holds it (cities report every 2 s), and once
+    it is in ``state`` when one is named: a change reaches juki on the city's next turn."""
     identity = client_context(network_identity(world.home, "center", "lgwan"))
     deadline = time.monotonic() + timeout
     answer: dict[str, Any] = {}
@@ -218,7 +221,7 @@ def _held_by(world: World, code: str, resident: str, timeout: float = 60) -> dic
             reply = client.get(f"{world.urls['juki']}/residents/{resident}")
             if reply.status_code == 200:
                 answer = reply.json()
-                if answer["city"] == code:
+                if answer["city"] == code and state in (None, answer["state"]):
                     return answer
             time.sleep(0.5)
     return answer
@@ -319,7 +322,8 @@ def test_the_story_wide_area_then_a_household_moves_and_prints_at_a_store(world:
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["channel"] == "online" and len(data["members"]) == len(fukaya)
-    assert _held_by(world, FUKAYA, fukaya[0].resident_code)["state"] == "moved_out"
+    held = _held_by(world, FUKAYA, fukaya[0].resident_code, state="moved_out")
+    assert held["state"] == "moved_out"
     came = _cli(
         home, "move-in", "--city", HANAMAKI, "--card", str(card), "--pin", "1234",
         "--moved", moved.isoformat(), "--json", KOFU_JPKI_URL=world.urls["jpki_private"],

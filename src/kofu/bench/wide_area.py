@@ -36,10 +36,8 @@ from kofu.core.settings import Settings
 
 __all__ = ["HOME", "ISSUING", "bench_wide_area", "measure_wide_area"]
 
-ISSUING, HOME = (
-    "112186",
-    "032051",
-)  # 埼玉県深谷市 (prefecture 11), 岩手県花巻市 (03): the demo cities
+ISSUING = "112186"  # 埼玉県深谷市 (prefecture 11), a demo city: the issuing counter (交付地)
+HOME = "032051"  # 岩手県花巻市 (prefecture 03), the other demo city: the home city (住所地)
 SUBJECTS = 40  # households asked about, in turn (each request has its own request id)
 
 

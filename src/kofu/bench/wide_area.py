@@ -219,7 +219,9 @@ def measure_wide_area(
     """
     from kofu.city.adapters.citylink import CityLink
     from kofu.city.services.seeding import is_seeded, seed_city
+    from kofu.documents.fonts import register_fonts
 
+    register_fonts()  # parsed once before the clock starts, as a city's server does at start
     juki = prefs[ISSUING[:2]]  # the issuing city asks its own prefecture's server
     engines = {code: _engine(conf, code) for code in (ISSUING, HOME)}
     try:

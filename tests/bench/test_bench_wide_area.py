@@ -13,7 +13,7 @@ from kofu.core.settings import Settings
 KEYS = {"certificates", "seconds", "per_second", "p50_ms", "p99_ms", "errors", "clients"}
 
 
-@pytest.mark.slow  # five services start: 25-45 s on two shared cores
+@pytest.mark.slow  # five services start: 18-45 s on two shared cores
 def test_wide_area_certificates_cross_two_prefectures_without_errors(tmp_path: Path) -> None:
     conf = Settings(home=tmp_path, database_url=None, schema_prefix="")
     result = bench_wide_area(conf, certificates=6, clients=2, residents=60, seconds=90)

@@ -1,8 +1,8 @@
 """``kofu bench juki``: register changes reaching the national server through Juki-net.
 
-Real processes over mutual TLS: the national server and the server of
-prefecture 11, each on its own store (SQLite files, or schemas of one
-PostgreSQL database).  Three measurements, each bounded in count and time:
+Real processes over mutual TLS: the national server and the servers of
+prefectures 11 and 03, each on its own store (SQLite files, or schemas of
+one PostgreSQL database).  Four measurements, each bounded in count and time:
 
 1. **load** — one seeded city's first load (every record once) through its
    CS outbox, the prefecture's server and on to the national server:
@@ -15,17 +15,18 @@ PostgreSQL database).  Three measurements, each bounded in count and time:
    with its own network certificate and sequence, sending a batch at the
    same moment: how the lag to the national server grows with the number
    of cities reporting at once.
+4. **wide_area** — wide-area residence certificates (広域交付住民票) issued at
+   Fukaya's counter for Hanamaki's residents, through both cities' servers
+   and Juki-net: certificates per second, p50/p99 (``kofu.bench.wide_area``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,43 +39,21 @@ from typing import Any
 from sqlalchemy import text
 
 from kofu.core.identifiers import IndividualNumber, LocalGovernmentCode, ResidentCode
+from kofu.core.processes import start_service, start_services, stop_all
 from kofu.core.settings import Settings
 
-__all__ = ["bench_juki"]
+__all__ = ["NOW", "TODAY", "bench_juki", "juki_network", "service_env"]
 
 CITY = "112186"  # Fukaya, prefecture 11
 NOW = "2026-11-24T12:00:00+09:00"
 TODAY = date(2026, 11, 24)
+PREFECTURES = ("11", "03")  # the demo cities' (Fukaya's, Hanamaki's), as ``kofu up`` runs them
+WIDE_AREA_CLIENTS = 4  # counters asking at once
+WIDE_AREA_HOME = 1_000  # the home city's residents: a certificate reads one household of them
 
 
-def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from kofu.cli.main import app; app()", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"kofu {' '.join(args)} did not start")
-    return proc, json.loads(line)
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-@contextlib.contextmanager
-def _network(conf: Settings) -> Iterator[dict[str, Any]]:
+def service_env(conf: Settings) -> dict[str, str]:
+    """The environment of the bench's services: its KOFU_HOME, its clock, its store."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_")}
     env |= {"KOFU_HOME": str(conf.home), "KOFU_NOW": NOW}
     if conf.database_url:
@@ -82,18 +61,22 @@ def _network(conf: Settings) -> Iterator[dict[str, Any]]:
             "KOFU_DATABASE_URL": conf.database_url,
             "KOFU_DATABASE_SCHEMA_PREFIX": conf.schema_prefix,
         }
-    started: list[subprocess.Popen[str]] = []
+    return env
+
+
+@contextlib.contextmanager
+def juki_network(conf: Settings) -> Iterator[dict[str, Any]]:
+    """The national server and the servers of prefectures 11 and 03; stopped by PID."""
+    env = service_env(conf)
+    procs: list[subprocess.Popen[str]] = []
     try:
-        proc, national = _start(["serve", "juki", "--national"], env)
-        started.append(proc)
-        proc, pref = _start(
-            ["serve", "juki", "--prefecture", "11", "--upstream", national["url"]], env
-        )
-        started.append(proc)
-        yield {"national": national["url"], "pref": pref["url"]}
+        national = start_service(["serve", "juki", "--national"], env, procs, quiet=True)
+        upstream = ["serve", "juki", "--upstream", national["url"], "--prefecture"]
+        prefs = start_services([[*upstream, p] for p in PREFECTURES], env, procs, quiet=True)
+        urls = {p: r["url"] for p, r in zip(PREFECTURES, prefs, strict=True)}
+        yield {"national": national["url"], "pref": urls["11"], "prefs": urls}
     finally:
-        for proc in reversed(started):
-            _stop(proc)
+        stop_all(procs)
 
 
 def _link(conf: Settings, url: str, name: str) -> Any:
@@ -304,11 +287,29 @@ def _send(link: Any, notices: list[dict[str, Any]]) -> None:
 
 
 def _one(
-    conf: Settings, residents: int, changes: int, counts: list[int], per_city: int, seconds: float
+    conf: Settings,
+    residents: int,
+    changes: int,
+    counts: list[int],
+    per_city: int,
+    seconds: float,
+    wide_area: int,
 ) -> dict[str, Any]:
-    with _network(conf) as urls:
+    from kofu.bench.wide_area import measure_wide_area
+
+    with juki_network(conf) as urls:
         out = _load_and_changes(conf, urls, residents, changes, seconds)
         out["cities"] = _cities(conf, urls, counts, per_city, seconds)
+        if wide_area:
+            out["wide_area"] = measure_wide_area(
+                conf,
+                service_env(conf),
+                urls["prefs"],
+                certificates=wide_area,
+                clients=WIDE_AREA_CLIENTS,
+                residents=min(residents, WIDE_AREA_HOME),
+                seconds=seconds,
+            )
     return out
 
 
@@ -320,20 +321,21 @@ def bench_juki(
     per_city: int,
     seconds: float,
     postgres_url: str | None,
+    wide_area: int = 0,
 ) -> dict[str, Any]:
-    """The three measurements on SQLite and, when reachable, on PostgreSQL (a throwaway schema)."""
+    """The four measurements on SQLite and, when reachable, on PostgreSQL (a throwaway schema)."""
     from kofu.core.db import drop_schemas
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="kofu-bench-juki-") as folder:
         conf = Settings(home=Path(folder) / "sqlite", database_url=None, schema_prefix="")
-        out["sqlite"] = _one(conf, residents, changes, counts, per_city, seconds)
+        out["sqlite"] = _one(conf, residents, changes, counts, per_city, seconds, wide_area)
         url = postgres_url or "postgresql://postgres@127.0.0.1:5432/test"
         prefix = f"bench_juki_{secrets.token_hex(4)}_"
         try:
             conf = Settings(home=Path(folder) / "pg", database_url=url, schema_prefix=prefix)
-            out["postgresql"] = _one(conf, residents, changes, counts, per_city, seconds)
-        except Exception as exc:  # no server: say so rather than fail the whole bench
+            out["postgresql"] = _one(conf, residents, changes, counts, per_city, seconds, wide_area)
+        except (Exception, SystemExit) as exc:  # no server: say so, not fail the whole bench
             out["postgresql"] = {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
         finally:
             with contextlib.suppress(Exception):

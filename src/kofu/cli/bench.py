@@ -210,9 +210,15 @@ def juki(
     ] = "10,100,1000",
     per_city: Annotated[int, typer.Option(min=1, max=500, help="notices each city sends")] = 5,
     seconds: Annotated[float, typer.Option(min=5, help="bound on each measurement")] = 120,
+    wide_area: Annotated[
+        int,
+        typer.Option(
+            "--wide-area", min=0, max=10_000, help="wide-area certificates to issue (0: none)"
+        ),
+    ] = 200,
     as_json: Json = False,
 ) -> None:
-    """Register changes reaching the national server: records/s, lag p50/p99, cities at once."""
+    """Register changes reaching the national server, and wide-area certificates per second."""
     from kofu.bench.juki import bench_juki
 
     counts = [int(c) for c in cities.split(",") if c.strip()]
@@ -223,6 +229,7 @@ def juki(
         per_city=per_city,
         seconds=seconds,
         postgres_url=os.environ.get("KOFU_DATABASE_URL"),
+        wide_area=wide_area,
     )
     result["machine"] = _machine()
     if as_json:
@@ -243,6 +250,17 @@ def juki(
                 f"{'':<10} {c['cities']:>5} cities × {per_city}: {c['records_per_second']:,}/s, "
                 f"lag p50 {c.get('lag_p50_s')} s p99 {c.get('lag_p99_s')} s"
             )
+        if "wide_area" in r:
+            typer.echo(f"{'':<10} wide-area {_wide_area_line(r['wide_area'])}")
+
+
+def _wide_area_line(w: dict[str, Any]) -> str:
+    if "skipped" in w:
+        return f"skipped: {w['skipped']}"
+    return (
+        f"{w['certificates']} certificates at {w['per_second']}/s, p50 {w.get('p50_ms')} ms "
+        f"p99 {w.get('p99_ms')} ms, {w['errors']} errors"
+    )
 
 
 @app.command("evaluation")

@@ -11,7 +11,7 @@ from kofu.city.adapters.uow import CityUnitOfWork
 from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.services.events import apply_events
 from kofu.city.services.issuance import issue_certificate
-from kofu.city.services.seeding import domicile_elsewhere, seed_city
+from kofu.city.services.seeding import domicile_elsewhere, is_seeded, seed_city
 from kofu.city.store import city_engine
 from kofu.cli.common import clock, emit, settings
 
@@ -34,9 +34,7 @@ _SAMPLES: tuple[tuple[CertificateType, str | None, tuple[str, ...]], ...] = (
 
 def ensure_seeded(code: str, residents: int) -> None:
     engine = city_engine(settings(), code)
-    with CityUnitOfWork(engine, today=clock().today()) as uow:
-        seeded = uow.registers.profile() is not None and uow.registers.count_residents() > 0
-    if not seeded:
+    if not is_seeded(engine, clock().today()):
         typer.echo(f"seeding {code} with {residents:,} residents …", err=True)
         seed_city(engine=engine, code=code, residents=residents, seed=1, today=clock().today())
     from kofu.evaluation.services.activity import demo_history

@@ -82,11 +82,14 @@ def start_service(
 
 
 def start_services(
-    many: list[list[str]], env: dict[str, str], procs: list[subprocess.Popen[str]]
+    many: list[list[str]],
+    env: dict[str, str],
+    procs: list[subprocess.Popen[str]],
+    quiet: bool = False,
 ) -> list[dict[str, Any]]:
     """Services that need nothing of each other, started side by side (start-up is mostly
     imports and fonts, seconds each); their ready lines in the order given."""
-    return [ready(proc) for proc in [launch(args, env, procs) for args in many]]
+    return [ready(proc) for proc in [launch(args, env, procs, quiet) for args in many]]
 
 
 def stop_all(procs: list[subprocess.Popen[str]], grace: float = 10) -> None:

@@ -26,7 +26,14 @@ from kofu.city.synth.generator import CityBatch, Town, generate_city
 from kofu.core.errors import InvalidInput
 from kofu.core.identifiers import LocalGovernmentCode
 
-__all__ = ["SeedReport", "city_profile", "domicile_elsewhere", "load_towns", "seed_city"]
+__all__ = [
+    "SeedReport",
+    "city_profile",
+    "domicile_elsewhere",
+    "is_seeded",
+    "load_towns",
+    "seed_city",
+]
 
 _CHUNK = 4000
 _MAYORS = ("小島　誠一", "上田　隆", "佐藤　和夫", "高橋　昌子", "鈴木　健二", "渡辺　洋一")
@@ -73,6 +80,12 @@ def load_towns(code: str) -> list[Town]:
 
 class SeedReport(dict[str, Any]):
     """How many of each record were written."""
+
+
+def is_seeded(engine: Engine, today: date) -> bool:
+    """Whether the city's store already holds a register (its profile and someone in it)."""
+    with CityUnitOfWork(engine, today=today) as uow:
+        return uow.registers.profile() is not None and uow.registers.count_residents() > 0
 
 
 def seed_city(

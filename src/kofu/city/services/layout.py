@@ -57,13 +57,19 @@ def _born(p: Resident) -> str:
     return f"{printed}生" if p.birth_date_precision is DatePrecision.DAY else printed
 
 
-def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
+def _who_rows(p: Resident) -> list[tuple[str, str]]:
+    """Who the person is, as every certificate of a person opens: name, 旧氏, birth and sex."""
     rows = [("氏名", f"{p.name}（{p.kana}）")]
     if p.former_surname:
         rows.append(("旧氏", p.former_surname))
     if p.foreign is not None and p.foreign.alphabetic_name:
         rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
     rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))
+    return rows
+
+
+def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
+    rows = _who_rows(p)
     if Item.HEAD in c.items:
         rows.append(("続柄", p.relationship))
     if p.foreign is not None:
@@ -154,12 +160,7 @@ def _residence(c: ResidenceCertificate) -> list[Block]:
 
 def _mover_rows(p: Resident) -> list[tuple[str, str]]:
     """One person moving: every item the ordinance names, none left out (施行令第23条)."""
-    rows = [("氏名", f"{p.name}（{p.kana}）")]
-    if p.former_surname:
-        rows.append(("旧氏", p.former_surname))
-    if p.foreign is not None and p.foreign.alphabetic_name:
-        rows.append(("氏名（アルファベット）", p.foreign.alphabetic_name))
-    rows.append(("生年月日・性別", f"{_born(p)}　{p.sex.ja}"))
+    rows = _who_rows(p)
     rows.append(("続柄", p.relationship))
     if p.foreign is not None:
         rows += _foreign_rows(p.foreign, with_stay=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from kiosk_world import PIN, kiosk_world
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from kofu.kiosk.i18n import LANGUAGES, words
 
@@ -78,14 +78,15 @@ def test_a_resident_prints_by_touch_in_japanese(page: Page, kiosk: dict[str, Any
     assert "032051-1"[-4:] in page.inner_text("#card-1") and ".json" not in page.content()
     _checked(page, seen)
     page.click("#card-1")
-    assert page.locator("label[for=pin]").count() == 1
+    expect(page.locator("label[for=pin]")).to_have_count(1)  # waits for the PIN screen
     _checked(page, seen)
     for digit in PIN:
         page.click(f"button.key[data-key='{digit}']")
     page.click("#ok")
     _checked(page, seen)
     page.click("#type-kazei")  # a tax certificate asks for its year, nothing else
-    assert page.locator("#year-2026").count() == 1 and page.locator("#head").count() == 0
+    expect(page.locator("#year-2026")).to_have_count(1)  # the year screen, once it is shown
+    assert page.locator("#head").count() == 0
     _checked(page, seen)
     page.click("#back")
     page.click("#type-juminhyo")
@@ -265,10 +266,10 @@ def test_the_domicile_route_offers_family_documents_and_registration(
     page.click("#card-1")
     page.fill("#pin", PIN)
     page.click("#ok")
+    expect(page.locator("#type-koseki-zenbu")).to_have_count(1)  # the type screen is shown
     assert page.locator("#type-juminhyo").count() == 0  # only what a domicile city issues
-    assert page.locator("#type-koseki-zenbu").count() == 1
     page.click("#register")
     _heading(page, "ko", "register.heading")
-    assert page.locator("label[for=honseki]").count() == 1
+    expect(page.locator("label[for=honseki]")).to_have_count(1)
     _checked(page, seen)
     assert seen == ["domicile", "register"]

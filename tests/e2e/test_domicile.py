@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest_e2e import kofu_cli as _kofu
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 from test_kiosk_page import ARGS, CHROMIUM
 
 from kofu.city.adapters.uow import CityUnitOfWork
@@ -176,6 +176,7 @@ def test_the_kiosk_page_registers_and_then_prints_from_the_domicile_city(
             assert page.inner_text("#registration").strip()
             _approve_pending(world)
             _to_choice(page, world)
+            expect(page.locator("#type-koseki-kojin")).to_have_count(1)  # the type screen
             assert page.locator("#type-juminhyo").count() == 0  # the residence city's documents
             page.click("#type-koseki-kojin")
             page.click("#copies-1")

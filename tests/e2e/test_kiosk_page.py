@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -55,7 +55,7 @@ def test_a_resident_prints_at_the_served_kiosk(page: Page, system: dict[str, Any
     page.click("#copies-2")
     assert page.get_attribute("#fee", "data-yen") == "400"
     page.click("#pay")
-    assert page.locator("#done").count() == 1
+    expect(page.locator("#done")).to_have_count(1)  # waits for the printed screen
     response = page.request.get(system["kiosk"].rstrip("/") + "/printed.pdf")
     assert response.body().startswith(b"%PDF")
     again = page.request.post(system["kiosk"].rstrip("/") + "/confirm")

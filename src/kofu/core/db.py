@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
@@ -20,6 +21,7 @@ __all__ = [
     "drop_schemas",
     "make_engine",
     "migrate",
+    "next_in_sequence",
     "single_statements",
     "sqlalchemy_url",
 ]
@@ -108,6 +110,36 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
     both insert it, where a read followed by an INSERT races on PostgreSQL.
     """
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def next_in_sequence(conn: Connection, counters: Table, name: str, count: int = 1) -> int:
+    """Reserve ``count`` numbers of the named sequence kept in ``counters`` (name, value).
+
+    The UPDATE locks the sequence's row until the transaction ends, so numbers
+    are never given twice.  Its first use is an upsert: two transactions that
+    both find no row cannot both insert it; the second waits and takes the
+    next numbers.  Returns the first number reserved.
+    """
+    row = conn.execute(_bump(counters), {"b_name": name, "b_count": count}).scalar_one_or_none()
+    if row is None:
+        first = dialect_insert(conn, counters).values(name=name, value=count)
+        first = first.on_conflict_do_update(
+            index_elements=[counters.c.name],
+            set_={"value": counters.c.value + first.excluded.value},
+        ).returning(counters.c.value)
+        row = conn.execute(first).scalar_one()
+    return int(row) - count + 1
+
+
+@functools.cache
+def _bump(counters: Table) -> Any:
+    """The sequence's UPDATE … RETURNING, made once per table."""
+    return (
+        update(counters)
+        .where(counters.c.name == bindparam("b_name"))
+        .values(value=counters.c.value + bindparam("b_count"))
+        .returning(counters.c.value)
+    )
 
 
 def single_statements(engine: Engine) -> Engine:

@@ -29,7 +29,7 @@ from kofu.city.domain.model import (
     TaxAssessment,
 )
 from kofu.core.clock import JST
-from kofu.core.db import dialect_insert
+from kofu.core.db import next_in_sequence
 from kofu.core.identifiers import IndividualNumber, ResidentCode
 
 __all__ = ["SqlRegisters", "StoredVersion"]
@@ -65,12 +65,6 @@ def resident_row(resident: Resident, version: int) -> dict[str, Any]:
 # binds the values instead of building and hashing a new statement each time.
 _r = t.residents
 _PROFILE = select(t.profile.c.data)
-_COUNT_ON = (
-    update(t.counters)
-    .where(t.counters.c.name == bindparam("b_name"))
-    .values(value=t.counters.c.value + bindparam("b_count"))
-    .returning(t.counters.c.value)
-)
 _RECORD = select(_r.c.resident_code, _r.c.data, _r.c.version, _r.c.next_change_on)
 _RESIDENT = _RECORD.where(_r.c.resident_code == bindparam("b_code"))
 _HOUSEHOLD = _RECORD.where(
@@ -119,15 +113,7 @@ class SqlRegisters:
 
     def next_number(self, name: str, count: int = 1) -> int:
         """Reserve ``count`` numbers of a named sequence; returns the first."""
-        row = self.conn.execute(_COUNT_ON, {"b_name": name, "b_count": count}).scalar_one_or_none()
-        if row is None:  # the sequence's first use, perhaps in two transactions at once
-            first = dialect_insert(self.conn, t.counters).values(name=name, value=count)
-            first = first.on_conflict_do_update(
-                index_elements=[t.counters.c.name],
-                set_={"value": t.counters.c.value + first.excluded.value},
-            ).returning(t.counters.c.value)
-            row = self.conn.execute(first).scalar_one()
-        return int(row) - count + 1
+        return next_in_sequence(self.conn, t.counters, name, count)
 
     # --- residents ---------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from kofu.contracts.juki import IdentityReport
+from kofu.core.db import next_in_sequence
 from kofu.core.sequenced import Unsent
 from kofu.juki.adapters import tables as t
 from kofu.juki.domain.ports import NetworkRuns, SameRowsAtOnce
@@ -37,16 +38,7 @@ class SqlNetwork:
 
     def next_number(self, name: str, count: int = 1) -> int:
         """Reserve ``count`` numbers of a named sequence (a row lock on PostgreSQL); the first."""
-        row = self.conn.execute(
-            update(t.counters)
-            .where(t.counters.c.name == name)
-            .values(value=t.counters.c.value + count)
-            .returning(t.counters.c.value)
-        ).scalar_one_or_none()
-        if row is None:
-            self.conn.execute(insert(t.counters).values(name=name, value=count))
-            return 1
-        return int(row) - count + 1
+        return next_in_sequence(self.conn, t.counters, name, count)
 
     # --- receiving --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from kofu.core.clock import Clock, clock_from_env
 from kofu.core.db import make_engine, migrate, single_statements
 from kofu.core.errors import InvalidInput, NotFound
+from kofu.core.jukilink import JukiLink
 from kofu.core.network import NetworkIdentity, network_identity
 from kofu.core.settings import Settings
 from kofu.juki.adapters.network import network_runs
@@ -49,7 +50,8 @@ class Juki:
         background = (UPSTREAM_EVERY, self.upstream) if self.upstream else None
         node = juki_node(self.engine, self.clock, self.role)
         if self.national_url is not None:
-            node.ask_upstream = _national_link(self.settings, self.role, self.national_url)
+            national = _national_link(self.settings, self.role, self.national_url, timeout=10)
+            node.ask_upstream = national.whereabouts
         return create_app(node, background)
 
     def ready(self, port: int) -> dict[str, Any]:
@@ -118,21 +120,17 @@ def _is_prefecture(text: str) -> bool:
     return len(text) == 2 and text.isdigit() and 1 <= int(text) <= 47
 
 
-def _national_link(settings: Settings, role: Role, url: str) -> Callable[[str], dict[str, Any]]:
-    """Where the national server says a person is held, asked with this server's certificate."""
-    from kofu.core.jukilink import JukiLink
+def _national_link(settings: Settings, role: Role, url: str, timeout: float) -> JukiLink:
+    """The national server, reached with this prefecture server's LGWAN certificate."""
     from kofu.core.link import Link
     from kofu.core.network import client_context
 
     lgwan = network_identity(settings.home, role.network_name, "lgwan")
-    return JukiLink(url, Link(client_context(lgwan), timeout=10), role.name).whereabouts
+    return JukiLink(url, Link(client_context(lgwan), timeout=timeout), role.name)
 
 
 def _upstream_turn(settings: Settings, role: Role, url: str) -> Callable[[], object]:
     """A prefecture's server's turn: stock codes and forward notices to the national server."""
-    from kofu.core.jukilink import JukiLink
-    from kofu.core.link import Link
-    from kofu.core.network import client_context
     from kofu.juki.services.network import upstream_turn
 
     links: list[JukiLink] = []  # made in the worker, after the fork
@@ -140,8 +138,7 @@ def _upstream_turn(settings: Settings, role: Role, url: str) -> Callable[[], obj
 
     def turn() -> object:
         if not links:
-            lgwan = network_identity(settings.home, role.network_name, "lgwan")
-            links.append(JukiLink(url, Link(client_context(lgwan), timeout=30), role.name))
+            links.append(_national_link(settings, role, url, timeout=30))
             engine = make_engine(*settings.database_for(f"juki_pref_{role.prefecture}"))
             nodes.append(juki_node(engine, clock_from_env(running=True), role))
         return upstream_turn(nodes[0], links[0])

@@ -25,7 +25,7 @@ import typer
 
 from kofu.cli.common import clock, emit, guarded, settings
 from kofu.cli.wiring import wait_for_juki
-from kofu.core.errors import InvalidInput
+from kofu.core.errors import InvalidInput, KofuError
 from kofu.core.supervise import Supervisor
 
 PORTS_ENV = "KOFU_UP_PORTS"  # e.g. "jpki=8801,center=8443": fixed ports, the rest free
@@ -84,12 +84,12 @@ def _demo_card(
 
 
 def _card_id(path: Path) -> str:
-    """The id a card file names (readable without the card's keys); "" if it is not one."""
-    import json
+    """The id a card file names (read without the card's keys); "" if it is not a card file."""
+    from kofu.card.storage import card_id_of
 
     try:
-        return str(json.loads(path.read_text(encoding="utf-8"))["card_id"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return card_id_of(path)
+    except KofuError:
         return ""
 
 

@@ -22,6 +22,7 @@ from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
     record_store_print,
+    record_store_prints,
     store_request_outcome,
 )
 from kofu.cli.wiring import LocalAuthority
@@ -30,9 +31,11 @@ from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
     IssueOptions,
     PrintRecorded,
+    PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
     StorePrinted,
+    StorePrints,
     StoreRequest,
 )
 from kofu.core.certkinds import CertKind
@@ -67,6 +70,11 @@ class InProcessCity:
     def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
         return record_store_print(
             uow=CityUnitOfWork(self.engine), code=city, notice=message, clock=NOON
+        )
+
+    def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded:
+        return record_store_prints(
+            uow=CityUnitOfWork(self.engine), code=city, notices=prints, clock=NOON
         )
 
     def connected(self) -> list[ConnectedCity]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from center_world import InProcessCity, center_for, make_world, sign_in
 from sqlalchemy import Engine, select
 
 from kofu.city.adapters import tables as t
-from kofu.contracts.store import IssueOptions, PrintRecorded, StorePrinted
+from kofu.contracts.store import IssueOptions, PrintsRecorded, StorePrints
 from kofu.core.errors import Refused
 
 
@@ -74,10 +74,10 @@ class DeafCity(InProcessCity):
 
     down = True
 
-    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
+    def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded:
         if DeafCity.down:
             raise Refused("city_unavailable", "the city does not answer")
-        return super().printed(city, message)
+        return super().printed_many(city, prints)
 
 
 def test_a_print_the_city_did_not_hear_counts_at_the_next_sweep_once(
@@ -95,3 +95,57 @@ def test_a_print_the_city_did_not_hear_counts_at_the_next_sweep_once(
     assert center.tell_cities() == 0  # and never twice
     after = _store_counts(world["city"])
     assert sum(row[2] for row in after) == sum(row[2] for row in before) + 1
+
+
+class CountingCity(InProcessCity):
+    """The city, counting the messages the center sends it about prints."""
+
+    messages: ClassVar[list[int]] = []
+
+    def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded:
+        CountingCity.messages.append(len(prints.prints))
+        return super().printed_many(city, prints)
+
+
+def test_prints_confirmed_together_reach_the_city_in_one_message(world: dict[str, Any]) -> None:
+    """Three prints confirmed within the moment: one message, each counted once, none lost."""
+    asked: list[Any] = []  # what a serving center's ``later`` would run a moment later
+    center = center_for(world, CountingCity)
+    center.later = asked.append
+    before = _store_counts(world["city"])
+    ids = [f"store-eval-batch-{n:02d}" for n in range(3)]
+    for request_id in ids:
+        _request(center, world, request_id)
+        center.printed(request_id)
+    assert _store_counts(world["city"]) == before  # not yet told: the notice is still due
+    assert asked and all(work == center.tell_cities for work in asked)
+    CountingCity.messages.clear()
+    assert asked[0]() == 3
+    assert CountingCity.messages == [3]  # one exchange for the three
+    assert center.tell_cities() == 0 and CountingCity.messages == [3]  # nothing is told twice
+    after = _store_counts(world["city"])
+    assert sum(row[2] for row in after) == sum(row[2] for row in before) + 3
+
+
+def test_a_coalesced_job_runs_once_for_many_asks_and_again_when_asked_later() -> None:
+    """``in_background``'s rule: asked many times within its delay, the job runs once."""
+    from kofu.center.services.issuance import Coalesced
+
+    runs: list[float] = []
+    later = Coalesced(delay=0.05)
+
+    def job() -> None:
+        runs.append(time.monotonic())
+
+    for _ in range(20):
+        later(job)
+    deadline = time.monotonic() + 5
+    while not runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert len(runs) == 1
+    later(job)  # asked after it ran: it runs again
+    deadline = time.monotonic() + 5
+    while len(runs) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(runs) == 2

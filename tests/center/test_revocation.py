@@ -85,3 +85,25 @@ def test_a_loss_between_sign_in_and_issuance_over_ocsp_is_refused(world: dict[st
             )
     assert info.value.reason == "certificate_revoked"
     assert center.status()["issuances"] == {}
+
+
+def test_an_authority_that_cannot_answer_refuses_the_sign_in_by_name(
+    world: dict[str, Any],
+) -> None:
+    """No answer, a failure, or bytes that are no OCSP answer: never "good", never a 500."""
+    from kofu.core.serve import free_port
+
+    cert = _certificate(world)
+    nobody = {**world, "jpki": f"https://127.0.0.1:{free_port()}"}  # nothing listens there
+    with directory_at(nobody) as directory, pytest.raises(Refused) as refused:
+        directory.status_of(cert, fresh=True)
+    assert refused.value.reason == "authority_unavailable"
+    with directory_at(world) as directory:
+        directory.base = world["jpki"] + "/no-such-path"  # answered, but 404: not OCSP
+        with pytest.raises(Refused) as refused:
+            directory.status_of(cert, fresh=True)
+        assert refused.value.reason == "authority_unavailable"
+    from kofu.center.domain.auth import ocsp_answer
+
+    garbage = ocsp_answer(cert, world["issuer"], lambda _: b"<html>not OCSP</html>", NOON.now())
+    assert garbage == ("unknown", None)

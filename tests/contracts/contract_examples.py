@@ -77,9 +77,12 @@ from kofu.contracts.store import (
     CityHealth,
     IssueOptions,
     PrintRecorded,
+    PrintRefused,
+    PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
     StorePrinted,
+    StorePrints,
     StoreRequest,
 )
 from kofu.core.clock import JST
@@ -314,6 +317,30 @@ EXAMPLES = [
         "2",
     ),
     Example(PrintRecorded(request_id="req-00000001", state="recorded"), "state", 1),
+    Example(
+        StorePrints(
+            prints=[
+                StorePrinted(
+                    request_id="req-00000001",
+                    city="112186",
+                    copies=1,
+                    fee=200,
+                    printed_at=datetime(2026, 11, 24, 12, 0, tzinfo=JST),
+                )
+            ]
+        ),
+        "prints",
+        "req-00000001",
+    ),
+    Example(PrintRefused(request_id="req-00000001", reason="not_issued"), "reason", 0),
+    Example(
+        PrintsRecorded(
+            recorded=[PrintRecorded(request_id="req-00000001", state="already")],
+            refused=[PrintRefused(request_id="req-00000002", reason="unknown_request")],
+        ),
+        "recorded",
+        {"request_id": 1},
+    ),
     Example(IdentityRequest(auth_serial="c0ffee"), "auth_serial", 12648430),
     Example(
         CityHealth(city="112186", name="埼玉県深谷市", status="ok", now=datetime(2026, 11, 24, 12)),

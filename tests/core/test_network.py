@@ -97,6 +97,7 @@ def test_only_the_center_may_ask_the_store_certificate_server(
             ("GET", "/certificates/store/req-00000001", None),
             ("POST", "/certificates/store/req-00000001/abandon", None),
             ("POST", "/certificates/store/req-00000001/printed", _PRINTED),
+            ("POST", "/certificates/store/prints", {"prints": [_PRINTED]}),
             ("POST", "/identity", {"auth_serial": "c0ffee"}),
         ):
             refused = client.request(method, f"{url}{path}", json=body)

@@ -18,8 +18,8 @@ from kofu.city.domain.certificates import IssueRequest
 from kofu.city.domain.store_rules import StoreRules
 from kofu.city.services.dashboard import dashboard
 from kofu.city.services.issuance import issue_certificate
-from kofu.city.services.store import answer_store_request, record_store_print
-from kofu.contracts.store import StorePrinted, StoreRequest
+from kofu.city.services.store import answer_store_request, record_store_print, record_store_prints
+from kofu.contracts.store import StorePrinted, StorePrints, StoreRequest
 from kofu.core.clock import JST, FixedClock
 from kofu.core.errors import Conflict, InvalidInput, NotFound, Refused
 
@@ -125,6 +125,18 @@ def test_a_store_issuance_counts_only_when_its_print_is_confirmed(seeded_engine:
     other_city = notice.model_copy(update={"city": "032051"})
     with pytest.raises(InvalidInput):
         record_store_print(uow=uow, code="112186", notice=other_city, clock=NOON)
+    # many at once (what the center sends): each counted once, the unknown one refused alone
+    batch = StorePrints(prints=[notice, forged])
+    told = record_store_prints(uow=uow, code="112186", notices=batch, clock=NOON)
+    assert [(r.request_id, r.state) for r in told.recorded] == [("R" * 20, "already")]
+    assert [(r.request_id, r.reason) for r in told.refused] == [("S" * 20, "unknown_request")]
+    with pytest.raises(InvalidInput):  # a message for another city is refused whole
+        record_store_prints(
+            uow=uow, code="112186", notices=StorePrints(prints=[notice, other_city]), clock=NOON
+        )
+    assert _daily(seeded_engine, "certificate.issued") == [
+        (date(2026, 11, 24), "store", "juminhyo", 1, 2, 400)
+    ]
     counter = IssueRequest.parse(type="juminhyo", resident_code=holder.resident_code)
     issue_certificate(uow=CityUnitOfWork(seeded_engine), request=counter, clock=NOON)
     refused = StoreRequest(request_id="T" * 20, auth_serial="dead", certificate="juminhyo")

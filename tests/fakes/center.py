@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -168,6 +169,9 @@ class _Issuances:
             return False
         self._move(request_id, city_told=True)
         return True
+
+    def told_many(self, request_ids: Sequence[str]) -> int:
+        return sum(self.told(request_id) for request_id in request_ids)
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         rows: dict[tuple[str, str], dict[str, Any]] = {}

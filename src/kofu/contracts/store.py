@@ -5,6 +5,8 @@ refusal with a reason).  ``GET /certificates/store/{request_id}`` and
 ``POST …/abandon``: → ``StoreOutcome``, what the city did under the id.
 ``POST /certificates/store/{request_id}/printed``: ``StorePrinted`` → ``PrintRecorded``,
 the center telling the city a kiosk confirmed the print (the city's activity log counts it).
+``POST /certificates/store/printed``: ``StorePrints`` → ``PrintsRecorded``, the same for
+many prints at once (what the center sends: one exchange per city and turn, not per print).
 ``GET /health``: → ``CityHealth``, whose name the center shows kiosks.
 """
 
@@ -27,14 +29,18 @@ from kofu.contracts import (
 )
 
 __all__ = [
+    "PRINTS_PER_NOTICE",
     "Certificate",
     "CityHealth",
     "IssueOptions",
     "Item",
     "PrintRecorded",
+    "PrintRefused",
+    "PrintsRecorded",
     "StoreAnswer",
     "StoreOutcome",
     "StorePrinted",
+    "StorePrints",
     "StoreRequest",
 ]
 
@@ -142,3 +148,32 @@ class PrintRecorded(Contract):
 
     request_id: RequestId
     state: Literal["recorded", "already"]
+
+
+PRINTS_PER_NOTICE = 200  # prints told in one exchange at most
+
+
+class StorePrints(Contract):
+    """Prints the center confirmed, told to their city together.
+
+    A store chain prints tens of certificates a second at its busiest; telling
+    the city of each in an exchange of its own cost both sides more than the
+    print itself.  Each print is counted once under its request id, whichever
+    message (this or ``StorePrinted``) brought it.
+    """
+
+    prints: Annotated[list[StorePrinted], Field(min_length=1, max_length=PRINTS_PER_NOTICE)]
+
+
+class PrintRefused(Contract):
+    """A print the city cannot count: no issued answer is kept under its request id."""
+
+    request_id: RequestId
+    reason: Literal["unknown_request", "not_issued"]
+
+
+class PrintsRecorded(Contract):
+    """What the city did with each print of a ``StorePrints``: counted (now or before), or not."""
+
+    recorded: list[PrintRecorded]
+    refused: list[PrintRefused]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import httpx
 from cryptography import x509
 
 from kofu.center.domain.auth import CLOCK_SKEW, ocsp_answer
@@ -17,9 +16,11 @@ from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
     CityHealth,
     PrintRecorded,
+    PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
     StorePrinted,
+    StorePrints,
     StoreRequest,
 )
 from kofu.core.clock import Clock
@@ -50,7 +51,7 @@ class HttpDirectory:
         self.base = base_url.rstrip("/")
         self.issuer, self.clock = issuer, clock
         self.keep_good, self.skew = keep_good, skew
-        self.client = httpx.Client(verify=client_context(identity), timeout=10)
+        self.client = Link(client_context(identity), timeout=10)  # on every sign-in and issuance
         self._fresh: dict[int, tuple[str, datetime]] = {}  # serial -> (status, fresh until)
         self._people: dict[str, CertificateStatus] = {}  # serial -> the certificate's person
 
@@ -61,11 +62,7 @@ class HttpDirectory:
         for the worker's life; whether it is still good is OCSP's question,
         asked at every sign-in.
         """
-        unavailable = Refused(
-            "authority_unavailable",
-            "the card's certificate authority could not answer just now",
-            message_ja="証明書の確認ができません。しばらくしてからお試しください。",
-        )
+        unavailable = _authority_unavailable()
         known = self._people.get(serial)
         if known is not None:
             return known
@@ -93,11 +90,17 @@ class HttpDirectory:
             return cached[0]
 
         def ask(der: bytes) -> bytes:
-            response = self.client.post(
-                f"{self.base}/ocsp/auth",
-                content=der,
-                headers={"content-type": "application/ocsp-request"},
-            )
+            try:
+                response = self.client.request(
+                    "POST",
+                    f"{self.base}/ocsp/auth",
+                    content=der,
+                    headers={"content-type": "application/ocsp-request"},
+                )
+            except LinkError as exc:
+                raise _authority_unavailable() from exc
+            if response.status_code != 200:
+                raise _authority_unavailable()
             return response.content
 
         status, next_update = ocsp_answer(cert, self.issuer, ask, now, self.skew)
@@ -109,6 +112,14 @@ class HttpDirectory:
         else:
             self._fresh.pop(cert.serial_number, None)
         return status
+
+
+def _authority_unavailable() -> Refused:
+    return Refused(
+        "authority_unavailable",
+        "the card's certificate authority could not answer just now",
+        message_ja="証明書の確認ができません。しばらくしてからお試しください。",
+    )
 
 
 class HttpCities:
@@ -155,6 +166,10 @@ class HttpCities:
         """Tell the city a kiosk confirmed the print of a request it answered."""
         path = f"/certificates/store/{message.request_id}/printed"
         return self._read(PrintRecorded, city, "POST", path, message)
+
+    def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded:
+        """Tell the city of many confirmed prints in one exchange."""
+        return self._read(PrintsRecorded, city, "POST", "/certificates/store/prints", prints)
 
     def _read(
         self, shape: type[M], city: str, method: str, path: str, body: Contract | None = None

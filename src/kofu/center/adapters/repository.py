@@ -9,6 +9,7 @@ each see the one outcome.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -204,6 +205,14 @@ class SqlIssuances:
     def untold(self, limit: int) -> list[Issuance]:
         found = select(_i).where(_i.c.city_told.is_(False), _i.c.state == "printed")
         return [_issuance(row) for row in self.conn.execute(found.limit(limit))]
+
+    def told_many(self, request_ids: Sequence[str]) -> int:
+        done = self.conn.execute(
+            update(_i)
+            .where(_i.c.request_id.in_(list(request_ids)), _i.c.city_told.is_(False))
+            .values(city_told=True)
+        )
+        return int(done.rowcount or 0)
 
     def told(self, request_id: str) -> bool:
         done = self.conn.execute(

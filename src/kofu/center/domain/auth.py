@@ -243,7 +243,10 @@ def ocsp_answer(
     from cryptography.x509 import ocsp
 
     request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()
-    response = ocsp.load_der_ocsp_response(ask(request.public_bytes(Encoding.DER)))
+    try:
+        response = ocsp.load_der_ocsp_response(ask(request.public_bytes(Encoding.DER)))
+    except ValueError:  # not an OCSP answer at all: nothing says the card is good
+        return "unknown", None
     if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         return "unknown", None
     public = issuer.public_key()

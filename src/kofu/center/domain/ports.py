@@ -9,7 +9,7 @@ a challenge), so the protocols name those moves, not generic updates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -27,9 +27,11 @@ from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
     PrintRecorded,
+    PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
     StorePrinted,
+    StorePrints,
     StoreRequest,
 )
 from kofu.documents.payload import EcdsaSigner
@@ -86,6 +88,10 @@ class IssuanceLog(Protocol):
 
     def told(self, request_id: str) -> bool:
         """The city counted the print; False if it was told already."""
+        ...
+
+    def told_many(self, request_ids: Sequence[str]) -> int:
+        """The city counted these prints; how many had not been marked told before."""
         ...
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -209,6 +215,8 @@ class CityLink(Protocol):
     def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
 
     def printed(self, city: str, message: StorePrinted) -> PrintRecorded: ...
+
+    def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded: ...
 
     def connected(self) -> list[ConnectedCity]: ...
 

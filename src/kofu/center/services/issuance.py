@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,23 +54,57 @@ from kofu.center.services.anti_forgery import protect
 from kofu.center.services.operator import center_status, resume_city, settlement
 from kofu.center.services.sessions import SessionDesk
 from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identity, IdentityRequest
-from kofu.contracts.store import IssueOptions, StoreAnswer, StorePrinted, StoreRequest
+from kofu.contracts.store import (
+    PRINTS_PER_NOTICE,
+    IssueOptions,
+    StoreAnswer,
+    StorePrinted,
+    StorePrints,
+    StoreRequest,
+)
 from kofu.core.clock import Clock
 from kofu.core.errors import Conflict, KofuError, NotFound, Refused
 from kofu.core.holder import holder_digest, identity_digest
 
-__all__ = ["CenterService", "PrintJob"]
+__all__ = ["CenterService", "Coalesced", "PrintJob", "in_background"]
 
 log = logging.getLogger("kofu")
 
-# Confirmed prints are told to their city off the kiosk's request (the city counts them in
-# its activity log); a city that does not answer misses the count, never the print.
-_PRINT_NOTICES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kofu-printed")
+
+class Coalesced:
+    """Runs a job a little after it is asked for, once however often it is asked meanwhile.
+
+    A serving center passes one as ``later``: every confirmed print asks for
+    the city to be told, and the prints confirmed within ``delay`` seconds
+    go to their city together, in one exchange per city (``tell_cities``).
+    A city that does not answer misses the count for now, never the print:
+    the sweep tells it again.
+    """
+
+    def __init__(self, delay: float = 0.5) -> None:
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._due: set[Callable[[], object]] = set()
+
+    def __call__(self, work: Callable[[], object]) -> None:
+        with self._lock:
+            if work in self._due:
+                return
+            self._due.add(work)
+        timer = threading.Timer(self.delay, self._run, (work,))
+        timer.daemon = True
+        timer.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        with self._lock:  # asked again from now on: another run, so no print waits unheard
+            self._due.discard(work)
+        try:
+            work()
+        except Exception:  # the sweep tells the cities again; a notice is never the print
+            log.exception("telling the cities of prints")
 
 
-def in_background(work: Callable[[], object]) -> None:
-    """Run ``work`` on the center's notice threads: what a serving center passes as ``later``."""
-    _PRINT_NOTICES.submit(work)
+in_background = Coalesced()  # what a serving center passes as ``later``
 
 
 class CenterService:
@@ -94,8 +128,8 @@ class CenterService:
         clock_skew: timedelta = CLOCK_SKEW,
         later: Callable[[Callable[[], object]], object] | None = None,
     ) -> None:
-        """``later`` runs the city's print notice off the kiosk's request (``in_background``
-        when serving); without it the notice is sent before ``printed`` returns, so an
+        """``later`` tells the cities of prints off the kiosk's request (``in_background``
+        when serving); without it they are told before ``printed`` returns, so an
         in-process caller never leaves work running on a store it is about to close."""
         self.units, self.clock, self.signer, self.issuer = units, clock, signer, issuer
         self.later = later or (lambda work: work())
@@ -405,38 +439,46 @@ class CenterService:
         """The kiosk printed every copy: charge it, drop the job, tell the city. Idempotent.
 
         The print and the notice owed to the city are one move (``city_told``
-        false): the city is told at once, off the kiosk's request, and the
-        sweep tells it again until it has answered, so a city down at that
-        moment still counts the print (its activity log), and counts it once.
+        false): the city is told off the kiosk's request, together with the
+        other prints of the moment, and the sweep tells it again until it has
+        answered, so a city down at that moment still counts the print (its
+        activity log), and counts it once.
         """
         self._settle_state(request_id, "printed", kiosk, city_told=False)
-        issuance = self._get(request_id)
-        if issuance is not None and issuance.state == "printed" and not issuance.city_told:
-            self.later(lambda: self._tell_printed(issuance))
+        self.later(self.tell_cities)
 
-    def tell_cities(self, limit: int = 100) -> int:
-        """Tell the cities of prints they have not counted yet (the sweep's turn); how many."""
+    def tell_cities(self, limit: int = PRINTS_PER_NOTICE * 5) -> int:
+        """Tell the cities of prints they have not counted yet, a message per city; how many.
+
+        Each city's prints go in messages of at most ``PRINTS_PER_NOTICE``; a
+        city that does not answer is skipped until the next turn.
+        """
         with self.units() as uow:
             untold = uow.issuances.untold(limit)
-        return sum(self._tell_printed(issuance) for issuance in untold)
+        by_city: dict[str, list[Issuance]] = {}
+        for issuance in untold:
+            by_city.setdefault(issuance.city, []).append(issuance)
+        told = 0
+        for city, prints in sorted(by_city.items()):
+            for start in range(0, len(prints), PRINTS_PER_NOTICE):
+                counted = self._tell_city(city, prints[start : start + PRINTS_PER_NOTICE])
+                if counted is None:
+                    break  # the city does not answer: its other prints wait for the next turn
+                told += counted
+        return told
 
-    def _tell_printed(self, issuance: Issuance) -> bool:
-        """The city's activity log counts the print; a failure is kept for the next sweep."""
-        notice = StorePrinted(
-            request_id=issuance.request_id,
-            city=issuance.city,
-            copies=issuance.copies,
-            fee=issuance.fee,
-            chain=issuance.chain[:32],
-            printed_at=issuance.updated_at,
-        )
+    def _tell_city(self, city: str, prints: list[Issuance]) -> int | None:
+        """One message of prints to their city; how many it counted, None if it did not answer."""
+        notices = StorePrints(prints=[_notice(issuance) for issuance in prints])
         try:
-            self.cities.printed(notice.city, notice)
+            answer = self.cities.printed_many(city, notices)
         except Exception as exc:  # a notice not heard is sent again; the print stands
-            log.warning("could not tell %s of print %s: %s", notice.city, notice.request_id, exc)
-            return False
+            log.warning("could not tell %s of %d prints: %s", city, len(prints), exc)
+            return None
+        for refused in answer.refused:  # kept untold: the operator's status shows them waiting
+            log.warning("%s did not count print %s: %s", city, refused.request_id, refused.reason)
         with self.units() as uow:
-            told = uow.issuances.told(issuance.request_id)
+            told = uow.issuances.told_many([done.request_id for done in answer.recorded])
             uow.commit()
         return told
 
@@ -512,3 +554,15 @@ class CenterService:
             operator=operator,
             known=known,
         )
+
+
+def _notice(issuance: Issuance) -> StorePrinted:
+    """What the city is told of one print: the id it answered, copies, fee, chain, when."""
+    return StorePrinted(
+        request_id=issuance.request_id,
+        city=issuance.city,
+        copies=issuance.copies,
+        fee=issuance.fee,
+        chain=issuance.chain[:32],
+        printed_at=issuance.updated_at,
+    )

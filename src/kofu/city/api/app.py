@@ -55,6 +55,7 @@ from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
     record_store_print,
+    record_store_prints,
     store_request_outcome,
 )
 from kofu.contracts import REQUEST_ID
@@ -62,9 +63,11 @@ from kofu.contracts.identity import DomicileAnswer, DomicileApplication, Identit
 from kofu.contracts.store import (
     CityHealth,
     PrintRecorded,
+    PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
     StorePrinted,
+    StorePrints,
     StoreRequest,
 )
 from kofu.core.clock import Clock
@@ -231,6 +234,11 @@ def create_app(
     async def store_abandon(request_id: PathRequestId) -> StoreOutcome:
         """Close an id never answered, so nothing is issued under it; its outcome either way."""
         return abandon_store_request(uow=uow(), request_id=request_id, clock=clock)
+
+    @app.post("/certificates/store/prints", dependencies=[only("center", "confirm store prints")])
+    def store_prints(body: StorePrints) -> PrintsRecorded:
+        """Kiosks printed these documents: the activity log counts each once, in one transaction."""
+        return record_store_prints(uow=uow(), code=code, notices=body, clock=clock)
 
     @app.post(
         "/certificates/store/{request_id}/printed",

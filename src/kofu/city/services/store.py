@@ -30,9 +30,12 @@ from kofu.city.services.domicile import issue_from_domicile
 from kofu.city.services.issuance import IssuedCertificate, Keep, issue_certificate
 from kofu.contracts.store import (
     PrintRecorded,
+    PrintRefused,
+    PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
     StorePrinted,
+    StorePrints,
     StoreRequest,
 )
 from kofu.core.clock import Clock
@@ -45,6 +48,7 @@ __all__ = [
     "holder_digest",
     "issue_for_store",
     "record_store_print",
+    "record_store_prints",
     "store_request_outcome",
 ]
 
@@ -245,32 +249,56 @@ def record_store_print(
 ) -> PrintRecorded:
     """The center confirms a kiosk printed a request this city answered: count it once.
 
+    One print is a batch of one (``record_store_prints``); a request id the
+    city did not issue under is refused (404, 409) and counts nothing.
+    """
+    done = record_store_prints(
+        uow=uow, code=code, notices=StorePrints(prints=[notice]), clock=clock
+    )
+    if done.refused:
+        refused = done.refused[0]
+        if refused.reason == "unknown_request":
+            raise NotFound(f"no store request {notice.request_id} here", field="request_id")
+        raise Conflict(f"store request {notice.request_id} was not issued", field="request_id")
+    return done.recorded[0]
+
+
+def record_store_prints(
+    *, uow: CityUnitOfWork, code: str, notices: StorePrints, clock: Clock
+) -> PrintsRecorded:
+    """Prints the center confirmed, counted in one transaction, each once under its request id.
+
     The certificate type is the one the city itself issued under the request
     id (its kept answer), never the center's word; a request id the city did
     not issue under is refused and counts nothing.  The print's time is the
-    center's, unless it lies in the city's future.
+    center's, unless it lies in the city's future.  A message naming another
+    city is refused whole: it was sent to the wrong place.
     """
-    if notice.city != code:
-        raise InvalidInput(f"this is city {code}, not {notice.city}", field="city")
+    for notice in notices.prints:
+        if notice.city != code:
+            raise InvalidInput(f"this is city {code}, not {notice.city}", field="city")
     now = clock.now()
+    recorded: list[PrintRecorded] = []
+    refused: list[PrintRefused] = []
     with uow:
-        kept = uow.store_requests.get(notice.request_id)
-        if kept is None:
-            raise NotFound(f"no store request {notice.request_id} here", field="request_id")
-        if kept.state != "issued":
-            raise Conflict(f"store request {notice.request_id} is {kept.state}", field="request_id")
-        at = notice.printed_at if notice.printed_at <= now else now
-        made = record_activity(
-            uow,
-            ActivityKind.CERTIFICATE_ISSUED,
-            at,
-            ref=f"store:{notice.request_id}",
-            channel="store",
-            doc_type=str(kept.answer["certificate"]),
-            copies=notice.copies,
-            fee_yen=notice.fee,
-            detail={"chain": notice.chain, "issue_number": kept.issue_number},
-        )
+        for notice in notices.prints:
+            kept = uow.store_requests.get(notice.request_id)
+            if kept is None or kept.state != "issued":
+                why = "unknown_request" if kept is None else "not_issued"
+                refused.append(PrintRefused(request_id=notice.request_id, reason=why))
+                continue
+            made = record_activity(
+                uow,
+                ActivityKind.CERTIFICATE_ISSUED,
+                min(notice.printed_at, now),
+                ref=f"store:{notice.request_id}",
+                channel="store",
+                doc_type=str(kept.answer["certificate"]),
+                copies=notice.copies,
+                fee_yen=notice.fee,
+                detail={"chain": notice.chain, "issue_number": kept.issue_number},
+            )
+            state = "already" if made is None else "recorded"
+            recorded.append(PrintRecorded(request_id=notice.request_id, state=state))
         uow.commit()
-    state = "already" if made is None else "recorded"
-    return PrintRecorded(request_id=notice.request_id, state=state)
+    return PrintsRecorded(recorded=recorded, refused=refused)

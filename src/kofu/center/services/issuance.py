@@ -187,9 +187,10 @@ class CenterService:
         if existing is not None:
             return self._again(existing, who, body, copies, domicile_city, kiosk)
         city, expected, _ = self._route(who.serial, domicile_city)
-        self._check_city_open(city)
         asked = Asked(request_id, city, certificate, copies, expected, self.clock.now())
-        with self.units() as uow:
+        with self.units() as uow:  # a city an alarm stopped gets nothing more
+            if uow.alarms.count_for(city):
+                raise city_stopped(city)
             added = uow.issuances.add(asked.requested(who.serial, store, chain, kiosk))
             if added:
                 uow.commit()

@@ -101,14 +101,14 @@ class SessionDesk:
                 self._count_failure(certificate_der, refusal.reason, now)
             raise
         since = now - FAILURE_WINDOW
-        with self.units() as uow:
+        with self.units() as uow:  # the count and the binding in one transaction
             failures = uow.sessions.failures_since(who.serial, since, since + SESSION_LIFE)
+            if failures < MAX_FAILURES:
+                uow.sessions.bind(session, who, now + SESSION_LIFE, kiosk, certificate_der)
+                uow.commit()
         if failures >= MAX_FAILURES:
             self._alarm(who.serial, failures, kiosk, now)
             raise sign_in_suspended(failures)
-        with self.units() as uow:
-            uow.sessions.bind(session, who, now + SESSION_LIFE, kiosk, certificate_der)
-            uow.commit()
         return who
 
     def spend(self, session: str, kiosk: str, request_id: str) -> Authenticated:
@@ -118,13 +118,12 @@ class SessionDesk:
         that opened it; the certificate's status is asked at this moment, so
         a card reported lost after signing in is refused here.
         """
-        with self.units() as uow:
+        with self.units() as uow:  # read and spent in one transaction; the UPDATE decides
             entry = uow.sessions.subject(session)
-        if entry is None or entry.ended or self.clock.now() >= entry.expires:
-            raise session_unknown()
-        if entry.kiosk != kiosk:
-            raise other_kiosk()
-        with self.units() as uow:
+            if entry is None or entry.ended or self.clock.now() >= entry.expires:
+                raise session_unknown()
+            if entry.kiosk != kiosk:
+                raise other_kiosk()
             spent = uow.sessions.spend(session, request_id)
             uow.commit()
         if not spent:

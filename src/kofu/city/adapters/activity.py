@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.domain.activity import Activity, Origin
-from kofu.core.db import dialect_insert
 from kofu.core.errors import Conflict, NotFound
 
 __all__ = ["DAILY_KEYS", "SqlActivityLog", "rebuild_daily"]
@@ -34,20 +35,36 @@ class SqlActivityLog:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.dialect = conn.dialect.name
 
     def append(self, activity: Activity, at: datetime | None = None) -> int | None:
         """Append one record; None when its ``ref`` was logged already (the same work again)."""
-        row = _row(activity, at or datetime.now(UTC))
-        stmt = dialect_insert(self.conn, _log).values(**row)
         if activity.ref is not None:
-            stmt = stmt.on_conflict_do_nothing(
-                index_elements=["ref"], index_where=_log.c.ref.isnot(None)
-            )
-        done = self.conn.execute(stmt.returning(_log.c.id)).first()
-        if done is None:
-            return None
+            return self.append_each([activity], at)[0]
+        row = _row(activity, at or datetime.now(UTC))
+        done = self.conn.execute(insert(_log).returning(_log.c.id), row).scalar_one()
         self._add_daily([_daily_delta(row, 1)])
-        return int(done[0])
+        return int(done)
+
+    def append_each(
+        self, activities: Sequence[Activity], at: datetime | None = None
+    ) -> list[int | None]:
+        """Append many, each once under its ``ref``: one INSERT and one upsert of sums.
+
+        What the center's confirmed prints need: many records at once, each
+        possibly logged before (a notice sent again).  Returns each record's
+        id in order, None for one whose ``ref`` was logged already.
+        """
+        if any(activity.ref is None for activity in activities):
+            raise ValueError("append_each keeps records with a ref only")
+        now = at or datetime.now(UTC)
+        rows = [_row(activity, now) for activity in activities]
+        if not rows:
+            return []
+        made = {ref: ident for ident, ref in self.conn.execute(_insert_once(self.dialect), rows)}
+        new = [row for row in rows if row["ref"] in made]
+        self._add_daily([_daily_delta(row, 1) for row in new])
+        return [made.get(row["ref"]) for row in rows]
 
     def append_many(self, activities: Sequence[Activity], at: datetime | None = None) -> int:
         """Append a batch (a history import) with one executemany and one upsert per key."""
@@ -96,12 +113,7 @@ class SqlActivityLog:
                 merged[key] = dict(d)
         if not merged:
             return
-        stmt = dialect_insert(self.conn, _daily)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(DAILY_KEYS),
-            set_={s: getattr(_daily.c, s) + getattr(stmt.excluded, s) for s in _SUMS},
-        )
-        self.conn.execute(stmt, list(merged.values()))
+        self.conn.execute(_add_to_sums(self.dialect), list(merged.values()))
 
     def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]:
         """(day, kind, channel, cause, n, copies) for every day in [start, end]."""
@@ -119,6 +131,24 @@ class SqlActivityLog:
             select(func.coalesce(func.sum(_daily.c.n), 0)).where(_daily.c.kind == kind)
         ).scalar_one()
         return int(total)
+
+
+@cache
+def _add_to_sums(dialect: str) -> Any:
+    """The upsert of the daily sums, built once per dialect (it runs with every record)."""
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(_daily)
+    return stmt.on_conflict_do_update(
+        index_elements=list(DAILY_KEYS),
+        set_={s: getattr(_daily.c, s) + getattr(stmt.excluded, s) for s in _SUMS},
+    )
+
+
+@cache
+def _insert_once(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (ref) DO NOTHING RETURNING id, ref: the records new to the log."""
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(_log)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["ref"], index_where=_log.c.ref.isnot(None))
+    return stmt.returning(_log.c.id, _log.c.ref)
 
 
 def _row(activity: Activity, at: datetime) -> dict[str, Any]:

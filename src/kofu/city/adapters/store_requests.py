@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select
@@ -37,6 +38,22 @@ class SqlStoreRequests:
             pdf=None if row.pdf is None else bytes(row.pdf),
             issue_number=row.issue_number,
         )
+
+    def answered(self, request_ids: Sequence[str]) -> dict[str, KeptAnswer]:
+        """The kept answers under these ids, without their PDFs (a print's count needs none)."""
+        found = select(_s.c.request_id, _s.c.state, _s.c.answer, _s.c.issue_number).where(
+            _s.c.request_id.in_(list(request_ids))
+        )
+        return {
+            row.request_id: KeptAnswer(
+                request_id=row.request_id,
+                request_digest="",
+                state=row.state,
+                answer=json.loads(row.answer),
+                issue_number=row.issue_number,
+            )
+            for row in self.conn.execute(found)
+        }
 
     def keep(self, kept: KeptAnswer, at: datetime) -> None:
         """Keep the answer; RequestIdTaken when one is kept already (the transaction is lost)."""

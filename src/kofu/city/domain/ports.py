@@ -268,6 +268,10 @@ class StoreRequests(Protocol):
 
     def get(self, request_id: str) -> KeptAnswer | None: ...
 
+    def answered(self, request_ids: Sequence[str]) -> dict[str, KeptAnswer]:
+        """The kept answers under these ids, their PDFs left out."""
+        ...
+
     def keep(self, kept: KeptAnswer, at: datetime) -> None:
         """Keep the answer; RequestIdTaken when one is kept already (the unit is lost)."""
         ...
@@ -278,6 +282,12 @@ class ActivityLog(Protocol):
 
     def append(self, activity: Activity, at: datetime | None = None) -> int | None:
         """Append in the open unit; None when the activity's ``ref`` is logged already."""
+        ...
+
+    def append_each(
+        self, activities: Sequence[Activity], at: datetime | None = None
+    ) -> list[int | None]:
+        """Append many, each once under its ``ref``; None for one logged already."""
         ...
 
     def reverse(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kofu.city.domain.activity import ActivityKind
+from kofu.city.domain.activity import Activity, ActivityKind
 from kofu.city.domain.certificates import CertificateType, IssueRequest
 from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.store_requests import (
@@ -263,6 +263,20 @@ def record_store_print(
     return done.recorded[0]
 
 
+def _print_activity(notice: StorePrinted, kept: KeptAnswer, now: datetime) -> Activity:
+    """certificate.issued at the store, of the type the city issued, once under the request id."""
+    return Activity(
+        kind=ActivityKind.CERTIFICATE_ISSUED,
+        occurred_at=min(notice.printed_at, now),
+        ref=f"store:{notice.request_id}",
+        channel="store",
+        doc_type=str(kept.answer["certificate"]),
+        copies=notice.copies,
+        fee_yen=notice.fee,
+        detail={"chain": notice.chain, "issue_number": kept.issue_number},
+    )
+
+
 def record_store_prints(
     *, uow: CityUnitOfWork, code: str, notices: StorePrints, clock: Clock
 ) -> PrintsRecorded:
@@ -278,27 +292,23 @@ def record_store_prints(
         if notice.city != code:
             raise InvalidInput(f"this is city {code}, not {notice.city}", field="city")
     now = clock.now()
-    recorded: list[PrintRecorded] = []
     refused: list[PrintRefused] = []
+    counted: list[tuple[StorePrinted, Activity]] = []
     with uow:
+        kept = uow.store_requests.answered([notice.request_id for notice in notices.prints])
         for notice in notices.prints:
-            kept = uow.store_requests.get(notice.request_id)
-            if kept is None or kept.state != "issued":
-                why = "unknown_request" if kept is None else "not_issued"
+            answer = kept.get(notice.request_id)
+            if answer is None or answer.state != "issued":
+                why = "unknown_request" if answer is None else "not_issued"
                 refused.append(PrintRefused(request_id=notice.request_id, reason=why))
-                continue
-            made = record_activity(
-                uow,
-                ActivityKind.CERTIFICATE_ISSUED,
-                min(notice.printed_at, now),
-                ref=f"store:{notice.request_id}",
-                channel="store",
-                doc_type=str(kept.answer["certificate"]),
-                copies=notice.copies,
-                fee_yen=notice.fee,
-                detail={"chain": notice.chain, "issue_number": kept.issue_number},
-            )
-            state = "already" if made is None else "recorded"
-            recorded.append(PrintRecorded(request_id=notice.request_id, state=state))
+            else:
+                counted.append((notice, _print_activity(notice, answer, now)))
+        made = uow.activity.append_each([activity for _, activity in counted])
         uow.commit()
+    recorded = [
+        PrintRecorded(
+            request_id=notice.request_id, state="already" if ident is None else "recorded"
+        )
+        for (notice, _), ident in zip(counted, made, strict=True)
+    ]
     return PrintsRecorded(recorded=recorded, refused=refused)

@@ -14,7 +14,7 @@ event).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -27,6 +27,7 @@ from kofu.city.domain.model import (
     Address,
     AliasEntry,
     ConfirmedMoveOut,
+    ExOfficio,
     ForeignResidency,
     IssuanceBlock,
     Offender,
@@ -87,6 +88,24 @@ class OtherAddress(BaseModel):
         return Address(**self.model_dump())
 
 
+class ExOfficioIn(BaseModel):
+    """職権記載等: the city writes a change nobody notified (jyuki-stnd 4.2.0.1, 4.2.0.2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    basis: str = Field(
+        min_length=1, max_length=100, description="why the city writes it (実態調査, …)"
+    )
+    requested_on: date | None = Field(
+        None, description="申出日, when written at the person's request (4.2.0.5)"
+    )
+    notice_on: date | None = Field(
+        None, description="the day the 職権記載等通知書 was sent to the person"
+    )
+
+
+_EX_OFFICIO = "職権記載等 (jyuki-stnd 4.2.0.2): the city writes it without a notification"
+
+
 class Birth(_Event):
     """出生届: a child joins the mother's household and family register."""
 
@@ -128,6 +147,7 @@ class MoveIn(_Event):
         None,
         description="the former city's code, from the 転出証明書: a 転入通知 is sent back to it",
     )
+    ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
 
 
 class MoveOut(_OnResident):
@@ -135,6 +155,9 @@ class MoveOut(_OnResident):
 
     kind: Literal["move_out"]
     destination: OtherAddress
+    ex_officio: ExOfficioIn | None = Field(
+        None, description=f"{_EX_OFFICIO}; a 転出届 more than 14 days late is written so"
+    )
 
 
 class MoveInNoticeReceived(_OnResident):
@@ -157,6 +180,7 @@ class MoveWithin(_OnResident):
     kind: Literal["move_within"]
     address: NewAddress
     whole_household: bool = True
+    ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
 
 
 class NameChange(_OnResident):
@@ -173,6 +197,7 @@ class HouseholdChange(_OnResident):
     kind: Literal["household_change"]
     household: str = Field("new", description='"new" or the household id to join')
     relationship: str = "世帯主"
+    ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
 
 
 class HouseholdHeadChange(_OnResident):
@@ -604,7 +629,21 @@ def _check_order(registers: Registers, resident_code: str, effective: date) -> N
 def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
     old = before.model_dump(mode="json") if before else {}
     new = after.model_dump(mode="json")
-    return {k: v for k, v in new.items() if old.get(k) != v}
+    return {
+        k: v for k, v in new.items() if old.get(k) != v and not (k in _OF_ONE_VERSION and v is None)
+    }
+
+
+# facts of the change that wrote a version, not of the record: the next version drops them
+_OF_ONE_VERSION = ("ex_officio",)
+
+
+def _own_facts(before: Resident | None, after: Resident) -> Resident:
+    """``after`` without the facts it only carried over from ``before``'s change."""
+    if before is None:
+        return after
+    stale = {k: None for k in _OF_ONE_VERSION if getattr(after, k) == getattr(before, k)}
+    return after.model_copy(update=stale) if stale else after
 
 
 # what a move-out notified ahead (転出予定) writes on its future day
@@ -621,9 +660,49 @@ def _write(
         )
     if before is not None:
         _check_order(registers, after.resident_code, effective)
+    after = _own_facts(before, after)
     registers.save_resident(after, effective=effective, kind=kind)
     return Change(
         kind=kind, resident=after.resident_code, effective=effective, changed=_diff(before, after)
+    )
+
+
+LATE_NOTIFICATION = timedelta(
+    days=14
+)  # 転出後14日を過ぎた転出届は職権で記載 (jyuki-stnd 4.1.3.0.1)
+LATE_BASIS = "届出期間経過（転出後14日を過ぎた転出届）"
+
+
+def _ex_officio(
+    ev: MoveIn | MoveOut | MoveWithin | HouseholdChange, registers: Registers
+) -> ExOfficio | None:
+    """The 職権記載 facts of a change: given by the clerk, or a move-out notified too late.
+
+    A 転出届 made more than 14 days after the move is no notification: the
+    city writes the move-out ex officio (jyuki-stnd 4.1.3.0.1).
+    """
+    given = ev.ex_officio
+    late = isinstance(ev, MoveOut) and ev.notified_on - ev.effective > LATE_NOTIFICATION
+    if given is None and not late:
+        return None
+    if given is not None:
+        for name, day in (("requested_on", given.requested_on), ("notice_on", given.notice_on)):
+            if day is not None and day > registers.today:
+                raise InvalidInput(
+                    f"ex_officio.{name} is on or before today ({registers.today.isoformat()})",
+                    field=f"ex_officio.{name}",
+                )
+        if given.notice_on is not None and given.notice_on < ev.effective:
+            raise InvalidInput(
+                "ex_officio.notice_on: the notice follows the change it tells of",
+                field="ex_officio.notice_on",
+            )
+    return ExOfficio(
+        basis=given.basis if given else LATE_BASIS,
+        recorded_on=registers.today,
+        late_notification_on=ev.notified_on if late else None,
+        requested_on=given.requested_on if given else None,
+        notice_on=given.notice_on if given else None,
     )
 
 
@@ -1032,6 +1111,7 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         domicile_head=ev.domicile_head,
         foreign=_arriving(ev.foreign, ev.effective, city),
         family_register_id=former.family_register_id if former else None,
+        ex_officio=_ex_officio(ev, reg),
     )
     return [_write(reg, former, person, ev.effective, "move_in")]
 
@@ -1054,6 +1134,12 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
             "a move within the city is a move_within, not a move_out", field="destination"
         )
     _check_not_left_by_head(reg, person.resident_code, ev.notified_on)
+    ex_officio = _ex_officio(ev, reg)
+    if ev.ex_officio is not None and (ev.notified_on < ev.effective or ev.effective > reg.today):
+        raise InvalidInput(
+            "an ex-officio move-out writes a move already made: no planned date",
+            field="effective",
+        )
     changes = []
     if ev.notified_on < ev.effective:
         planned = person.model_copy(
@@ -1066,6 +1152,7 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
         changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
         person = planned
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+    removed = removed.model_copy(update={"ex_officio": ex_officio})
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
     _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
     changes += _rehead(reg, person, ev, _gone_by(reg, person.household_id, ev.effective))
@@ -1130,6 +1217,7 @@ def _move_in_notice(ev: MoveInNoticeReceived, reg: Registers, city: CityProfile)
             f"a move_in_notice cannot be taken in after today ({reg.today.isoformat()})",
             field="effective",
         )
+    after = _own_facts(person, after)
     # Written after any planned version still to come: from today it is the record.
     reg.save_resident(after, effective=ev.effective, kind="move_out_confirmed")
     return [
@@ -1188,6 +1276,7 @@ def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Chan
     person = _live(reg, ev.resident)
     address = _city_address(reg, city, ev.address)
     movers = list(reg.household(person.household_id)) if ev.whole_household else [person]
+    ex_officio = _ex_officio(ev, reg)
     changes = []
     for mover in movers:
         moved = mover.model_copy(
@@ -1196,6 +1285,7 @@ def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Chan
                 "prior_address": mover.address,
                 "address_set_on": ev.effective,
                 "notified_on": ev.notified_on,
+                "ex_officio": ex_officio,
             }
         )
         changes.append(_write(reg, mover, moved, ev.effective, "move_within"))
@@ -1248,6 +1338,7 @@ def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) ->
         if ev.relationship == "世帯主":
             raise InvalidInput("the household already has a 世帯主", field="relationship")
         household_id, head_name = ev.household, _head_name(members)
+    ex_officio = _ex_officio(ev, reg)
     changes = _rehead(reg, person, ev)
     moved = person.model_copy(
         update={
@@ -1256,6 +1347,7 @@ def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) ->
             "household_head_name": head_name,
             "household_position": None,  # one who joins is written last (5.2)
             "former_head": None,
+            "ex_officio": ex_officio,
         }
     )
     changes.insert(0, _write(reg, person, moved, ev.effective, "household_change"))

@@ -23,6 +23,7 @@ __all__ = [
     "AliasEntry",
     "AttachmentLine",
     "ConfirmedMoveOut",
+    "ExOfficio",
     "FamilyRegister",
     "ForeignResidency",
     "IssuanceBlock",
@@ -180,6 +181,20 @@ class ConfirmedMoveOut(Record):
     notice_id: str | None = None  # the notice's id on the city-to-city link (a resend is the same)
 
 
+class ExOfficio(Record):
+    """職権記載等 (jyuki-stnd 4.2.0.1, 4.2.0.2): a change the city wrote without the notification.
+
+    Kept on the version the change wrote, for the 職権記録書 and the 統合記載欄;
+    the next version does not carry it.
+    """
+
+    basis: str  # why the city wrote it: 届出期間経過, 実態調査 …
+    recorded_on: date  # 処理日: the day the clerk wrote it
+    late_notification_on: date | None = None  # 届出日 of a notification too late to be one
+    requested_on: date | None = None  # 申出日, when written at the person's request (4.2.0.5)
+    notice_on: date | None = None  # the day the 職権記載等通知書 went to the person
+
+
 class Resident(Record):
     """One person's resident record (住民票) at one moment."""
 
@@ -217,6 +232,7 @@ class Resident(Record):
     former_head: str | None = None
     household_position: int | None = None  # the clerk's order in the household (5.2), 1 first
     former_surname: str | None = None  # 旧氏, written at the person's request (1.1.7)
+    ex_officio: ExOfficio | None = None  # the change that wrote this version was 職権記載
 
     @property
     def head_absent(self) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kofu.city.domain.model import Resident
+from kofu.city.domain.model import ExOfficio, Resident
 from kofu.city.domain.ports import ResidentVersion
 from kofu.core.era import wareki
 
@@ -94,7 +94,23 @@ def _line(kind: str, effective: date, before: Resident | None, after: Resident) 
         detail = f"従前の本籍 {before.domicile or ''}"
     if kind == "move_out_planned" and after.planned_move_out is not None:
         effective = after.planned_move_out.planned_on  # 転出予定年月日
+    by_city = after.ex_officio
+    if by_city is not None and (before is None or before.ex_officio != by_city):
+        reason, notified = f"{reason}（職権記載）", None  # no notification: the city wrote it
+        detail = "　".join(p for p in (detail, _ex_officio_facts(by_city)) if p)
     return HistoryLine(reason, effective, notified, detail)
+
+
+def _ex_officio_facts(done: ExOfficio) -> str:
+    """Why and when the city wrote the change, and when the person was told (4.2.0.1)."""
+    parts = [f"職権記載 {wareki(done.recorded_on)}（{done.basis}）"]
+    if done.late_notification_on is not None:
+        parts.append(f"届出 {wareki(done.late_notification_on)}（期間経過）")
+    if done.requested_on is not None:
+        parts.append(f"申出 {wareki(done.requested_on)}")
+    if done.notice_on is not None:
+        parts.append(f"職権記載等通知 {wareki(done.notice_on)}")
+    return "　".join(parts)
 
 
 def history_lines(

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import test_register_cancellation
 import test_register_corrections
 import test_register_foreign
 import test_register_head
@@ -1164,6 +1165,9 @@ TESTS_BY_KIND = {
     "special_move_out": test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk,
     "special_move_in": test_special_move_in_keeps_codes_and_numbers_and_founds_the_household,
     "move_in_notice": test_a_move_in_notice_confirms_a_planned_move_out,
+    "cancellation": (
+        test_register_cancellation.test_a_move_within_cancelled_restores_the_address_and_keeps_both_lines
+    ),
 }
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from kofu.city.domain import cancellation as cancellation_rules
 from kofu.city.domain import family as family_rules
 from kofu.city.domain import kinship
 from kofu.city.domain.city import CityProfile
@@ -262,6 +263,21 @@ class Correction(_OnResident):
     sex: Sex | None = None
 
 
+class CancelChange(_OnResident):
+    """異動の取消し (jyuki-stnd 4.6): the person's newest change undone; both stay in the history.
+
+    ``effective`` is the day of the cancellation.  ``members`` cancel their own
+    newest change with it (a household's move, the 世帯主変更 a head's removal caused).
+    """
+
+    kind: Literal["cancellation"]
+    version: int = Field(ge=1, description="the version to cancel (kofu show --json history)")
+    reason: str = Field(min_length=1, max_length=100)
+    members: list[str] = Field(
+        default_factory=list, description="住民票コード of others whose newest change goes with it"
+    )
+
+
 class Marriage(_OnResident):
     """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
 
@@ -484,6 +500,7 @@ Event = Annotated[
     | SexChange
     | FormerSurname
     | Correction
+    | CancelChange
     | Marriage
     | Divorce
     | Adoption
@@ -523,6 +540,7 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     SexChange,
     FormerSurname,
     Correction,
+    CancelChange,
     Marriage,
     Divorce,
     Adoption,
@@ -635,7 +653,7 @@ def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
 
 
 # facts of the change that wrote a version, not of the record: the next version drops them
-_OF_ONE_VERSION = ("ex_officio",)
+_OF_ONE_VERSION = ("ex_officio", "cancellation")
 
 
 def _own_facts(before: Resident | None, after: Resident) -> Resident:
@@ -989,6 +1007,40 @@ def _correction(ev: Correction, reg: Registers, city: CityProfile) -> list[Chang
     if after == person:
         raise InvalidInput("a correction must change at least one item", field="correction")
     return [_write(reg, person, after, ev.effective, "correction")]
+
+
+def _cancel(ev: CancelChange, reg: Registers, city: CityProfile) -> list[Change]:
+    """Each person's record back as before their newest change, as a new version (4.6.0.1)."""
+    if ev.effective > reg.today:
+        raise InvalidInput(
+            f"a cancellation cannot take effect after today ({reg.today.isoformat()})",
+            field="effective",
+        )
+    restored = [
+        cancellation_rules.cancel_newest(reg, ev.resident, ev.version, ev.effective, ev.reason)
+    ]
+    for code in dict.fromkeys(ev.members):
+        if code == ev.resident:
+            continue
+        newest = reg.history(ResidentCode(code))
+        if not newest:
+            raise NotFound(f"no resident with code {code}", field="members")
+        restored.append(
+            cancellation_rules.cancel_newest(reg, code, newest[-1].version, ev.effective, ev.reason)
+        )
+    changes = []
+    for r in restored:
+        reg.save_resident(r.after, effective=r.effective, kind="cancellation")
+        changes.append(
+            Change(
+                kind="cancellation",
+                resident=r.after.resident_code,
+                effective=r.effective,
+                changed=_diff(r.before, r.after),
+            )
+        )
+    cancellation_rules.check_households(reg, restored)
+    return changes
 
 
 def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
@@ -1834,6 +1886,7 @@ _HANDLERS: dict[type[Any], Any] = {
     SexChange: _sex_change,
     FormerSurname: _former_surname,
     Correction: _correction,
+    CancelChange: _cancel,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,

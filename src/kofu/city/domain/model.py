@@ -22,6 +22,7 @@ __all__ = [
     "Address",
     "AliasEntry",
     "AttachmentLine",
+    "Cancellation",
     "ConfirmedMoveOut",
     "ExOfficio",
     "FamilyRegister",
@@ -76,6 +77,7 @@ class RemovalReason(StrEnum):
     MOVED_OUT = "転出"
     DECEASED = "死亡"
     EX_OFFICIO = "職権消除"
+    CANCELLED = "異動の取消し"  # a record whose only entry (転入, 出生) was cancelled (減)
 
 
 class Address(Record):
@@ -195,6 +197,21 @@ class ExOfficio(Record):
     notice_on: date | None = None  # the day the 職権記載等通知書 went to the person
 
 
+class Cancellation(Record):
+    """異動の取消し (jyuki-stnd 4.6.0.1): the versions a cancellation undid, what and why.
+
+    Kept on the version that restored the record; the cancelled versions stay
+    in the history beside it.
+    """
+
+    versions: tuple[int, ...]  # the cancelled versions, oldest first
+    kind: str  # the cancelled change's kind: move_out, move_within …
+    category: Literal["増", "減", "修正"]  # 異動取消（増）, （減）, （修正）
+    change_on: date  # the cancelled change's 異動日
+    cancelled_on: date  # the day the cancellation was made
+    reason: str
+
+
 class Resident(Record):
     """One person's resident record (住民票) at one moment."""
 
@@ -233,6 +250,7 @@ class Resident(Record):
     household_position: int | None = None  # the clerk's order in the household (5.2), 1 first
     former_surname: str | None = None  # 旧氏, written at the person's request (1.1.7)
     ex_officio: ExOfficio | None = None  # the change that wrote this version was 職権記載
+    cancellation: Cancellation | None = None  # this version undid an earlier change (取消し)
 
     @property
     def head_absent(self) -> bool:

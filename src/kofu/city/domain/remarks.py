@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kofu.city.domain.model import ExOfficio, Resident
+from kofu.city.domain.model import Cancellation, ExOfficio, Resident
 from kofu.city.domain.ports import ResidentVersion
 from kofu.core.era import wareki
 
@@ -56,10 +56,13 @@ _REASONS = {
     "former_surname_set": "旧氏の記載",
     "former_surname_remove": "旧氏の削除",
     "correction": "誤記修正",
+    "cancellation": "異動の取消し",
 }
 
 
 def _line(kind: str, effective: date, before: Resident | None, after: Resident) -> HistoryLine:
+    if kind == "cancellation" and after.cancellation is not None:
+        return _cancellation_line(after.cancellation)
     reason = _REASONS[kind]
     if kind in ("birth", "move_in", "move_within"):
         notified: date | None = after.notified_on
@@ -123,14 +126,34 @@ def history_lines(
     """
     out = []
     before: Resident | None = None
+    never = _cancelled_before_their_day(versions)
     for v in versions:
-        if v.effective > today:
+        if v.effective > today or v.version in never:
             continue  # not yet in effect; a version recorded after it may be (確定)
         skip_planned = v.kind == "move_out_planned" and not removed
         if v.kind in _REASONS and not skip_planned:
             out.append(_line(v.kind, v.effective, before, v.record))
         before = v.record
     return tuple(out)
+
+
+def _cancelled_before_their_day(versions: Sequence[ResidentVersion]) -> set[int]:
+    """Versions a cancellation undid before they took effect: they never happened."""
+    by_number = {v.version: v for v in versions}
+    never = set()
+    for v in versions:
+        mark = v.record.cancellation if v.kind == "cancellation" else None
+        if mark is None:
+            continue
+        never |= {n for n in mark.versions if by_number[n].effective > mark.cancelled_on}
+    return never
+
+
+def _cancellation_line(mark: Cancellation) -> HistoryLine:
+    """異動の取消し（増・減・修正）: on its day, naming the change it undid and why (4.6.0.1)."""
+    undone = _REASONS.get(mark.kind, mark.kind)
+    detail = f"{wareki(mark.change_on)}の{undone}を取消し（{mark.reason}）"
+    return HistoryLine(f"異動の取消し（{mark.category}）", mark.cancelled_on, None, detail)
 
 
 def _corrected(before: Resident, after: Resident) -> str:

@@ -96,6 +96,9 @@ class Item(StrEnum):
     INDIVIDUAL_NUMBER = "individual_number"  # 個人番号
     RESIDENT_CODE = "resident_code"  # 住民票コード
     FOREIGN = "foreign"  # 国籍・地域, 在留資格, 在留期間, 在留カード等の番号
+    # 特別な事由の履歴 (特別養子縁組, its 解消, 性別の変更): left out of the 統合記載欄
+    # unless asked for (jyuki-stnd 1.1.4), so the 続柄 and 性別 before them never print
+    SPECIAL = "special"
 
 
 _OPTIONS_BY_TYPE: dict[CertificateType, frozenset[Item]] = {

@@ -105,6 +105,8 @@ class ExOfficioIn(BaseModel):
 
 
 _EX_OFFICIO = "職権記載等 (jyuki-stnd 4.2.0.2): the city writes it without a notification"
+AdoptionMove = Literal["特別養子縁組", "特別養子縁組解消"]
+_ADOPTION_MOVE = "the move is for a 特別養子縁組 or its 解消: the 備考 of jyuki-stnd 1.1.14"
 
 
 class Birth(_Event):
@@ -149,6 +151,7 @@ class MoveIn(_Event):
         description="the former city's code, from the 転出証明書: a 転入通知 is sent back to it",
     )
     ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
+    adoption: AdoptionMove | None = Field(None, description=_ADOPTION_MOVE)
 
 
 class MoveOut(_OnResident):
@@ -158,6 +161,9 @@ class MoveOut(_OnResident):
     destination: OtherAddress
     ex_officio: ExOfficioIn | None = Field(
         None, description=f"{_EX_OFFICIO}; a 転出届 more than 14 days late is written so"
+    )
+    adoption: AdoptionMove | None = Field(
+        None, description=f"{_ADOPTION_MOVE}; the 除票's 転出先 is left blank"
     )
 
 
@@ -968,8 +974,32 @@ def _sex_change(ev: SexChange, reg: Registers, city: CityProfile) -> list[Change
     person = _live(reg, ev.resident)
     if person.sex is ev.sex:
         raise Conflict(f"resident {ev.resident} is already recorded as {ev.sex.ja}", field="sex")
-    after = person.model_copy(update={"sex": ev.sex})
+    relationship = _relation_for_sex(reg, person)
+    after = person.model_copy(update={"sex": ev.sex, "relationship": relationship})
     return [_write(reg, person, after, ev.effective, "sex_change")]
+
+
+_OTHER_SEX = {"兄": "姉", "姉": "兄", "弟": "妹", "妹": "弟", "父": "母", "母": "父"}
+_SPOUSES = ("夫", "妻", "夫（未届）", "妻（未届）")
+
+
+def _relation_for_sex(reg: Registers, person: Resident) -> str:
+    """The 続柄 after a change of 性別: 弟 becomes 妹, 父 母 and so on (1.1.11).
+
+    Only an unmarried person's 性別 is changed (性同一性障害者特例法3条1項2号):
+    a spouse, or a head with a spouse in the household, is refused.
+    """
+    terms = person.relationship.split("の")
+    spouse_of_head = person.relationship == kinship.HEAD and any(
+        m.relationship in _SPOUSES for m in reg.household(person.household_id)
+    )
+    if terms[-1] in _SPOUSES or spouse_of_head:
+        raise Conflict(
+            "the 性別 of a married person is not changed (性同一性障害者特例法3条1項2号)",
+            field="resident",
+        )
+    terms[-1] = _OTHER_SEX.get(terms[-1], terms[-1])
+    return "の".join(terms)
 
 
 def _former_surname(ev: FormerSurname, reg: Registers, city: CityProfile) -> list[Change]:
@@ -1164,6 +1194,7 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         foreign=_arriving(ev.foreign, ev.effective, city),
         family_register_id=former.family_register_id if former else None,
         ex_officio=_ex_officio(ev, reg),
+        adoption_move=ev.adoption,
     )
     return [_write(reg, former, person, ev.effective, "move_in")]
 
@@ -1198,13 +1229,14 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
             update={
                 "planned_move_out": PlannedMoveOut(
                     planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
-                )
+                ),
+                "adoption_move": ev.adoption,
             }
         )
         changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
         person = planned
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
-    removed = removed.model_copy(update={"ex_officio": ex_officio})
+    removed = removed.model_copy(update={"ex_officio": ex_officio, "adoption_move": ev.adoption})
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
     _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
     changes += _rehead(reg, person, ev, _gone_by(reg, person.household_id, ev.effective))
@@ -1479,10 +1511,11 @@ def _special_adoption(ev: SpecialAdoption, reg: Registers, city: CityProfile) ->
             "a 特別養子 is under 15 and the adopter at least 20 (民法817条の4, 817条の5)",
             field="resident",
         )
-    family_rules.record_adoption(reg, person, adopter, ev.effective, special=True)
+    renamed = person.model_copy(update=_adopters_name(person, adopter))
+    family_rules.record_adoption(reg, renamed, adopter, ev.effective, special=True)
     relation = kinship.child_of(adopter.relationship)
     changes = _rehead(reg, person, ev) if person.household_id != adopter.household_id else []
-    updated = person.model_copy(
+    updated = renamed.model_copy(
         update={
             "domicile": adopter.domicile,
             "domicile_head": adopter.domicile_head,
@@ -1495,6 +1528,19 @@ def _special_adoption(ev: SpecialAdoption, reg: Registers, city: CityProfile) ->
         }
     )
     return [_write(reg, person, updated, ev.effective, "special_adoption"), *changes]
+
+
+def _adopters_name(child: Resident, adopter: Resident) -> dict[str, Any]:
+    """A 特別養子 takes the adopter's 氏 (民法810条); the name before is kept, never printed."""
+    if child.family_name == adopter.family_name:
+        return {}
+    given, given_kana = child.name.split("　", 1)[-1], child.kana.split("　", 1)[-1]
+    kana = f"{adopter.kana.split('　', 1)[0]}　{given_kana}" if "　" in adopter.kana else child.kana
+    return {
+        "name": f"{adopter.family_name}　{given}",
+        "kana": kana,
+        "name_history": (*child.name_history, child.name),
+    }
 
 
 def _transfer_out(ev: DomicileTransferOut, reg: Registers, city: CityProfile) -> list[Change]:

@@ -147,7 +147,10 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         for m in members:
             versions = registers.history(m.resident_code)
             remarks[m.resident_code] = history_lines(
-                versions, removed=removed, today=registers.today
+                versions,
+                removed=removed,
+                today=registers.today,
+                special=Item.SPECIAL in req.items,
             )
     return ResidenceCertificate(
         members=tuple(members),

@@ -251,6 +251,9 @@ class Resident(Record):
     former_surname: str | None = None  # 旧氏, written at the person's request (1.1.7)
     ex_officio: ExOfficio | None = None  # the change that wrote this version was 職権記載
     cancellation: Cancellation | None = None  # this version undid an earlier change (取消し)
+    # the 転入 or 転出 was for a 特別養子縁組 (or its 解消): 備考 beside 転入前住所 or 転出先,
+    # and the 除票's 転出先 left blank (jyuki-stnd 1.1.5, 1.1.14)
+    adoption_move: Literal["特別養子縁組", "特別養子縁組解消"] | None = None
 
     @property
     def head_absent(self) -> bool:

@@ -93,12 +93,13 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
         rows.append(("住民票コード", p.resident_code))
     if c.removed and p.removed_on is not None:
         rows.append(("消除事由", f"{p.removal_reason}　{wareki(p.removed_on)}"))
+        blank = p.adoption_move is not None  # moved away to be adopted: not where (1.1.5)
         if p.move_out_destination is not None:
-            rows.append(("転出先", p.move_out_destination.text))
+            rows.append(("転出先", "" if blank else p.move_out_destination.text))
         if p.confirmed_move_out is not None:  # 除票固有の記載事項, from the 転入通知 (4.1.3.1.1)
             done = p.confirmed_move_out
             rows.append(("転出年月日（確定）", wareki(done.moved_on)))
-            rows.append(("転出先（確定）", done.destination.text))
+            rows.append(("転出先（確定）", "" if blank else done.destination.text))
             rows.append(("転入通知日", wareki(done.notice_on)))
     return rows
 

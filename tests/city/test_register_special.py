@@ -1,7 +1,7 @@
 """特別な事由: 性別の変更 and the moves of a 特別養子縁組 (jyuki-stnd 1.1.4, 1.1.5, 1.1.11, 1.1.14).
 
 A change of 性別 restates the person's own 続柄 (弟 → 妹) and is kept out
-of the 統合記載欄 unless the special history is asked for (`--with special`),
+of the 統合記載欄 unless the special history is asked for (`--special`),
 so an ordinary copy never shows the 続柄 or 性別 before it.  A child who
 moves away to be adopted leaves a 除票 without the destination; the words
 「特別養子縁組」 go beside the 転出先 or 転入前住所 with the special history.
@@ -40,7 +40,7 @@ def test_a_change_of_sex_restates_the_relation_and_hides_the_one_before(world: W
     assert (sister.sex.ja, sister.relationship) == ("女", "妹")
     text = pdf_text(issue(world, BROTHER, history=True, items=["head"]).pdf)
     assert "続柄妹" in text and "弟" not in text and "性別の変更" not in text
-    text = pdf_text(issue(world, BROTHER, history=True, items=["head", "special"]).pdf)
+    text = pdf_text(issue(world, BROTHER, history=True, items=["head"], special=True).pdf)
     assert "性別の変更令和8年12月1日続柄弟→妹" in text
 
 
@@ -57,7 +57,7 @@ def test_a_child_moving_away_to_be_adopted_leaves_no_destination(world: World) -
     text = pdf_text(issue(world, CHILD, type="johyo", history=True).pdf)
     assert "大阪" not in text and "特別養子縁組" not in text
     assert "転出令和8年11月28日届出令和8年11月28日転出先" in text
-    text = pdf_text(issue(world, CHILD, type="johyo", history=True, items=["special"]).pdf)
+    text = pdf_text(issue(world, CHILD, type="johyo", history=True, special=True).pdf)
     assert "転出先特別養子縁組" in text and "大阪" not in text
     other = pdf_text(issue(world, HEAD, type="juminhyo", history=True).pdf)
     assert "特別養子縁組" not in other

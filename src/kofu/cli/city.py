@@ -218,6 +218,19 @@ def issue(
     preview: Annotated[
         bool, typer.Option("--preview", help="a 見本 PDF: no number, nothing logged")
     ] = False,
+    special: Annotated[
+        bool,
+        typer.Option(
+            "--special", help="with --history: the special history (特別養子縁組, 性別の変更)"
+        ),
+    ] = False,
+    in_lieu: Annotated[
+        bool,
+        typer.Option(
+            "--in-lieu",
+            help="tenshutsu: the 転出証明書に準ずる証明書 for a move-out notified too late",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Issue a certificate at the counter as an A4 PDF."""
@@ -231,6 +244,8 @@ def issue(
             without=[i for i in (without or "").split(",") if i],
             defaults=certificate_defaults(settings().home, city),
             official=official,
+            in_lieu=in_lieu,
+            special=special,
             type=type,
             resident_code=resident,
             household=household,

@@ -1862,12 +1862,14 @@ def _special_move_out(ev: SpecialMoveOut, reg: Registers, city: CityProfile) -> 
                 update={
                     "planned_move_out": PlannedMoveOut(
                         planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
-                    )
+                    ),
+                    "special_move_out": True,
                 }
             )
             changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
             person = planned
         removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+        removed = removed.model_copy(update={"special_move_out": True})
         changes.append(_write(reg, person, removed, ev.effective, "move_out"))
         _end_seal(reg, person.resident_code, ev.effective)
     for person in people:

@@ -254,6 +254,8 @@ class Resident(Record):
     # the 転入 or 転出 was for a 特別養子縁組 (or its 解消): 備考 beside 転入前住所 or 転出先,
     # and the 除票's 転出先 left blank (jyuki-stnd 1.1.5, 1.1.14)
     adoption_move: Literal["特別養子縁組", "特別養子縁組解消"] | None = None
+    # the move-out went by 転出届の特例 (My Number card): its data went through Juki-net
+    special_move_out: bool = False
 
     @property
     def head_absent(self) -> bool:

@@ -61,3 +61,40 @@ def test_a_child_moving_away_to_be_adopted_leaves_no_destination(world: World) -
     assert "転出先特別養子縁組" in text and "大阪" not in text
     other = pdf_text(issue(world, HEAD, type="juminhyo", history=True).pdf)
     assert "特別養子縁組" not in other
+
+
+def test_a_special_adoption_dissolved_takes_the_child_back_unseen(world: World) -> None:
+    """特別養子縁組解消: back to the birth family, both lines special history only."""
+    with world.uow() as uow:
+        adopter = next(
+            p
+            for p in uow.registers.residents()
+            if p.is_resident
+            and p.relationship == "世帯主"
+            and p.family_register_id
+            and (r := uow.registers.family_register(p.family_register_id)) is not None
+            and r.head_name == p.name
+            and r.closed_on is None
+            and p.age_on(DAY) >= 25
+        )
+    world.apply(
+        {"kind": "special_adoption", "resident": CHILD, "adopter": adopter.resident_code} | ON
+    )
+    household = world.person(HEAD).household_id
+    back = {
+        "kind": "special_adoption_dissolution",
+        "resident": CHILD,
+        "household": household,
+        "relationship": "子",
+        "name": "甲斐　翔",
+        "kana": "カイ　ショウ",
+    } | ON
+    world.apply(back)
+    child = world.person(CHILD)
+    assert (child.household_id, child.relationship, child.name) == (household, "子", "甲斐　翔")
+    text = pdf_text(issue(world, CHILD, history=True).pdf)
+    assert "特別養子縁組" not in text and adopter.family_name not in text
+    text = pdf_text(issue(world, CHILD, history=True, special=True).pdf)
+    assert "特別養子縁組令和8年12月1日" in text and "特別養子縁組解消令和8年12月1日" in text
+    with pytest.raises(Conflict, match="no 特別養子縁組"):
+        world.apply(back | {"resident": BROTHER})

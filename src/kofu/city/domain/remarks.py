@@ -48,6 +48,7 @@ _REASONS = {
     "divorce": "離婚",
     "adoption": "養子縁組",
     "special_adoption": "特別養子縁組",
+    "special_adoption_dissolution": "特別養子縁組解消",
     "domicile_transfer_out": "転籍",
     "domicile_transfer_in": "転籍",
     "alias_set": "通称の記載",
@@ -61,7 +62,7 @@ _REASONS = {
 
 
 # 特別な事由 (jyuki-stnd 1.1.4): kept in the record, printed only when asked for
-SPECIAL_KINDS = frozenset({"special_adoption", "sex_change"})
+SPECIAL_KINDS = frozenset({"special_adoption", "special_adoption_dissolution", "sex_change"})
 _MOVES_AWAY = ("move_out_planned", "move_out", "move_out_confirmed")
 
 

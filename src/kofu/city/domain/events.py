@@ -684,7 +684,11 @@ def _own_facts(before: Resident | None, after: Resident) -> Resident:
     """``after`` without the facts it only carried over from ``before``'s change."""
     if before is None:
         return after
-    stale = {k: None for k in _OF_ONE_VERSION if getattr(after, k) == getattr(before, k)}
+    stale = {
+        k: None
+        for k in _OF_ONE_VERSION
+        if getattr(after, k) is not None and getattr(after, k) == getattr(before, k)
+    }
     return after.model_copy(update=stale) if stale else after
 
 

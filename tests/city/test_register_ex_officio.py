@@ -53,11 +53,14 @@ def test_a_move_out_notified_more_than_14_days_late_is_written_ex_officio(world:
     ) in text
 
 
-def test_a_move_out_notified_within_14_days_is_a_notification(world: World) -> None:
-    changes = world.apply(_move_out(date(2026, 11, 17), DAY))
-    assert "ex_officio" not in changes[0].changed
+def test_fourteen_days_late_is_still_a_notification_fifteen_is_not(world: World) -> None:
+    on_time = world.apply(_move_out(date(2026, 11, 17), DAY))  # the 14th day
+    late = world.apply(_move_out(date(2026, 11, 16), DAY) | {"resident": OTHER})
+    assert "ex_officio" not in on_time[0].changed and "ex_officio" in late[0].changed
     text = pdf_text(issue(world, PERSON, type="johyo", history=True).pdf)
     assert "職権記載" not in text and "転出令和8年11月17日届出令和8年12月1日" in text
+    text = pdf_text(issue(world, OTHER, type="johyo", history=True).pdf)
+    assert "転出（職権記載）令和8年11月16日" in text
 
 
 def test_the_clerk_writes_a_move_within_ex_officio_with_request_and_notice(world: World) -> None:

@@ -15,11 +15,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import test_register_cancellation
 import test_register_corrections
 import test_register_foreign
 import test_register_head
 import test_register_issuance
 import test_register_order
+import test_register_special
 import test_register_support
 from sqlalchemy import Engine, func, select
 from stdnum import luhn
@@ -1164,6 +1166,12 @@ TESTS_BY_KIND = {
     "special_move_out": test_special_move_out_plans_each_member_and_leaves_the_head_to_the_clerk,
     "special_move_in": test_special_move_in_keeps_codes_and_numbers_and_founds_the_household,
     "move_in_notice": test_a_move_in_notice_confirms_a_planned_move_out,
+    "special_adoption_dissolution": (
+        test_register_special.test_a_special_adoption_dissolved_takes_the_child_back_unseen
+    ),
+    "cancellation": (
+        test_register_cancellation.test_a_move_within_cancelled_restores_the_address_and_keeps_both_lines
+    ),
 }
 
 

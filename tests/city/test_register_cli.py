@@ -203,3 +203,84 @@ def test_a_refused_issue_is_counted_by_its_reason(session: dict[str, Any]) -> No
     finally:
         engine.dispose()
     assert [tuple(r) for r in rows] == [("counter", "not_removed")]
+
+
+def test_provisional_entry_ex_officio_and_cancellation_through_the_cli(
+    session: dict[str, Any],
+) -> None:
+    """仮登録 → 本登録 of an ex-officio 転居, then its 取消, and the new issue options."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOFU_DATABASE")}
+    env |= {"KOFU_HOME": str(session["home"]), "KOFU_NOW": "2026-12-01T10:00:00+09:00"}
+    move = {
+        "kind": "move_within",
+        "resident": FATHER,
+        "effective": "2026-12-01",
+        "whole_household": False,
+        "address": {"town": _a_town(session["home"]), "block": "7番地"},
+        "ex_officio": {"basis": "実態調査"},
+    }
+    entered = _kofu(
+        env,
+        "event",
+        "enter",
+        "--city",
+        CITY,
+        "--file",
+        "-",
+        "--staff",
+        "k-0042",
+        stdin=_jsonl([move]),
+    )
+    assert entered.returncode == 0, entered.stderr
+    [entry] = _lines(entered.stdout)
+    assert entry["state"] == "pending" and entry["resident_code"] == FATHER
+    listed = _lines(_kofu(env, "event", "pending", "--city", CITY).stdout)
+    assert [e["entry_id"] for e in listed] == [entry["entry_id"]]
+    registered = _kofu(env, "event", "register", "--city", CITY, "--entry", entry["entry_id"])
+    assert registered.returncode == 0, registered.stderr
+    [change] = _lines(registered.stdout)
+    assert (
+        change["kind"] == "move_within" and change["changed"]["ex_officio"]["basis"] == "実態調査"
+    )
+    [shown] = _lines(_kofu(env, "show", "--city", CITY, "--resident", FATHER, "--json").stdout)
+    newest = shown["history"][-1]
+    assert newest["ex_officio"]["basis"] == "実態調査"
+    cancel = {
+        "kind": "cancellation",
+        "resident": FATHER,
+        "effective": "2026-12-01",
+        "version": newest["version"],
+        "reason": "処理誤り",
+    }
+    undone = _kofu(env, "event", "--city", CITY, "--file", "-", stdin=_jsonl([cancel]))
+    assert undone.returncode == 0, undone.stderr
+    assert [c["kind"] for c in _lines(undone.stdout)] == ["cancellation"]
+    out = str(session["home"] / "out" / "x.pdf")
+    wrong = _kofu(
+        env,
+        "issue",
+        "--city",
+        CITY,
+        "--resident",
+        FATHER,
+        "--type",
+        "juminhyo",
+        "--in-lieu",
+        "--out",
+        out,
+    )
+    assert wrong.returncode != 0 and "--in-lieu" in wrong.stderr
+    alone = _kofu(
+        env,
+        "issue",
+        "--city",
+        CITY,
+        "--resident",
+        FATHER,
+        "--type",
+        "juminhyo",
+        "--special",
+        "--out",
+        out,
+    )
+    assert alone.returncode != 0 and "--special goes with --history" in alone.stderr

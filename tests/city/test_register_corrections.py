@@ -50,7 +50,10 @@ def test_sex_change_and_former_surname_are_written(world: World) -> None:
     world.apply({"kind": "former_surname", **ON, "former_surname": "山梨"})
     text = pdf_text(issue(world, PERSON, history=True).pdf)
     assert "旧氏山梨" in text and "男" in text
-    assert "性別の変更令和8年12月1日" in text and "旧氏の記載令和8年12月1日旧氏山梨" in text
+    assert "旧氏の記載令和8年12月1日旧氏山梨" in text
+    assert "性別の変更" not in text  # special history: only when asked for (1.1.4)
+    text = pdf_text(issue(world, PERSON, history=True, special=True).pdf)
+    assert "性別の変更令和8年12月1日" in text
     world.apply({"kind": "former_surname", **ON})
     assert world.person(PERSON).former_surname is None
     with pytest.raises(Conflict, match="旧氏"):
@@ -83,7 +86,10 @@ def test_a_special_adoption_writes_the_child_as_the_adopters_own(world: World) -
     member = register.member_for(child)
     assert member is not None and member.relationship.endswith("男")
     assert member.entries[-1].kind == "特別養子縁組"
+    assert adopted.name == f"{adopter.family_name}　翔" and adopted.name_history == ("山梨　翔",)
     text = pdf_text(issue(world, child, history=True).pdf)
-    assert "特別養子縁組令和8年12月1日" in text
+    assert "特別養子縁組" not in text and "山梨" not in text and "同居人" not in text
+    text = pdf_text(issue(world, child, history=True, special=True).pdf)
+    assert "特別養子縁組令和8年12月1日旧氏名山梨翔" in text
     with pytest.raises(InvalidInput, match="under 15"):
         world.apply(adoption | {"resident": adopter.resident_code, "adopter": child})

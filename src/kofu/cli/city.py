@@ -13,7 +13,7 @@ from kofu.cli.common import city_uow, clock, emit, guarded, parse_date, settings
 from kofu.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    pass
+    from kofu.city.domain.provisional import ProvisionalEntry
 
 __all__ = ["register"]
 
@@ -169,6 +169,86 @@ def kinds(as_json: Json = False) -> None:
             typer.echo(f"{kind['kind']:<34} {', '.join(required)}")
 
 
+Staff = Annotated[str | None, typer.Option("--staff", help="the clerk's user id")]
+
+
+def _entry_out(entry: ProvisionalEntry) -> dict[str, Any]:
+    """One provisional entry as ``kofu event enter / pending / withdraw`` print it."""
+    return entry.model_dump(mode="json")
+
+
+@event_app.command("enter")
+def enter(
+    city: City,
+    file: Annotated[str, typer.Option("--file", help="JSON lines file, or - for stdin")],
+    staff: Staff = None,
+) -> None:
+    """仮登録: check each event against the register and keep it, applying none."""
+    from kofu.city.services.provisional import enter_provisionally
+
+    with guarded(True):
+        events = _read_events(file)
+        for entry in enter_provisionally(
+            uow=city_uow(city), events=events, clock=clock(), staff=staff
+        ):
+            emit(_entry_out(entry))
+
+
+@event_app.command("pending")
+def pending(
+    city: City,
+    resident: Annotated[str | None, typer.Option(help="only this person's entries")] = None,
+    state: Annotated[str, typer.Option(help="pending, registered, withdrawn or all")] = "pending",
+) -> None:
+    """仮登録一覧: the entries waiting for approval (or of another state), oldest first."""
+    from kofu.city.services.provisional import list_entries
+
+    with guarded(True):
+        for entry in list_entries(
+            uow=city_uow(city),
+            state=None if state == "all" else state,
+            resident_code=resident,
+        ):
+            emit(_entry_out(entry))
+
+
+@event_app.command("register")
+def register_entries_command(
+    city: City,
+    entry: Annotated[str, typer.Option("--entry", help="entry ids, comma-separated, in order")],
+    staff: Staff = None,
+) -> None:
+    """本登録: apply the pending entries, all or none; prints what each changed."""
+    from kofu.city.services.provisional import register_entries
+
+    with guarded(True):
+        ids = [e for e in entry.split(",") if e]
+        for change in register_entries(
+            uow=city_uow(city), entry_ids=ids, clock=clock(), staff=staff
+        ):
+            answer = change.model_dump(mode="json")
+            if answer["alert"] is None:
+                del answer["alert"]
+            emit(answer)
+
+
+@event_app.command("withdraw")
+def withdraw(
+    city: City,
+    entry: Annotated[str, typer.Option("--entry", help="the entry id")],
+    staff: Staff = None,
+) -> None:
+    """取消 of a pending entry: kept, marked withdrawn, never applied."""
+    from kofu.city.services.provisional import withdraw_entry
+
+    with guarded(True):
+        emit(
+            _entry_out(
+                withdraw_entry(uow=city_uow(city), entry_id=entry, clock=clock(), staff=staff)
+            )
+        )
+
+
 def issue(
     city: City,
     resident: Annotated[str, typer.Option(help="住民票コード of the person asking")],
@@ -218,6 +298,19 @@ def issue(
     preview: Annotated[
         bool, typer.Option("--preview", help="a 見本 PDF: no number, nothing logged")
     ] = False,
+    special: Annotated[
+        bool,
+        typer.Option(
+            "--special", help="with --history: the special history (特別養子縁組, 性別の変更)"
+        ),
+    ] = False,
+    in_lieu: Annotated[
+        bool,
+        typer.Option(
+            "--in-lieu",
+            help="tenshutsu: the 転出証明書に準ずる証明書 for a move-out notified too late",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Issue a certificate at the counter as an A4 PDF."""
@@ -231,6 +324,8 @@ def issue(
             without=[i for i in (without or "").split(",") if i],
             defaults=certificate_defaults(settings().home, city),
             official=official,
+            in_lieu=in_lieu,
+            special=special,
             type=type,
             resident_code=resident,
             household=household,

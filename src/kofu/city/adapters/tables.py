@@ -45,6 +45,7 @@ __all__ = [
     "move_outs",
     "outbox",
     "profile",
+    "provisional_entries",
     "resident_code_changes",
     "resident_versions",
     "residents",
@@ -158,6 +159,17 @@ counters = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+provisional_entries = Table(  # 仮登録 (jyuki-stnd 4.0.8): changes entered, not yet applied
+    "provisional_entries",
+    metadata,
+    Column("entry_id", String(16), primary_key=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("resident_code", String(11), index=True),
+    Column("kind", String(40), nullable=False),
+    Column("entered_at", Instant(), nullable=False),
+    Column("data", Text, nullable=False),
 )
 
 event_log = Table(

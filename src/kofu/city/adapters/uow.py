@@ -16,6 +16,7 @@ from kofu.city.adapters.citylink_store import SqlCitylink
 from kofu.city.adapters.juki_cs import SqlJukiCs
 from kofu.city.adapters.juki_feed import SqlJukiFeed
 from kofu.city.adapters.outbox import SqlOutbox
+from kofu.city.adapters.provisional import SqlProvisionalEntries
 from kofu.city.adapters.repository import SqlRegisters
 from kofu.city.adapters.store_requests import SqlStoreRequests
 from kofu.city.domain.city import CityProfile
@@ -37,6 +38,7 @@ class CityUnitOfWork:
     store_requests: SqlStoreRequests
     citylink: SqlCitylink  # wide-area certificates, move-out data, move-ins
     activity: SqlActivityLog
+    provisional: SqlProvisionalEntries  # 仮登録: changes entered, not yet on the register
 
     def __init__(
         self, engine: Engine, rng: random.Random | None = None, today: date | None = None
@@ -73,6 +75,7 @@ class CityUnitOfWork:
         self.store_requests = SqlStoreRequests(self._conn)
         self.citylink = SqlCitylink(self._conn)
         self.activity = SqlActivityLog(self._conn)
+        self.provisional = SqlProvisionalEntries(self._conn)
         return self
 
     def __exit__(

@@ -14,11 +14,12 @@ event).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from kofu.city.domain import cancellation as cancellation_rules
 from kofu.city.domain import family as family_rules
 from kofu.city.domain import kinship
 from kofu.city.domain.city import CityProfile
@@ -27,6 +28,7 @@ from kofu.city.domain.model import (
     Address,
     AliasEntry,
     ConfirmedMoveOut,
+    ExOfficio,
     ForeignResidency,
     IssuanceBlock,
     Offender,
@@ -87,6 +89,26 @@ class OtherAddress(BaseModel):
         return Address(**self.model_dump())
 
 
+class ExOfficioIn(BaseModel):
+    """職権記載等: the city writes a change nobody notified (jyuki-stnd 4.2.0.1, 4.2.0.2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    basis: str = Field(
+        min_length=1, max_length=100, description="why the city writes it (実態調査, …)"
+    )
+    requested_on: date | None = Field(
+        None, description="申出日, when written at the person's request (4.2.0.5)"
+    )
+    notice_on: date | None = Field(
+        None, description="the day the 職権記載等通知書 was sent to the person"
+    )
+
+
+_EX_OFFICIO = "職権記載等 (jyuki-stnd 4.2.0.2): the city writes it without a notification"
+AdoptionMove = Literal["特別養子縁組", "特別養子縁組解消"]
+_ADOPTION_MOVE = "the move is for a 特別養子縁組 or its 解消: the 備考 of jyuki-stnd 1.1.14"
+
+
 class Birth(_Event):
     """出生届: a child joins the mother's household and family register."""
 
@@ -128,6 +150,8 @@ class MoveIn(_Event):
         None,
         description="the former city's code, from the 転出証明書: a 転入通知 is sent back to it",
     )
+    ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
+    adoption: AdoptionMove | None = Field(None, description=_ADOPTION_MOVE)
 
 
 class MoveOut(_OnResident):
@@ -135,6 +159,12 @@ class MoveOut(_OnResident):
 
     kind: Literal["move_out"]
     destination: OtherAddress
+    ex_officio: ExOfficioIn | None = Field(
+        None, description=f"{_EX_OFFICIO}; a 転出届 more than 14 days late is written so"
+    )
+    adoption: AdoptionMove | None = Field(
+        None, description=f"{_ADOPTION_MOVE}; the 除票's 転出先 is left blank"
+    )
 
 
 class MoveInNoticeReceived(_OnResident):
@@ -157,6 +187,7 @@ class MoveWithin(_OnResident):
     kind: Literal["move_within"]
     address: NewAddress
     whole_household: bool = True
+    ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
 
 
 class NameChange(_OnResident):
@@ -173,6 +204,7 @@ class HouseholdChange(_OnResident):
     kind: Literal["household_change"]
     household: str = Field("new", description='"new" or the household id to join')
     relationship: str = "世帯主"
+    ex_officio: ExOfficioIn | None = Field(None, description=_EX_OFFICIO)
 
 
 class HouseholdHeadChange(_OnResident):
@@ -237,6 +269,21 @@ class Correction(_OnResident):
     sex: Sex | None = None
 
 
+class CancelChange(_OnResident):
+    """異動の取消し (jyuki-stnd 4.6): the person's newest change undone; both stay in the history.
+
+    ``effective`` is the day of the cancellation.  ``members`` cancel their own
+    newest change with it (a household's move, the 世帯主変更 a head's removal caused).
+    """
+
+    kind: Literal["cancellation"]
+    version: int = Field(ge=1, description="the version to cancel (kofu show --json history)")
+    reason: str = Field(min_length=1, max_length=100)
+    members: list[str] = Field(
+        default_factory=list, description="住民票コード of others whose newest change goes with it"
+    )
+
+
 class Marriage(_OnResident):
     """婚姻届: a new family register for the couple, headed by the one whose name they keep."""
 
@@ -267,6 +314,22 @@ class SpecialAdoption(_OnResident):
 
     kind: Literal["special_adoption"]
     adopter: str
+
+
+class SpecialAdoptionDissolution(_OnResident):
+    """特別養子縁組の解消 (民法817条の10): the child goes back to the birth family's household.
+
+    The 統合記載欄 says 「特別養子縁組解消」, among the special history (jyuki-stnd 1.1.4);
+    the family registers are put right by their own city.
+    """
+
+    kind: Literal["special_adoption_dissolution"]
+    household: str = Field(description="the household the child joins (a birth parent's)")
+    relationship: str = Field(description="続柄 to that household's head")
+    name: str | None = Field(None, description="the name taken back; kept if absent")
+    kana: str | None = None
+    domicile: str | None = None
+    domicile_head: str | None = None
 
 
 class DomicileTransferOut(_OnResident):
@@ -459,10 +522,12 @@ Event = Annotated[
     | SexChange
     | FormerSurname
     | Correction
+    | CancelChange
     | Marriage
     | Divorce
     | Adoption
     | SpecialAdoption
+    | SpecialAdoptionDissolution
     | DomicileTransferOut
     | DomicileTransferIn
     | SealRegister
@@ -498,10 +563,12 @@ EVENT_KINDS: tuple[type[_Event], ...] = (
     SexChange,
     FormerSurname,
     Correction,
+    CancelChange,
     Marriage,
     Divorce,
     Adoption,
     SpecialAdoption,
+    SpecialAdoptionDissolution,
     DomicileTransferOut,
     DomicileTransferIn,
     SealRegister,
@@ -604,7 +671,25 @@ def _check_order(registers: Registers, resident_code: str, effective: date) -> N
 def _diff(before: Resident | None, after: Resident) -> dict[str, Any]:
     old = before.model_dump(mode="json") if before else {}
     new = after.model_dump(mode="json")
-    return {k: v for k, v in new.items() if old.get(k) != v}
+    return {
+        k: v for k, v in new.items() if old.get(k) != v and not (k in _OF_ONE_VERSION and v is None)
+    }
+
+
+# facts of the change that wrote a version, not of the record: the next version drops them
+_OF_ONE_VERSION = ("ex_officio", "cancellation")
+
+
+def _own_facts(before: Resident | None, after: Resident) -> Resident:
+    """``after`` without the facts it only carried over from ``before``'s change."""
+    if before is None:
+        return after
+    stale = {
+        k: None
+        for k in _OF_ONE_VERSION
+        if getattr(after, k) is not None and getattr(after, k) == getattr(before, k)
+    }
+    return after.model_copy(update=stale) if stale else after
 
 
 # what a move-out notified ahead (転出予定) writes on its future day
@@ -621,9 +706,49 @@ def _write(
         )
     if before is not None:
         _check_order(registers, after.resident_code, effective)
+    after = _own_facts(before, after)
     registers.save_resident(after, effective=effective, kind=kind)
     return Change(
         kind=kind, resident=after.resident_code, effective=effective, changed=_diff(before, after)
+    )
+
+
+LATE_NOTIFICATION = timedelta(
+    days=14
+)  # 転出後14日を過ぎた転出届は職権で記載 (jyuki-stnd 4.1.3.0.1)
+LATE_BASIS = "届出期間経過（転出後14日を過ぎた転出届）"
+
+
+def _ex_officio(
+    ev: MoveIn | MoveOut | MoveWithin | HouseholdChange, registers: Registers
+) -> ExOfficio | None:
+    """The 職権記載 facts of a change: given by the clerk, or a move-out notified too late.
+
+    A 転出届 made more than 14 days after the move is no notification: the
+    city writes the move-out ex officio (jyuki-stnd 4.1.3.0.1).
+    """
+    given = ev.ex_officio
+    late = isinstance(ev, MoveOut) and ev.notified_on - ev.effective > LATE_NOTIFICATION
+    if given is None and not late:
+        return None
+    if given is not None:
+        for name, day in (("requested_on", given.requested_on), ("notice_on", given.notice_on)):
+            if day is not None and day > registers.today:
+                raise InvalidInput(
+                    f"ex_officio.{name} is on or before today ({registers.today.isoformat()})",
+                    field=f"ex_officio.{name}",
+                )
+        if given.notice_on is not None and given.notice_on < ev.effective:
+            raise InvalidInput(
+                "ex_officio.notice_on: the notice follows the change it tells of",
+                field="ex_officio.notice_on",
+            )
+    return ExOfficio(
+        basis=given.basis if given else LATE_BASIS,
+        recorded_on=registers.today,
+        late_notification_on=ev.notified_on if late else None,
+        requested_on=given.requested_on if given else None,
+        notice_on=given.notice_on if given else None,
     )
 
 
@@ -871,8 +996,32 @@ def _sex_change(ev: SexChange, reg: Registers, city: CityProfile) -> list[Change
     person = _live(reg, ev.resident)
     if person.sex is ev.sex:
         raise Conflict(f"resident {ev.resident} is already recorded as {ev.sex.ja}", field="sex")
-    after = person.model_copy(update={"sex": ev.sex})
+    relationship = _relation_for_sex(reg, person)
+    after = person.model_copy(update={"sex": ev.sex, "relationship": relationship})
     return [_write(reg, person, after, ev.effective, "sex_change")]
+
+
+_OTHER_SEX = {"兄": "姉", "姉": "兄", "弟": "妹", "妹": "弟", "父": "母", "母": "父"}
+_SPOUSES = ("夫", "妻", "夫（未届）", "妻（未届）")
+
+
+def _relation_for_sex(reg: Registers, person: Resident) -> str:
+    """The 続柄 after a change of 性別: 弟 becomes 妹, 父 母 and so on (1.1.11).
+
+    Only an unmarried person's 性別 is changed (性同一性障害者特例法3条1項2号):
+    a spouse, or a head with a spouse in the household, is refused.
+    """
+    terms = person.relationship.split("の")
+    spouse_of_head = person.relationship == kinship.HEAD and any(
+        m.relationship in _SPOUSES for m in reg.household(person.household_id)
+    )
+    if terms[-1] in _SPOUSES or spouse_of_head:
+        raise Conflict(
+            "the 性別 of a married person is not changed (性同一性障害者特例法3条1項2号)",
+            field="resident",
+        )
+    terms[-1] = _OTHER_SEX.get(terms[-1], terms[-1])
+    return "の".join(terms)
 
 
 def _former_surname(ev: FormerSurname, reg: Registers, city: CityProfile) -> list[Change]:
@@ -910,6 +1059,40 @@ def _correction(ev: Correction, reg: Registers, city: CityProfile) -> list[Chang
     if after == person:
         raise InvalidInput("a correction must change at least one item", field="correction")
     return [_write(reg, person, after, ev.effective, "correction")]
+
+
+def _cancel(ev: CancelChange, reg: Registers, city: CityProfile) -> list[Change]:
+    """Each person's record back as before their newest change, as a new version (4.6.0.1)."""
+    if ev.effective > reg.today:
+        raise InvalidInput(
+            f"a cancellation cannot take effect after today ({reg.today.isoformat()})",
+            field="effective",
+        )
+    restored = [
+        cancellation_rules.cancel_newest(reg, ev.resident, ev.version, ev.effective, ev.reason)
+    ]
+    for code in dict.fromkeys(ev.members):
+        if code == ev.resident:
+            continue
+        newest = reg.history(ResidentCode(code))
+        if not newest:
+            raise NotFound(f"no resident with code {code}", field="members")
+        restored.append(
+            cancellation_rules.cancel_newest(reg, code, newest[-1].version, ev.effective, ev.reason)
+        )
+    changes = []
+    for r in restored:
+        reg.save_resident(r.after, effective=r.effective, kind="cancellation")
+        changes.append(
+            Change(
+                kind="cancellation",
+                resident=r.after.resident_code,
+                effective=r.effective,
+                changed=_diff(r.before, r.after),
+            )
+        )
+    cancellation_rules.check_households(reg, restored)
+    return changes
 
 
 def _recorded_head(reg: Registers, members: list[Resident], new_head: Resident) -> Resident:
@@ -1032,6 +1215,8 @@ def _move_in(ev: MoveIn, reg: Registers, city: CityProfile) -> list[Change]:
         domicile_head=ev.domicile_head,
         foreign=_arriving(ev.foreign, ev.effective, city),
         family_register_id=former.family_register_id if former else None,
+        ex_officio=_ex_officio(ev, reg),
+        adoption_move=ev.adoption,
     )
     return [_write(reg, former, person, ev.effective, "move_in")]
 
@@ -1054,18 +1239,26 @@ def _move_out(ev: MoveOut, reg: Registers, city: CityProfile) -> list[Change]:
             "a move within the city is a move_within, not a move_out", field="destination"
         )
     _check_not_left_by_head(reg, person.resident_code, ev.notified_on)
+    ex_officio = _ex_officio(ev, reg)
+    if ev.ex_officio is not None and (ev.notified_on < ev.effective or ev.effective > reg.today):
+        raise InvalidInput(
+            "an ex-officio move-out writes a move already made: no planned date",
+            field="effective",
+        )
     changes = []
     if ev.notified_on < ev.effective:
         planned = person.model_copy(
             update={
                 "planned_move_out": PlannedMoveOut(
                     planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
-                )
+                ),
+                "adoption_move": ev.adoption,
             }
         )
         changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
         person = planned
     removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+    removed = removed.model_copy(update={"ex_officio": ex_officio, "adoption_move": ev.adoption})
     changes.append(_write(reg, person, removed, ev.effective, "move_out"))
     _keep_measure_as_former_address(reg, person.resident_code, ev.effective)
     changes += _rehead(reg, person, ev, _gone_by(reg, person.household_id, ev.effective))
@@ -1130,6 +1323,7 @@ def _move_in_notice(ev: MoveInNoticeReceived, reg: Registers, city: CityProfile)
             f"a move_in_notice cannot be taken in after today ({reg.today.isoformat()})",
             field="effective",
         )
+    after = _own_facts(person, after)
     # Written after any planned version still to come: from today it is the record.
     reg.save_resident(after, effective=ev.effective, kind="move_out_confirmed")
     return [
@@ -1188,6 +1382,7 @@ def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Chan
     person = _live(reg, ev.resident)
     address = _city_address(reg, city, ev.address)
     movers = list(reg.household(person.household_id)) if ev.whole_household else [person]
+    ex_officio = _ex_officio(ev, reg)
     changes = []
     for mover in movers:
         moved = mover.model_copy(
@@ -1196,6 +1391,7 @@ def _move_within(ev: MoveWithin, reg: Registers, city: CityProfile) -> list[Chan
                 "prior_address": mover.address,
                 "address_set_on": ev.effective,
                 "notified_on": ev.notified_on,
+                "ex_officio": ex_officio,
             }
         )
         changes.append(_write(reg, mover, moved, ev.effective, "move_within"))
@@ -1248,6 +1444,7 @@ def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) ->
         if ev.relationship == "世帯主":
             raise InvalidInput("the household already has a 世帯主", field="relationship")
         household_id, head_name = ev.household, _head_name(members)
+    ex_officio = _ex_officio(ev, reg)
     changes = _rehead(reg, person, ev)
     moved = person.model_copy(
         update={
@@ -1256,6 +1453,7 @@ def _household_change(ev: HouseholdChange, reg: Registers, city: CityProfile) ->
             "household_head_name": head_name,
             "household_position": None,  # one who joins is written last (5.2)
             "former_head": None,
+            "ex_officio": ex_officio,
         }
     )
     changes.insert(0, _write(reg, person, moved, ev.effective, "household_change"))
@@ -1335,10 +1533,11 @@ def _special_adoption(ev: SpecialAdoption, reg: Registers, city: CityProfile) ->
             "a 特別養子 is under 15 and the adopter at least 20 (民法817条の4, 817条の5)",
             field="resident",
         )
-    family_rules.record_adoption(reg, person, adopter, ev.effective, special=True)
+    renamed = person.model_copy(update=_adopters_name(person, adopter))
+    family_rules.record_adoption(reg, renamed, adopter, ev.effective, special=True)
     relation = kinship.child_of(adopter.relationship)
     changes = _rehead(reg, person, ev) if person.household_id != adopter.household_id else []
-    updated = person.model_copy(
+    updated = renamed.model_copy(
         update={
             "domicile": adopter.domicile,
             "domicile_head": adopter.domicile_head,
@@ -1351,6 +1550,60 @@ def _special_adoption(ev: SpecialAdoption, reg: Registers, city: CityProfile) ->
         }
     )
     return [_write(reg, person, updated, ev.effective, "special_adoption"), *changes]
+
+
+def _dissolve_special_adoption(
+    ev: SpecialAdoptionDissolution, reg: Registers, city: CityProfile
+) -> list[Change]:
+    """Back to the birth family's household, 続柄 and (if given) name; the 縁組 was written."""
+    person = _live(reg, ev.resident)
+    if not any(v.kind == "special_adoption" for v in reg.history(person.resident_code)):
+        raise Conflict(
+            f"resident {ev.resident} has no 特別養子縁組 on record to dissolve", field="resident"
+        )
+    _check_relationship(ev.relationship, "relationship")
+    if ev.relationship == kinship.HEAD:
+        raise InvalidInput("the child joins a household that has its head", field="relationship")
+    members = [m for m in reg.household(ev.household) if m.resident_code != person.resident_code]
+    if not members or ev.household == person.household_id:
+        raise NotFound(f"no other household {ev.household}", field="household")
+    update: dict[str, Any] = {
+        "household_id": ev.household,
+        "relationship": ev.relationship,
+        "household_head_name": _head_name(members),
+        "household_position": None,
+        "address": members[0].address,
+        "former_head": None,
+        "domicile": ev.domicile or person.domicile,
+        "domicile_head": ev.domicile_head or person.domicile_head,
+        "family_register_id": None,  # the register kept here no longer holds the child
+    }
+    if ev.name is not None:
+        if "　" not in ev.name:
+            raise InvalidInput(
+                "a name separates family and given name with a full-width space", field="name"
+            )
+        update |= {
+            "name": ev.name,
+            "kana": ev.kana or person.kana,
+            "name_history": (*person.name_history, person.name),
+        }
+    changes = _rehead(reg, person, ev)
+    after = person.model_copy(update=update)
+    return [_write(reg, person, after, ev.effective, "special_adoption_dissolution"), *changes]
+
+
+def _adopters_name(child: Resident, adopter: Resident) -> dict[str, Any]:
+    """A 特別養子 takes the adopter's 氏 (民法810条); the name before is kept, never printed."""
+    if child.family_name == adopter.family_name:
+        return {}
+    given, given_kana = child.name.split("　", 1)[-1], child.kana.split("　", 1)[-1]
+    kana = f"{adopter.kana.split('　', 1)[0]}　{given_kana}" if "　" in adopter.kana else child.kana
+    return {
+        "name": f"{adopter.family_name}　{given}",
+        "kana": kana,
+        "name_history": (*child.name_history, child.name),
+    }
 
 
 def _transfer_out(ev: DomicileTransferOut, reg: Registers, city: CityProfile) -> list[Change]:
@@ -1672,12 +1925,14 @@ def _special_move_out(ev: SpecialMoveOut, reg: Registers, city: CityProfile) -> 
                 update={
                     "planned_move_out": PlannedMoveOut(
                         planned_on=ev.effective, notified_on=ev.notified_on, destination=destination
-                    )
+                    ),
+                    "special_move_out": True,
                 }
             )
             changes.append(_write(reg, person, planned, ev.notified_on, "move_out_planned"))
             person = planned
         removed = _remove(person, RemovalReason.MOVED_OUT, ev, destination)
+        removed = removed.model_copy(update={"special_move_out": True})
         changes.append(_write(reg, person, removed, ev.effective, "move_out"))
         _end_seal(reg, person.resident_code, ev.effective)
     for person in people:
@@ -1742,10 +1997,12 @@ _HANDLERS: dict[type[Any], Any] = {
     SexChange: _sex_change,
     FormerSurname: _former_surname,
     Correction: _correction,
+    CancelChange: _cancel,
     Marriage: _marriage,
     Divorce: _divorce,
     Adoption: _adoption,
     SpecialAdoption: _special_adoption,
+    SpecialAdoptionDissolution: _dissolve_special_adoption,
     DomicileTransferOut: _transfer_out,
     DomicileTransferIn: _transfer_in,
     SealRegister: _seal_register,

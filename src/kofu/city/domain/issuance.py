@@ -147,7 +147,10 @@ def _residence(registers: Registers, req: IssueRequest, person: Resident) -> Res
         for m in members:
             versions = registers.history(m.resident_code)
             remarks[m.resident_code] = history_lines(
-                versions, removed=removed, today=registers.today
+                versions,
+                removed=removed,
+                today=registers.today,
+                special=req.special,
             )
     return ResidenceCertificate(
         members=tuple(members),
@@ -225,11 +228,19 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
             message_ja="転出の届出がないため転出証明書は発行できません。",
         )
     day, destination, notified, planned = move
-    if not planned and notified - day > LATE_MOVE_OUT:
+    late = not planned and notified - day > LATE_MOVE_OUT
+    if req.in_lieu and not late:
+        raise InvalidInput(
+            "the move-out was notified in time: its certificate is the 転出証明書 "
+            "(without --in-lieu)",
+            field="in_lieu",
+        )
+    if late and not req.in_lieu:
         raise Refused(
             "late_move_out",
             "the move-out was notified more than 14 days after the move; it is recorded "
-            "ex officio and the new city takes the 除票 certificate (--type johyo) instead",
+            "ex officio and the new city takes the 転出証明書に準ずる証明書 (--in-lieu) or the "
+            "除票 certificate (--type johyo) instead",
             message_ja="転出後14日を過ぎた届出のため転出証明書は発行できません。"
             "除票の写しを請求してください。",
         )
@@ -262,6 +273,8 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
         notified_on=notified,
         planned=planned,
         reissued=first is not None,
+        in_lieu=req.in_lieu,
+        special=person.special_move_out,
     )
 
 

@@ -22,7 +22,9 @@ __all__ = [
     "Address",
     "AliasEntry",
     "AttachmentLine",
+    "Cancellation",
     "ConfirmedMoveOut",
+    "ExOfficio",
     "FamilyRegister",
     "ForeignResidency",
     "IssuanceBlock",
@@ -75,6 +77,7 @@ class RemovalReason(StrEnum):
     MOVED_OUT = "転出"
     DECEASED = "死亡"
     EX_OFFICIO = "職権消除"
+    CANCELLED = "異動の取消し"  # a record whose only entry (転入, 出生) was cancelled (減)
 
 
 class Address(Record):
@@ -180,6 +183,35 @@ class ConfirmedMoveOut(Record):
     notice_id: str | None = None  # the notice's id on the city-to-city link (a resend is the same)
 
 
+class ExOfficio(Record):
+    """職権記載等 (jyuki-stnd 4.2.0.1, 4.2.0.2): a change the city wrote without the notification.
+
+    Kept on the version the change wrote, for the 職権記録書 and the 統合記載欄;
+    the next version does not carry it.
+    """
+
+    basis: str  # why the city wrote it: 届出期間経過, 実態調査 …
+    recorded_on: date  # 処理日: the day the clerk wrote it
+    late_notification_on: date | None = None  # 届出日 of a notification too late to be one
+    requested_on: date | None = None  # 申出日, when written at the person's request (4.2.0.5)
+    notice_on: date | None = None  # the day the 職権記載等通知書 went to the person
+
+
+class Cancellation(Record):
+    """異動の取消し (jyuki-stnd 4.6.0.1): the versions a cancellation undid, what and why.
+
+    Kept on the version that restored the record; the cancelled versions stay
+    in the history beside it.
+    """
+
+    versions: tuple[int, ...]  # the cancelled versions, oldest first
+    kind: str  # the cancelled change's kind: move_out, move_within …
+    category: Literal["増", "減", "修正"]  # 異動取消（増）, （減）, （修正）
+    change_on: date  # the cancelled change's 異動日
+    cancelled_on: date  # the day the cancellation was made
+    reason: str
+
+
 class Resident(Record):
     """One person's resident record (住民票) at one moment."""
 
@@ -217,6 +249,13 @@ class Resident(Record):
     former_head: str | None = None
     household_position: int | None = None  # the clerk's order in the household (5.2), 1 first
     former_surname: str | None = None  # 旧氏, written at the person's request (1.1.7)
+    ex_officio: ExOfficio | None = None  # the change that wrote this version was 職権記載
+    cancellation: Cancellation | None = None  # this version undid an earlier change (取消し)
+    # the 転入 or 転出 was for a 特別養子縁組 (or its 解消): 備考 beside 転入前住所 or 転出先,
+    # and the 除票's 転出先 left blank (jyuki-stnd 1.1.5, 1.1.14)
+    adoption_move: Literal["特別養子縁組", "特別養子縁組解消"] | None = None
+    # the move-out went by 転出届の特例 (My Number card): its data went through Juki-net
+    special_move_out: bool = False
 
     @property
     def head_absent(self) -> bool:

@@ -27,6 +27,7 @@ from kofu.city.domain.model import (
     TaxAssessment,
 )
 from kofu.city.domain.office import AuditEntry
+from kofu.city.domain.provisional import EntryState, ProvisionalEntry
 from kofu.city.domain.store_requests import KeptAnswer
 from kofu.contracts.juki import CodeBlock, IdentityReport, ReportCounts
 from kofu.core.sequenced import Unsent
@@ -47,6 +48,7 @@ __all__ = [
     "OfficeUnitOfWork",
     "Outbox",
     "OutboxMessage",
+    "ProvisionalEntries",
     "Registers",
     "ResidentVersion",
     "StaffAccount",
@@ -297,6 +299,18 @@ class ActivityLog(Protocol):
     def daily_sums(self, start: date, end: date) -> list[tuple[date, str, str, str, int, int]]: ...
 
 
+class ProvisionalEntries(Protocol):
+    """仮登録 (jyuki-stnd 4.0.8): changes entered and kept until approved or withdrawn."""
+
+    def new_entry_id(self) -> str: ...
+    def add(self, entry: ProvisionalEntry) -> None: ...
+    def save(self, entry: ProvisionalEntry) -> None: ...
+    def entry(self, entry_id: str) -> ProvisionalEntry | None: ...
+    def entries(
+        self, *, state: EntryState | None = None, resident_code: str | None = None
+    ) -> list[ProvisionalEntry]: ...
+
+
 class Citylink(Protocol):
     """The city's records of Juki-net services with other cities.
 
@@ -414,6 +428,8 @@ class CityUnitOfWork(Protocol):
     def citylink(self) -> Citylink: ...
     @property
     def cs(self) -> JukiCs: ...
+    @property
+    def provisional(self) -> ProvisionalEntries: ...
 
     def __enter__(self) -> Self: ...
 

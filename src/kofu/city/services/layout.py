@@ -93,12 +93,13 @@ def _member_rows(p: Resident, c: ResidenceCertificate) -> list[tuple[str, str]]:
         rows.append(("住民票コード", p.resident_code))
     if c.removed and p.removed_on is not None:
         rows.append(("消除事由", f"{p.removal_reason}　{wareki(p.removed_on)}"))
+        blank = p.adoption_move is not None  # moved away to be adopted: not where (1.1.5)
         if p.move_out_destination is not None:
-            rows.append(("転出先", p.move_out_destination.text))
+            rows.append(("転出先", "" if blank else p.move_out_destination.text))
         if p.confirmed_move_out is not None:  # 除票固有の記載事項, from the 転入通知 (4.1.3.1.1)
             done = p.confirmed_move_out
             rows.append(("転出年月日（確定）", wareki(done.moved_on)))
-            rows.append(("転出先（確定）", done.destination.text))
+            rows.append(("転出先（確定）", "" if blank else done.destination.text))
             rows.append(("転入通知日", wareki(done.notice_on)))
     return rows
 
@@ -172,6 +173,13 @@ def _mover_rows(p: Resident) -> list[tuple[str, str]]:
     return rows
 
 
+IN_LIEU_TITLE = "転出証明書に準ずる証明書"
+IN_LIEU_NOTE = (
+    "この証明書は、転出の日から14日を経過した後の届出により職権で転出の記載をしたため、"
+    "転出証明書に代えて、転入届に添付すべき書類として発行したものです。"
+)
+
+
 def _move_out(c: MoveOutCertificate) -> list[Block]:
     """転出証明書: the address left and its head, each person, then the move (予定 or done)."""
     header = (("住所", c.address.text), ("世帯主", c.household_head))
@@ -183,11 +191,13 @@ def _move_out(c: MoveOutCertificate) -> list[Block]:
         (f"転出先{'（予定）' if c.planned else ''}", c.destination.text),
         ("届出年月日", wareki(c.notified_on)),
     )
-    return [
+    blocks: list[Block] = [
         Household(Table(header), members, per_sheet=_PER_SHEET),
         Table(move, label_w=42),
-        Paragraph("以下余白"),
     ]
+    if c.in_lieu:  # what it stands for (jyuki-stnd 4.1.3.0.3)
+        blocks.append(Paragraph(IN_LIEU_NOTE))
+    return [*blocks, Paragraph("以下余白")]
 
 
 def _seal(c: SealCertificate) -> list[Block]:
@@ -291,14 +301,15 @@ def certificate_of(doc: Document, *, preview: bool = False) -> Certificate:
         issue_label="見本　交付不可" if preview else doc.issuer.issue_label,
         seal_title=seal if seal != title else "",
     )
-    reissued = isinstance(doc.content, MoveOutCertificate) and doc.content.reissued
+    move = doc.content if isinstance(doc.content, MoveOutCertificate) else None
     marks = (
         (("公用",) if doc.official else ())
-        + (("再交付",) if reissued else ())
+        + (("再交付",) if move and move.reissued else ())
+        + (("特例による転出処理済",) if move and move.special else ())
         + (("見本",) if preview else ())
     )
     return Certificate(
-        title=doc.type.label,
+        title=IN_LIEU_TITLE if move and move.in_lieu else doc.type.label,
         form_words=_FIXED_WORDS[type(doc.content)],
         body=tuple(_body(doc)),
         certification=certification,

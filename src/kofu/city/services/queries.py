@@ -86,6 +86,9 @@ def show_resident(*, uow: CityUnitOfWork, resident_code: str, as_of: date | None
                     "status": v.record.status.value,
                     "household_id": v.record.household_id,
                     "relationship": v.record.relationship,
+                    "ex_officio": (
+                        v.record.ex_officio.model_dump(mode="json") if v.record.ex_officio else None
+                    ),
                 }
                 for v in history
                 if as_of is None or v.effective <= as_of

@@ -5,7 +5,7 @@ refusal with a reason).  ``GET /certificates/store/{request_id}`` and
 ``POST …/abandon``: → ``StoreOutcome``, what the city did under the id.
 ``POST /certificates/store/{request_id}/printed``: ``StorePrinted`` → ``PrintRecorded``,
 the center telling the city a kiosk confirmed the print (the city's activity log counts it).
-``POST /certificates/store/printed``: ``StorePrints`` → ``PrintsRecorded``, the same for
+``POST /certificates/store/prints``: ``StorePrints`` → ``PrintsRecorded``, the same for
 many prints at once (what the center sends: one exchange per city and turn, not per print).
 ``GET /health``: → ``CityHealth``, whose name the center shows kiosks.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StrictStr, model_validator
+from pydantic import AwareDatetime, Field, StrictStr, model_validator
 
 from kofu.contracts import (
     AuthSerial,
@@ -140,7 +140,7 @@ class StorePrinted(Contract):
     copies: Annotated[int, Field(ge=1, le=20), NotText]
     fee: Annotated[int, Field(ge=0, le=100_000), NotText]  # yen for all copies, as charged
     chain: Annotated[StrictStr, Field(max_length=32)] = ""  # the store chain (精算単位)
-    printed_at: datetime
+    printed_at: AwareDatetime  # with its offset: a time without one names no moment
 
 
 class PrintRecorded(Contract):

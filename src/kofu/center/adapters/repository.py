@@ -204,6 +204,7 @@ class SqlIssuances:
 
     def untold(self, limit: int) -> list[Issuance]:
         found = select(_i).where(_i.c.city_told.is_(False), _i.c.state == "printed")
+        found = found.order_by(_i.c.updated_at, _i.c.request_id)  # the longest owed first
         return [_issuance(row) for row in self.conn.execute(found.limit(limit))]
 
     def told_many(self, request_ids: Sequence[str]) -> int:

@@ -476,10 +476,13 @@ class CenterService:
         except Exception as exc:  # a notice not heard is sent again; the print stands
             log.warning("could not tell %s of %d prints: %s", city, len(prints), exc)
             return None
-        for refused in answer.refused:  # kept untold: the operator's status shows them waiting
-            log.warning("%s did not count print %s: %s", city, refused.request_id, refused.reason)
-        with self.units() as uow:
-            told = uow.issuances.told_many([done.request_id for done in answer.recorded])
+        sent = {issuance.request_id for issuance in prints}
+        for refused in answer.refused:  # asking again cannot change the city's answer
+            log.warning("%s cannot count print %s: %s", city, refused.request_id, refused.reason)
+        heard = [done.request_id for done in answer.recorded if done.request_id in sent]
+        heard += [refused.request_id for refused in answer.refused if refused.request_id in sent]
+        with self.units() as uow:  # only what this message carried: the city's word on it
+            told = uow.issuances.told_many(heard)
             uow.commit()
         return told
 

@@ -59,12 +59,15 @@ class SqlActivityLog:
             raise ValueError("append_each keeps records with a ref only")
         now = at or datetime.now(UTC)
         rows = [_row(activity, now) for activity in activities]
-        if not rows:
+        first = list({row["ref"]: row for row in reversed(rows)}.values())[::-1]  # one per ref
+        if not first:
             return []
-        made = {ref: ident for ident, ref in self.conn.execute(_insert_once(self.dialect), rows)}
-        new = [row for row in rows if row["ref"] in made]
-        self._add_daily([_daily_delta(row, 1) for row in new])
-        return [made.get(row["ref"]) for row in rows]
+        made = {ref: ident for ident, ref in self.conn.execute(_insert_once(self.dialect), first)}
+        self._add_daily([_daily_delta(row, 1) for row in first if row["ref"] in made])
+        answered: list[int | None] = []
+        for row in rows:  # a ref named twice: the first is the record, the second "already"
+            answered.append(made.pop(row["ref"], None))
+        return answered
 
     def append_many(self, activities: Sequence[Activity], at: datetime | None = None) -> int:
         """Append a batch (a history import) with one executemany and one upsert per key."""

@@ -26,9 +26,15 @@ class SqlProvisionalEntries:
     def add(self, entry: ProvisionalEntry) -> None:
         self.conn.execute(insert(_p).values(self._row(entry)))
 
-    def save(self, entry: ProvisionalEntry) -> None:
-        row = self._row(entry)
-        self.conn.execute(update(_p).where(_p.c.entry_id == entry.entry_id).values(row))
+    def decide(self, entry: ProvisionalEntry) -> bool:
+        """Write the decision if the entry is still pending; False if another decided it first."""
+        pending = EntryState.PENDING.value
+        done = self.conn.execute(
+            update(_p)
+            .where(_p.c.entry_id == entry.entry_id, _p.c.state == pending)
+            .values(self._row(entry))
+        )
+        return bool(done.rowcount)
 
     def entry(self, entry_id: str) -> ProvisionalEntry | None:
         data = self.conn.execute(select(_p.c.data).where(_p.c.entry_id == entry_id)).scalar()

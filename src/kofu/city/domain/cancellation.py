@@ -33,6 +33,8 @@ _FAMILY_REGISTER = frozenset(
         "divorce",
         "adoption",
         "special_adoption",
+        "special_adoption_dissolution",
+        "sex_change",
         "domicile_transfer_out",
         "domicile_transfer_in",
     }
@@ -143,8 +145,9 @@ def _restore_seal(reg: Registers, gone: Sequence[ResidentVersion], after: Reside
     if removal is None or not after.is_resident:
         return
     seal = reg.seal(after.resident_code)
-    if seal is not None and seal.abolished_on == removal.effective:
-        reg.save_seal(seal.model_copy(update={"abolished_on": None}))
+    ended_by_removal = seal is not None and seal.abolished_by == "removal"
+    if seal is not None and ended_by_removal and seal.abolished_on == removal.effective:
+        reg.save_seal(seal.model_copy(update={"abolished_on": None, "abolished_by": None}))
 
 
 def check_households(reg: Registers, restored: Sequence[Restored]) -> None:

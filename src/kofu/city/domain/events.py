@@ -1077,6 +1077,7 @@ def _cancel(ev: CancelChange, reg: Registers, city: CityProfile) -> list[Change]
         newest = reg.history(ResidentCode(code))
         if not newest:
             raise NotFound(f"no resident with code {code}", field="members")
+        _change_block(reg, code, ev.effective)  # a member's 異動 block holds here too
         restored.append(
             cancellation_rules.cancel_newest(reg, code, newest[-1].version, ev.effective, ev.reason)
         )
@@ -1128,7 +1129,7 @@ def _check_relationship(relationship: str, where: str) -> None:
 def _end_seal(reg: Registers, resident_code: str, on: date) -> None:
     seal = reg.seal(resident_code)
     if seal is not None and seal.abolished_on is None:
-        reg.save_seal(seal.model_copy(update={"abolished_on": on}))
+        reg.save_seal(seal.model_copy(update={"abolished_on": on, "abolished_by": "removal"}))
 
 
 def _former_resident(reg: Registers, ev: MoveIn) -> Resident | None:
@@ -1665,7 +1666,7 @@ def _seal_abolish(ev: SealAbolish, reg: Registers, city: CityProfile) -> list[Ch
     seal = reg.seal(ev.resident)
     if seal is None or not seal.active_on(ev.effective):
         raise Conflict(f"resident {ev.resident} has no registered seal", field="resident")
-    reg.save_seal(seal.model_copy(update={"abolished_on": ev.effective}))
+    reg.save_seal(seal.model_copy(update={"abolished_on": ev.effective, "abolished_by": "owner"}))
     return _side("seal_abolish", ev.resident, ev.effective, abolished_on=ev.effective.isoformat())
 
 

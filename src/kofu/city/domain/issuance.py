@@ -228,7 +228,8 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
             message_ja="転出の届出がないため転出証明書は発行できません。",
         )
     day, destination, notified, planned = move
-    late = not planned and notified - day > LATE_MOVE_OUT
+    # late, or written ex officio (no 転出届 at all): never certified as notified (j660)
+    late = (not planned and notified - day > LATE_MOVE_OUT) or person.ex_officio is not None
     if req.in_lieu and not late:
         raise InvalidInput(
             "the move-out was notified in time: its certificate is the 転出証明書 "
@@ -238,8 +239,8 @@ def _move_out(registers: Registers, req: IssueRequest, person: Resident) -> Move
     if late and not req.in_lieu:
         raise Refused(
             "late_move_out",
-            "the move-out was notified more than 14 days after the move; it is recorded "
-            "ex officio and the new city takes the 転出証明書に準ずる証明書 (--in-lieu) or the "
+            "the move-out was notified more than 14 days after the move, or recorded ex "
+            "officio; the new city takes the 転出証明書に準ずる証明書 (--in-lieu) or the "
             "除票 certificate (--type johyo) instead",
             message_ja="転出後14日を過ぎた届出のため転出証明書は発行できません。"
             "除票の写しを請求してください。",

@@ -359,6 +359,9 @@ class SealRegistration(Record):
     registered_on: date
     impression: str  # the characters the seal carries
     abolished_on: date | None = None
+    # who ended it: its owner (廃止申請) or the register (the holder's 消除); only the
+    # latter comes back when the removal is cancelled
+    abolished_by: Literal["owner", "removal"] | None = None
 
     @property
     def active(self) -> bool:

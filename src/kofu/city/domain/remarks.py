@@ -159,11 +159,17 @@ def history_lines(
         if v.effective > today or v.version in never:
             continue  # not yet in effect; a version recorded after it may be (確定)
         skip_planned = v.kind == "move_out_planned" and not removed
-        hidden = v.kind in SPECIAL_KINDS and not special
+        hidden = not special and (v.kind in SPECIAL_KINDS or _undoes_special(v))
         if v.kind in _REASONS and not skip_planned and not hidden:
             out.append(_line(v.kind, v.effective, before, v.record, special))
         before = v.record
     return tuple(out)
+
+
+def _undoes_special(v: ResidentVersion) -> bool:
+    """A cancellation of a special change (特別養子, 性別変更) is as private as the change."""
+    mark = v.record.cancellation if v.kind == "cancellation" else None
+    return mark is not None and mark.kind in SPECIAL_KINDS
 
 
 def _cancelled_before_their_day(versions: Sequence[ResidentVersion]) -> set[int]:

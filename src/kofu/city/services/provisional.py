@@ -16,7 +16,7 @@ from kofu.city.domain.ports import CityUnitOfWork
 from kofu.city.domain.provisional import EntryState, ProvisionalEntry
 from kofu.city.services.events import apply_within
 from kofu.core.clock import Clock
-from kofu.core.errors import InvalidInput, KofuError, NotFound
+from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound
 
 __all__ = ["enter_provisionally", "list_entries", "register_entries", "withdraw_entry"]
 
@@ -71,13 +71,13 @@ def register_entries(
         for entry_id in dict.fromkeys(entry_ids):
             entry = _entry(uow, entry_id)
             decided = entry.decided(EntryState.REGISTERED, clock.now(), staff)
+            _claim(uow, decided)  # first: a second clerk at the same moment gets a 409
             try:
                 changes += apply_within(uow=uow, events=[entry.event], clock=clock)
             except KofuError as exc:
                 exc.message = f"entry {entry_id}: {exc.message}; no entry was registered"
                 exc.args = (exc.message,)
                 raise
-            uow.provisional.save(decided)
         uow.commit()
     return changes
 
@@ -88,7 +88,7 @@ def withdraw_entry(
     """取消 of a pending entry: it is kept, marked withdrawn, and can no longer be registered."""
     with uow:
         withdrawn = _entry(uow, entry_id).decided(EntryState.WITHDRAWN, clock.now(), staff)
-        uow.provisional.save(withdrawn)
+        _claim(uow, withdrawn)
         uow.commit()
     return withdrawn
 
@@ -111,3 +111,9 @@ def _entry(uow: CityUnitOfWork, entry_id: str) -> ProvisionalEntry:
     if entry is None:
         raise NotFound(f"no provisional entry {entry_id}", field="entry")
     return entry
+
+
+def _claim(uow: CityUnitOfWork, decided: ProvisionalEntry) -> None:
+    """The decision written only over a pending entry: two clerks at once, one decides."""
+    if not uow.provisional.decide(decided):
+        raise Conflict(f"entry {decided.entry_id} was decided by someone else", field="entry")

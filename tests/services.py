@@ -111,3 +111,48 @@ def in_thread(app: Any, identity: Any = None, client_certificates: bool = True) 
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class Silent:
+    """A real socket on a free loopback port that accepts every connection and never answers.
+
+    Stands in for a party that hangs (a process stopped, a link that drops
+    answers): the client's own bound is all that ends its wait.  ``accepted``
+    counts the connections made so far.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self.server.getsockname()[1]}"
+        self.held: list[Any] = []
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+        self._thread.start()
+
+    @property
+    def accepted(self) -> int:
+        return len(self.held)
+
+    def _hold(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:  # closed: the test is over
+                return
+            self.held.append(conn)
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        import contextlib
+        import socket
+
+        with contextlib.suppress(OSError):  # accept() does not wake on close() alone
+            self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        self._thread.join(10)
+        for conn in self.held:
+            conn.close()

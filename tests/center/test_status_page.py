@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from center_world import center_for, make_world, sign_in, stop_the_city
+from center_world import CITY, NOON, center_for, make_world, sign_in, stop_the_city
 from playwright.sync_api import Error, sync_playwright
 
+from kofu.center.adapters.links import HttpCities
+from kofu.center.adapters.signing import center_signer
+from kofu.center.adapters.uow import sql_units
 from kofu.center.api.app import create_app
+from kofu.center.services.issuance import CenterService
+from kofu.city.api.app import create_app as city_app
+from kofu.city.domain.store_rules import StoreRules
 from kofu.contracts.store import IssueOptions
 from kofu.core.network import network_identity
-from services import in_thread
+from services import Silent, in_thread
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -43,7 +50,10 @@ def center_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 
 def _open(
-    url: str, certificates: list[dict[str, Any]], search: dict[str, str] | None = None
+    url: str,
+    certificates: list[dict[str, Any]],
+    search: dict[str, str] | None = None,
+    times: int = 1,
 ) -> str:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -53,7 +63,8 @@ def _open(
                 client_certificates=certificates,  # type: ignore[arg-type]
             )
             page = context.new_page()
-            page.goto(url + "/")
+            for _ in range(times):  # a bound, not a timing: a hung city's 30 s would break it
+                page.goto(url + "/", timeout=20_000)
             assert page.locator("meta[http-equiv=refresh]").count() == 0  # it never reloads itself
             if search:
                 for name, value in search.items():
@@ -151,3 +162,42 @@ def test_a_supervisor_resumes_the_city_with_the_pages_button(stopped_url: tuple[
             assert "holder_mismatch" in page.inner_text("#alarms")  # the alarm stays on record
         finally:
             browser.close()
+
+
+def test_a_city_that_never_answers_is_named_and_does_not_hold_the_page(tmp_path: Path) -> None:
+    """The real link to two cities: one answers its /health, one accepts and never replies.
+
+    The page comes, names the answering city by name and the silent one as
+    not answering; a second load inside the period the answers are kept
+    asks the silent city nothing more (the one connection it ever got).
+    """
+    world = make_world(tmp_path)
+    stop_the_city(world)
+    city = city_app(world["city"], CITY, NOON, StoreRules())
+    with (
+        Silent() as hung,
+        in_thread(city, network_identity(tmp_path, f"city-{CITY}", "lgwan")) as city_url,
+    ):
+        cities = HttpCities(
+            {CITY: city_url, "019992": hung.url},
+            network_identity(tmp_path, "center", "lgwan"),
+            health_kept=timedelta(minutes=10),
+            health_timeout=timedelta(seconds=1),
+        )
+        center = CenterService(
+            sql_units(world["center"]),
+            NOON,
+            center_signer(tmp_path),
+            world["issuer"],
+            world["directory"],
+            cities,
+        )
+        operator = network_identity(tmp_path, "operator")
+        certificate = {"certPath": str(operator.cert), "keyPath": str(operator.key)}
+        with in_thread(create_app(center), network_identity(tmp_path, "center")) as url:
+            text = _open(url, [{"origin": url, **certificate}], times=2)
+        assert hung.accepted == 1  # kept: the second load did not ask again
+        assert [c.name for c in cities.connected()] == ["019992", "岩手県花巻市"]
+        cities.close()
+    assert "応答のない市区町村: 019992" in text and "not answering" in text
+    assert "交付停止中: 岩手県花巻市 (032051)" in text  # the answering city still by its name

@@ -7,7 +7,9 @@ is stopped until the operator has looked into it, so it is the first thing
 on the page, in red.  A supervisor's page has, beside each stopped city, a
 form to resume it with the reason (a plain POST, then back to the page);
 every resume is listed with who, when and why.  Cities are shown by name
-and code (「深谷市 (112186)」), the names as the cities' /health gives them.
+and code (「深谷市 (112186)」), the names as the cities' /health gives them;
+a city that does not answer its /health now is named at the top, so the
+operator knows why its residents cannot be served before any alarm says so.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ h1{font-size:1.4em} table{border-collapse:collapse;margin:.5em 0 1.5em}
 td,th{border:1px solid #999;padding:.3em .8em;text-align:left} td.n{text-align:right}
 #alarm{background:#b00020;color:#fff;padding:1em;font-weight:bold}
 #ok{background:#e6f4ea;padding:1em}
+#silent{background:#fff4e5;border:2px solid #8a4b00;color:#222;padding:1em}
 form label{margin-right:1em} input,select,button{font-size:1em;min-height:2em}
 .stopped{border:2px solid #b00020;padding:.5em 1em;margin:.5em 0}
 textarea{font-size:1em;width:30em;max-width:100%}
@@ -178,25 +181,39 @@ def _entries(entries: Sequence[Issuance], names: Names) -> str:
     )
 
 
+def _silent(health: Mapping[str, str | None]) -> str:
+    """The cities that did not answer their /health just now, by code, or nothing."""
+    silent = [code for code, name in health.items() if name is None]
+    if not silent:
+        return ""
+    cities = "、".join(_e(code) for code in silent)
+    return (
+        f'<p id="silent" role="status">応答のない市区町村: {cities} — 交付できません '
+        "(not answering: no certificates from these cities now)</p>"
+    )
+
+
 def render_status(
     status: dict[str, Any],
     query: LogQuery | None = None,
     entries: Sequence[Issuance] = (),
     *,
     supervisor: bool = False,
-    names: Names | None = None,
+    health: Mapping[str, str | None] | None = None,
 ) -> str:
     """The whole page for one reading of ``CenterService.status`` and one search of the log.
 
     ``supervisor``: the reader may resume a stopped city (the form is shown);
-    ``names``: each city's name by its code.
+    ``health``: each connected city's name by its code, None when it does not answer.
     """
     query = query or LogQuery()
-    names = names or {}
+    health = health or {}
+    names = {code: name for code, name in health.items() if name}
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>証明書交付センター 稼働状況</title><style>{_STYLE}</style></head><body>"
         f"<h1>証明書交付センター 稼働状況 <small>issuance center status</small></h1>"
-        f"<p>{_e(status['now'])}</p>{_alarms(status, names, supervisor)}{_search(query)}"
+        f"<p>{_e(status['now'])}</p>{_silent(health)}{_alarms(status, names, supervisor)}"
+        f"{_search(query)}"
         f"{_entries(entries, names)}{_counts(status, names)}</body></html>"
     )

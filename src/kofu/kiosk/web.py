@@ -143,6 +143,11 @@ class CardSlot:
     def tail(self) -> str:
         return self.card_id[-4:]
 
+    @property
+    def expiry(self) -> str:
+        """The expiry date with non-breaking hyphens: a date split over two lines misreads."""
+        return self.expires_on.replace("-", "\u2011")
+
 
 def _cards_in(folder: Path) -> list[CardSlot]:
     """The cards in the reader: their public fields only (the file's sealed part stays shut)."""

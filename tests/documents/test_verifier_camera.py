@@ -121,6 +121,7 @@ def _press_camera(page: Page) -> tuple[bool, str, str]:
     result = page.locator("#result")
     good = result.get_attribute("data-genuine") == "true"
     name = page.inner_text("#c-holder") if good else ""
+    assert page.locator("#claims").is_visible() == good  # a refusal names nobody
     assert page.locator("#video").is_hidden()  # the camera is let go once the code is read
     return good, result.get_attribute("data-reason") or "", name
 

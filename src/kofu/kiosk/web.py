@@ -172,22 +172,36 @@ class _Ends:
 
     A daemon thread, so a center hanging on an end never holds the kiosk's
     process at exit either; each end is bounded by the link's own timeout.
+    The thread starts with the first end in each process, so an app built
+    before a fork still has one in the process that serves it.
     """
 
     def __init__(self, end: Callable[[str], None], wait: float) -> None:
         self._end, self._wait = end, wait
+        self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[str, threading.Event]] = queue.Queue()
-        threading.Thread(target=self._run, name="kiosk-session-ends", daemon=True).start()
+        self._thread: threading.Thread | None = None
 
     def end(self, session: str) -> bool:
         """Send the end; True once the center has answered, False after ``wait`` seconds."""
         answered = threading.Event()
-        self._queue.put((session, answered))
+        self._sender().put((session, answered))
         return answered.wait(self._wait)
 
-    def _run(self) -> None:
+    def _sender(self) -> queue.Queue[tuple[str, threading.Event]]:
+        """The queue the sending thread reads, with the thread started if this process has none."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._queue = queue.Queue()  # a queue from before a fork is not this process's
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._queue,), name="kiosk-session-ends", daemon=True
+                )
+                self._thread.start()
+            return self._queue
+
+    def _run(self, ends: queue.Queue[tuple[str, threading.Event]]) -> None:
         while True:
-            session, answered = self._queue.get()
+            session, answered = ends.get()
             with contextlib.suppress(Exception):  # the thread outlives any one end that fails
                 self._end(session)
             answered.set()

@@ -114,6 +114,7 @@ def _page(page: Page, image: Path | None, text: str | None) -> tuple[bool, str, 
     else:
         page.fill("#payload", text or "")
         page.click("#check")
+        assert page.input_value("#file") == ""  # no image named beside a pasted code's answer
     page.wait_for_selector("#result[data-genuine]:not([data-busy])", timeout=30_000)
     result = page.locator("#result")
     good = result.get_attribute("data-genuine") == "true"

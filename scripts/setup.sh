@@ -29,12 +29,15 @@ fi
 export UV_PYTHON_DOWNLOADS=never
 python3 -m uv sync --frozen --quiet >&2
 
-# The public verifier's QR decoder (jsQR), exactly as package-lock.json pins it; node_modules/
-# is never committed.  Skipped when the pinned version is already there.
-# Without npm the verifier still checks a pasted code; it says so on the page.
-if [ -f package-lock.json ] && ! grep -q '"version": "1.4.0"' node_modules/jsqr/package.json 2>/dev/null; then
+# The browser-side files, exactly as package-lock.json pins them: the public verifier's QR
+# decoder (jsQR) and Swagger UI for every service's /docs (swagger-ui-dist); node_modules/
+# is never committed.  Skipped when the pinned versions are already there.
+# Without npm the verifier still checks a pasted code and /docs links the OpenAPI document;
+# each says so on its page.
+if [ -f package-lock.json ] && { ! grep -q '"version": "1.4.0"' node_modules/jsqr/package.json 2>/dev/null \
+  || ! grep -q '"version": "5.35.0"' node_modules/swagger-ui-dist/package.json 2>/dev/null; }; then
   if command -v npm >/dev/null 2>&1; then
-    echo "setup: installing the verifier's QR decoder (npm ci)" >&2
+    echo "setup: installing the verifier's QR decoder and Swagger UI (npm ci)" >&2
     npm ci --no-audit --no-fund --ignore-scripts --omit=dev >&2
   else
     echo "setup: no npm here: the verifier page will read pasted codes only" >&2

@@ -70,6 +70,9 @@ class NoCities:
     def connected(self) -> list[ConnectedCity]:
         return [ConnectedCity(code=CITY, name="岩手県花巻市")]
 
+    def health(self) -> dict[str, str | None]:
+        return {CITY: "岩手県花巻市"}
+
 
 class NoCards:
     """The authority as the center sees it, knowing no certificate."""

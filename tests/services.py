@@ -111,3 +111,108 @@ def in_thread(app: Any, identity: Any = None, client_certificates: bool = True) 
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class Silent:
+    """A real socket on a free loopback port that accepts every connection and never answers.
+
+    Stands in for a party that hangs (a process stopped, a link that drops
+    answers): the client's own bound is all that ends its wait.  ``accepted``
+    counts the connections made so far.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self.server.getsockname()[1]}"
+        self.held: list[Any] = []
+        self._thread = threading.Thread(target=self._hold, daemon=True)
+        self._thread.start()
+
+    @property
+    def accepted(self) -> int:
+        return len(self.held)
+
+    def _hold(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:  # closed: the test is over
+                return
+            self.held.append(conn)
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        import contextlib
+        import socket
+
+        with contextlib.suppress(OSError):  # accept() does not wake on close() alone
+            self.server.shutdown(socket.SHUT_RDWR)
+        self.server.close()
+        self._thread.join(10)
+        for conn in self.held:
+            conn.close()
+
+
+class HangingRelay:
+    """A real TCP relay on a free loopback port to ``target`` that hangs on one kind of request.
+
+    Bytes pass both ways untouched until a client sends a chunk holding
+    ``hang_on`` (e.g. ``b"/end HTTP/1.1"``): that chunk is never passed on
+    and the connection is held open unanswered, as a party that hangs on
+    that one call.  ``held`` counts the requests held so far.
+    """
+
+    def __init__(self, target: str, hang_on: bytes) -> None:
+        import socket
+        import threading
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.hang_on = hang_on
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"{parts.scheme}://127.0.0.1:{self.server.getsockname()[1]}"
+        self.held = 0
+        self._sockets: list[Any] = [self.server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:  # closed: the test is over
+                return
+            upstream = socket.create_connection(self.upstream)
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pass, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pass, args=(upstream, client, False), daemon=True).start()
+
+    def _pass(self, source: Any, sink: Any, asking: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if asking and self.hang_on in data:
+                    self.held += 1
+                    return  # never passed on, never answered: the client waits
+                sink.sendall(data)
+        except OSError:
+            return
+
+    def __enter__(self) -> HangingRelay:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        import contextlib
+        import socket
+
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()

@@ -83,6 +83,10 @@ class InProcessCity:
             profile = uow.registers.profile()
         return [ConnectedCity(code=CITY, name=profile.name if profile else CITY)]
 
+    def health(self) -> dict[str, str | None]:
+        """The one city, answering in-process."""
+        return {c.code: c.name for c in self.connected()}
+
 
 class WrongPersonCity(InProcessCity):
     """A faulty connector that answers with another person's document (fault injection)."""

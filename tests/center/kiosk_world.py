@@ -24,7 +24,7 @@ from kofu.city.services.card_desk import personalise
 from kofu.city.services.events import apply_events
 from kofu.core.link import Link
 from kofu.kiosk.web import create_kiosk_app
-from services import in_thread
+from services import HangingRelay, in_thread
 
 MASTER = b"m" * 32
 PIN = "1234"
@@ -65,8 +65,14 @@ def _card_for(world: dict[str, Any], person: Any, card_id: str) -> Any:
 
 
 @contextmanager
-def kiosk_world(home: Path, clock: list[float] | None = None) -> Iterator[dict[str, Any]]:
-    """The world, its cards saved where the kiosk reads them, the kiosk's URL."""
+def kiosk_world(
+    home: Path, clock: list[float] | None = None, hang_on: bytes | None = None
+) -> Iterator[dict[str, Any]]:
+    """The world, its cards saved where the kiosk reads them, the kiosk's URL.
+
+    ``hang_on``: the kiosk reaches the center through a relay that hangs on
+    the requests holding these bytes (``relay`` in the answer).
+    """
     before = os.environ.get("KOFU_HOME")
     os.environ["KOFU_HOME"] = str(home)  # the kiosk's card ledger lives here
     try:
@@ -87,10 +93,11 @@ def kiosk_world(home: Path, clock: list[float] | None = None) -> Iterator[dict[s
         monotonic = (lambda: clock[0]) if clock is not None else None
         with ExitStack() as stack:
             center = stack.enter_context(in_thread(create_app(center_for(world))))
+            relay = stack.enter_context(HangingRelay(center, hang_on)) if hang_on else None
             link = stack.enter_context(Link())
             extra: dict[str, Any] = {"monotonic": monotonic} if monotonic else {}
             app = create_kiosk_app(
-                center_url=center,
+                center_url=relay.url if relay else center,
                 cards=cards,
                 master_key=MASTER,
                 client=link,
@@ -98,7 +105,7 @@ def kiosk_world(home: Path, clock: list[float] | None = None) -> Iterator[dict[s
                 **extra,
             )
             url = stack.enter_context(in_thread(app))
-            yield {"world": world, "url": url, "clock": clock, "center": center}
+            yield {"world": world, "url": url, "clock": clock, "center": center, "relay": relay}
     finally:
         if before is None:
             os.environ.pop("KOFU_HOME", None)

@@ -105,6 +105,9 @@ class StandInCity:
     def connected(self) -> list[ConnectedCity]:
         return [ConnectedCity(code=CITY, name="花巻市")]
 
+    def health(self) -> dict[str, str | None]:
+        return {CITY: "花巻市"}
+
 
 class StandInDirectory:
     def lookup(self, serial: str) -> CertificateStatus:

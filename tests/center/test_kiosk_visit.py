@@ -244,3 +244,26 @@ def test_what_a_person_at_the_machine_might_send_by_hand(kiosk: dict[str, Any]) 
         assert 'id="copies-1"' in answer.text or answer.status_code == 422
     assert 'id="options"' not in browser.get("/options").text  # no 住民票 options for a seal
     assert _states(kiosk) == []
+
+
+def test_a_center_that_hangs_on_the_end_does_not_hold_the_residents_screen(
+    tmp_path: Path,
+) -> None:
+    """中止 comes back to the start though the center never answers the session's end.
+
+    The kiosk reaches the center through a relay that holds every end
+    unanswered; the link's own 30 s would break the browser's 20 s bound (a
+    bound, not a timing).  The kiosk has forgotten the session all the same:
+    nothing can be printed on it.
+    """
+    with (
+        kiosk_world(tmp_path, clock=[1000.0], hang_on=b"/end HTTP/1.1") as world,
+        httpx.Client(base_url=world["url"], follow_redirects=True, timeout=20) as browser,
+    ):
+        kiosk = world | {"browser": browser, "start": set(), "log": _log(world)}
+        _to_fee(browser)
+        assert len(_signed_in_sessions(kiosk)) == 1
+        assert 'id="services"' in browser.post("/cancel").text
+        assert world["relay"].held == 1  # the end was sent, and hangs
+        assert 'id="services"' in browser.post("/confirm").text  # no session left to print on
+        assert _states(kiosk) == [] and _log(kiosk) == kiosk["log"]

@@ -6,11 +6,14 @@ image of the corpus (scans of genuine and forged certificates, a foreign QR
 code) and each code text (genuine, altered, cut short, signed by a stranger,
 foreign) is given to the page and to ``verify_file``/``open_payload``; the
 two must agree on genuine or not, on the reason, and on the signed name.
+axe-core checks the page with each kind of answer on it; with
+KOFU_SCREENS=DIR it is also saved as PNG at 1024×768 and 1280×1024.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import zlib
 from collections.abc import Iterator
@@ -50,6 +53,19 @@ __all__ = ["genuine", "home", "keys"]  # the corpus's fixtures, used here by nam
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+SCREENS = os.environ.get("KOFU_SCREENS")
+
+
+def _checked(page: Page, name: str) -> None:
+    """axe-core finds nothing; nothing runs off the side; with KOFU_SCREENS, PNGs of it."""
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    for width, height in ((1024, 768), (1280, 1024)):
+        page.set_viewport_size({"width": width, "height": height})
+        wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not wide, f"the page scrolls sideways at {width} px"
+        if SCREENS:
+            page.screenshot(path=f"{SCREENS}/verifier-{name}-{width}x{height}.png", full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +114,13 @@ def _page(page: Page, image: Path | None, text: str | None) -> tuple[bool, str, 
     else:
         page.fill("#payload", text or "")
         page.click("#check")
+        assert page.input_value("#file") == ""  # no image named beside a pasted code's answer
     page.wait_for_selector("#result[data-genuine]:not([data-busy])", timeout=30_000)
     result = page.locator("#result")
     good = result.get_attribute("data-genuine") == "true"
     name = page.inner_text("#c-holder") if good else ""
+    # a refusal shows no name: not even the last genuine one's, left on the page
+    assert page.locator("#claims").is_visible() == good
     return good, result.get_attribute("data-reason") or "", name
 
 
@@ -140,6 +159,7 @@ def test_the_page_and_kofu_verify_agree_on_scans(
         expected = _python(scan, None, keys)
         assert _page(page, scan, None) == expected, scan.name
         seen[scan.stem] = expected
+    _checked(page, "refused-scan")  # the last answer: someone else's QR code
     assert seen["store-1-1"] == (True, "", g.name)
     assert seen["whiteout-3"] == (True, "", g.name)  # the signed name, not the forged one
     assert {seen[k][1] for k in ("altered-3", "unstamped-3", "plain-9")} == {
@@ -175,10 +195,11 @@ def test_the_page_and_kofu_verify_agree_on_code_texts(
         "not base45": "corrupt", "stranger": "unknown_key",
     }  # fmt: skip
     assert verdicts["cut"] in ("corrupt", "truncated")
+    _page(page, None, texts["altered"])
+    _checked(page, "refused")
     _page(page, None, g.code)
     assert page.inner_text("#c-holder") == g.name
-    results = Axe().run(page)  # the page with an answer on it
-    assert results.violations_count == 0, results.generate_report()
+    _checked(page, "genuine")
 
 
 def test_the_page_is_served_and_built_with_the_published_keys(

@@ -77,6 +77,10 @@ class Center:
     request_lease: timedelta
     skew: timedelta = field(default_factory=lambda: seconds_from_env("KOFU_CLOCK_SKEW", 300))
     keep_good: timedelta = field(default_factory=lambda: seconds_from_env("KOFU_OCSP_CACHE", 5))
+    health_kept: timedelta = field(default_factory=lambda: seconds_from_env("KOFU_CITY_HEALTH", 5))
+    health_timeout: timedelta = field(
+        default_factory=lambda: seconds_from_env("KOFU_CITY_HEALTH_WAIT", 2)
+    )
 
     def service(self) -> CenterService:
         """One worker's service over its own connections and clients."""
@@ -88,7 +92,12 @@ class Center:
             HttpDirectory(
                 self.jpki, self.issuer, self.clock, self.lgwan, self.keep_good, self.skew
             ),
-            HttpCities(self.cities, self.lgwan),
+            HttpCities(
+                self.cities,
+                self.lgwan,
+                health_kept=self.health_kept,
+                health_timeout=self.health_timeout,
+            ),
             self.print_timeout,
             HttpJuki(self.juki, self.lgwan) if self.juki else None,
             clock_skew=self.skew,

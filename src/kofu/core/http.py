@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from kofu.core.apidocs import add_docs
 from kofu.core.errors import Conflict, InvalidInput, KofuError, NotFound, Refused
 from kofu.core.guard import MiB, RequestGuard
 from kofu.core.link import Link, LinkError, Reply
@@ -97,8 +98,14 @@ def party_app(
     ``larger_bodies[path]`` for a path that truly takes more.
     """
     app = FastAPI(
-        title=title, description=description or "", lifespan=lifespan, responses=ERROR_RESPONSES
+        title=title,
+        description=description or "",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,  # FastAPI's pages load from a CDN: ours are served from here
+        redoc_url=None,
     )
+    add_docs(app, title)
     app.add_middleware(RequestGuard, limit=MiB, larger=larger_bodies)
 
     @app.exception_handler(KofuError)

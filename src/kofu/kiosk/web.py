@@ -17,7 +17,13 @@ is voided uncharged and the resident told.  A visit ends with the print, with
 and the server forgets a visit untouched that long): the card and the center
 session are forgotten, so a second print needs the card and the PIN again.
 A session signed in and left unspent (中止, idle, 戻る to the card or the PIN)
-is ended at the center too, so nothing can be asked on it afterwards.
+is ended at the center too, so nothing can be asked on it afterwards.  The
+end is sent by a thread of its own and the resident's screen waits for its
+answer at most ``END_WAIT`` seconds: a center that hangs cannot hold the
+start screen back.  The kiosk has forgotten the session before it is sent,
+and the center takes a session only from the kiosk that opened it, so an end
+still on its way leaves nobody able to use it; should it never arrive, the
+session lapses at the center.
 
 The words are in gettext catalogues (kofu.kiosk.i18n), the markup in Jinja
 templates; this module holds only the flow.
@@ -28,6 +34,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import queue
 import secrets
 import threading
 import time
@@ -51,7 +58,7 @@ from kofu.core.link import Link
 from kofu.kiosk.client import KioskClient
 from kofu.kiosk.i18n import DEFAULT, LANGUAGES, reason_key, words
 
-__all__ = ["FEES", "IDLE_SECONDS", "create_kiosk_app"]
+__all__ = ["END_WAIT", "FEES", "IDLE_SECONDS", "create_kiosk_app"]
 
 RESIDENCE_TYPES = ("juminhyo", "inkan", "kazei", "shotoku", "koseki-zenbu", "koseki-kojin", "fuhyo")
 FAMILY_TYPES = ("koseki-zenbu", "koseki-kojin", "fuhyo")  # what a domicile city issues
@@ -70,6 +77,7 @@ FEES = {
     "fuhyo": 200,
 }
 IDLE_SECONDS = 60.0  # a visit untouched this long ends: card and session forgotten
+END_WAIT = 3.0  # seconds a screen waits for the center to confirm a session's end
 
 _TEMPLATES = Environment(
     loader=PackageLoader("kofu.kiosk", "templates"),
@@ -135,6 +143,11 @@ class CardSlot:
     def tail(self) -> str:
         return self.card_id[-4:]
 
+    @property
+    def expiry(self) -> str:
+        """The expiry date with non-breaking hyphens: a date split over two lines misreads."""
+        return self.expires_on.replace("-", "\u2011")
+
 
 def _cards_in(folder: Path) -> list[CardSlot]:
     """The cards in the reader: their public fields only (the file's sealed part stays shut)."""
@@ -154,6 +167,46 @@ def _fiscal_years(today: date) -> list[int]:
     return [latest, latest - 1, latest - 2]
 
 
+class _Ends:
+    """Sessions to end at the center, sent one after another by a thread of their own.
+
+    A daemon thread, so a center hanging on an end never holds the kiosk's
+    process at exit either; each end is bounded by the link's own timeout.
+    The thread starts with the first end in each process, so an app built
+    before a fork still has one in the process that serves it.
+    """
+
+    def __init__(self, end: Callable[[str], None], wait: float) -> None:
+        self._end, self._wait = end, wait
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[str, threading.Event]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def end(self, session: str) -> bool:
+        """Send the end; True once the center has answered, False after ``wait`` seconds."""
+        answered = threading.Event()
+        self._sender().put((session, answered))
+        return answered.wait(self._wait)
+
+    def _sender(self) -> queue.Queue[tuple[str, threading.Event]]:
+        """The queue the sending thread reads, with the thread started if this process has none."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._queue = queue.Queue()  # a queue from before a fork is not this process's
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._queue,), name="kiosk-session-ends", daemon=True
+                )
+                self._thread.start()
+            return self._queue
+
+    def _run(self, ends: queue.Queue[tuple[str, threading.Event]]) -> None:
+        while True:
+            session, answered = ends.get()
+            with contextlib.suppress(Exception):  # the thread outlives any one end that fails
+                self._end(session)
+            answered.set()
+
+
 def create_kiosk_app(
     *,
     center_url: str,
@@ -163,6 +216,7 @@ def create_kiosk_app(
     idle_seconds: float = IDLE_SECONDS,
     monotonic: Callable[[], float] = time.monotonic,
     today: Callable[[], date] | None = None,
+    end_wait: float = END_WAIT,
 ) -> FastAPI:
     """The kiosk's pages; ``cards`` holds the card files the machine's reader can take."""
     app = FastAPI(title="kofu kiosk", docs_url=None, redoc_url=None, openapi_url=None)
@@ -171,12 +225,12 @@ def create_kiosk_app(
     lock = threading.Lock()
     center = KioskClient(center_url, client)
     today_ = today or clock_from_env(running=True).today
+    ends = _Ends(center.end, end_wait)
 
     def end_session(session: str | None) -> None:
-        """The center ends a session left unspent; should it not answer, the session expires."""
+        """The center ends a session left unspent; the screen waits for it ``end_wait`` at most."""
         if session is not None:
-            with contextlib.suppress(KofuError):
-                center.end(session)
+            ends.end(session)
 
     def leave(v: Visit) -> None:
         """The visit is over: forgotten here, and its unspent session ended at the center."""

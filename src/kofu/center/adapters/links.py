@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,9 +32,18 @@ from kofu.core.http import ask
 from kofu.core.link import Link, LinkError
 from kofu.core.network import NetworkIdentity, client_context
 
-__all__ = ["OCSP_KEEP_GOOD", "HttpCities", "HttpDirectory", "HttpJuki"]
+__all__ = [
+    "HEALTH_KEPT",
+    "HEALTH_TIMEOUT",
+    "OCSP_KEEP_GOOD",
+    "HttpCities",
+    "HttpDirectory",
+    "HttpJuki",
+]
 
 OCSP_KEEP_GOOD = timedelta(seconds=5)  # how long a "good" OCSP answer is reused (KOFU_OCSP_CACHE)
+HEALTH_KEPT = timedelta(seconds=5)  # how long a city's /health answer is reused (KOFU_CITY_HEALTH)
+HEALTH_TIMEOUT = timedelta(seconds=2)  # how long a city's /health may take (KOFU_CITY_HEALTH_WAIT)
 
 M = TypeVar("M", bound=Contract)
 
@@ -126,21 +138,65 @@ class HttpCities:
     """Each city's certificate server, reached with the center's network certificate."""
 
     def __init__(
-        self, urls: dict[str, str], identity: NetworkIdentity, timeout: float = 30
+        self,
+        urls: dict[str, str],
+        identity: NetworkIdentity,
+        timeout: float = 30,
+        health_kept: timedelta = HEALTH_KEPT,
+        health_timeout: timedelta = HEALTH_TIMEOUT,
     ) -> None:
         self.urls = {code: url.rstrip("/") for code, url in urls.items()}
         self.client = Link(client_context(identity), timeout=timeout)
+        self.health_kept = health_kept.total_seconds()
+        self.health_timeout = max(0.1, health_timeout.total_seconds())  # 0: no wait, not none
+        self._health_link = Link(client_context(identity), timeout=self.health_timeout)
+        self._health: dict[str, tuple[str | None, float]] = {}  # code -> (name, kept until)
+        self._health_lock = threading.Lock()
+        self._asking = ThreadPoolExecutor(max(1, len(self.urls)), "city-health")
 
     def connected(self) -> list[ConnectedCity]:
-        """Every connected city with its name (from its /health), in code order."""
-        out = []
-        for code, url in sorted(self.urls.items()):
-            try:
-                name = CityHealth.model_validate(self.client.get(f"{url}/health").json()).name
-            except (LinkError, ValueError):  # a ValidationError is a ValueError too
-                name = code  # a city down now is still connected; its name comes back with it
-            out.append(ConnectedCity(code=code, name=name))
-        return out
+        """Every connected city with its name (from its /health), in code order.
+
+        A city not answering now is still connected; it goes by its code
+        until its name comes back with it.
+        """
+        return [ConnectedCity(code=c, name=n or c) for c, n in self.health().items()]
+
+    def health(self) -> dict[str, str | None]:
+        """Each city's name by its code, in code order; None for a city not answering now.
+
+        Asked by the operator's page on every load and by every kiosk choosing
+        a domicile city, so an answer is kept ``health_kept`` (a city not
+        answering too, so a hung city costs one wait per period, not one per
+        page); the cities not kept are asked at once, each for at most
+        ``health_timeout``, so one hung city cannot hold the page up.
+        """
+        now = time.monotonic()  # a cache of the network's state: wall-clock time plays no part
+        with self._health_lock:
+            kept = {c: n for c, (n, until) in self._health.items() if until > now}
+        stale = [code for code in self.urls if code not in kept]
+        asking = {code: self._asking.submit(self._name, code) for code in stale}
+        # a bound past the link's own: a city that trickles bytes slower than the socket timeout
+        done, _ = wait(asking.values(), timeout=2 * self.health_timeout + 1)
+        fresh = {code: f.result() if f in done else None for code, f in asking.items()}
+        until = time.monotonic() + self.health_kept
+        with self._health_lock:
+            self._health.update({code: (name, until) for code, name in fresh.items()})
+        return {code: kept[code] if code in kept else fresh[code] for code in sorted(self.urls)}
+
+    def close(self) -> None:
+        """Let go of the links' connections and the threads that ask for /health."""
+        self._asking.shutdown(wait=False, cancel_futures=True)
+        self._health_link.close()
+        self.client.close()
+
+    def _name(self, code: str) -> str | None:
+        """The city's name as its /health gives it; None when it does not answer as a city."""
+        try:
+            reply = self._health_link.get(f"{self.urls[code]}/health")
+            return CityHealth.model_validate(reply.json()).name
+        except (LinkError, ValueError):  # a ValidationError is a ValueError too
+            return None
 
     def issue(self, city: str, request: StoreRequest) -> StoreAnswer:
         """The city's certificate server: the rendered document or a refusal."""

@@ -161,10 +161,10 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
-def _names(service: CenterService) -> dict[str, str]:
-    """Each connected city's name by its code (from its /health); none when they cannot be asked."""
+def _health(service: CenterService) -> dict[str, str | None]:
+    """Each connected city's name by its code (None: not answering); none if none can be asked."""
     try:
-        return {c.code: c.name for c in service.cities.connected()}
+        return service.cities.health()
     except Exception:  # the page shows codes rather than fail for a city's link
         return {}
 
@@ -298,7 +298,7 @@ def create_app(service: CenterService, sweep_every: float = 30.0) -> FastAPI:
             query,
             service.log(query),
             supervisor=is_supervisor(caller(request)),
-            names=_names(service),
+            health=_health(service),
         )
         return HTMLResponse(page)
 

@@ -7,7 +7,9 @@ is stopped until the operator has looked into it, so it is the first thing
 on the page, in red.  A supervisor's page has, beside each stopped city, a
 form to resume it with the reason (a plain POST, then back to the page);
 every resume is listed with who, when and why.  Cities are shown by name
-and code (「深谷市 (112186)」), the names as the cities' /health gives them.
+and code (「深谷市 (112186)」), the names as the cities' /health gives them;
+a city that does not answer its /health now is named at the top, so the
+operator knows why its residents cannot be served before any alarm says so.
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ _STATES = {
 }
 
 _STYLE = """
-body{font-family:'IPAexGothic',sans-serif;margin:2em;color:#222}
+body{font-family:'IPAexGothic',sans-serif;margin:1em 1.5em;color:#222}
 h1{font-size:1.4em} table{border-collapse:collapse;margin:.5em 0 1.5em}
-td,th{border:1px solid #999;padding:.3em .8em;text-align:left} td.n{text-align:right}
+td,th{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}
+td,th{word-break:keep-all}
+td.n{text-align:right} .nowrap{white-space:nowrap} table.wide{width:100%} #log{font-size:.9em}
 #alarm{background:#b00020;color:#fff;padding:1em;font-weight:bold}
 #ok{background:#e6f4ea;padding:1em}
+#silent{background:#fff4e5;border:2px solid #8a4b00;color:#222;padding:1em}
 form label{margin-right:1em} input,select,button{font-size:1em;min-height:2em}
 .stopped{border:2px solid #b00020;padding:.5em 1em;margin:.5em 0}
 textarea{font-size:1em;width:30em;max-width:100%}
@@ -47,6 +52,16 @@ Names = Mapping[str, str]  # a city's name by its code
 
 def _e(value: object) -> str:
     return html.escape(str(value))
+
+
+def _when(instant: str) -> str:
+    """An ISO instant as the operator reads it, in JST (the ISO form wraps badly and says UTC)."""
+    try:
+        at = datetime.fromisoformat(instant)
+    except ValueError:
+        return _e(instant)
+    shown = at.astimezone(JST) if at.tzinfo is not None else at
+    return f'<time datetime="{_e(instant)}">{shown.strftime("%Y-%m-%d %H:%M:%S")}</time>'
 
 
 def _city(code: str, names: Names) -> str:
@@ -60,7 +75,8 @@ def _alarms(status: dict[str, Any], names: Names, supervisor: bool) -> str:
         return '<p id="ok">警報なし — 全市区町村で交付中 (no alarms)</p>'
     stopped = status["stopped_cities"]
     rows = "".join(
-        f"<tr><td>{_e(a['at'])}</td><td>{_city(a['city'], names)}</td><td>{_e(a['kind'])}</td>"
+        f"<tr><td class='nowrap'>{_when(a['at'])}</td><td>{_city(a['city'], names)}</td>"
+        f"<td>{_e(a['kind'])}</td>"
         f"<td>{_e(a['detail'])}</td></tr>"
         for a in status["alarms"]
     )
@@ -75,7 +91,8 @@ def _alarms(status: dict[str, Any], names: Names, supervisor: bool) -> str:
     return (
         banner
         + "".join(_stopped(c, names, supervisor) for c in stopped)
-        + '<h2>警報 alarms</h2><table id="alarms"><tr><th>日時 at</th><th>市区町村 city</th>'
+        + '<h2>警報 alarms</h2><table id="alarms" class="wide"><tr><th>日時 at (JST)</th>'
+        + "<th>市区町村 city</th>"
         + f"<th>種別 kind</th><th>内容 detail</th></tr>{rows}</table>"
         + _resumes(status.get("resumes", []), names)
     )
@@ -101,12 +118,12 @@ def _resumes(resumes: Sequence[dict[str, Any]], names: Names) -> str:
     if not resumes:
         return ""
     rows = "".join(
-        f"<tr><td>{_e(r['at'])}</td><td>{_city(r['city'], names)}</td>"
+        f"<tr><td class='nowrap'>{_when(r['at'])}</td><td>{_city(r['city'], names)}</td>"
         f"<td>{_e(r['operator'] or '(local)')}</td><td>{_e(r['reason'])}</td></tr>"
         for r in resumes
     )
     return (
-        '<h2>交付再開 resumes</h2><table id="resumes"><tr><th>日時 at</th>'
+        '<h2>交付再開 resumes</h2><table id="resumes" class="wide"><tr><th>日時 at (JST)</th>'
         f"<th>市区町村 city</th><th>再開者 who</th><th>理由 reason</th></tr>{rows}</table>"
     )
 
@@ -163,18 +180,31 @@ def _entries(entries: Sequence[Issuance], names: Names) -> str:
     if not entries:
         return '<p id="log-empty">該当なし (no entries)</p>'
     rows = "".join(
-        f"<tr><td>{_e(i.created_at.astimezone(JST).strftime('%Y-%m-%d %H:%M:%S'))}</td>"
-        f"<td>{_e(i.request_id)}</td><td>{_city(i.city, names)}</td><td>{_e(i.chain)}</td>"
+        f"<tr><td class='nowrap'>{_when(i.created_at.isoformat())}</td>"
+        f"<td class='nowrap'>{_e(i.request_id)}</td><td>{_city(i.city, names)}</td>"
+        f"<td>{_e(i.chain)}</td>"
         f"<td>{_e(i.store)}</td><td>{_e(i.certificate)}</td><td class='n'>{i.copies}</td>"
         f"<td class='n'>{i.fee}</td><td>{_e(_STATES.get(i.state, i.state))}</td>"
         f"<td>{_e(i.reason or '')}</td></tr>"
         for i in entries
     )
     return (
-        '<table id="log"><tr><th>日時 created (JST)</th><th>要求 request</th>'
+        '<table id="log" class="wide"><tr><th>日時 created (JST)</th><th>要求 request</th>'
         "<th>市区町村 city</th><th>チェーン chain</th><th>店舗 store</th>"
         "<th>証明書 certificate</th><th>部数 copies</th><th>手数料 fee</th>"
         f"<th>状態 state</th><th>理由 reason</th></tr>{rows}</table>"
+    )
+
+
+def _silent(health: Mapping[str, str | None]) -> str:
+    """The cities that did not answer their /health just now, by code, or nothing."""
+    silent = [code for code, name in health.items() if name is None]
+    if not silent:
+        return ""
+    cities = "、".join(_e(code) for code in silent)
+    return (
+        f'<p id="silent" role="status">応答のない市区町村: {cities} — 交付できません '
+        "(not answering: no certificates from these cities now)</p>"
     )
 
 
@@ -184,19 +214,21 @@ def render_status(
     entries: Sequence[Issuance] = (),
     *,
     supervisor: bool = False,
-    names: Names | None = None,
+    health: Mapping[str, str | None] | None = None,
 ) -> str:
     """The whole page for one reading of ``CenterService.status`` and one search of the log.
 
     ``supervisor``: the reader may resume a stopped city (the form is shown);
-    ``names``: each city's name by its code.
+    ``health``: each connected city's name by its code, None when it does not answer.
     """
     query = query or LogQuery()
-    names = names or {}
+    health = health or {}
+    names = {code: name for code, name in health.items() if name}
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>証明書交付センター 稼働状況</title><style>{_STYLE}</style></head><body>"
-        f"<h1>証明書交付センター 稼働状況 <small>issuance center status</small></h1>"
-        f"<p>{_e(status['now'])}</p>{_alarms(status, names, supervisor)}{_search(query)}"
-        f"{_entries(entries, names)}{_counts(status, names)}</body></html>"
+        f"<header><h1>証明書交付センター 稼働状況 <small>issuance center status</small></h1>"
+        f"<p>{_when(status['now'])} JST</p></header><main>{_silent(health)}"
+        f"{_alarms(status, names, supervisor)}{_search(query)}"
+        f"{_entries(entries, names)}{_counts(status, names)}</main></body></html>"
     )

@@ -220,6 +220,10 @@ class CityLink(Protocol):
 
     def connected(self) -> list[ConnectedCity]: ...
 
+    def health(self) -> dict[str, str | None]:
+        """Each connected city's name by its code; None for a city not answering now."""
+        ...
+
 
 class Directory(Protocol):
     """What the authority knows of a certificate: status, issuing city, holder digest."""

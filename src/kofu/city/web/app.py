@@ -44,6 +44,7 @@ from kofu.city.web.labels import (
     FIELD_LABELS,
     KIND_LABELS,
     STATUS_LABELS,
+    local_time,
     shown,
 )
 from kofu.core.clock import JST, Clock
@@ -118,6 +119,7 @@ _templates = Environment(
 
 
 _templates.filters["shown"] = shown
+_templates.filters["local_time"] = local_time
 _templates.globals.update(
     kinds_ja=KIND_LABELS, fields_ja=FIELD_LABELS, status_ja=STATUS_LABELS, actions_ja=ACTION_LABELS
 )

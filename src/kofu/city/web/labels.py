@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-__all__ = ["ACTION_LABELS", "FIELD_LABELS", "KIND_LABELS", "STATUS_LABELS", "shown"]
+from kofu.core.clock import JST
+
+__all__ = [
+    "ACTION_LABELS",
+    "FIELD_LABELS",
+    "KIND_LABELS",
+    "STATUS_LABELS",
+    "local_time",
+    "shown",
+]
 
 KIND_LABELS: Mapping[str, str] = {
     "seed": "初期登録",
@@ -129,3 +139,14 @@ ACTION_LABELS: Mapping[str, str] = {
     "card_renew": "電子証明書の更新",
     "card_reset-pin": "暗証番号の初期化",
 }
+
+
+def local_time(value: Any) -> str:
+    """An ISO instant as a clerk reads it, in JST: 2026-11-24 09:30:00 (ISO wraps badly)."""
+    try:
+        instant = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(JST)
+    return instant.strftime("%Y-%m-%d %H:%M:%S")

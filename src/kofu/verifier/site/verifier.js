@@ -355,6 +355,7 @@
   $("pasted").addEventListener("submit", async (event) => {
     event.preventDefault();
     $("paper").hidden = true;
+    $("file").value = ""; // the answer is the pasted code's, not the image's named beside it
     await check($("payload").value.trim());
   });
 

@@ -124,3 +124,21 @@ def test_a_seal_abolished_by_its_owner_stays_abolished_when_a_death_is_cancelled
     with world.uow() as uow:
         seal = uow.registers.seal(WIFE)
     assert seal is None or not seal.active, seal
+
+
+OSAKA = {"prefecture": "大阪府", "city": "大阪市北区", "town": "梅田一丁目", "block": "1番1号"}
+
+
+def test_a_cancellation_never_leaves_a_household_without_the_head_it_names(
+    world: World,
+) -> None:
+    """A child put back into a household whose head has left since: refused, nothing changes."""
+    world.apply({"kind": "household_change", "resident": CHILD, "household": "new"} | ON)
+    moved = world.person(CHILD)
+    world.apply({"kind": "move_out", "resident": HEAD, "destination": OSAKA} | ON)
+    assert all(world.person(p).head_absent for p in (WIFE, BROTHER))  # 世帯主不在, waiting
+    cancel = {"kind": "cancellation", "resident": CHILD, "version": _newest(world, CHILD)}
+    cancel_version = _newest(world, CHILD)
+    with pytest.raises(Conflict, match="no head"):
+        world.apply(cancel | {"reason": "誤り"} | ON)
+    assert world.person(CHILD) == moved and _newest(world, CHILD) == cancel_version

@@ -151,13 +151,21 @@ def _restore_seal(reg: Registers, gone: Sequence[ResidentVersion], after: Reside
 
 
 def check_households(reg: Registers, restored: Sequence[Restored]) -> None:
-    """After the cancellation every household has one head and none waits for one it has.
+    """After the cancellation every household has one head, or (世帯主不在) all wait for one.
 
     A head's removal cancelled brings the head back: the 世帯主変更 or 世帯主不在
-    it caused for the others must be cancelled with it (``members``).
+    it caused for the others must be cancelled with it (``members``).  A
+    person put back into a household whose head has left since, or taken out
+    of a household they headed with others in it, would leave a household
+    without a head nobody is waiting to replace: refused, the clerk decides
+    the head first (世帯主変更) or cancels with the others.
     """
-    for household_id in {r.after.household_id for r in restored if r.after.is_resident}:
+    touched = {r.after.household_id for r in restored if r.after.is_resident}
+    touched |= {r.before.household_id for r in restored if r.before.is_resident}
+    for household_id in sorted(touched):
         members = list(reg.household(household_id))
+        if not members:
+            continue
         heads = [m for m in members if m.relationship == kinship.HEAD]
         waiting = [m.resident_code for m in members if m.head_absent]
         if len(heads) > 1 or (heads and waiting):
@@ -166,5 +174,12 @@ def check_households(reg: Registers, restored: Sequence[Restored]) -> None:
                 f"household {household_id} would have "
                 + ("two heads" if len(heads) > 1 else "a head and members waiting for one")
                 + f"; cancel the change of {', '.join(others)} with it (members)",
+                field="members",
+            )
+        if not heads and len(waiting) < len(members):
+            raise Conflict(
+                f"household {household_id} would have no head (世帯主不在) that its members "
+                "wait for; decide its head first (household_head_change) or cancel the change "
+                "that took the head away with it (members)",
                 field="members",
             )

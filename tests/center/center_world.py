@@ -21,7 +21,6 @@ from kofu.city.services.seeding import seed_city
 from kofu.city.services.store import (
     abandon_store_request,
     answer_store_request,
-    record_store_print,
     record_store_prints,
     store_request_outcome,
 )
@@ -30,11 +29,9 @@ from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
     IssueOptions,
-    PrintRecorded,
     PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
-    StorePrinted,
     StorePrints,
     StoreRequest,
 )
@@ -65,11 +62,6 @@ class InProcessCity:
     def abandon(self, city: str, request_id: str) -> StoreOutcome:
         return abandon_store_request(
             uow=CityUnitOfWork(self.engine), request_id=request_id, clock=NOON
-        )
-
-    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
-        return record_store_print(
-            uow=CityUnitOfWork(self.engine), code=city, notice=message, clock=NOON
         )
 
     def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded:

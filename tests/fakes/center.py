@@ -163,15 +163,14 @@ class _Issuances:
         found = [i for i in self.b.issuances.values() if i.state == "printed" and not i.city_told]
         return found[:limit]
 
-    def told(self, request_id: str) -> bool:
-        found = self.b.issuances.get(request_id)
-        if found is None or found.city_told:
-            return False
-        self._move(request_id, city_told=True)
-        return True
-
     def told_many(self, request_ids: Sequence[str]) -> int:
-        return sum(self.told(request_id) for request_id in request_ids)
+        told = 0
+        for request_id in request_ids:
+            found = self.b.issuances.get(request_id)
+            if found is not None and not found.city_told:
+                self._move(request_id, city_told=True)
+                told += 1
+        return told
 
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         rows: dict[tuple[str, str], dict[str, Any]] = {}

@@ -18,11 +18,9 @@ from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
     CityHealth,
-    PrintRecorded,
     PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
-    StorePrinted,
     StorePrints,
     StoreRequest,
 )
@@ -217,11 +215,6 @@ class HttpCities:
     def abandon(self, city: str, request_id: str) -> StoreOutcome:
         """Close a request id the city never answered; its outcome either way."""
         return self._read(StoreOutcome, city, "POST", f"/certificates/store/{request_id}/abandon")
-
-    def printed(self, city: str, message: StorePrinted) -> PrintRecorded:
-        """Tell the city a kiosk confirmed the print of a request it answered."""
-        path = f"/certificates/store/{message.request_id}/printed"
-        return self._read(PrintRecorded, city, "POST", path, message)
 
     def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded:
         """Tell the city of many confirmed prints in one exchange."""

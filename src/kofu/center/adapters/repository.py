@@ -215,14 +215,6 @@ class SqlIssuances:
         )
         return int(done.rowcount or 0)
 
-    def told(self, request_id: str) -> bool:
-        done = self.conn.execute(
-            update(_i)
-            .where(_i.c.request_id == request_id, _i.c.city_told.is_(False))
-            .values(city_told=True)
-        )
-        return bool(done.rowcount)
-
     def settlement(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             select(_i.c.city, _i.c.chain, func.count(), func.sum(_i.c.copies), func.sum(_i.c.fee))

@@ -26,11 +26,9 @@ from kofu.contracts.jpki import CertificateStatus
 from kofu.contracts.juki import IdentityReport
 from kofu.contracts.kiosk import ConnectedCity
 from kofu.contracts.store import (
-    PrintRecorded,
     PrintsRecorded,
     StoreAnswer,
     StoreOutcome,
-    StorePrinted,
     StorePrints,
     StoreRequest,
 )
@@ -84,10 +82,6 @@ class IssuanceLog(Protocol):
 
     def untold(self, limit: int) -> list[Issuance]:
         """Printed entries whose city has not yet counted the print, at most ``limit``."""
-        ...
-
-    def told(self, request_id: str) -> bool:
-        """The city counted the print; False if it was told already."""
         ...
 
     def told_many(self, request_ids: Sequence[str]) -> int:
@@ -213,8 +207,6 @@ class CityLink(Protocol):
     def outcome(self, city: str, request_id: str) -> StoreOutcome: ...
 
     def abandon(self, city: str, request_id: str) -> StoreOutcome: ...
-
-    def printed(self, city: str, message: StorePrinted) -> PrintRecorded: ...
 
     def printed_many(self, city: str, prints: StorePrints) -> PrintsRecorded: ...
 

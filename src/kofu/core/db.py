@@ -109,7 +109,12 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
     An upsert is one statement: two transactions that both find no row cannot
     both insert it, where a read followed by an INSERT races on PostgreSQL.
     """
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+    return insert_in(conn.dialect.name, table)
+
+
+def insert_in(dialect: str, table: Any) -> Any:
+    """``dialect_insert`` by the dialect's name, for statements built once and kept."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def next_in_sequence(conn: Connection, counters: Table, name: str, count: int = 1) -> int:

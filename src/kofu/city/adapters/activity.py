@@ -15,11 +15,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from kofu.city.adapters import tables as t
 from kofu.city.domain.activity import Activity, Origin
+from kofu.core.db import insert_in
 from kofu.core.errors import Conflict, NotFound
 
 __all__ = ["DAILY_KEYS", "SqlActivityLog", "rebuild_daily"]
@@ -59,13 +59,16 @@ class SqlActivityLog:
             raise ValueError("append_each keeps records with a ref only")
         now = at or datetime.now(UTC)
         rows = [_row(activity, now) for activity in activities]
-        first = list({row["ref"]: row for row in reversed(rows)}.values())[::-1]  # one per ref
+        first: dict[str, dict[str, Any]] = {}  # a ref named twice: its first row is the record
+        for row in rows:
+            first.setdefault(row["ref"], row)
         if not first:
             return []
-        made = {ref: ident for ident, ref in self.conn.execute(_insert_once(self.dialect), first)}
-        self._add_daily([_daily_delta(row, 1) for row in first if row["ref"] in made])
+        kept = list(first.values())
+        made = {ref: ident for ident, ref in self.conn.execute(_insert_once(self.dialect), kept)}
+        self._add_daily([_daily_delta(row, 1) for row in kept if row["ref"] in made])
         answered: list[int | None] = []
-        for row in rows:  # a ref named twice: the first is the record, the second "already"
+        for row in rows:  # the second of a ref is "already", as a ref logged before is
             answered.append(made.pop(row["ref"], None))
         return answered
 
@@ -139,7 +142,7 @@ class SqlActivityLog:
 @cache
 def _add_to_sums(dialect: str) -> Any:
     """The upsert of the daily sums, built once per dialect (it runs with every record)."""
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(_daily)
+    stmt = insert_in(dialect, _daily)
     return stmt.on_conflict_do_update(
         index_elements=list(DAILY_KEYS),
         set_={s: getattr(_daily.c, s) + getattr(stmt.excluded, s) for s in _SUMS},
@@ -149,8 +152,9 @@ def _add_to_sums(dialect: str) -> Any:
 @cache
 def _insert_once(dialect: str) -> Any:
     """INSERT … ON CONFLICT (ref) DO NOTHING RETURNING id, ref: the records new to the log."""
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(_log)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["ref"], index_where=_log.c.ref.isnot(None))
+    stmt = insert_in(dialect, _log).on_conflict_do_nothing(
+        index_elements=["ref"], index_where=_log.c.ref.isnot(None)
+    )
     return stmt.returning(_log.c.id, _log.c.ref)
 
 

@@ -145,8 +145,11 @@ def _restore_seal(reg: Registers, gone: Sequence[ResidentVersion], after: Reside
     if removal is None or not after.is_resident:
         return
     seal = reg.seal(after.resident_code)
-    ended_by_removal = seal is not None and seal.abolished_by == "removal"
-    if seal is not None and ended_by_removal and seal.abolished_on == removal.effective:
+    if (
+        seal is not None
+        and seal.abolished_by == "removal"
+        and seal.abolished_on == removal.effective
+    ):
         reg.save_seal(seal.model_copy(update={"abolished_on": None, "abolished_by": None}))
 
 
